@@ -1,0 +1,99 @@
+# pam_apitoken — build, test, install.
+#
+#   make            build/pam_apitoken.so and build/apitoken
+#   make check      every test (installs missing test dependencies first when root)
+#   make install    DESTDIR=, PREFIX= (default /usr/local)
+
+PREFIX     ?= /usr/local
+LIBEXECDIR ?= $(PREFIX)/libexec/apitoken
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+PKG_CONFIG ?= pkg-config
+PAMDIR     ?= $(shell $(PKG_CONFIG) --variable=libdir pam)/security
+
+CC      ?= cc
+Q       := $(if $(V),,@)
+VERSION := 0.1.0
+B       := build
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+            -Wmissing-prototypes -Wformat=2 -Wvla
+HARDEN   := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIC
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -Iinclude \
+             -DAPITOKEN_VERSION='"$(VERSION)"' \
+             -DAPITOKEN_HELPER_PATH='"$(LIBEXECDIR)/apitoken"' \
+             -DAPITOKEN_CONFIG_PATH='"$(SYSCONFDIR)/security/pam_apitoken.conf"'
+ALL_LDFLAGS = -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS)
+
+PAM_LIBS    := $(shell $(PKG_CONFIG) --libs pam 2>/dev/null || echo -lpam)
+HELPER_LIBS := $(shell $(PKG_CONFIG) --libs libcurl jansson libcrypto 2>/dev/null) -lm
+CHECK_LIBS  := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+
+LIB_SRC    := $(sort $(wildcard lib/*.c))
+HELPER_SRC := $(sort $(wildcard helper/*.c helper/ssh/*.c))
+UNIT_SRC   := $(sort $(wildcard tests/unit/check_*.c))
+INTEG_SRC  := $(sort $(wildcard tests/integration/check_*.c))
+TSUP_SRC   := $(sort $(wildcard tests/support/*.c))
+
+LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o)
+HELPER_OBJ := $(HELPER_SRC:%.c=$(B)/%.o)
+TSUP_OBJ   := $(TSUP_SRC:%.c=$(B)/%.o)
+TESTS      := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%) $(INTEG_SRC:tests/integration/%.c=$(B)/tests/%)
+
+.PHONY: all check deps install clean format format-check
+all: $(B)/pam_apitoken.so $(B)/apitoken
+
+$(B)/%.o: %.c $(wildcard include/*.h helper/*.h helper/ssh/*.h tests/support/*.h)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -Ihelper -Itests/support -c -o $@ $<
+
+$(B)/libapitoken.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+# The module links only libpam and libc: no libcurl, jansson or libcrypto in
+# the PAM host (DESIGN.md §3). The version script exports only pam_sm_*.
+$(B)/pam_apitoken.so: $(B)/pam_apitoken.o $(B)/libapitoken.a pam_apitoken.map
+	$(CC) -shared $(ALL_LDFLAGS) -Wl,--version-script=pam_apitoken.map -Wl,-z,defs \
+	    -o $@ $(B)/pam_apitoken.o $(B)/libapitoken.a $(PAM_LIBS)
+
+$(B)/apitoken: $(HELPER_OBJ) $(B)/libapitoken.a
+	$(CC) -pie $(ALL_LDFLAGS) -o $@ $(HELPER_OBJ) $(B)/libapitoken.a $(HELPER_LIBS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libapitoken.a $(TSUP_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/support $(ALL_LDFLAGS) -o $@ $< $(TSUP_OBJ) $(B)/libapitoken.a \
+	    $(CHECK_LIBS) $(HELPER_LIBS) $(PAM_LIBS)
+
+$(B)/tests/%: tests/integration/%.c $(B)/libapitoken.a $(TSUP_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/support $(ALL_LDFLAGS) -o $@ $< $(TSUP_OBJ) $(B)/libapitoken.a \
+	    $(CHECK_LIBS) $(HELPER_LIBS) $(PAM_LIBS) -ldl
+
+deps:
+	@sh tests/deps.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all $(TESTS)
+	@sh tests/run.sh $(TESTS)
+
+install: all
+	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/security
+	install -m 0644 $(B)/pam_apitoken.so $(DESTDIR)$(PAMDIR)/pam_apitoken.so
+	install -m 0755 $(B)/apitoken $(DESTDIR)$(LIBEXECDIR)/apitoken
+	install -m 0644 man/pam_apitoken.8 $(DESTDIR)$(MANDIR)/man8/pam_apitoken.8
+	install -m 0644 man/pam_apitoken.conf.5 $(DESTDIR)$(MANDIR)/man5/pam_apitoken.conf.5
+	@# Never overwrite a sysadmin's configuration.
+	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/security/pam_apitoken.conf ]; then \
+	    install -m 0644 conf/pam_apitoken.conf $(DESTDIR)$(SYSCONFDIR)/security/pam_apitoken.conf; \
+	else echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/security/pam_apitoken.conf"; fi
+
+format:
+	clang-format -i pam_apitoken.c $(LIB_SRC) $(HELPER_SRC) include/*.h $(wildcard helper/*.h) \
+	    $(UNIT_SRC) $(INTEG_SRC) $(TSUP_SRC) $(wildcard tests/support/*.h)
+
+clean:
+	rm -rf $(B)

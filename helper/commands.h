@@ -1,0 +1,7 @@
+/* The helper's subcommands: one file each, dispatched from main.c. */
+#ifndef APITOKEN_COMMANDS_H
+#define APITOKEN_COMMANDS_H
+
+int cmd_introspect(int argc, char **argv);
+
+#endif

@@ -1,0 +1,205 @@
+/*
+ * HTTP for the helper, on libcurl. The helper is its own short-lived
+ * process, so libcurl's global state is set up once and simply dies with it
+ * (no global cleanup: see DESIGN.md §3 for why that matters in PAM hosts).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "config.h"
+#include "http.h"
+
+struct sink {
+	struct http_response *res;
+	size_t max;
+	int overflow;
+};
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct sink *s = arg;
+	size_t len = size * n;
+
+	if (s->res->body.len + len > s->max) {
+		s->overflow = 1;
+		return 0; /* makes curl stop with CURLE_WRITE_ERROR */
+	}
+	if (buf_append(&s->res->body, data, len) < 0)
+		return 0;
+	return len;
+}
+
+long http_parse_retry_after(const char *v, long now)
+{
+	size_t i;
+	long secs = 0;
+	time_t when;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (isdigit((unsigned char)*v)) {
+		for (i = 0; isdigit((unsigned char)v[i]); i++) {
+			if (i >= 9)
+				return -1;
+			secs = secs * 10 + (v[i] - '0');
+		}
+		while (v[i] == ' ' || v[i] == '\t' || v[i] == '\r' || v[i] == '\n')
+			i++;
+		return v[i] == '\0' ? secs : -1;
+	}
+	when = curl_getdate(v, NULL);
+	if (when == (time_t)-1)
+		return -1;
+	return when > now ? (long)(when - now) : 0;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *arg)
+{
+	struct http_response *res = arg;
+	size_t len = size * n;
+	static const char name[] = "retry-after:";
+
+	if (len > sizeof(name) - 1 && len < 256 && strncasecmp(data, name, sizeof(name) - 1) == 0) {
+		char v[256];
+		memcpy(v, data + sizeof(name) - 1, len - (sizeof(name) - 1));
+		v[len - (sizeof(name) - 1)] = '\0';
+		v[strcspn(v, "\r\n")] = '\0';
+		res->retry_after = http_parse_retry_after(v, (long)time(NULL));
+	}
+	return len;
+}
+
+int http_form_encode(struct buf *out, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+			buf_append(out, &c, 1);
+		} else if (c == ' ') {
+			buf_append(out, "+", 1);
+		} else {
+			char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+			buf_append(out, e, 3);
+		}
+	}
+	return buf_terminate(out);
+}
+
+static const char *curl_failure(CURLcode c)
+{
+	switch (c) {
+	case CURLE_OPERATION_TIMEDOUT:
+		return "timeout";
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+		return "connect_failed";
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+		return "tls_failed";
+	case CURLE_URL_MALFORMAT:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		return "bad_request";
+	default:
+		return "internal";
+	}
+}
+
+const char *http_post(const struct http_request *req, struct http_response *res)
+{
+	struct curl_slist *headers = NULL;
+	struct sink sink = {res, req->max_body, 0};
+	struct curl_blob cert, key;
+	char ctype[128];
+	const char *fail = NULL;
+	CURLcode c;
+	CURL *h;
+
+	res->status = 0;
+	res->retry_after = -1;
+	if (strncasecmp(req->url, "https://", 8) != 0 && !url_is_loopback_http(req->url))
+		return "bad_request";
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || (h = curl_easy_init()) == NULL)
+		return "internal";
+
+	snprintf(ctype, sizeof(ctype), "Content-Type: %s", req->content_type);
+	headers = curl_slist_append(headers, ctype);
+	headers = curl_slist_append(headers, "Accept: application/json");
+	headers = curl_slist_append(headers, "Expect:");
+	if (headers == NULL) {
+		curl_easy_cleanup(h);
+		return "internal";
+	}
+
+	c = curl_easy_setopt(h, CURLOPT_URL, req->url);
+	c |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
+	c |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	c |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	/* "" disables the proxy: http_proxy and friends from the environment do not apply. */
+	c |= curl_easy_setopt(h, CURLOPT_PROXY, req->proxy ? req->proxy : "");
+	c |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, req->connect_timeout_ms);
+	c |= curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms);
+	c |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	c |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	c |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+	c |= curl_easy_setopt(h, CURLOPT_POST, 1L);
+	/* POSTFIELDS, not COPYPOSTFIELDS: curl must not keep its own copy of a secret. */
+	c |= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+	c |= curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+	c |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	c |= curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+	c |= curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	c |= curl_easy_setopt(h, CURLOPT_HEADERDATA, res);
+	c |= curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->max_body);
+	c |= curl_easy_setopt(h, CURLOPT_USERAGENT, "apitoken/" APITOKEN_VERSION);
+	if (req->ca_file != NULL)
+		c |= curl_easy_setopt(h, CURLOPT_CAINFO, req->ca_file);
+	if (req->tls_cert != NULL && req->tls_key != NULL) {
+		cert = (struct curl_blob){req->tls_cert->p, req->tls_cert->len, CURL_BLOB_NOCOPY};
+		key = (struct curl_blob){req->tls_key->p, req->tls_key->len, CURL_BLOB_NOCOPY};
+		c |= curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
+		c |= curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+		c |= curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
+		c |= curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+	}
+	if (req->basic_user != NULL) {
+		c |= curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		c |= curl_easy_setopt(h, CURLOPT_USERNAME, req->basic_user);
+		c |= curl_easy_setopt(h, CURLOPT_PASSWORD, req->basic_password);
+	}
+	if (c != CURLE_OK) {
+		fail = "internal";
+		goto out;
+	}
+
+	c = curl_easy_perform(h);
+	if (sink.overflow || c == CURLE_FILESIZE_EXCEEDED) {
+		fail = "body_too_large";
+	} else if (c != CURLE_OK) {
+		fail = curl_failure(c);
+	} else if (res->body.failed) {
+		fail = "internal";
+	} else {
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
+	}
+out:
+	curl_easy_cleanup(h);
+	curl_slist_free_all(headers);
+	return fail;
+}

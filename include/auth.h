@@ -1,0 +1,24 @@
+/*
+ * One authentication, start to end, without PAM types: local checks,
+ * introspection, policy. The PAM glue calls this and logs the outcome.
+ */
+#ifndef APITOKEN_AUTH_H
+#define APITOKEN_AUTH_H
+
+#include <stddef.h>
+#include "config.h"
+#include "fingerprint.h"
+#include "result.h"
+
+struct auth_outcome {
+	enum apt_rc rc;
+	const char *reason; /* static word for the audit line */
+	const char *source; /* "network", "cache", "grace" or "local" */
+	char fingerprint[FINGERPRINT_LEN];
+	char err[256];      /* detail for a separate error line; never secret */
+};
+
+void auth_token(const struct apt_config *cfg, const char *user, const char *rhost,
+		const char *token, size_t len, struct auth_outcome *out);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * The one configuration reader, shared by the PAM module and the helper's
+ * admin commands (DESIGN.md §4). Defaults, then the file, then module
+ * arguments: a file line "key = value" is turned into the argument form
+ * "key=value" so both go through the same parser.
+ */
+#ifndef APITOKEN_CONFIG_H
+#define APITOKEN_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "result.h"
+
+#ifndef APITOKEN_CONFIG_PATH
+#define APITOKEN_CONFIG_PATH "/etc/security/pam_apitoken.conf"
+#endif
+#ifndef APITOKEN_HELPER_PATH
+#define APITOKEN_HELPER_PATH "/usr/local/libexec/apitoken/apitoken"
+#endif
+
+#define CONFIG_MAX_SIZE (64 * 1024)
+
+struct apt_config {
+	char *config; /* the file read, or NULL when none was */
+
+	char *introspection_url;
+	char *client_id;
+	char *client_secret_file;
+	char *ca_file;
+	char *tls_cert_file;
+	char *tls_key_file;
+	char *proxy;
+	long connect_timeout_ms;
+	long timeout_ms;
+
+	char *token_prefixes; /* space-separated lists, NULL = any */
+	char *username_claim;
+	char *required_scopes;
+	char *allowed_client_ids;
+	char *audience;
+	char *issuer;
+	char *ip_ranges_claim;
+	bool require_ip_ranges;
+	long clock_skew;
+
+	bool cache;
+	char *cache_dir;
+	long cache_ttl;
+	long negative_cache_ttl;
+	long cache_max_entries;
+	long offline_grace;
+
+	char *helper;
+	char *helper_user;
+	char *prompt;
+
+	bool debug;
+	bool use_first_pass;
+	bool try_first_pass;
+};
+
+/*
+ * Fills cfg from the defaults, the file (config=PATH among argv, else
+ * APITOKEN_CONFIG_PATH; a missing default file is fine when the arguments
+ * hold everything required) and argv. Returns APT_OK, APT_SERVICE with a
+ * message in err (never a secret), or APT_NOMEM. cfg must be freed with
+ * config_free() whatever the result.
+ */
+enum apt_rc config_load(struct apt_config *cfg, int argc, const char **argv, char *err,
+			size_t errlen);
+void config_free(struct apt_config *cfg);
+
+/* True when word (len bytes) is one of the space-separated words of list. */
+bool word_in_list(const char *list, const char *word, size_t len);
+
+/* True for http:// URLs whose host is 127.0.0.0/8, [::1] or localhost. */
+bool url_is_loopback_http(const char *url);
+
+#endif

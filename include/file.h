@@ -1,0 +1,27 @@
+/*
+ * Reading files that decide who gets in: the config file, the client secret,
+ * TLS keys, token files. Each is opened without following a final symlink,
+ * checked on the open descriptor (no check-then-open race) and read whole.
+ */
+#ifndef APITOKEN_FILE_H
+#define APITOKEN_FILE_H
+
+#include <stddef.h>
+#include "result.h"
+
+enum file_kind {
+	FILE_CONFIG, /* owner root or euid; not writable by group or others */
+	FILE_SECRET, /* as FILE_CONFIG, and no group or other access at all */
+};
+
+/*
+ * Reads path into a NUL-terminated heap string (*out, *len). Returns APT_OK,
+ * APT_SERVICE with a message in err (symlink, not a regular file, owner,
+ * mode, larger than max, unreadable), or APT_NOMEM. The caller frees with
+ * free_secret(). A file holding a NUL byte is refused: every file we read is
+ * text.
+ */
+enum apt_rc file_read_checked(const char *path, enum file_kind kind, size_t max, char **out,
+			      size_t *len, char *err, size_t errlen);
+
+#endif

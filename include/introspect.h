@@ -1,0 +1,36 @@
+/*
+ * The module's side of introspection: build the request from the config and
+ * the token, run `apitoken introspect`, and turn its answer into claims.
+ */
+#ifndef APITOKEN_INTROSPECT_H
+#define APITOKEN_INTROSPECT_H
+
+#include <stddef.h>
+#include "claims.h"
+#include "config.h"
+#include "result.h"
+
+struct introspect_answer {
+	struct claims claims; /* valid when the result is APT_OK */
+	long http_status;     /* 0 when no HTTP answer */
+	long retry_after;     /* seconds, from a 429/503 Retry-After; -1 none */
+};
+
+/*
+ * APT_OK with claims; APT_UNAVAIL with *reason (connect_failed, timeout,
+ * tls_failed, http_status, client_auth, rate_limited, redirect,
+ * body_too_large, bad_json, bad_response, helper_*); APT_SERVICE with err;
+ * APT_NOMEM. The caller frees ans->claims with claims_free().
+ */
+enum apt_rc introspect_token(const struct apt_config *cfg, const char *token, size_t len,
+			     struct introspect_answer *ans, const char **reason, char *err,
+			     size_t errlen);
+
+/* The request message; exported for the helper's tests. */
+enum apt_rc introspect_build_request(const struct apt_config *cfg, const char *token, size_t len,
+				     struct buf *req, char *err, size_t errlen);
+/* Parses a response message; exported for tests. */
+enum apt_rc introspect_parse_response(const unsigned char *p, size_t len,
+				      struct introspect_answer *ans, const char **reason);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * The audit line (DESIGN.md §7). User and rhost come from the client: they
+ * are escaped (%XX for anything outside a safe set) so a user name holding
+ * " result=allow" or a newline cannot forge a field or a line.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "audit.h"
+
+const char *apt_rc_word(enum apt_rc rc)
+{
+	switch (rc) {
+	case APT_OK:
+		return "allow";
+	case APT_DENY:
+		return "deny";
+	case APT_UNAVAIL:
+		return "unavailable";
+	case APT_SERVICE:
+	case APT_NOMEM:
+		break;
+	}
+	return "error";
+}
+
+static bool safe_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       strchr("._-@:+", c) != NULL;
+}
+
+/* Appends the escaped value, "-" when absent or empty; at most 128 input bytes. */
+static size_t put_value(char *out, size_t outlen, size_t pos, const char *v)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i;
+
+	if (v == NULL || v[0] == '\0')
+		v = "-";
+	for (i = 0; v[i] && i < 128 && pos + 4 < outlen; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (safe_char(c) || (c == '-' && i == 0)) {
+			out[pos++] = (char)c;
+		} else {
+			out[pos++] = '%';
+			out[pos++] = hex[c >> 4];
+			out[pos++] = hex[c & 15];
+		}
+	}
+	if (v[i] != '\0' && pos + 4 < outlen) {
+		memcpy(out + pos, "...", 3);
+		pos += 3;
+	}
+	out[pos] = '\0';
+	return pos;
+}
+
+void audit_format(const struct audit_rec *r, char *out, size_t outlen)
+{
+	size_t pos;
+	int n;
+
+	if (outlen == 0)
+		return;
+	n = snprintf(out, outlen, "result=%s reason=%s user=", r->result, r->reason);
+	pos = n < 0 ? 0 : (size_t)n >= outlen ? outlen - 1 : (size_t)n;
+	pos = put_value(out, outlen, pos, r->user);
+	n = snprintf(out + pos, outlen - pos, " rhost=");
+	pos += n < 0 ? 0 : (size_t)n >= outlen - pos ? outlen - pos - 1 : (size_t)n;
+	pos = put_value(out, outlen, pos, r->rhost);
+	snprintf(out + pos, outlen - pos, " token=%s source=%s ms=%ld", r->token ? r->token : "-",
+		 r->source, r->ms);
+}

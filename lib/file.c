@@ -1,0 +1,98 @@
+/*
+ * Reading the files that decide who gets in. Checks are made on the open
+ * descriptor, never on the path before opening, so a file swapped in between
+ * is still the one checked.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "file.h"
+
+enum apt_rc file_read_checked(const char *path, enum file_kind kind, size_t max, char **out,
+			      size_t *len, char *err, size_t errlen)
+{
+	enum apt_rc rc = APT_SERVICE;
+	struct stat st;
+	char *data = NULL;
+	size_t got = 0;
+	int fd;
+
+	*out = NULL;
+	*len = 0;
+	/* O_NONBLOCK: a FIFO planted at the path must not hang the login. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path,
+			 errno == ELOOP ? "is a symbolic link" : strerror(errno));
+		return APT_SERVICE;
+	}
+	if (fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(err, errlen, "%s: owned by uid %u, not root or the effective user", path,
+			 (unsigned)st.st_uid);
+		goto out;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen, "%s: writable by group or others", path);
+		goto out;
+	}
+	if (kind == FILE_SECRET && (st.st_mode & (S_IRWXG | S_IRWXO))) {
+		snprintf(err, errlen, "%s: accessible by group or others (chmod 600)", path);
+		goto out;
+	}
+	if ((size_t)st.st_size > max) {
+		snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
+		goto out;
+	}
+	data = malloc(max + 1);
+	if (data == NULL) {
+		rc = APT_NOMEM;
+		goto out;
+	}
+	/* Read up to max+1 so a file that grew after fstat is still caught. */
+	while (got <= max) {
+		ssize_t n = read(fd, data + got, max + 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got > max) {
+		snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
+		goto out;
+	}
+	if (memchr(data, '\0', got) != NULL) {
+		snprintf(err, errlen, "%s: holds a NUL byte", path);
+		goto out;
+	}
+	data[got] = '\0';
+	*out = data;
+	*len = got;
+	data = NULL;
+	rc = APT_OK;
+out:
+	if (data != NULL) {
+		explicit_bzero(data, max + 1);
+		free(data);
+	}
+	close(fd);
+	return rc;
+}

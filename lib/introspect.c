@@ -1,0 +1,155 @@
+/*
+ * The module's side of introspection: the request to `apitoken introspect`
+ * and the reading of its answer. Secrets (token, client secret, TLS key) go
+ * only into the request buffer, which zeroes itself when freed.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "buf.h"
+#include "child.h"
+#include "file.h"
+#include "introspect.h"
+#include "proto.h"
+
+#define SECRET_MAX   4096
+#define TLS_FILE_MAX (64 * 1024)
+
+/* Reads a file into the request under key; the contents never touch a log. */
+static enum apt_rc put_file(struct buf *req, const char *key, const char *path,
+			    enum file_kind kind, size_t max, bool trim, char *err, size_t errlen)
+{
+	enum apt_rc rc;
+	char *data;
+	size_t len;
+
+	if (path == NULL)
+		return APT_OK;
+	rc = file_read_checked(path, kind, max, &data, &len, err, errlen);
+	if (rc != APT_OK)
+		return rc;
+	/* A secret file written by `echo` ends in a newline that is not part of it. */
+	while (trim && len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		data[--len] = '\0';
+	if (trim && len == 0) {
+		snprintf(err, errlen, "%s: empty", path);
+		rc = APT_SERVICE;
+	} else {
+		proto_put(req, key, data, len);
+	}
+	free_secret(data);
+	return rc;
+}
+
+enum apt_rc introspect_build_request(const struct apt_config *cfg, const char *token, size_t len,
+				     struct buf *req, char *err, size_t errlen)
+{
+	enum apt_rc rc;
+	/* The helper's own request timeout ends a little before our hard kill. */
+	long helper_timeout = cfg->timeout_ms > 200 ? cfg->timeout_ms - 50 : cfg->timeout_ms;
+
+	proto_begin(req, PROTO_REQUEST_MAGIC);
+	proto_put_str(req, "url", cfg->introspection_url);
+	proto_put(req, "token", token, len);
+	proto_put_str(req, "client_id", cfg->client_id);
+	rc = put_file(req, "client_secret", cfg->client_secret_file, FILE_SECRET, SECRET_MAX, true,
+		      err, errlen);
+	if (rc == APT_OK)
+		rc = put_file(req, "tls_cert", cfg->tls_cert_file, FILE_CONFIG, TLS_FILE_MAX, false,
+			      err, errlen);
+	if (rc == APT_OK)
+		rc = put_file(req, "tls_key", cfg->tls_key_file, FILE_SECRET, TLS_FILE_MAX, false,
+			      err, errlen);
+	if (rc != APT_OK)
+		return rc;
+	proto_put_str(req, "ca_file", cfg->ca_file);
+	proto_put_str(req, "proxy", cfg->proxy);
+	proto_put_long(req, "connect_timeout_ms", cfg->connect_timeout_ms);
+	proto_put_long(req, "timeout_ms", helper_timeout);
+	proto_put_str(req, "username_claim", cfg->username_claim);
+	proto_put_str(req, "ip_ranges_claim", cfg->ip_ranges_claim);
+	return proto_end(req) == 0 ? APT_OK : APT_NOMEM;
+}
+
+/* The helper's failure words; anything else is itself a bad response. */
+static const char *const unavail_reasons[] = {
+	"connect_failed", "timeout",	    "tls_failed", "http_status", "client_auth",
+	"rate_limited",	  "redirect",	    "body_too_large", "bad_json", "bad_request",
+	"internal",
+};
+
+enum apt_rc introspect_parse_response(const unsigned char *p, size_t len,
+				      struct introspect_answer *ans, const char **reason)
+{
+	struct proto_msg m;
+	char word[32];
+
+	memset(ans, 0, sizeof(*ans));
+	ans->retry_after = -1;
+	*reason = "bad_response";
+	if (proto_parse(PROTO_RESPONSE_MAGIC, p, len, &m) < 0 ||
+	    proto_get_str(&m, "status", word, sizeof(word)) < 0)
+		return APT_UNAVAIL;
+	if (proto_get(&m, "http_status") != NULL &&
+	    proto_get_long(&m, "http_status", 100, 999, &ans->http_status) < 0)
+		return APT_UNAVAIL;
+	if (proto_get(&m, "retry_after") != NULL &&
+	    proto_get_long(&m, "retry_after", 0, 86400 * 7, &ans->retry_after) < 0)
+		return APT_UNAVAIL;
+
+	if (strcmp(word, "error") == 0) {
+		if (proto_get_str(&m, "error", word, sizeof(word)) < 0)
+			return APT_UNAVAIL;
+		for (size_t i = 0; i < sizeof(unavail_reasons) / sizeof(unavail_reasons[0]); i++)
+			if (strcmp(word, unavail_reasons[i]) == 0)
+				*reason = unavail_reasons[i];
+		return APT_UNAVAIL;
+	}
+	if (strcmp(word, "ok") != 0)
+		return APT_UNAVAIL;
+
+	for (int i = 0; i < CLAIM_COUNT; i++) {
+		char key[48];
+		const struct proto_field *f;
+
+		snprintf(key, sizeof(key), "claim.%s", claim_names[i]);
+		f = proto_get(&m, key);
+		if (f != NULL && claim_decode(f->val, f->len, &ans->claims.c[i]) < 0) {
+			claims_free(&ans->claims);
+			return APT_UNAVAIL;
+		}
+	}
+	*reason = "ok";
+	return APT_OK;
+}
+
+enum apt_rc introspect_token(const struct apt_config *cfg, const char *token, size_t len,
+			     struct introspect_answer *ans, const char **reason, char *err,
+			     size_t errlen)
+{
+	static const char *const argv[] = {"apitoken", "introspect", NULL};
+	struct child_spec spec = {
+		.path = cfg->helper,
+		.argv = argv,
+		.user = cfg->helper_user,
+		.deadline_ms = cfg->timeout_ms,
+		.max_output = PROTO_MAX_MESSAGE,
+	};
+	struct buf req = BUF_INIT, resp = BUF_INIT;
+	enum apt_rc rc;
+
+	memset(ans, 0, sizeof(*ans));
+	ans->retry_after = -1;
+	*reason = "config";
+	rc = introspect_build_request(cfg, token, len, &req, err, errlen);
+	if (rc == APT_OK)
+		rc = child_run(&spec, &req, &resp, reason, err, errlen);
+	if (rc == APT_OK)
+		rc = introspect_parse_response(resp.p, resp.len, ans, reason);
+	else if (rc == APT_NOMEM)
+		*reason = "no_memory";
+	buf_free(&req);
+	buf_free(&resp);
+	return rc;
+}

@@ -1,0 +1,186 @@
+/*
+ * pam_apitoken: PAM entry points only. Read the arguments, get the user, the
+ * remote host and the token, hand them to the core, log one audit line and
+ * map the core's result onto a PAM code (DESIGN.md §5). No decision is made
+ * here.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+
+#include "audit.h"
+#include "auth.h"
+#include "buf.h"
+#include "config.h"
+#include "fingerprint.h"
+
+#define DATA_USER "pam_apitoken.user"
+
+static int pam_code(enum apt_rc rc)
+{
+	switch (rc) {
+	case APT_OK:
+		return PAM_SUCCESS;
+	case APT_DENY:
+		return PAM_AUTH_ERR;
+	case APT_UNAVAIL:
+		return PAM_AUTHINFO_UNAVAIL;
+	case APT_SERVICE:
+		return PAM_SERVICE_ERR;
+	case APT_NOMEM:
+		return PAM_BUF_ERR;
+	}
+	return PAM_SERVICE_ERR;
+}
+
+static long elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void audit(pam_handle_t *pamh, const struct auth_outcome *o, const char *user,
+		  const char *rhost, const struct timespec *t0)
+{
+	struct audit_rec r = {
+		.result = apt_rc_word(o->rc),
+		.reason = o->reason,
+		.user = user,
+		.rhost = rhost,
+		.token = o->fingerprint[0] ? o->fingerprint : "-",
+		.source = o->source,
+		.ms = elapsed_ms(t0),
+	};
+	char line[1024];
+
+	if (o->err[0] != '\0')
+		pam_syslog(pamh, LOG_ERR, "%s", o->err);
+	audit_format(&r, line, sizeof(line));
+	pam_syslog(pamh, o->rc == APT_OK ? LOG_INFO : o->rc == APT_DENY ? LOG_NOTICE : LOG_ERR,
+		   "%s", line);
+}
+
+/*
+ * The token: the one already on the stack with use_first_pass or
+ * try_first_pass (from the arguments or the file), else asked for with the
+ * configured prompt, echo off.
+ */
+static int get_token(pam_handle_t *pamh, const struct apt_config *cfg, const char **tok)
+{
+	const void *item = NULL;
+
+	*tok = NULL;
+	if (cfg->use_first_pass || cfg->try_first_pass) {
+		if (pam_get_item(pamh, PAM_AUTHTOK, &item) == PAM_SUCCESS && item != NULL) {
+			*tok = item;
+			return PAM_SUCCESS;
+		}
+		if (cfg->use_first_pass)
+			return PAM_AUTH_ERR;
+	}
+	return pam_get_authtok(pamh, PAM_AUTHTOK, tok, cfg->prompt);
+}
+
+static void free_data(pam_handle_t *pamh, void *data, int status)
+{
+	(void)pamh;
+	(void)status;
+	free(data);
+}
+
+PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct apt_config cfg;
+	struct auth_outcome o;
+	struct timespec t0;
+	const char *user = NULL, *tok = NULL;
+	const void *rhost = NULL;
+	char *tokcopy = NULL, *saved;
+	size_t toklen;
+	int r;
+
+	(void)flags;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(&o, 0, sizeof(o));
+	o.source = "local";
+	pam_set_data(pamh, DATA_USER, NULL, NULL);
+	pam_get_item(pamh, PAM_RHOST, &rhost);
+
+	o.rc = config_load(&cfg, argc, argv, o.err, sizeof(o.err));
+	if (o.rc != APT_OK) {
+		o.reason = o.rc == APT_NOMEM ? "no_memory" : "config";
+		goto out;
+	}
+	r = pam_get_user(pamh, &user, NULL);
+	if (r != PAM_SUCCESS || user == NULL || user[0] == '\0') {
+		o.rc = r == PAM_BUF_ERR ? APT_NOMEM : APT_DENY;
+		o.reason = "no_user";
+		user = NULL;
+		goto out;
+	}
+	r = get_token(pamh, &cfg, &tok);
+	if (r != PAM_SUCCESS || tok == NULL) {
+		o.rc = r == PAM_BUF_ERR ? APT_NOMEM : APT_DENY;
+		o.reason = "no_token";
+		goto out;
+	}
+	/* Our own copy, zeroed below: libpam keeps and later wipes its item. */
+	toklen = strnlen(tok, 65536);
+	tokcopy = strndup(tok, toklen);
+	if (tokcopy == NULL) {
+		o.rc = APT_NOMEM;
+		o.reason = "no_memory";
+		goto out;
+	}
+	if (cfg.debug)
+		pam_syslog(pamh, LOG_DEBUG, "config=%s url=%s helper=%s as=%s timeout_ms=%ld",
+			   cfg.config ? cfg.config : "(none)", cfg.introspection_url, cfg.helper,
+			   cfg.helper_user, cfg.timeout_ms);
+	auth_token(&cfg, user, rhost, tokcopy, toklen, &o);
+	if (o.rc == APT_OK) {
+		/* For acct_mgmt: this module vouches for this user, no other. */
+		saved = strdup(user);
+		if (saved == NULL || pam_set_data(pamh, DATA_USER, saved, free_data) != PAM_SUCCESS) {
+			free(saved);
+			o.rc = APT_NOMEM;
+			o.reason = "no_memory";
+		}
+	}
+out:
+	audit(pamh, &o, user, rhost, &t0);
+	free_secret(tokcopy);
+	config_free(&cfg);
+	return pam_code(o.rc);
+}
+
+/* sshd fails the login unless setcred succeeds; the module has no credentials to set. */
+PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	(void)pamh;
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	return PAM_SUCCESS;
+}
+
+/* Account is fine for the user we just authenticated; for anyone else we have no say. */
+PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	const void *data = NULL;
+	const char *user = NULL;
+
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	if (pam_get_data(pamh, DATA_USER, &data) != PAM_SUCCESS || data == NULL)
+		return PAM_IGNORE;
+	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || user == NULL)
+		return PAM_IGNORE;
+	return strcmp(user, data) == 0 ? PAM_SUCCESS : PAM_IGNORE;
+}
