@@ -1,0 +1,99 @@
+/*
+ * Token fingerprints for logs and admin listings: "<prefix>sha256:<8 hex>".
+ * This is the one place that decides how much of a token may be shown, so it
+ * shows only a configured prefix that passes a strict check, never token bytes
+ * of its own choosing.
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include "fingerprint.h"
+#include "sha256.h"
+
+#define FP_HASH_TAG "sha256:"
+#define FP_HEX_LEN  8
+
+_Static_assert(FINGERPRINT_LEN >= FINGERPRINT_PREFIX_MAX + sizeof(FP_HASH_TAG) - 1 + FP_HEX_LEN + 1,
+	       "FINGERPRINT_LEN too small");
+
+/* The prefix comes from configuration, but it ends up in log lines: keep
+ * control characters, quotes and separators out of them. */
+static bool prefix_showable(const char *p, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > FINGERPRINT_PREFIX_MAX)
+		return false;
+	for (i = 0; i < n; i++) {
+		char ch = p[i];
+
+		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The longest match is taken even when it is not showable, and then nothing
+ * is shown: falling back to a shorter entry would label the token with a
+ * prefix the administrator did not mean for it.
+ */
+static size_t match_prefix(const char *token, size_t len, const char *prefixes, const char **best)
+{
+	const char *p = prefixes;
+	size_t best_len = 0;
+
+	*best = NULL;
+	if (p == NULL)
+		return 0;
+	for (;;) {
+		size_t n;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		n = strcspn(p, " \t");
+		if (n <= len && n > best_len && memcmp(token, p, n) == 0) {
+			*best = p;
+			best_len = n;
+		}
+		p += n;
+	}
+	if (*best == NULL || !prefix_showable(*best, best_len)) {
+		*best = NULL;
+		return 0;
+	}
+	return best_len;
+}
+
+void token_fingerprint(const char *token, size_t len, const char *prefixes,
+		       char out[FINGERPRINT_LEN])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[SHA256_DIGEST_LEN];
+	const char *pfx;
+	size_t plen, o, i;
+
+	if (token == NULL)
+		len = 0;
+	plen = match_prefix(token, len, prefixes, &pfx);
+	sha256(token, len, md);
+
+	o = 0;
+	if (plen > 0) {
+		memcpy(out, pfx, plen);
+		o = plen;
+	}
+	memcpy(out + o, FP_HASH_TAG, sizeof(FP_HASH_TAG) - 1);
+	o += sizeof(FP_HASH_TAG) - 1;
+	for (i = 0; i < FP_HEX_LEN / 2; i++) {
+		out[o++] = hex[md[i] >> 4];
+		out[o++] = hex[md[i] & 0x0f];
+	}
+	out[o] = '\0';
+
+	/* The full digest names the token in caches; do not leave it behind. */
+	explicit_bzero(md, sizeof(md));
+}

@@ -1,0 +1,258 @@
+/*
+ * Unit tests for lib/fingerprint.c: exact fingerprints for known digests, the
+ * prefix selection rules, and that nothing beyond the chosen prefix of a token
+ * ever reaches the output, which always fits FINGERPRINT_LEN.
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fingerprint.h"
+#include "sha256.h"
+
+#define S(lit) lit, sizeof(lit) - 1
+
+/* Exactly FINGERPRINT_LEN bytes on the heap, so that valgrind reports any
+ * write past the contract's size. */
+static void fp(const char *token, size_t len, const char *prefixes, const char *want)
+{
+	char *out = malloc(FINGERPRINT_LEN);
+
+	ck_assert_ptr_nonnull(out);
+	memset(out, 'X', FINGERPRINT_LEN);
+	token_fingerprint(token, len, prefixes, out);
+	ck_assert_ptr_nonnull(memchr(out, '\0', FINGERPRINT_LEN));
+	ck_assert_str_eq(out, want);
+	free(out);
+}
+
+START_TEST(test_known_digests)
+{
+	fp(S(""), NULL, "sha256:e3b0c442");
+	fp(NULL, 0, NULL, "sha256:e3b0c442");
+	fp(S("abc"), NULL, "sha256:ba7816bf");
+	fp(S("abc"), "", "sha256:ba7816bf");
+	fp(S("ghp_abc"), NULL, "sha256:dc7f123f");
+	/* Only len bytes are hashed. */
+	fp("abcdef", 3, NULL, "sha256:ba7816bf");
+	/* A NUL inside the token is data, not the end. */
+	fp(S("at_\0secret"), "at_", "at_sha256:9b2aae1a");
+}
+END_TEST
+
+START_TEST(test_prefix_match)
+{
+	fp(S("ghp_abc"), "ghp_", "ghp_sha256:dc7f123f");
+	fp(S("ghp_abc"), "xoxb- ghp_", "ghp_sha256:dc7f123f");
+	/* The token may be the prefix alone. */
+	fp(S("at_"), "at_", "at_sha256:8ca97934");
+	/* Matching is at the start only, and case-sensitive. */
+	fp(S("xat_live"), "at_", "sha256:029b56cd");
+	fp(S("AT_live_x"), "at_ at_live_", "sha256:4ecca9d6");
+	/* An entry longer than the token cannot match. */
+	fp(S("at_"), "at_live_", "sha256:8ca97934");
+}
+END_TEST
+
+START_TEST(test_longest_prefix)
+{
+	static const char tok[] = "at_live_s3cr3t_part";
+	const size_t n = sizeof(tok) - 1;
+
+	fp(tok, n, "at_ at_live_ at_test_", "at_live_sha256:e7f3648c");
+	fp(tok, n, "at_live_ at_", "at_live_sha256:e7f3648c");
+	fp(tok, n, "at_live at_live_ at_", "at_live_sha256:e7f3648c");
+	fp(tok, n, "at_test_ at_", "at_sha256:e7f3648c");
+	fp(tok, n, "at_test_ at_live_s", "at_live_ssha256:e7f3648c");
+}
+END_TEST
+
+START_TEST(test_separators)
+{
+	static const char tok[] = "at_live_s3cr3t_part";
+	const size_t n = sizeof(tok) - 1;
+
+	fp(tok, n, "  at_\t\tat_live_  ", "at_live_sha256:e7f3648c");
+	fp(tok, n, "\tat_live_", "at_live_sha256:e7f3648c");
+	fp(tok, n, "at_live_\t", "at_live_sha256:e7f3648c");
+	fp(tok, n, " \t ", "sha256:e7f3648c");
+	fp(tok, n, "", "sha256:e7f3648c");
+	fp(tok, n, NULL, "sha256:e7f3648c");
+}
+END_TEST
+
+START_TEST(test_unshowable_prefix)
+{
+	/* The longest match decides; when it may not be shown, nothing is,
+	 * rather than a shorter entry the administrator did not mean. */
+	fp(S("at_live!xyz"), "at_live!", "sha256:a49127b7");
+	fp(S("at_live!xyz"), "at_ at_live!", "sha256:a49127b7");
+	/* Only space and tab separate entries: a newline is part of one. */
+	fp(S("at_\nfoo"), "at_ at_\n", "sha256:6fb831b2");
+	fp(S("at_\nfoo"), "at_\nat_live", "sha256:6fb831b2");
+	/* A shorter showable entry still works when the bad one does not match. */
+	fp(S("at_live!xyz"), "at_ at_test!", "at_sha256:a49127b7");
+	fp(S("at_live!xyz"), "at_live", "at_livesha256:a49127b7");
+	fp(S("at_live!xyz"), "at_live\xc3\xa9", "sha256:a49127b7");
+}
+END_TEST
+
+START_TEST(test_prefix_length_limit)
+{
+	/* 32 bytes: the longest that may be shown. */
+	static const char p32[] = "0123456789abcdef0123456789ABCDEF";
+	static const char p33[] = "0123456789abcdef0123456789ABCDEFx";
+
+	ck_assert_uint_eq(strlen(p32), FINGERPRINT_PREFIX_MAX);
+	fp(S("0123456789abcdef0123456789ABCDEF_tail"), p32,
+	   "0123456789abcdef0123456789ABCDEFsha256:7bf233b0");
+	ck_assert_uint_eq(strlen("0123456789abcdef0123456789ABCDEFsha256:7bf233b0"),
+			  FINGERPRINT_LEN - 1);
+
+	fp(S("0123456789abcdef0123456789ABCDEFx_tail"), p33, "sha256:d7274085");
+	fp(S("0123456789abcdef0123456789ABCDEFx_tail"), "0123 0123456789abcdef0123456789ABCDEFx",
+	   "sha256:d7274085");
+	fp(S("0123456789abcdef0123456789ABCDEFx_tail"), "0123", "0123sha256:d7274085");
+}
+END_TEST
+
+START_TEST(test_no_secret_shown)
+{
+	/* Opaque tokens use '_' inside the secret too: it is no separator. */
+	fp(S("abc_def_ghi"), NULL, "sha256:c9846344");
+	fp(S("abc_def_ghi"), "abc_", "abc_sha256:c9846344");
+	fp(S("abc_def_ghi"), "abc", "abcsha256:c9846344");
+	fp(S("abc_def_ghi"), "xyz_", "sha256:c9846344");
+}
+END_TEST
+
+/* xorshift64*, fixed seed: a failure replays exactly. */
+static uint64_t rng_state = 0x243f6a8885a308d3ULL;
+
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545F4914F6CDD1DULL;
+}
+
+static size_t rng_below(size_t n)
+{
+	return (size_t)(rng() % n);
+}
+
+/* The rules restated as plainly as possible, as an oracle. */
+static void ref_fingerprint(const char *tok, size_t tlen, const char *list, char *out,
+			    size_t outlen)
+{
+	unsigned char md[SHA256_DIGEST_LEN];
+	const char *best = NULL;
+	size_t best_len = 0, i = 0, j;
+
+	while (list[i] != '\0') {
+		size_t start, n;
+
+		if (list[i] == ' ' || list[i] == '\t') {
+			i++;
+			continue;
+		}
+		start = i;
+		while (list[i] != '\0' && list[i] != ' ' && list[i] != '\t')
+			i++;
+		n = i - start;
+		if (n <= tlen && n > best_len && memcmp(tok, list + start, n) == 0) {
+			best = list + start;
+			best_len = n;
+		}
+	}
+	if (best_len > FINGERPRINT_PREFIX_MAX)
+		best_len = 0;
+	for (j = 0; j < best_len; j++)
+		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-",
+			   best[j]) == NULL)
+			best_len = 0;
+	sha256(tok, tlen, md);
+	snprintf(out, outlen, "%.*ssha256:%02x%02x%02x%02x", (int)best_len, best ? best : "", md[0],
+		 md[1], md[2], md[3]);
+}
+
+/* Random tokens against random lists of entries cut from the token's start
+ * (so that matches, ties and the 32-byte limit are all common), sometimes
+ * with one byte changed. */
+START_TEST(test_random_vs_reference)
+{
+	static const char alpha[] = "aB9_.-\t \x01\xff!:";
+	char tok[80], list[400];
+	char out[FINGERPRINT_LEN + 16], want[128];
+	int iter;
+
+	for (iter = 0; iter < 20000; iter++) {
+		size_t tlen = rng_below(sizeof(tok) + 1);
+		size_t nent = rng_below(6), e, i, l = 0;
+
+		for (i = 0; i < tlen; i++)
+			tok[i] = alpha[rng_below(sizeof(alpha) - 1)];
+		for (e = 0; e < nent; e++) {
+			size_t k = rng_below(45), sep = rng_below(3);
+
+			for (i = 0; i < sep; i++)
+				list[l++] = rng_below(2) ? ' ' : '\t';
+			for (i = 0; i < k; i++) {
+				char ch = i < tlen ? tok[i] : 'a';
+
+				/* '\0' would end the list early. */
+				list[l++] = ch == '\0' ? 'a' : ch;
+			}
+			if (k > 0 && rng_below(4) == 0)
+				list[l - 1 - rng_below(k)] = alpha[rng_below(sizeof(alpha) - 1)];
+			if (rng_below(2))
+				list[l++] = ' ';
+		}
+		list[l] = '\0';
+
+		memset(out, 'X', sizeof(out));
+		token_fingerprint(tok, tlen, list, out);
+		for (i = FINGERPRINT_LEN; i < sizeof(out); i++)
+			ck_assert_int_eq(out[i], 'X');
+		ck_assert_ptr_nonnull(memchr(out, '\0', FINGERPRINT_LEN));
+
+		ref_fingerprint(tok, tlen, list, want, sizeof(want));
+		ck_assert_msg(strcmp(out, want) == 0, "iteration %d: got \"%s\", want \"%s\"", iter,
+			      out, want);
+	}
+}
+END_TEST
+
+static Suite *fingerprint_suite(void)
+{
+	Suite *s = suite_create("fingerprint");
+	TCase *tc;
+
+	tc = tcase_create("fingerprint");
+	tcase_add_test(tc, test_known_digests);
+	tcase_add_test(tc, test_prefix_match);
+	tcase_add_test(tc, test_longest_prefix);
+	tcase_add_test(tc, test_separators);
+	tcase_add_test(tc, test_unshowable_prefix);
+	tcase_add_test(tc, test_prefix_length_limit);
+	tcase_add_test(tc, test_no_secret_shown);
+	tcase_add_test(tc, test_random_vs_reference);
+	tcase_set_timeout(tc, 60);
+	suite_add_tcase(s, tc);
+
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(fingerprint_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
