@@ -1,0 +1,285 @@
+'use strict';
+// Fault server for pam_apitoken tests: answers every request according to its
+// path, playing what no real issuer does (hangs, slow bodies, bad JSON, odd
+// status codes...). Plain node http, no dependencies. See README.md.
+//
+//   node tests/fault/server.js [--port N]
+//
+// Listens on 127.0.0.1 only (port 0 = the OS picks one), prints exactly one
+// line "listening <port>" on stdout when ready, and exits on SIGTERM/SIGINT and
+// when its stdin reaches EOF (a test holds a pipe to stdin, so the server dies
+// with the test).
+
+const http = require('node:http');
+const fs = require('node:fs');
+
+const MAX_BODY = 1024 * 1024;
+const SLOW_BODY = '{"active":true,"username":"alice"}';
+const ADMIN_PATHS = new Set(['/stats', '/last', '/reset']);
+
+// ---------------------------------------------------------------- arguments
+
+function usage(msg) {
+  process.stderr.write(`server.js: ${msg}\nusage: node server.js [--port N]\n`);
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  let port = 0;
+  for (let i = 0; i < argv.length; i += 1) {
+    let arg = argv[i];
+    let value;
+    if (arg.startsWith('--port=')) {
+      value = arg.slice('--port='.length);
+      arg = '--port';
+    } else if (arg === '--port') {
+      i += 1;
+      value = argv[i];
+    } else {
+      usage(`unknown argument ${arg}`);
+    }
+    if (value === undefined || !/^\d+$/.test(value) || Number(value) > 65535) {
+      usage(`bad port ${value}`);
+    }
+    port = Number(value);
+  }
+  return { port };
+}
+
+// ---------------------------------------------------------------- lifecycle
+
+const sockets = new Set();
+let server;
+let stopping = false;
+
+function stop() {
+  if (stopping) return;
+  stopping = true;
+  if (server) server.close();
+  for (const s of sockets) s.destroy(); // includes connections held by /hang and /slow
+  process.exit(0);
+}
+
+function isDevNull(fd) {
+  try {
+    const st = fs.fstatSync(fd);
+    const dn = fs.statSync('/dev/null');
+    return st.isCharacterDevice() && st.rdev === dn.rdev;
+  } catch {
+    return false;
+  }
+}
+
+function watchStdin() {
+  // stdin is the lifeline: EOF means whoever started us is gone. An stdin that
+  // is /dev/null (e.g. started in the background by a shell) carries no such
+  // meaning and is ignored; stop those servers with SIGTERM.
+  if (isDevNull(0)) return;
+  process.stdin.on('data', () => {});
+  process.stdin.on('end', stop);
+  process.stdin.on('close', stop);
+  process.stdin.on('error', stop);
+  process.stdin.resume();
+}
+
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+process.on('SIGHUP', stop);
+process.stdout.on('error', () => {});
+
+// ---------------------------------------------------------------- state
+
+let requests = 0;
+let last = {};
+
+// ---------------------------------------------------------------- helpers
+
+function send(res, status, type, body, extraHeaders = {}) {
+  const buf = Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
+  const headers = { 'Content-Length': buf.length, 'Cache-Control': 'no-store', ...extraHeaders };
+  if (type) headers['Content-Type'] = type;
+  res.writeHead(status, headers);
+  res.end(buf);
+}
+
+function json(res, status, obj, extraHeaders) {
+  send(res, status, 'application/json', JSON.stringify(obj), extraHeaders);
+}
+
+function b64url(s) {
+  return Buffer.from(s, 'utf8').toString('base64url');
+}
+
+// Strict base64url, padding optional.
+function decodeB64url(s) {
+  if (!/^[A-Za-z0-9_-]*={0,2}$/.test(s)) return null;
+  const bare = s.replace(/=+$/, '');
+  if (bare.length % 4 === 1) return null;
+  return Buffer.from(bare, 'base64url');
+}
+
+function readBody(req) {
+  return new Promise((resolve) => {
+    const chunks = [];
+    let size = 0;
+    req.on('data', (c) => {
+      size += c.length;
+      if (size <= MAX_BODY) chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', () => resolve(Buffer.concat(chunks)));
+  });
+}
+
+// ---------------------------------------------------------------- routes
+
+function slow(req, res) {
+  const body = Buffer.from(SLOW_BODY, 'utf8');
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length });
+  res.flushHeaders();
+  let i = 0;
+  const timer = setInterval(() => {
+    if (res.destroyed || res.writableEnded) {
+      clearInterval(timer);
+      return;
+    }
+    res.write(body.subarray(i, i + 1));
+    i += 1;
+    if (i >= body.length) {
+      clearInterval(timer);
+      res.end();
+    }
+  }, 1000);
+  timer.unref();
+  res.on('close', () => clearInterval(timer));
+}
+
+function route(req, res, path, port) {
+  let m;
+  if (path === '/hang') {
+    return; // the body has been read; never answer
+  }
+  if (path === '/slow') {
+    slow(req, res);
+    return;
+  }
+  if ((m = /^\/status\/(\d{3})$/.exec(path))) {
+    const code = Number(m[1]);
+    if (code < 200 || code > 599) {
+      json(res, 400, { error: 'status must be 200..599' });
+      return;
+    }
+    json(res, code, { error: 'x' });
+    return;
+  }
+  if (path === '/ratelimit') {
+    json(res, 429, { error: 'x' }, { 'Retry-After': '30' });
+    return;
+  }
+  if (path === '/ratelimit-date') {
+    const when = new Date(Date.now() + 45 * 1000).toUTCString();
+    json(res, 429, { error: 'x' }, { 'Retry-After': when });
+    return;
+  }
+  if (path === '/truncated') {
+    send(res, 200, 'application/json', '{"active":true,"username":"ali');
+    return;
+  }
+  if (path === '/truncated-conn') {
+    // Declares more bytes than it sends, then drops the connection.
+    const part = '{"active":true,"username":"ali';
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': part.length + 20 });
+    res.write(part, () => res.destroy());
+    return;
+  }
+  if (path === '/empty') {
+    send(res, 200, 'application/json', '');
+    return;
+  }
+  if (path === '/html') {
+    send(res, 200, 'text/html; charset=utf-8',
+      '<!DOCTYPE html>\n<html><head><title>Sign in</title></head>\n'
+      + '<body><h1>Please sign in</h1><form method="post"><input name="user"></form></body></html>\n');
+    return;
+  }
+  if (path === '/dupkeys') {
+    send(res, 200, 'application/json', '{"active":true,"username":"alice","username":"bob"}');
+    return;
+  }
+  if (path === '/redirect') {
+    const location = `http://127.0.0.1:${port}/json/${b64url('{"active":true}')}`;
+    send(res, 302, 'application/json', '{}', { Location: location });
+    return;
+  }
+  if (path === '/huge') {
+    const body = JSON.stringify({ active: true, username: 'alice', padding: 'x'.repeat(70000) });
+    send(res, 200, 'application/json', body);
+    return;
+  }
+  if ((m = /^\/json\/([^/]*)$/.exec(path))) {
+    const body = decodeB64url(m[1]);
+    if (body === null) {
+      json(res, 400, { error: 'bad base64url' });
+      return;
+    }
+    send(res, 200, 'application/json', body);
+    return;
+  }
+  json(res, 404, { error: 'x' });
+}
+
+function admin(req, res, path) {
+  if (path === '/stats') {
+    json(res, 200, { requests });
+    return;
+  }
+  if (path === '/last') {
+    json(res, 200, last);
+    return;
+  }
+  // /reset
+  requests = 0;
+  last = {};
+  json(res, 200, { requests });
+}
+
+// ---------------------------------------------------------------- main
+
+function main() {
+  const { port } = parseArgs(process.argv.slice(2));
+  watchStdin();
+
+  let actual = 0;
+  server = http.createServer((req, res) => {
+    const url = req.url || '/';
+    const path = url.split('?')[0];
+    const isAdmin = ADMIN_PATHS.has(path);
+    if (!isAdmin) requests += 1;
+    readBody(req).then((body) => {
+      if (isAdmin) {
+        admin(req, res, path);
+        return;
+      }
+      const headers = {};
+      for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = v;
+      last = { method: req.method, path, url, headers, body: body.toString('utf8') };
+      route(req, res, path, actual);
+    });
+  });
+  // Never time out held connections (the client decides when to give up).
+  server.timeout = 0;
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.on('error', (e) => {
+    console.error('server.js:', e.message);
+    process.exit(1);
+  });
+  server.listen(port, '127.0.0.1', () => {
+    actual = server.address().port;
+    process.stdout.write(`listening ${actual}\n`);
+  });
+}
+
+main();
