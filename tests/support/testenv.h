@@ -1,0 +1,80 @@
+/*
+ * Shared by the integration tests: the real test issuer and the fault
+ * server as child processes on loopback ports they pick, HTTP to them, a
+ * scratch directory with the module's config, runs of the real libpam
+ * stack, and the syslog lines those runs wrote.
+ */
+#ifndef APITOKEN_TESTENV_H
+#define APITOKEN_TESTENV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct server {
+	pid_t pid;
+	int in_fd; /* its stdin: closing it stops the server even if we crash */
+	int port;
+};
+
+/* Starts `node SCRIPT --port 0` and waits for "listening PORT". Aborts on failure. */
+void server_start(struct server *s, const char *script);
+void server_stop(struct server *s);
+
+/* A whole HTTP exchange; returns the body (malloc) and sets *status. */
+char *http_call(const char *method, const char *url, const char *userpwd, const char *form,
+		long *status);
+
+/* The test issuer (tests/idp). ranges: JSON array text, a plain string, or NULL. */
+char *idp_mint(const struct server *idp, const char *user, const char *scope, int ttl,
+	       const char *ranges);
+void idp_revoke(const struct server *idp, const char *token);
+long idp_introspections(const struct server *idp);
+char *idp_url(const struct server *idp); /* its introspection endpoint */
+
+/* The fault server (tests/fault). */
+char *fault_url(const struct server *f, const char *path);
+char *fault_json_url(const struct server *f, const char *json, size_t len);
+long fault_requests(const struct server *f);
+char *fault_last(const struct server *f); /* JSON of the last request */
+
+/* A port on 127.0.0.1 where nothing listens. */
+int closed_port(void);
+
+/* The scratch tree: root dir (0755), helper copy, module path. */
+struct testenv {
+	char root[256];
+	char module[4200];
+	char helper[512];
+};
+extern struct testenv T;
+void testenv_setup(void);
+void testenv_teardown(void);
+
+/* Writes root/name with mode (content NULL = empty); returns the path (static buffer). */
+const char *write_file(const char *name, mode_t mode, const char *content);
+/*
+ * Writes the config file "apt.conf" (with helper= and timeouts added unless
+ * given) and a service "svc" whose auth and account lines load the module with
+ * args. Returns the confdir.
+ */
+const char *make_service(const char *conf, const char *args);
+
+struct pam_result {
+	int auth;	/* pam_authenticate */
+	int acct;	/* pam_acct_mgmt, when asked for */
+	int setcred;
+	int prompts;	/* how many times the conversation was asked */
+	char prompt[128];
+};
+
+/* Runs pam_authenticate (and acct_mgmt + setcred when it succeeded) through libpam. */
+struct pam_result pam_run(const char *confdir, const char *user, const char *rhost,
+			  const char *token);
+
+/* Syslog lines written by libpam in this process (pam_syslog), captured. */
+void log_reset(void);
+const char *log_text(void);
+int log_count(const char *needle);
+
+#endif
