@@ -95,10 +95,15 @@ exec_child(int sock, const struct child_spec *spec, bool drop, uid_t uid, gid_t 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
-	devnull = open("/dev/null", O_RDWR);
-	if (sock != 0 && dup2(sock, 0) < 0)
+	/*
+	 * A daemon may run with 0-2 closed, so the socket can itself be 0 or 1;
+	 * dup2 onto the same number would keep its close-on-exec flag. Move it
+	 * above 2 first.
+	 */
+	if (sock < 3 && (sock = fcntl(sock, F_DUPFD, 3)) < 0)
 		_exit(126);
-	if (dup2(sock, 1) < 0 || devnull < 0 || dup2(devnull, 2) < 0)
+	devnull = open("/dev/null", O_RDWR);
+	if (dup2(sock, 0) < 0 || dup2(sock, 1) < 0 || devnull < 0 || dup2(devnull, 2) < 0)
 		_exit(126);
 	if (close_range(3, ~0U, 0) != 0)
 		for (int fd = 3; fd < 1024; fd++)
