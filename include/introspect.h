@@ -17,10 +17,13 @@ struct introspect_answer {
 };
 
 /*
- * APT_OK with claims; APT_UNAVAIL with *reason (connect_failed, timeout,
- * tls_failed, http_status, client_auth, rate_limited, redirect,
- * body_too_large, bad_json, bad_response, helper_*); APT_SERVICE with err;
- * APT_NOMEM. The caller frees ans->claims with claims_free().
+ * APT_OK with claims; APT_UNAVAIL with *reason: from the helper
+ * connect_failed, timeout, tls_failed, http_status, client_auth,
+ * rate_limited, redirect, body_too_large, bad_json, bad_request, internal;
+ * from the module bad_response (an answer it cannot parse), helper_failed,
+ * helper_output (answer too long), timeout (helper killed at the deadline).
+ * APT_SERVICE with err (reason config or helper_config); APT_NOMEM. The
+ * caller frees ans->claims with claims_free().
  */
 enum apt_rc introspect_token(const struct apt_config *cfg, const char *token, size_t len,
 			     struct introspect_answer *ans, const char **reason, char *err,

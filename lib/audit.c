@@ -31,17 +31,27 @@ static bool safe_char(unsigned char c)
 	       strchr("._-@:+", c) != NULL;
 }
 
-/* Appends the escaped value, "-" when absent or empty; at most 128 input bytes. */
+/*
+ * Appends the escaped value, "-" when absent or empty; at most 128 input bytes.
+ * Returns the new position, or (size_t)-1 when out is full and the value was
+ * cut: nothing may follow it then, or "user=al rh" would name another user.
+ */
 static size_t put_value(char *out, size_t outlen, size_t pos, const char *v)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t i;
 
-	if (v == NULL || v[0] == '\0')
-		v = "-";
+	if (v == NULL || v[0] == '\0') {
+		if (pos + 1 < outlen)
+			out[pos++] = '-';
+		out[pos] = '\0';
+		return pos;
+	}
 	for (i = 0; v[i] && i < 128 && pos + 4 < outlen; i++) {
 		unsigned char c = (unsigned char)v[i];
-		if (safe_char(c) || (c == '-' && i == 0)) {
+		/* A user really named "-" must not read as "no user". */
+		bool lone_dash = c == '-' && i == 0 && v[1] == '\0';
+		if (safe_char(c) && !lone_dash) {
 			out[pos++] = (char)c;
 		} else {
 			out[pos++] = '%';
@@ -49,7 +59,11 @@ static size_t put_value(char *out, size_t outlen, size_t pos, const char *v)
 			out[pos++] = hex[c & 15];
 		}
 	}
-	if (v[i] != '\0' && pos + 4 < outlen) {
+	if (v[i] != '\0' && (i < 128 || pos + 4 >= outlen)) {
+		out[pos] = '\0';
+		return (size_t)-1;
+	}
+	if (v[i] != '\0') {
 		memcpy(out + pos, "...", 3);
 		pos += 3;
 	}
@@ -64,12 +78,17 @@ void audit_format(const struct audit_rec *r, char *out, size_t outlen)
 
 	if (outlen == 0)
 		return;
-	n = snprintf(out, outlen, "result=%s reason=%s user=", r->result, r->reason);
+	n = snprintf(out, outlen, "result=%s reason=%s user=", r->result ? r->result : "error",
+		     r->reason ? r->reason : "internal");
 	pos = n < 0 ? 0 : (size_t)n >= outlen ? outlen - 1 : (size_t)n;
 	pos = put_value(out, outlen, pos, r->user);
+	if (pos == (size_t)-1)
+		return;
 	n = snprintf(out + pos, outlen - pos, " rhost=");
 	pos += n < 0 ? 0 : (size_t)n >= outlen - pos ? outlen - pos - 1 : (size_t)n;
 	pos = put_value(out, outlen, pos, r->rhost);
+	if (pos == (size_t)-1)
+		return;
 	snprintf(out + pos, outlen - pos, " token=%s source=%s ms=%ld", r->token ? r->token : "-",
-		 r->source, r->ms);
+		 r->source ? r->source : "-", r->ms);
 }

@@ -98,9 +98,9 @@ static int parse_long(const char *s, long min, long max, long *out)
 
 static int parse_bool(const char *s, bool *out)
 {
-	if (strcmp(s, "yes") == 0 || strcmp(s, "true") == 0 || strcmp(s, "1") == 0)
+	if (strcasecmp(s, "yes") == 0 || strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0)
 		*out = true;
-	else if (strcmp(s, "no") == 0 || strcmp(s, "false") == 0 || strcmp(s, "0") == 0)
+	else if (strcasecmp(s, "no") == 0 || strcasecmp(s, "false") == 0 || strcmp(s, "0") == 0)
 		*out = false;
 	else
 		return -1;
@@ -252,9 +252,17 @@ static enum apt_rc read_file(struct apt_config *cfg, const char *path, bool must
 			continue;
 		eq = strchr(key, '=');
 		if (eq != NULL) {
+			size_t vlen;
+
 			*eq = '\0';
 			val = trim(eq + 1);
 			key = trim(key);
+			/* "..." keeps white space at the ends: prompt = "Deploy token: " */
+			vlen = strlen(val);
+			if (vlen >= 2 && val[0] == '"' && val[vlen - 1] == '"') {
+				val[vlen - 1] = '\0';
+				val++;
+			}
 		} else {
 			val = NULL;
 		}
@@ -322,23 +330,37 @@ bool url_is_loopback_http(const char *url)
 		return false; /* userinfo: the real host is elsewhere in the string */
 	if (host[0] == '[') {
 		end = strchr(host, ']');
-		return end != NULL && (size_t)(end - host) == 4 && strncmp(host, "[::1]", 5) == 0;
+		return end != NULL && (size_t)(end - host) == 4 && strncmp(host, "[::1]", 5) == 0 &&
+		       (end[1] == '\0' || strchr(":/?#", end[1]) != NULL);
 	}
 	n = strcspn(host, ":/?#");
 	if (n == 9 && strncasecmp(host, "localhost", 9) == 0)
 		return true;
 	if (n >= 7 && strncmp(host, "127.", 4) == 0) {
-		/* Four decimal octets: no shorthand forms that resolvers read differently. */
-		unsigned a, b, c, d;
-		char tail;
-		char tmp[16];
-		if (n >= sizeof(tmp))
-			return false;
-		memcpy(tmp, host, n);
-		tmp[n] = '\0';
-		if (sscanf(tmp, "%3u.%3u.%3u.%3u%c", &a, &b, &c, &d, &tail) == 4 && a == 127 &&
-		    b < 256 && c < 256 && d < 256)
-			return true;
+		/*
+		 * Four decimal octets, digits only, no leading zeros: no shorthand,
+		 * sign, space or octal form ("127.0.0.08" is a name to curl and to
+		 * getaddrinfo) that a resolver could read differently.
+		 */
+		const char *p = host;
+		int parts = 0;
+
+		end = host + n;
+		while (p < end) {
+			unsigned v = 0;
+			size_t d = 0;
+
+			while (p + d < end && d < 4 && p[d] >= '0' && p[d] <= '9')
+				v = v * 10 + (unsigned)(p[d++] - '0');
+			if (d == 0 || d > 3 || v > 255 || (d > 1 && p[0] == '0'))
+				return false;
+			p += d;
+			if (++parts == 4)
+				return p == end;
+			if (p == end || *p != '.')
+				return false;
+			p++;
+		}
 	}
 	return false;
 }

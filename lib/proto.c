@@ -1,4 +1,5 @@
 /* Framing of the module <-> helper messages (see proto.h). */
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,9 +126,10 @@ int proto_get_long(const struct proto_msg *m, const char *key, long min, long ma
 	if (tmp[i] == '\0' || (tmp[i] == '0' && tmp[i + 1] != '\0'))
 		return -1;
 	for (; tmp[i]; i++) {
-		if (tmp[i] < '0' || tmp[i] > '9' || i > 18) /* 18 digits cannot overflow */
+		int d = tmp[i] - '0';
+		if (tmp[i] < '0' || tmp[i] > '9' || v > (LONG_MAX - d) / 10)
 			return -1;
-		v = v * 10 + (tmp[i] - '0');
+		v = v * 10 + d;
 	}
 	if (neg)
 		v = -v;

@@ -347,11 +347,11 @@ END_TEST
 START_TEST(prompt_is_configurable)
 {
 	char *tok = idp_mint(&idp, "alice", "ssh", 300, NULL);
-	struct pam_result r = pam_run(idp_service("prompt = Deploy token: \n", NULL), "alice",
-				      "192.0.2.7", tok);
+	struct pam_result r = pam_run(idp_service("prompt = \"Deploy token: \"\n", NULL),
+				      "alice", "192.0.2.7", tok);
 
 	ck_assert_int_eq(r.auth, PAM_SUCCESS);
-	ck_assert_str_eq(r.prompt, "Deploy token:");
+	ck_assert_str_eq(r.prompt, "Deploy token: ");
 	free(tok);
 }
 END_TEST

@@ -1,0 +1,1119 @@
+/*
+ * Unit tests for lib/config.c (DESIGN.md §4): every key from the file and
+ * from module arguments, each default, arguments over the file, config=,
+ * flags, file syntax (comments, blanks, spaces, CRLF), every error path with
+ * its message (unknown keys, URL rules, duplicates, numbers, booleans, paths,
+ * pairs, timeouts, unsafe or odd config files), and word_in_list() and
+ * url_is_loopback_http() directly. Files live in a mkdtemp() directory
+ * removed at the end.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+
+/* String literals with their exact length. */
+#define S(lit) lit, sizeof(lit) - 1
+
+#define URL "https://idp.example/introspect"
+
+static char tmpdir[256]; /* short, so paths built on it fit in PATH_MAX */
+static char empty_conf[PATH_MAX];
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static void tpath(char *out, const char *name)
+{
+	int n = snprintf(out, PATH_MAX, "%s/%s", tmpdir, name);
+
+	ck_assert(n > 0 && n < PATH_MAX);
+}
+
+static void write_file(char *path, const char *name, const void *data, size_t len, mode_t mode)
+{
+	int fd;
+
+	tpath(path, name);
+	unlink(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
+	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+	ck_assert_int_eq(fchmod(fd, mode), 0);
+	ck_assert_int_eq(close(fd), 0);
+}
+
+/* config_load with config=conf (when not NULL) then the NULL-terminated args. */
+static enum apt_rc load(struct apt_config *cfg, const char *conf, const char *const *args,
+			char *err, size_t errlen)
+{
+	const char *argv[64];
+	char cfgarg[PATH_MAX + 8];
+	int argc = 0;
+
+	if (conf != NULL) {
+		snprintf(cfgarg, sizeof(cfgarg), "config=%s", conf);
+		argv[argc++] = cfgarg;
+	}
+	for (; args != NULL && *args != NULL; args++) {
+		ck_assert_int_lt(argc, 64);
+		argv[argc++] = *args;
+	}
+	return config_load(cfg, argc, argv, err, errlen);
+}
+
+/* Writes text to a 0644 file called name and loads it with args; expects APT_OK. */
+static void load_text_ok(struct apt_config *cfg, const char *name, const char *text,
+			 const char *const *args)
+{
+	char path[PATH_MAX], err[512] = "";
+	enum apt_rc rc;
+
+	write_file(path, name, text, strlen(text), 0644);
+	rc = load(cfg, path, args, err, sizeof(err));
+	ck_assert_msg(rc == APT_OK, "%s: rc %d: %s", name, rc, err);
+	ck_assert_str_eq(cfg->config, path);
+}
+
+/* Expects APT_SERVICE and an error holding every fragment given (NULL-terminated). */
+static void expect_service_path(const char *conf, const char *const *args, const char *frag1,
+				const char *frag2)
+{
+	struct apt_config cfg;
+	char err[512] = "";
+	enum apt_rc rc = load(&cfg, conf, args, err, sizeof(err));
+
+	ck_assert_msg(rc == APT_SERVICE, "rc %d, want APT_SERVICE (\"%s\")", rc, frag1);
+	ck_assert_msg(strstr(err, frag1) != NULL, "error \"%s\" lacks \"%s\"", err, frag1);
+	if (frag2 != NULL)
+		ck_assert_msg(strstr(err, frag2) != NULL, "error \"%s\" lacks \"%s\"", err, frag2);
+	config_free(&cfg);
+}
+
+/* Args after config=<empty file>: expects APT_SERVICE with frag in the error. */
+static void args_bad(const char *const *args, const char *frag)
+{
+	expect_service_path(empty_conf, args, frag, NULL);
+}
+
+/* The file text (under name): expects APT_SERVICE, frag and "path:line:". */
+static void text_bad(const char *name, const char *text, unsigned line, const char *frag)
+{
+	char path[PATH_MAX], where[PATH_MAX + 16];
+
+	write_file(path, name, text, strlen(text), 0644);
+	if (line > 0)
+		snprintf(where, sizeof(where), "%s:%u: ", path, line);
+	else
+		snprintf(where, sizeof(where), "%s", frag);
+	expect_service_path(path, NULL, frag, where);
+}
+
+/* ---- defaults --------------------------------------------------------- */
+
+START_TEST(test_defaults)
+{
+	struct apt_config cfg;
+
+	load_text_ok(&cfg, "defaults.conf", "introspection_url = " URL "\n", NULL);
+	ck_assert_str_eq(cfg.introspection_url, URL);
+	ck_assert_ptr_null(cfg.client_id);
+	ck_assert_ptr_null(cfg.client_secret_file);
+	ck_assert_ptr_null(cfg.ca_file);
+	ck_assert_ptr_null(cfg.tls_cert_file);
+	ck_assert_ptr_null(cfg.tls_key_file);
+	ck_assert_ptr_null(cfg.proxy);
+	ck_assert_int_eq(cfg.connect_timeout_ms, 2000);
+	ck_assert_int_eq(cfg.timeout_ms, 5000);
+	ck_assert_ptr_null(cfg.token_prefixes);
+	ck_assert_str_eq(cfg.username_claim, "username");
+	ck_assert_ptr_null(cfg.required_scopes);
+	ck_assert_ptr_null(cfg.allowed_client_ids);
+	ck_assert_ptr_null(cfg.audience);
+	ck_assert_ptr_null(cfg.issuer);
+	ck_assert_str_eq(cfg.ip_ranges_claim, "allowed_ip_ranges");
+	ck_assert(!cfg.require_ip_ranges);
+	ck_assert_int_eq(cfg.clock_skew, 30);
+	ck_assert(cfg.cache);
+	ck_assert_str_eq(cfg.cache_dir, "/var/cache/pam_apitoken");
+	ck_assert_int_eq(cfg.cache_ttl, 60);
+	ck_assert_int_eq(cfg.negative_cache_ttl, 10);
+	ck_assert_int_eq(cfg.cache_max_entries, 10000);
+	ck_assert_int_eq(cfg.offline_grace, 0);
+	ck_assert_str_eq(cfg.helper, APITOKEN_HELPER_PATH);
+	ck_assert_str_eq(cfg.helper_user, "nobody");
+	ck_assert_str_eq(cfg.prompt, "API token: ");
+	ck_assert(!cfg.debug);
+	ck_assert(!cfg.use_first_pass);
+	ck_assert(!cfg.try_first_pass);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_default_path_missing)
+{
+	const char *args[] = {"introspection_url=" URL, NULL};
+	struct apt_config cfg;
+	char err[512] = "";
+
+	if (access(APITOKEN_CONFIG_PATH, F_OK) == 0 || errno != ENOENT)
+		return; /* this host has one: nothing to test here */
+	ck_assert_int_eq(load(&cfg, NULL, args, err, sizeof(err)), APT_OK);
+	ck_assert_ptr_null(cfg.config);
+	ck_assert_str_eq(cfg.introspection_url, URL);
+	ck_assert_int_eq(cfg.timeout_ms, 5000);
+	config_free(&cfg);
+
+	/* Fine to be absent, but the arguments must then hold what is required. */
+	expect_service_path(NULL, NULL, "introspection_url is required", NULL);
+}
+END_TEST
+
+START_TEST(test_named_path_missing)
+{
+	char path[PATH_MAX];
+
+	tpath(path, "no-such.conf");
+	expect_service_path(path, (const char *[]){"introspection_url=" URL, NULL},
+			    "No such file or directory", path);
+}
+END_TEST
+
+/* ---- every key -------------------------------------------------------- */
+
+static void check_all_set(const struct apt_config *cfg)
+{
+	ck_assert_str_eq(cfg->introspection_url, "https://idp2.example/i");
+	ck_assert_str_eq(cfg->client_id, "pam-host");
+	ck_assert_str_eq(cfg->client_secret_file, "/etc/security/apitoken.secret");
+	ck_assert_str_eq(cfg->ca_file, "/etc/ssl/idp.pem");
+	ck_assert_str_eq(cfg->tls_cert_file, "/etc/ssl/me.crt");
+	ck_assert_str_eq(cfg->tls_key_file, "/etc/ssl/me.key");
+	ck_assert_str_eq(cfg->proxy, "http://proxy.example:3128");
+	ck_assert_int_eq(cfg->connect_timeout_ms, 1500);
+	ck_assert_int_eq(cfg->timeout_ms, 3000);
+	ck_assert_str_eq(cfg->token_prefixes, "ucat_ huc_");
+	ck_assert_str_eq(cfg->username_claim, "sub");
+	ck_assert_str_eq(cfg->required_scopes, "git rsync");
+	ck_assert_str_eq(cfg->allowed_client_ids, "ci deploy");
+	ck_assert_str_eq(cfg->audience, "ssh");
+	ck_assert_str_eq(cfg->issuer, "https://idp2.example");
+	ck_assert_str_eq(cfg->ip_ranges_claim, "ips");
+	ck_assert(cfg->require_ip_ranges);
+	ck_assert_int_eq(cfg->clock_skew, 5);
+	ck_assert(!cfg->cache);
+	ck_assert_str_eq(cfg->cache_dir, "/run/apitoken");
+	ck_assert_int_eq(cfg->cache_ttl, 30);
+	ck_assert_int_eq(cfg->negative_cache_ttl, 3);
+	ck_assert_int_eq(cfg->cache_max_entries, 500);
+	ck_assert_int_eq(cfg->offline_grace, 600);
+	ck_assert_str_eq(cfg->helper, "/usr/lib/apitoken/apitoken");
+	ck_assert_str_eq(cfg->helper_user, "apitoken");
+	ck_assert_str_eq(cfg->prompt, "Token:");
+	ck_assert(cfg->debug);
+	ck_assert(cfg->use_first_pass);
+	ck_assert(cfg->try_first_pass);
+}
+
+START_TEST(test_every_key_file)
+{
+	struct apt_config cfg;
+
+	load_text_ok(&cfg, "all.conf",
+		     "introspection_url = https://idp2.example/i\n"
+		     "client_id = pam-host\n"
+		     "client_secret_file = /etc/security/apitoken.secret\n"
+		     "ca_file = /etc/ssl/idp.pem\n"
+		     "tls_cert_file = /etc/ssl/me.crt\n"
+		     "tls_key_file = /etc/ssl/me.key\n"
+		     "proxy = http://proxy.example:3128\n"
+		     "connect_timeout_ms = 1500\n"
+		     "timeout_ms = 3000\n"
+		     "token_prefixes = ucat_ huc_\n"
+		     "username_claim = sub\n"
+		     "required_scopes = git rsync\n"
+		     "allowed_client_ids = ci deploy\n"
+		     "audience = ssh\n"
+		     "issuer = https://idp2.example\n"
+		     "ip_ranges_claim = ips\n"
+		     "require_ip_ranges = yes\n"
+		     "clock_skew = 5\n"
+		     "cache = no\n"
+		     "cache_dir = /run/apitoken\n"
+		     "cache_ttl = 30\n"
+		     "negative_cache_ttl = 3\n"
+		     "cache_max_entries = 500\n"
+		     "offline_grace = 600\n"
+		     "helper = /usr/lib/apitoken/apitoken\n"
+		     "helper_user = apitoken\n"
+		     "prompt = Token:\n"
+		     "debug = yes\n"
+		     "use_first_pass = yes\n"
+		     "try_first_pass = yes\n",
+		     NULL);
+	check_all_set(&cfg);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_every_key_args)
+{
+	static const char *const args[] = {
+	    "introspection_url=https://idp2.example/i",
+	    "client_id=pam-host",
+	    "client_secret_file=/etc/security/apitoken.secret",
+	    "ca_file=/etc/ssl/idp.pem",
+	    "tls_cert_file=/etc/ssl/me.crt",
+	    "tls_key_file=/etc/ssl/me.key",
+	    "proxy=http://proxy.example:3128",
+	    "connect_timeout_ms=1500",
+	    "timeout_ms=3000",
+	    "token_prefixes=ucat_ huc_",
+	    "username_claim=sub",
+	    "required_scopes=git rsync",
+	    "allowed_client_ids=ci deploy",
+	    "audience=ssh",
+	    "issuer=https://idp2.example",
+	    "ip_ranges_claim=ips",
+	    "require_ip_ranges=yes",
+	    "clock_skew=5",
+	    "cache=no",
+	    "cache_dir=/run/apitoken",
+	    "cache_ttl=30",
+	    "negative_cache_ttl=3",
+	    "cache_max_entries=500",
+	    "offline_grace=600",
+	    "helper=/usr/lib/apitoken/apitoken",
+	    "helper_user=apitoken",
+	    "prompt=Token:",
+	    "debug",
+	    "use_first_pass",
+	    "try_first_pass",
+	    NULL,
+	};
+	struct apt_config cfg;
+	char err[512] = "";
+
+	ck_assert_int_eq(load(&cfg, empty_conf, args, err, sizeof(err)), APT_OK);
+	ck_assert_str_eq(cfg.config, empty_conf);
+	check_all_set(&cfg);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_args_override_file)
+{
+	static const char *const args[] = {
+	    "timeout_ms=4000",
+	    "username_claim=sub",
+	    "cache=yes",
+	    "token_prefixes=upk_",
+	    "introspection_url=http://localhost/i",
+	    "prompt=Key: ",
+	    NULL,
+	};
+	struct apt_config cfg;
+
+	load_text_ok(&cfg, "override.conf",
+		     "introspection_url = " URL "\n"
+		     "timeout_ms = 3000\n"
+		     "username_claim = preferred_username\n"
+		     "cache = no\n"
+		     "token_prefixes = ucat_ huc_\n"
+		     "clock_skew = 7\n",
+		     args);
+	ck_assert_int_eq(cfg.timeout_ms, 4000);
+	ck_assert_str_eq(cfg.username_claim, "sub");
+	ck_assert(cfg.cache);
+	ck_assert_str_eq(cfg.token_prefixes, "upk_");
+	ck_assert_str_eq(cfg.introspection_url, "http://localhost/i");
+	ck_assert_str_eq(cfg.prompt, "Key: "); /* an argument keeps its trailing space */
+	ck_assert_int_eq(cfg.clock_skew, 7);   /* not overridden: the file's */
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_args_empty_unsets)
+{
+	static const char *const args[] = {"token_prefixes=", "audience=", NULL};
+	struct apt_config cfg;
+
+	load_text_ok(&cfg, "unset.conf",
+		     "introspection_url = " URL "\ntoken_prefixes = ucat_\naudience = ssh\n", args);
+	ck_assert_ptr_null(cfg.token_prefixes);
+	ck_assert_ptr_null(cfg.audience);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_args_twice_last_wins)
+{
+	static const char *const args[] = {"introspection_url=" URL, "clock_skew=1", "clock_skew=2",
+					   NULL};
+	struct apt_config cfg;
+	char err[512] = "";
+
+	ck_assert_int_eq(load(&cfg, empty_conf, args, err, sizeof(err)), APT_OK);
+	ck_assert_int_eq(cfg.clock_skew, 2);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_config_arg)
+{
+	char path[PATH_MAX];
+
+	/* config= is an absolute path, and no key of the file. */
+	args_bad((const char *[]){NULL}, "introspection_url is required");
+	expect_service_path(NULL, (const char *[]){"config=etc/pam_apitoken.conf", NULL},
+			    "config: want an absolute path", NULL);
+	expect_service_path(NULL, (const char *[]){"config=", NULL},
+			    "config: want an absolute path", NULL);
+	text_bad("config-key.conf", "introspection_url = " URL "\nconfig = /etc/x\n", 2,
+		 "unknown option \"config\"");
+	/* The last config= names the file. */
+	write_file(path, "second.conf", S("introspection_url = " URL "\n"), 0644);
+	{
+		const char *args[] = {"config=/nonexistent/first.conf", NULL, NULL};
+		char arg2[PATH_MAX + 8], err[512] = "";
+		struct apt_config cfg;
+
+		snprintf(arg2, sizeof(arg2), "config=%s", path);
+		args[1] = arg2;
+		ck_assert_int_eq(config_load(&cfg, 2, args, err, sizeof(err)), APT_OK);
+		ck_assert_str_eq(cfg.config, path);
+		ck_assert_str_eq(cfg.introspection_url, URL);
+		config_free(&cfg);
+	}
+}
+END_TEST
+
+/* ---- flags and syntax ------------------------------------------------- */
+
+START_TEST(test_flags)
+{
+	struct apt_config cfg;
+	char err[512] = "";
+
+	ck_assert_int_eq(load(&cfg, empty_conf,
+			      (const char *[]){"introspection_url=" URL, "debug", NULL}, err,
+			      sizeof(err)),
+			 APT_OK);
+	ck_assert(cfg.debug && !cfg.use_first_pass && !cfg.try_first_pass);
+	config_free(&cfg);
+
+	ck_assert_int_eq(load(&cfg, empty_conf,
+			      (const char *[]){"introspection_url=" URL, "use_first_pass", NULL},
+			      err, sizeof(err)),
+			 APT_OK);
+	ck_assert(!cfg.debug && cfg.use_first_pass && !cfg.try_first_pass);
+	config_free(&cfg);
+
+	ck_assert_int_eq(load(&cfg, empty_conf,
+			      (const char *[]){"introspection_url=" URL, "try_first_pass", NULL},
+			      err, sizeof(err)),
+			 APT_OK);
+	ck_assert(!cfg.debug && !cfg.use_first_pass && cfg.try_first_pass);
+	config_free(&cfg);
+
+	/* In the file: "flag = yes", "flag = true", or the bare word. */
+	load_text_ok(&cfg, "flags1.conf",
+		     "introspection_url = " URL "\ndebug = yes\nuse_first_pass = true\n"
+		     "try_first_pass\n",
+		     NULL);
+	ck_assert(cfg.debug && cfg.use_first_pass && cfg.try_first_pass);
+	config_free(&cfg);
+
+	load_text_ok(&cfg, "flags2.conf",
+		     "introspection_url = " URL "\ndebug = no\nuse_first_pass = false\n"
+		     "try_first_pass = 0\n",
+		     NULL);
+	ck_assert(!cfg.debug && !cfg.use_first_pass && !cfg.try_first_pass);
+	config_free(&cfg);
+
+	/* A bare flag argument wins over "no" in the file. */
+	load_text_ok(&cfg, "flags3.conf", "introspection_url = " URL "\ndebug = no\n",
+		     (const char *[]){"debug", NULL});
+	ck_assert(cfg.debug);
+	config_free(&cfg);
+
+	/* And "debug=no" as an argument turns it off. */
+	load_text_ok(&cfg, "flags4.conf", "introspection_url = " URL "\ndebug\n",
+		     (const char *[]){"debug=no", NULL});
+	ck_assert(!cfg.debug);
+	config_free(&cfg);
+
+	text_bad("flags5.conf", "introspection_url = " URL "\ndebug = maybe\n", 2,
+		 "option debug: want yes or no");
+	/* A key that is no flag needs a value. */
+	args_bad((const char *[]){"introspection_url=" URL, "cache", NULL},
+		 "option cache needs a value");
+	text_bad("flags6.conf", "introspection_url = " URL "\n\ntimeout_ms\n", 3,
+		 "option timeout_ms needs a value");
+}
+END_TEST
+
+START_TEST(test_syntax)
+{
+	struct apt_config cfg;
+
+	load_text_ok(&cfg, "syntax.conf",
+		     "# pam_apitoken configuration\n"
+		     "\n"
+		     "   # an indented comment = with an equals sign\n"
+		     "\t\n"
+		     "introspection_url=" URL "\n"
+		     "  timeout_ms   =   4000   \n"
+		     "\tclock_skew\t=\t9\t\n"
+		     "required_scopes =   git    rsync  \n"
+		     "   \n"
+		     "#debug\n"
+		     "audience=ssh",
+		     NULL);
+	ck_assert_str_eq(cfg.introspection_url, URL);
+	ck_assert_int_eq(cfg.timeout_ms, 4000);
+	ck_assert_int_eq(cfg.clock_skew, 9);
+	ck_assert_str_eq(cfg.required_scopes, "git    rsync");
+	ck_assert_str_eq(cfg.audience, "ssh"); /* last line without LF */
+	ck_assert(!cfg.debug);
+	config_free(&cfg);
+}
+END_TEST
+
+/* Double quotes keep white space at the ends of a value; inner quotes stay. */
+START_TEST(test_quoted_values)
+{
+	struct apt_config cfg;
+
+	load_text_ok(&cfg, "quoted.conf",
+		     "introspection_url = " URL "\n"
+		     "prompt = \"Deploy token: \"\n"
+		     "audience = \"a\"b\"\n",
+		     NULL);
+	ck_assert_str_eq(cfg.prompt, "Deploy token: ");
+	ck_assert_str_eq(cfg.audience, "a\"b");
+	config_free(&cfg);
+	load_text_ok(&cfg, "quoted2.conf", "introspection_url = " URL "\nissuer = \"\n", NULL);
+	ck_assert_str_eq(cfg.issuer, "\"");
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_crlf)
+{
+	struct apt_config cfg;
+
+	load_text_ok(&cfg, "crlf.conf",
+		     "# written on Windows\r\n"
+		     "\r\n"
+		     "introspection_url = " URL "\r\n"
+		     "timeout_ms = 4000\r\n"
+		     "cache = no\r\n"
+		     "debug\r\n"
+		     "helper_user = apitoken\r\n",
+		     NULL);
+	ck_assert_str_eq(cfg.introspection_url, URL);
+	ck_assert_int_eq(cfg.timeout_ms, 4000);
+	ck_assert(!cfg.cache);
+	ck_assert(cfg.debug);
+	ck_assert_str_eq(cfg.helper_user, "apitoken");
+	config_free(&cfg);
+}
+END_TEST
+
+/* ---- errors ----------------------------------------------------------- */
+
+START_TEST(test_unknown_key)
+{
+	text_bad("unknown.conf", "introspection_url = " URL "\n# x\nbogus = 1\n", 3,
+		 "unknown option \"bogus\"");
+	text_bad("unknown2.conf", "introspection_url = " URL "\nTimeout_ms = 1\n", 2,
+		 "unknown option \"Timeout_ms\"");
+	text_bad("unknown3.conf", "introspection_url = " URL "\nbogus\n", 2,
+		 "unknown option \"bogus\"");
+	text_bad("unknown4.conf", "= value\n", 1, "unknown option \"\"");
+	args_bad((const char *[]){"introspection_url=" URL, "bogus=1", NULL},
+		 "unknown option \"bogus\"");
+	args_bad((const char *[]){"introspection_url=" URL, "bogus", NULL},
+		 "unknown option \"bogus\"");
+	args_bad((const char *[]){"introspection_url=" URL, "timeout=5", NULL},
+		 "unknown option \"timeout\"");
+	args_bad((const char *[]){"introspection_url=" URL, "Debug", NULL},
+		 "unknown option \"Debug\"");
+	args_bad((const char *[]){"introspection_url=" URL, "client_secret=x", NULL},
+		 "unknown option \"client_secret\"");
+}
+END_TEST
+
+START_TEST(test_url_required)
+{
+	args_bad((const char *[]){"timeout_ms=3000", NULL}, "introspection_url is required");
+	args_bad((const char *[]){"introspection_url=", NULL}, "introspection_url is required");
+	text_bad("nourl.conf", "# nothing\ncache = yes\n", 0, "introspection_url is required");
+}
+END_TEST
+
+static void url_ok(const char *url)
+{
+	char arg[512], err[512] = "";
+	struct apt_config cfg;
+	enum apt_rc rc;
+
+	snprintf(arg, sizeof(arg), "introspection_url=%s", url);
+	rc = load(&cfg, empty_conf, (const char *[]){arg, NULL}, err, sizeof(err));
+	ck_assert_msg(rc == APT_OK, "%s refused: %s", url, err);
+	ck_assert_str_eq(cfg.introspection_url, url);
+	config_free(&cfg);
+}
+
+static void url_bad(const char *url)
+{
+	char arg[512];
+
+	snprintf(arg, sizeof(arg), "introspection_url=%s", url);
+	args_bad((const char *[]){arg, NULL},
+		 "introspection_url must be https://, or http:// to a loopback address");
+}
+
+START_TEST(test_url_rules)
+{
+	url_ok("http://127.0.0.1:8080/x");
+	url_ok("http://127.0.0.1/x");
+	url_ok("http://127.1.2.3/x");
+	url_ok("http://[::1]/x");
+	url_ok("http://[::1]:8443/x");
+	url_ok("http://localhost/x");
+	url_ok("http://localhost:3000/introspect");
+	url_ok("https://idp.example/x");
+	url_ok("https://10.0.0.1:8443/x");
+	url_ok("https://any");
+
+	url_bad("http://idp.example/x");
+	url_bad("http://10.0.0.1/x");
+	url_bad("http://128.0.0.1/x");
+	url_bad("ftp://127.0.0.1/x");
+	url_bad("idp.example/introspect");
+	url_bad("https:/idp.example/x");
+	/* Hosts that look like loopback and are not, or may not be. */
+	url_bad("http://127.0.0.1.evil.com/");
+	url_bad("http://user@127.0.0.1@evil/");
+	url_bad("http://127.0.0.1@evil.com/");
+	url_bad("http://127.0.0.1:80@evil.com/");
+	url_bad("http://127.1/");
+	url_bad("http://0x7f.0.0.1/");
+	url_bad("http://0177.0.0.1/");
+	url_bad("http://2130706433/");
+	url_bad("http://127.0.0.08/");
+	url_bad("http://localhost.evil.com/");
+	url_bad("http://[::1].evil.com/");
+	url_bad("http://[::ffff:127.0.0.1]/");
+}
+END_TEST
+
+START_TEST(test_url_whitespace)
+{
+	args_bad((const char *[]){"introspection_url=https://idp.example/a b", NULL},
+		 "introspection_url holds white space");
+	text_bad("urlspace.conf", "introspection_url = https://idp.example/a b\n", 0,
+		 "introspection_url holds white space");
+	text_bad("urltab.conf", "introspection_url = https://idp.example/a\tb\n", 1,
+		 "option introspection_url: control characters in value");
+	args_bad((const char *[]){"introspection_url=https://idp.example/\x01", NULL},
+		 "option introspection_url: control characters in value");
+	args_bad((const char *[]){"introspection_url=" URL, "prompt=a\x7f", NULL},
+		 "option prompt: control characters in value");
+}
+END_TEST
+
+START_TEST(test_key_twice)
+{
+	text_bad("twice.conf",
+		 "introspection_url = " URL "\ntimeout_ms = 3000\ntimeout_ms = 3000\n", 3,
+		 "timeout_ms given twice");
+	text_bad("twice2.conf", "debug\nintrospection_url = " URL "\ndebug = yes\n", 3,
+		 "debug given twice");
+	text_bad("twice3.conf", "introspection_url = " URL "\nintrospection_url=" URL "\n", 2,
+		 "introspection_url given twice");
+}
+END_TEST
+
+struct num_key {
+	const char *name;
+	long min, max;
+};
+
+static const struct num_key num_keys[] = {
+    {"connect_timeout_ms", 1, 600000}, {"timeout_ms", 1, 600000},
+    {"clock_skew", 0, 3600},	       {"cache_ttl", 0, 86400},
+    {"negative_cache_ttl", 0, 86400},  {"cache_max_entries", 1, 10000000},
+    {"offline_grace", 0, 604800},
+};
+
+static long num_field(const struct apt_config *cfg, const char *name)
+{
+	if (strcmp(name, "connect_timeout_ms") == 0)
+		return cfg->connect_timeout_ms;
+	if (strcmp(name, "timeout_ms") == 0)
+		return cfg->timeout_ms;
+	if (strcmp(name, "clock_skew") == 0)
+		return cfg->clock_skew;
+	if (strcmp(name, "cache_ttl") == 0)
+		return cfg->cache_ttl;
+	if (strcmp(name, "negative_cache_ttl") == 0)
+		return cfg->negative_cache_ttl;
+	if (strcmp(name, "cache_max_entries") == 0)
+		return cfg->cache_max_entries;
+	if (strcmp(name, "offline_grace") == 0)
+		return cfg->offline_grace;
+	ck_abort_msg("no key %s", name);
+	return -1;
+}
+
+START_TEST(test_numbers)
+{
+	static const char *const junk[] = {
+	    "-1",    "12abc", "", " 12", "+12", "0x10", "1e3", "1.5", "99999999999999999999",
+	    "twelve"};
+
+	for (size_t k = 0; k < sizeof(num_keys) / sizeof(num_keys[0]); k++) {
+		const struct num_key *nk = &num_keys[k];
+		char arg[96], want[160];
+		/* Timeouts wide apart, so that only the key under test decides. */
+		const char *args[] = {"introspection_url=" URL, "connect_timeout_ms=1",
+				      "timeout_ms=600000", arg, NULL};
+
+		snprintf(want, sizeof(want), "option %s: want a whole number from %ld to %ld",
+			 nk->name, nk->min, nk->max);
+		for (int edge = 0; edge < 2; edge++) {
+			long v = edge ? nk->max : nk->min;
+			struct apt_config cfg;
+			char err[512] = "";
+
+			snprintf(arg, sizeof(arg), "%s=%ld", nk->name, v);
+			ck_assert_msg(load(&cfg, empty_conf, args, err, sizeof(err)) == APT_OK,
+				      "%s: %s", arg, err);
+			ck_assert_int_eq(num_field(&cfg, nk->name), v);
+			config_free(&cfg);
+		}
+		snprintf(arg, sizeof(arg), "%s=%ld", nk->name, nk->min - 1);
+		args_bad(args, want);
+		snprintf(arg, sizeof(arg), "%s=%ld", nk->name, nk->max + 1);
+		args_bad(args, want);
+		for (size_t j = 0; j < sizeof(junk) / sizeof(junk[0]); j++) {
+			snprintf(arg, sizeof(arg), "%s=%s", nk->name, junk[j]);
+			args_bad(args, want);
+		}
+	}
+	/* The same from the file, with its location. */
+	text_bad("num1.conf", "introspection_url = " URL "\ntimeout_ms = 12abc\n", 2,
+		 "option timeout_ms: want a whole number from 1 to 600000");
+	text_bad("num2.conf", "introspection_url = " URL "\ncache_ttl = -5\n", 2,
+		 "option cache_ttl: want a whole number from 0 to 86400");
+	text_bad("num3.conf", "introspection_url = " URL "\nclock_skew =\n", 2,
+		 "option clock_skew: want a whole number from 0 to 3600");
+}
+END_TEST
+
+START_TEST(test_booleans)
+{
+	static const char *const keys[] = {"cache", "require_ip_ranges", "debug"};
+	static const char *const bad[] = {"maybe", "", "2", "on", "y", "yes please"};
+
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		char arg[64], want[96];
+		const char *args[] = {"introspection_url=" URL, arg, NULL};
+
+		snprintf(want, sizeof(want), "option %s: want yes or no", keys[k]);
+		for (size_t j = 0; j < sizeof(bad) / sizeof(bad[0]); j++) {
+			snprintf(arg, sizeof(arg), "%s=%s", keys[k], bad[j]);
+			args_bad(args, want);
+		}
+	}
+	{
+		static const char *const yes[] = {"yes", "true", "1", "Yes", "TRUE"};
+		static const char *const no[] = {"no", "false", "0", "No", "FALSE"};
+
+		for (size_t j = 0; j < 5; j++) {
+			struct apt_config cfg;
+			char arg1[64], arg2[64], err[512] = "";
+
+			snprintf(arg1, sizeof(arg1), "require_ip_ranges=%s", yes[j]);
+			snprintf(arg2, sizeof(arg2), "cache=%s", no[j]);
+			ck_assert_int_eq(
+			    load(&cfg, empty_conf,
+				 (const char *[]){"introspection_url=" URL, arg1, arg2, NULL}, err,
+				 sizeof(err)),
+			    APT_OK);
+			ck_assert(cfg.require_ip_ranges);
+			ck_assert(!cfg.cache);
+			config_free(&cfg);
+		}
+	}
+	text_bad("bool.conf", "introspection_url = " URL "\ncache = maybe\n", 2,
+		 "option cache: want yes or no");
+}
+END_TEST
+
+START_TEST(test_relative_paths)
+{
+	static const char *const keys[] = {"client_secret_file", "ca_file",   "tls_cert_file",
+					   "tls_key_file",	 "cache_dir", "helper"};
+
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		char arg[96], want[96];
+		const char *args[] = {"introspection_url=" URL, arg, NULL};
+
+		snprintf(want, sizeof(want), "option %s: want an absolute path", keys[k]);
+		snprintf(arg, sizeof(arg), "%s=etc/file", keys[k]);
+		args_bad(args, want);
+		snprintf(arg, sizeof(arg), "%s=./file", keys[k]);
+		args_bad(args, want);
+		snprintf(arg, sizeof(arg), "%s=~/file", keys[k]);
+		args_bad(args, want);
+		snprintf(arg, sizeof(arg), "%s=", keys[k]);
+		args_bad(args, want);
+	}
+	text_bad("relpath.conf", "introspection_url = " URL "\nca_file = certs/ca.pem\n", 2,
+		 "option ca_file: want an absolute path");
+}
+END_TEST
+
+START_TEST(test_pairs)
+{
+	args_bad((const char *[]){"introspection_url=" URL, "client_id=pam", NULL},
+		 "client_id and client_secret_file go together");
+	args_bad((const char *[]){"introspection_url=" URL, "client_secret_file=/etc/s", NULL},
+		 "client_id and client_secret_file go together");
+	args_bad((const char *[]){"introspection_url=" URL, "tls_cert_file=/etc/c", NULL},
+		 "tls_cert_file and tls_key_file go together");
+	args_bad((const char *[]){"introspection_url=" URL, "tls_key_file=/etc/k", NULL},
+		 "tls_cert_file and tls_key_file go together");
+}
+END_TEST
+
+START_TEST(test_timeouts)
+{
+	struct apt_config cfg;
+	char err[512] = "";
+
+	args_bad((const char *[]){"introspection_url=" URL, "connect_timeout_ms=3000",
+				  "timeout_ms=2999", NULL},
+		 "connect_timeout_ms is longer than timeout_ms");
+	/* Against the default connect_timeout_ms of 2000. */
+	args_bad((const char *[]){"introspection_url=" URL, "timeout_ms=1000", NULL},
+		 "connect_timeout_ms is longer than timeout_ms");
+	ck_assert_int_eq(load(&cfg, empty_conf,
+			      (const char *[]){"introspection_url=" URL, "connect_timeout_ms=3000",
+					       "timeout_ms=3000", NULL},
+			      err, sizeof(err)),
+			 APT_OK);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_empty_required)
+{
+	static const char *const keys[] = {"username_claim", "ip_ranges_claim", "helper_user"};
+
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		char arg[64];
+
+		snprintf(arg, sizeof(arg), "%s=", keys[k]);
+		args_bad((const char *[]){"introspection_url=" URL, arg, NULL}, "cannot be empty");
+	}
+	/* An empty prompt falls back to the default. */
+	{
+		struct apt_config cfg;
+		char err[512] = "";
+
+		ck_assert_int_eq(load(&cfg, empty_conf,
+				      (const char *[]){"introspection_url=" URL, "prompt=", NULL},
+				      err, sizeof(err)),
+				 APT_OK);
+		ck_assert_str_eq(cfg.prompt, "API token: ");
+		config_free(&cfg);
+	}
+}
+END_TEST
+
+/* ---- the config file itself ------------------------------------------- */
+
+START_TEST(test_file_symlink)
+{
+	char target[PATH_MAX], link[PATH_MAX];
+
+	write_file(target, "real.conf", S("introspection_url = " URL "\n"), 0644);
+	tpath(link, "link.conf");
+	unlink(link);
+	ck_assert_int_eq(symlink(target, link), 0);
+	expect_service_path(link, NULL, "symbolic link", link);
+}
+END_TEST
+
+START_TEST(test_file_modes)
+{
+	char path[PATH_MAX];
+	struct apt_config cfg;
+
+	write_file(path, "g-w.conf", S("introspection_url = " URL "\n"), 0664);
+	expect_service_path(path, NULL, "writable by group or others", path);
+	write_file(path, "o-w.conf", S("introspection_url = " URL "\n"), 0646);
+	expect_service_path(path, NULL, "writable by group or others", path);
+	write_file(path, "600.conf", S("introspection_url = " URL "\n"), 0600);
+	{
+		char err[512] = "";
+		ck_assert_int_eq(load(&cfg, path, NULL, err, sizeof(err)), APT_OK);
+		config_free(&cfg);
+	}
+}
+END_TEST
+
+START_TEST(test_file_owner)
+{
+	char path[PATH_MAX], frag[64];
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return; /* only root can give a file away */
+	pw = getpwnam("nobody");
+	ck_assert_ptr_nonnull(pw);
+	write_file(path, "nobody.conf", S("introspection_url = " URL "\n"), 0644);
+	ck_assert_int_eq(chown(path, pw->pw_uid, (gid_t)-1), 0);
+	snprintf(frag, sizeof(frag), "owned by uid %u", (unsigned)pw->pw_uid);
+	expect_service_path(path, NULL, frag, path);
+}
+END_TEST
+
+START_TEST(test_file_fifo)
+{
+	char path[PATH_MAX];
+
+	tpath(path, "fifo.conf");
+	unlink(path);
+	ck_assert_int_eq(mkfifo(path, 0644), 0);
+	expect_service_path(path, NULL, "not a regular file", path);
+	tpath(path, "dir.conf");
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	expect_service_path(path, NULL, "not a regular file", path);
+}
+END_TEST
+
+START_TEST(test_file_size)
+{
+	static const char head[] = "introspection_url = " URL "\n";
+	char path[PATH_MAX];
+	char *text = malloc(CONFIG_MAX_SIZE + 1);
+	struct apt_config cfg;
+	char err[512] = "";
+
+	ck_assert_int_eq(CONFIG_MAX_SIZE, 65536);
+	ck_assert_ptr_nonnull(text);
+	/* Exactly 64 KiB: the URL line, then a comment up to the limit. */
+	memcpy(text, head, sizeof(head) - 1);
+	text[sizeof(head) - 1] = '#';
+	memset(text + sizeof(head), 'x', CONFIG_MAX_SIZE - sizeof(head));
+	text[CONFIG_MAX_SIZE - 1] = '\n';
+	write_file(path, "64k.conf", text, CONFIG_MAX_SIZE, 0644);
+	ck_assert_msg(load(&cfg, path, NULL, err, sizeof(err)) == APT_OK, "%s", err);
+	ck_assert_str_eq(cfg.introspection_url, URL);
+	config_free(&cfg);
+
+	text[CONFIG_MAX_SIZE - 1] = 'x';
+	text[CONFIG_MAX_SIZE] = '\n';
+	write_file(path, "64k1.conf", text, CONFIG_MAX_SIZE + 1, 0644);
+	expect_service_path(path, NULL, "larger than 65536 bytes", path);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_file_nul)
+{
+	char path[PATH_MAX];
+
+	write_file(path, "nul.conf", S("introspection_url = " URL "\n# \0\n"), 0644);
+	expect_service_path(path, NULL, "holds a NUL byte", path);
+}
+END_TEST
+
+/* ---- word_in_list and url_is_loopback_http ----------------------------- */
+
+START_TEST(test_word_in_list)
+{
+	ck_assert(word_in_list("git rsync", S("git")));
+	ck_assert(word_in_list("git rsync", S("rsync")));
+	ck_assert(word_in_list("  git\t\trsync  ", S("rsync")));
+	ck_assert(word_in_list("git", S("git")));
+	ck_assert(!word_in_list("git rsync", S("gi")));
+	ck_assert(!word_in_list("git rsync", S("gitx")));
+	ck_assert(!word_in_list("gitx rsync", S("git")));
+	ck_assert(!word_in_list("git rsync", S("git rsync")));
+	ck_assert(!word_in_list("git rsync", S("sync")));
+	ck_assert(!word_in_list("Git", S("git")));
+	ck_assert(!word_in_list("git rsync", "", 0));
+	ck_assert(!word_in_list("", S("git")));
+	ck_assert(!word_in_list("   ", S("git")));
+	ck_assert(!word_in_list(NULL, S("git")));
+	/* Only len bytes of the word count. */
+	ck_assert(word_in_list("git rsync", "gitlab", 3));
+	ck_assert(!word_in_list("git rsync", "git\0x", 5));
+}
+END_TEST
+
+START_TEST(test_url_is_loopback_http)
+{
+	static const char *const yes[] = {
+	    "http://127.0.0.1:8080/x", "http://127.0.0.1/x", "http://127.0.0.1",
+	    "http://127.0.0.1?q",      "http://127.0.0.1#f", "http://127.255.255.255/",
+	    "http://127.10.0.1:1/",    "http://[::1]/x",     "http://[::1]",
+	    "http://[::1]:8080/x",     "http://localhost/x", "http://localhost",
+	    "http://LocalHost:80/",    "HTTP://127.0.0.1/",
+	};
+	static const char *const no[] = {
+	    "https://127.0.0.1/",
+	    "https://localhost/",
+	    "http://127.0.0.1.evil.com/",
+	    "http://127.0.0.1.evil/",
+	    "http://user@127.0.0.1@evil/",
+	    "http://user@127.0.0.1/",
+	    "http://127.0.0.1@evil.com/",
+	    "http://127.1/",
+	    "http://127.0.1/",
+	    "http://0x7f.0.0.1/",
+	    "http://0177.0.0.1/",
+	    "http://2130706433/",
+	    "http://127.0.0.01/",
+	    "http://127.0.0.08/",
+	    "http://127.00.0.1/",
+	    "http://127.+0.0.1/",
+	    "http://127.-0.0.1/",
+	    "http://127. 0.0.1/",
+	    "http://127.0.0.1./",
+	    "http://127.0.0./",
+	    "http://127..0.1/",
+	    "http://127.0.0.256/",
+	    "http://127.0.0.1000/",
+	    "http://127.0.0.1.1/",
+	    "http://128.0.0.1/",
+	    "http://12.0.0.1/",
+	    "http://localhost.evil.com/",
+	    "http://localhost./",
+	    "http://localhostx/",
+	    "http://xlocalhost/",
+	    "http://[::1].evil.com/",
+	    "http://[::1]evil/",
+	    "http://[::2]/",
+	    "http://[0::1]/",
+	    "http://[::ffff:127.0.0.1]/",
+	    "http://[::1/",
+	    "http://",
+	    "http:/127.0.0.1/",
+	    "127.0.0.1",
+	    "",
+	};
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		ck_assert_msg(url_is_loopback_http(yes[i]), "refused %s", yes[i]);
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		ck_assert_msg(!url_is_loopback_http(no[i]), "accepted %s", no[i]);
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc;
+
+	tc = tcase_create("defaults");
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_default_path_missing);
+	tcase_add_test(tc, test_named_path_missing);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("keys");
+	tcase_add_test(tc, test_every_key_file);
+	tcase_add_test(tc, test_every_key_args);
+	tcase_add_test(tc, test_args_override_file);
+	tcase_add_test(tc, test_args_empty_unsets);
+	tcase_add_test(tc, test_args_twice_last_wins);
+	tcase_add_test(tc, test_config_arg);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("syntax");
+	tcase_add_test(tc, test_flags);
+	tcase_add_test(tc, test_syntax);
+	tcase_add_test(tc, test_crlf);
+	tcase_add_test(tc, test_quoted_values);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_add_test(tc, test_unknown_key);
+	tcase_add_test(tc, test_url_required);
+	tcase_add_test(tc, test_url_rules);
+	tcase_add_test(tc, test_url_whitespace);
+	tcase_add_test(tc, test_key_twice);
+	tcase_add_test(tc, test_numbers);
+	tcase_add_test(tc, test_booleans);
+	tcase_add_test(tc, test_relative_paths);
+	tcase_add_test(tc, test_pairs);
+	tcase_add_test(tc, test_timeouts);
+	tcase_add_test(tc, test_empty_required);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("file");
+	tcase_add_test(tc, test_file_symlink);
+	tcase_add_test(tc, test_file_modes);
+	tcase_add_test(tc, test_file_owner);
+	tcase_add_test(tc, test_file_fifo);
+	tcase_add_test(tc, test_file_size);
+	tcase_add_test(tc, test_file_nul);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("helpers");
+	tcase_add_test(tc, test_word_in_list);
+	tcase_add_test(tc, test_url_is_loopback_http);
+	suite_add_tcase(s, tc);
+
+	return s;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int main(void)
+{
+	SRunner *sr;
+	int failed, fd;
+
+	snprintf(tmpdir, sizeof(tmpdir), "%s/check_config.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return EXIT_FAILURE;
+	}
+	snprintf(empty_conf, sizeof(empty_conf), "%s/empty.conf", tmpdir);
+	fd = open(empty_conf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0 || fchmod(fd, 0644) != 0 || close(fd) != 0) {
+		perror(empty_conf);
+		nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		return EXIT_FAILURE;
+	}
+	sr = srunner_create(config_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
