@@ -49,20 +49,23 @@ static void audit(pam_handle_t *pamh, const struct auth_outcome *o, const char *
 		  const char *rhost, const struct timespec *t0)
 {
 	struct audit_rec r = {
-		.result = apt_rc_word(o->rc),
-		.reason = o->reason,
-		.user = user,
-		.rhost = rhost,
-		.token = o->fingerprint[0] ? o->fingerprint : "-",
-		.source = o->source,
-		.ms = elapsed_ms(t0),
+	    .result = apt_rc_word(o->rc),
+	    .reason = o->reason,
+	    .user = user,
+	    .rhost = rhost,
+	    .token = o->fingerprint[0] ? o->fingerprint : "-",
+	    .source = o->source,
+	    .ms = elapsed_ms(t0),
 	};
 	char line[1024];
 
 	if (o->err[0] != '\0')
 		pam_syslog(pamh, LOG_ERR, "%s", o->err);
 	audit_format(&r, line, sizeof(line));
-	pam_syslog(pamh, o->rc == APT_OK ? LOG_INFO : o->rc == APT_DENY ? LOG_NOTICE : LOG_ERR,
+	pam_syslog(pamh,
+		   o->rc == APT_OK     ? LOG_INFO
+		   : o->rc == APT_DENY ? LOG_NOTICE
+				       : LOG_ERR,
 		   "%s", line);
 }
 
@@ -146,7 +149,8 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	if (o.rc == APT_OK) {
 		/* For acct_mgmt: this module vouches for this user, no other. */
 		saved = strdup(user);
-		if (saved == NULL || pam_set_data(pamh, DATA_USER, saved, free_data) != PAM_SUCCESS) {
+		if (saved == NULL ||
+		    pam_set_data(pamh, DATA_USER, saved, free_data) != PAM_SUCCESS) {
 			free(saved);
 			o.rc = APT_NOMEM;
 			o.reason = "no_memory";

@@ -12,23 +12,23 @@
 
 struct http_request {
 	const char *url;
-	const char *ca_file;		/* NULL: the system store */
-	const struct buf *tls_cert;	/* PEM, or NULL */
-	const struct buf *tls_key;	/* PEM, or NULL */
-	const char *proxy;		/* NULL: none, whatever the environment says */
+	const char *ca_file;	    /* NULL: the system store */
+	const struct buf *tls_cert; /* PEM, or NULL */
+	const struct buf *tls_key;  /* PEM, or NULL */
+	const char *proxy;	    /* NULL: none, whatever the environment says */
 	long connect_timeout_ms;
 	long timeout_ms;
-	const char *basic_user;		/* client_secret_basic; both or neither */
+	const char *basic_user; /* client_secret_basic; both or neither */
 	const char *basic_password;
-	const char *content_type;	/* of body */
+	const char *content_type; /* of body */
 	const void *body;
 	size_t body_len;
-	size_t max_body;		/* of the answer */
+	size_t max_body; /* of the answer */
 };
 
 struct http_response {
-	long status;		/* 0 when no HTTP answer */
-	long retry_after;	/* seconds, -1 when absent or unparseable */
+	long status;	  /* 0 when no HTTP answer */
+	long retry_after; /* seconds, -1 when absent or unparseable */
 	struct buf body;
 };
 

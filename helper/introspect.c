@@ -113,7 +113,8 @@ static int to_claim(json_t *v, struct claim *c)
 			claim_list_add(&items, json_string_value(e), json_string_length(e));
 		}
 		c->type = CLAIM_LIST;
-		r = items.failed ? -1 : claim_set_string(c, items.p ? (char *)items.p : "", items.len);
+		r = items.failed ? -1
+				 : claim_set_string(c, items.p ? (char *)items.p : "", items.len);
 		buf_free(&items);
 		return r;
 	}
@@ -191,9 +192,8 @@ static const char *status_failure(long status)
 
 int cmd_introspect(int argc, char **argv)
 {
-	struct buf in = BUF_INIT, out = BUF_INIT, form = BUF_INIT, user = BUF_INIT,
-		   pass = BUF_INIT, token = BUF_INIT, secret = BUF_INIT, cert = BUF_INIT,
-		   key = BUF_INIT;
+	struct buf in = BUF_INIT, out = BUF_INIT, form = BUF_INIT, user = BUF_INIT, pass = BUF_INIT,
+		   token = BUF_INIT, secret = BUF_INIT, cert = BUF_INIT, key = BUF_INIT;
 	struct http_response res = {0, -1, BUF_INIT};
 	struct http_request req;
 	struct rlimit no_core = {0, 0};

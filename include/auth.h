@@ -15,7 +15,7 @@ struct auth_outcome {
 	const char *reason; /* static word for the audit line */
 	const char *source; /* "network", "cache", "grace" or "local" */
 	char fingerprint[FINGERPRINT_LEN];
-	char err[256];      /* detail for a separate error line; never secret */
+	char err[256]; /* detail for a separate error line; never secret */
 };
 
 void auth_token(const struct apt_config *cfg, const char *user, const char *rhost,

@@ -14,7 +14,10 @@ struct buf {
 	int failed; /* sticky: an append ran out of memory or over max */
 };
 
-#define BUF_INIT {NULL, 0, 0, 0}
+#define BUF_INIT                                                                                   \
+	{                                                                                          \
+		NULL, 0, 0, 0                                                                      \
+	}
 
 /* Append; on failure sets b->failed and returns -1 (later appends do nothing). */
 int buf_append(struct buf *b, const void *data, size_t len);

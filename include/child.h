@@ -12,10 +12,10 @@
 #include "result.h"
 
 struct child_spec {
-	const char *path;       /* absolute; owner root or euid, not group/other writable */
+	const char *path; /* absolute; owner root or euid, not group/other writable */
 	const char *const *argv;
-	const char *user;       /* run as this user when we are root; NULL = stay */
-	long deadline_ms;       /* whole exchange, from fork to the last byte */
+	const char *user; /* run as this user when we are root; NULL = stay */
+	long deadline_ms; /* whole exchange, from fork to the last byte */
 	size_t max_output;
 };
 

@@ -10,13 +10,13 @@
 #include <stddef.h>
 
 struct ipaddr {
-	int family;		/* AF_INET or AF_INET6 */
-	unsigned char a[16];	/* network order; 4 bytes used for AF_INET */
+	int family;	     /* AF_INET or AF_INET6 */
+	unsigned char a[16]; /* network order; 4 bytes used for AF_INET */
 };
 
 struct cidr {
 	struct ipaddr net;
-	unsigned prefix;	/* 0..32 or 0..128 */
+	unsigned prefix; /* 0..32 or 0..128 */
 };
 
 /*

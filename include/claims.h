@@ -25,7 +25,7 @@ enum claim_id {
 	CLAIM_ACTIVE,
 	CLAIM_EXP,
 	CLAIM_NBF,
-	CLAIM_USERNAME,	 /* from the configured username_claim */
+	CLAIM_USERNAME, /* from the configured username_claim */
 	CLAIM_SCOPE,
 	CLAIM_CLIENT_ID,
 	CLAIM_AUD,
@@ -36,7 +36,7 @@ enum claim_id {
 
 struct claim {
 	enum claim_type type;
-	char *s;     /* STRING bytes, or LIST netstrings; NUL-terminated copy */
+	char *s; /* STRING bytes, or LIST netstrings; NUL-terminated copy */
 	size_t len;
 	long long n; /* INT value, or BOOL 0/1 */
 };

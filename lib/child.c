@@ -56,8 +56,7 @@ static enum apt_rc check_program(const char *path, char *err, size_t errlen)
 	return APT_OK;
 }
 
-static enum apt_rc lookup_user(const char *user, uid_t *uid, gid_t *gid, char *err,
-			       size_t errlen)
+static enum apt_rc lookup_user(const char *user, uid_t *uid, gid_t *gid, char *err, size_t errlen)
 {
 	struct passwd pw, *res = NULL;
 	char buf[4096];

@@ -11,10 +11,9 @@
 #include "claims.h"
 
 const char *const claim_names[CLAIM_COUNT] = {
-	[CLAIM_ACTIVE] = "active",	   [CLAIM_EXP] = "exp", [CLAIM_NBF] = "nbf",
-	[CLAIM_USERNAME] = "username",	   [CLAIM_SCOPE] = "scope",
-	[CLAIM_CLIENT_ID] = "client_id",   [CLAIM_AUD] = "aud", [CLAIM_ISS] = "iss",
-	[CLAIM_IP_RANGES] = "ip_ranges",
+    [CLAIM_ACTIVE] = "active",	   [CLAIM_EXP] = "exp",	    [CLAIM_NBF] = "nbf",
+    [CLAIM_USERNAME] = "username", [CLAIM_SCOPE] = "scope", [CLAIM_CLIENT_ID] = "client_id",
+    [CLAIM_AUD] = "aud",	   [CLAIM_ISS] = "iss",	    [CLAIM_IP_RANGES] = "ip_ranges",
 };
 
 int claim_encode(const struct claim *c, struct buf *out)

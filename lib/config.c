@@ -28,45 +28,45 @@ struct option {
 	bool flag;     /* may stand alone, as a module flag: "debug" */
 };
 
-#define S(f)		  OPT_STR, offsetof(struct apt_config, f), 0, 0, false
-#define P(f)		  OPT_PATH, offsetof(struct apt_config, f), 0, 0, false
-#define W(f)		  OPT_WORDS, offsetof(struct apt_config, f), 0, 0, false
-#define L(f, min, max)	  OPT_LONG, offsetof(struct apt_config, f), min, max, false
-#define B(f)		  OPT_BOOL, offsetof(struct apt_config, f), 0, 0, false
-#define F(f)		  OPT_BOOL, offsetof(struct apt_config, f), 0, 0, true
+#define S(f)	       OPT_STR, offsetof(struct apt_config, f), 0, 0, false
+#define P(f)	       OPT_PATH, offsetof(struct apt_config, f), 0, 0, false
+#define W(f)	       OPT_WORDS, offsetof(struct apt_config, f), 0, 0, false
+#define L(f, min, max) OPT_LONG, offsetof(struct apt_config, f), min, max, false
+#define B(f)	       OPT_BOOL, offsetof(struct apt_config, f), 0, 0, false
+#define F(f)	       OPT_BOOL, offsetof(struct apt_config, f), 0, 0, true
 
 static const struct option options[] = {
-	{"introspection_url", S(introspection_url)},
-	{"client_id", S(client_id)},
-	{"client_secret_file", P(client_secret_file)},
-	{"ca_file", P(ca_file)},
-	{"tls_cert_file", P(tls_cert_file)},
-	{"tls_key_file", P(tls_key_file)},
-	{"proxy", S(proxy)},
-	{"connect_timeout_ms", L(connect_timeout_ms, 1, 600000)},
-	{"timeout_ms", L(timeout_ms, 1, 600000)},
-	{"token_prefixes", W(token_prefixes)},
-	{"username_claim", S(username_claim)},
-	{"required_scopes", W(required_scopes)},
-	{"allowed_client_ids", W(allowed_client_ids)},
-	{"audience", S(audience)},
-	{"issuer", S(issuer)},
-	{"ip_ranges_claim", S(ip_ranges_claim)},
-	{"require_ip_ranges", B(require_ip_ranges)},
-	{"clock_skew", L(clock_skew, 0, 3600)},
-	{"cache", B(cache)},
-	{"cache_dir", P(cache_dir)},
-	{"cache_ttl", L(cache_ttl, 0, 86400)},
-	{"negative_cache_ttl", L(negative_cache_ttl, 0, 86400)},
-	{"cache_max_entries", L(cache_max_entries, 1, 10000000)},
-	{"offline_grace", L(offline_grace, 0, 604800)},
-	{"helper", P(helper)},
-	{"helper_user", S(helper_user)},
-	{"prompt", S(prompt)},
-	/* Flags: module arguments without a value (also accepted as "flag = yes"). */
-	{"debug", F(debug)},
-	{"use_first_pass", F(use_first_pass)},
-	{"try_first_pass", F(try_first_pass)},
+    {"introspection_url", S(introspection_url)},
+    {"client_id", S(client_id)},
+    {"client_secret_file", P(client_secret_file)},
+    {"ca_file", P(ca_file)},
+    {"tls_cert_file", P(tls_cert_file)},
+    {"tls_key_file", P(tls_key_file)},
+    {"proxy", S(proxy)},
+    {"connect_timeout_ms", L(connect_timeout_ms, 1, 600000)},
+    {"timeout_ms", L(timeout_ms, 1, 600000)},
+    {"token_prefixes", W(token_prefixes)},
+    {"username_claim", S(username_claim)},
+    {"required_scopes", W(required_scopes)},
+    {"allowed_client_ids", W(allowed_client_ids)},
+    {"audience", S(audience)},
+    {"issuer", S(issuer)},
+    {"ip_ranges_claim", S(ip_ranges_claim)},
+    {"require_ip_ranges", B(require_ip_ranges)},
+    {"clock_skew", L(clock_skew, 0, 3600)},
+    {"cache", B(cache)},
+    {"cache_dir", P(cache_dir)},
+    {"cache_ttl", L(cache_ttl, 0, 86400)},
+    {"negative_cache_ttl", L(negative_cache_ttl, 0, 86400)},
+    {"cache_max_entries", L(cache_max_entries, 1, 10000000)},
+    {"offline_grace", L(offline_grace, 0, 604800)},
+    {"helper", P(helper)},
+    {"helper_user", S(helper_user)},
+    {"prompt", S(prompt)},
+    /* Flags: module arguments without a value (also accepted as "flag = yes"). */
+    {"debug", F(debug)},
+    {"use_first_pass", F(use_first_pass)},
+    {"try_first_pass", F(try_first_pass)},
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -216,8 +216,8 @@ static char *trim(char *s)
  * Reads "key = value" lines. A key given twice in the file is an error: of
  * two lines that disagree, neither is clearly what the admin meant.
  */
-static enum apt_rc read_file(struct apt_config *cfg, const char *path, bool must_exist,
-			     char *err, size_t errlen)
+static enum apt_rc read_file(struct apt_config *cfg, const char *path, bool must_exist, char *err,
+			     size_t errlen)
 {
 	enum apt_rc rc;
 	struct buf arg = BUF_INIT;
@@ -270,7 +270,8 @@ static enum apt_rc read_file(struct apt_config *cfg, const char *path, bool must
 		if (o != NULL) {
 			size_t idx = (size_t)(o - options);
 			if (seen[idx]) {
-				snprintf(err, errlen, "%s:%u: %s given twice", path, lineno, o->name);
+				snprintf(err, errlen, "%s:%u: %s given twice", path, lineno,
+					 o->name);
 				rc = APT_SERVICE;
 				goto out;
 			}
@@ -394,8 +395,8 @@ static enum apt_rc validate(struct apt_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "connect_timeout_ms is longer than timeout_ms");
 		return APT_SERVICE;
 	}
-	if (cfg->username_claim == NULL || cfg->ip_ranges_claim == NULL ||
-	    cfg->helper == NULL || cfg->helper_user == NULL || cfg->cache_dir == NULL) {
+	if (cfg->username_claim == NULL || cfg->ip_ranges_claim == NULL || cfg->helper == NULL ||
+	    cfg->helper_user == NULL || cfg->cache_dir == NULL) {
 		snprintf(err, errlen,
 			 "username_claim, ip_ranges_claim, helper, helper_user and cache_dir "
 			 "cannot be empty");

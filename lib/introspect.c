@@ -17,8 +17,8 @@
 #define TLS_FILE_MAX (64 * 1024)
 
 /* Reads a file into the request under key; the contents never touch a log. */
-static enum apt_rc put_file(struct buf *req, const char *key, const char *path,
-			    enum file_kind kind, size_t max, bool trim, char *err, size_t errlen)
+static enum apt_rc put_file(struct buf *req, const char *key, const char *path, enum file_kind kind,
+			    size_t max, bool trim, char *err, size_t errlen)
 {
 	enum apt_rc rc;
 	char *data;
@@ -74,9 +74,8 @@ enum apt_rc introspect_build_request(const struct apt_config *cfg, const char *t
 
 /* The helper's failure words; anything else is itself a bad response. */
 static const char *const unavail_reasons[] = {
-	"connect_failed", "timeout",	    "tls_failed", "http_status", "client_auth",
-	"rate_limited",	  "redirect",	    "body_too_large", "bad_json", "bad_request",
-	"internal",
+    "connect_failed", "timeout",	"tls_failed", "http_status", "client_auth", "rate_limited",
+    "redirect",	      "body_too_large", "bad_json",   "bad_request", "internal",
 };
 
 enum apt_rc introspect_parse_response(const unsigned char *p, size_t len,
@@ -130,11 +129,11 @@ enum apt_rc introspect_token(const struct apt_config *cfg, const char *token, si
 {
 	static const char *const argv[] = {"apitoken", "introspect", NULL};
 	struct child_spec spec = {
-		.path = cfg->helper,
-		.argv = argv,
-		.user = cfg->helper_user,
-		.deadline_ms = cfg->timeout_ms,
-		.max_output = PROTO_MAX_MESSAGE,
+	    .path = cfg->helper,
+	    .argv = argv,
+	    .user = cfg->helper_user,
+	    .deadline_ms = cfg->timeout_ms,
+	    .max_output = PROTO_MAX_MESSAGE,
 	};
 	struct buf req = BUF_INIT, resp = BUF_INIT;
 	enum apt_rc rc;

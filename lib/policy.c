@@ -152,7 +152,8 @@ enum apt_rc policy_check(const struct apt_config *cfg, const struct claims *cl, 
 		*reason = "user_mismatch";
 		return APT_DENY;
 	}
-	if (cfg->required_scopes != NULL && !scopes_present(&c[CLAIM_SCOPE], cfg->required_scopes)) {
+	if (cfg->required_scopes != NULL &&
+	    !scopes_present(&c[CLAIM_SCOPE], cfg->required_scopes)) {
 		*reason = "scope_missing";
 		return APT_DENY;
 	}

@@ -55,11 +55,11 @@ static const char *fault_service(const char *url, const char *extra)
 }
 
 /* Asserts the audit line's result and reason, and that there was one decision. */
-#define ck_audit(result, reason)                                                                  \
-	do {                                                                                      \
-		ck_assert_int_eq(log_count("result="), 1);                                        \
-		ck_assert_msg(log_count("result=" result " reason=" reason " ") == 1,             \
-			      "want result=%s reason=%s in:\n%s", result, reason, log_text());    \
+#define ck_audit(result, reason)                                                                   \
+	do {                                                                                       \
+		ck_assert_int_eq(log_count("result="), 1);                                         \
+		ck_assert_msg(log_count("result=" result " reason=" reason " ") == 1,              \
+			      "want result=%s reason=%s in:\n%s", result, reason, log_text());     \
 	} while (0)
 
 /* --- the real issuer ----------------------------------------------------- */
@@ -129,7 +129,7 @@ START_TEST(unknown_token_refused)
 	log_reset();
 	ck_assert_int_eq(pam_run(idp_service(NULL, NULL), "alice", "192.0.2.7",
 				 "ucat_thisTokenWasNeverIssuedByTheIssuer000000")
-				 .auth,
+			     .auth,
 			 PAM_AUTH_ERR);
 	ck_audit("deny", "inactive");
 }
@@ -141,14 +141,14 @@ START_TEST(scopes_required)
 
 	log_reset();
 	ck_assert_int_eq(
-		pam_run(idp_service("required_scopes = ssh git\n", NULL), "alice", "192.0.2.7", tok)
-			.auth,
-		PAM_AUTH_ERR);
+	    pam_run(idp_service("required_scopes = ssh git\n", NULL), "alice", "192.0.2.7", tok)
+		.auth,
+	    PAM_AUTH_ERR);
 	ck_audit("deny", "scope_missing");
 	log_reset();
 	ck_assert_int_eq(
-		pam_run(idp_service("required_scopes = ssh\n", NULL), "alice", "192.0.2.7", tok).auth,
-		PAM_SUCCESS);
+	    pam_run(idp_service("required_scopes = ssh\n", NULL), "alice", "192.0.2.7", tok).auth,
+	    PAM_SUCCESS);
 	free(tok);
 }
 END_TEST
@@ -161,20 +161,20 @@ START_TEST(client_and_issuer_checked)
 	log_reset();
 	ck_assert_int_eq(pam_run(idp_service("allowed_client_ids = deploy-bot\n", NULL), "alice",
 				 "192.0.2.7", tok)
-				 .auth,
+			     .auth,
 			 PAM_AUTH_ERR);
 	ck_audit("deny", "client_not_allowed");
 	ck_assert_int_eq(pam_run(idp_service("allowed_client_ids = x ci-client\n", NULL), "alice",
 				 "192.0.2.7", tok)
-				 .auth,
+			     .auth,
 			 PAM_SUCCESS);
 	snprintf(extra, sizeof(extra), "issuer = http://127.0.0.1:%d\n", idp.port);
 	ck_assert_int_eq(pam_run(idp_service(extra, NULL), "alice", "192.0.2.7", tok).auth,
 			 PAM_SUCCESS);
 	log_reset();
-	ck_assert_int_eq(pam_run(idp_service("issuer = https://elsewhere.example\n", NULL),
-				 "alice", "192.0.2.7", tok)
-				 .auth,
+	ck_assert_int_eq(pam_run(idp_service("issuer = https://elsewhere.example\n", NULL), "alice",
+				 "192.0.2.7", tok)
+			     .auth,
 			 PAM_AUTH_ERR);
 	ck_audit("deny", "issuer_mismatch");
 	free(tok);
@@ -186,14 +186,14 @@ static const struct {
 	int want;
 	const char *reason;
 } ip_cases[] = {
-	{"10.1.2.3", PAM_SUCCESS, "ok"},
-	{"192.0.2.7", PAM_AUTH_ERR, "ip_not_allowed"},
-	{"2001:db8::42", PAM_SUCCESS, "ok"},
-	{"2001:db9::42", PAM_AUTH_ERR, "ip_not_allowed"},
-	{"::ffff:10.9.8.7", PAM_SUCCESS, "ok"},
-	{"::ffff:192.0.2.7", PAM_AUTH_ERR, "ip_not_allowed"},
-	{"ci.example.com", PAM_AUTH_ERR, "rhost_not_numeric"},
-	{NULL, PAM_AUTH_ERR, "rhost_not_numeric"},
+    {"10.1.2.3", PAM_SUCCESS, "ok"},
+    {"192.0.2.7", PAM_AUTH_ERR, "ip_not_allowed"},
+    {"2001:db8::42", PAM_SUCCESS, "ok"},
+    {"2001:db9::42", PAM_AUTH_ERR, "ip_not_allowed"},
+    {"::ffff:10.9.8.7", PAM_SUCCESS, "ok"},
+    {"::ffff:192.0.2.7", PAM_AUTH_ERR, "ip_not_allowed"},
+    {"ci.example.com", PAM_AUTH_ERR, "rhost_not_numeric"},
+    {NULL, PAM_AUTH_ERR, "rhost_not_numeric"},
 };
 
 START_TEST(ip_ranges)
@@ -228,10 +228,9 @@ START_TEST(ip_ranges_required)
 	char *tok = idp_mint(&idp, "alice", "ssh", 300, NULL);
 
 	log_reset();
-	ck_assert_int_eq(pam_run(idp_service("require_ip_ranges = yes\n", NULL), "alice",
-				 "10.1.2.3", tok)
-				 .auth,
-			 PAM_AUTH_ERR);
+	ck_assert_int_eq(
+	    pam_run(idp_service("require_ip_ranges = yes\n", NULL), "alice", "10.1.2.3", tok).auth,
+	    PAM_AUTH_ERR);
 	ck_audit("deny", "ip_ranges_missing");
 	free(tok);
 }
@@ -242,13 +241,13 @@ static const struct {
 	const char *token;
 	const char *reason;
 } local_cases[] = {
-	{"", "empty_token"},
-	{"\b\n\r\177INCORRECT", "fake_password"},
-	{"ucat_with space", "token_bad_bytes"},
-	{"ucat_caf\xc3\xa9", "token_bad_bytes"},
-	{"ucat_tab\there", "token_bad_bytes"},
-	{"upk_wrongprefix", "token_prefix"},
-	{NULL, "token_too_long"},
+    {"", "empty_token"},
+    {"\b\n\r\177INCORRECT", "fake_password"},
+    {"ucat_with space", "token_bad_bytes"},
+    {"ucat_caf\xc3\xa9", "token_bad_bytes"},
+    {"ucat_tab\there", "token_bad_bytes"},
+    {"upk_wrongprefix", "token_prefix"},
+    {NULL, "token_too_long"},
 };
 
 START_TEST(local_rejects_send_nothing)
@@ -263,7 +262,7 @@ START_TEST(local_rejects_send_nothing)
 	log_reset();
 	ck_assert_int_eq(pam_run(idp_service("token_prefixes = ucat_ huc_\n", NULL), "alice",
 				 "192.0.2.7", tok ? tok : long_token)
-				 .auth,
+			     .auth,
 			 PAM_AUTH_ERR);
 	ck_assert_int_eq(log_count("result="), 1);
 	ck_assert_msg(log_count(local_cases[_i].reason) == 1, "%s", log_text());
@@ -326,16 +325,16 @@ START_TEST(first_pass_flags)
 	ck_assert_int_eq(log_count("result=allow"), 2);
 
 	/* use_first_pass alone, with nothing on the stack: no prompt, refused. */
-	snprintf(svc, sizeof(svc), "auth required %s config=%s/apt.conf use_first_pass\n",
-		 T.module, T.root);
+	snprintf(svc, sizeof(svc), "auth required %s config=%s/apt.conf use_first_pass\n", T.module,
+		 T.root);
 	write_file("pam.d/svc", 0644, svc);
 	r = pam_run(dir, "alice", "192.0.2.7", tok);
 	ck_assert_int_eq(r.auth, PAM_AUTH_ERR);
 	ck_assert_int_eq(r.prompts, 0);
 
 	/* try_first_pass alone: falls back to asking. */
-	snprintf(svc, sizeof(svc), "auth required %s config=%s/apt.conf try_first_pass\n",
-		 T.module, T.root);
+	snprintf(svc, sizeof(svc), "auth required %s config=%s/apt.conf try_first_pass\n", T.module,
+		 T.root);
 	write_file("pam.d/svc", 0644, svc);
 	r = pam_run(dir, "alice", "192.0.2.7", tok);
 	ck_assert_int_eq(r.auth, PAM_SUCCESS);
@@ -347,8 +346,8 @@ END_TEST
 START_TEST(prompt_is_configurable)
 {
 	char *tok = idp_mint(&idp, "alice", "ssh", 300, NULL);
-	struct pam_result r = pam_run(idp_service("prompt = \"Deploy token: \"\n", NULL),
-				      "alice", "192.0.2.7", tok);
+	struct pam_result r =
+	    pam_run(idp_service("prompt = \"Deploy token: \"\n", NULL), "alice", "192.0.2.7", tok);
 
 	ck_assert_int_eq(r.auth, PAM_SUCCESS);
 	ck_assert_str_eq(r.prompt, "Deploy token: ");
@@ -404,10 +403,9 @@ START_TEST(user_name_cannot_forge_fields)
 	char *tok = idp_mint(&idp, "alice", "ssh", 300, NULL);
 
 	log_reset();
-	ck_assert_int_eq(pam_run(idp_service(NULL, NULL), "x result=allow\nreason=ok", "192.0.2.7",
-				 tok)
-				 .auth,
-			 PAM_AUTH_ERR);
+	ck_assert_int_eq(
+	    pam_run(idp_service(NULL, NULL), "x result=allow\nreason=ok", "192.0.2.7", tok).auth,
+	    PAM_AUTH_ERR);
 	ck_assert_int_eq(log_count("result="), 1);
 	ck_assert_int_eq(log_count("user=x%20result%3Dallow%0Areason%3Dok "), 1);
 	free(tok);
@@ -431,19 +429,13 @@ static const struct {
 	const char *path;
 	const char *reason;
 } unavailable_cases[] = {
-	{"/status/500", "http_status"},
-	{"/status/503", "http_status"},
-	{"/status/404", "http_status"},
-	{"/status/401", "client_auth"},
-	{"/ratelimit", "rate_limited"},
-	{"/ratelimit-date", "rate_limited"},
-	{"/truncated", "bad_json"},
-	{"/truncated-conn", "connect_failed"},
-	{"/empty", "bad_json"},
-	{"/html", "bad_json"},
-	{"/dupkeys", "bad_json"},
-	{"/redirect", "redirect"},
-	{"/huge", "body_too_large"},
+    {"/status/500", "http_status"}, {"/status/503", "http_status"},
+    {"/status/404", "http_status"}, {"/status/401", "client_auth"},
+    {"/ratelimit", "rate_limited"}, {"/ratelimit-date", "rate_limited"},
+    {"/truncated", "bad_json"},	    {"/truncated-conn", "connect_failed"},
+    {"/empty", "bad_json"},	    {"/html", "bad_json"},
+    {"/dupkeys", "bad_json"},	    {"/redirect", "redirect"},
+    {"/huge", "body_too_large"},
 };
 
 START_TEST(fault_unavailable)
@@ -505,36 +497,36 @@ static const struct {
 	int want;
 	const char *reason;
 } claim_cases[] = {
-	{"{\"active\":true,\"username\":\"alice\"}", PAM_SUCCESS, "ok"},
-	{"{\"active\":\"true\",\"username\":\"alice\"}", PAM_AUTH_ERR, "inactive"},
-	{"{\"active\":1,\"username\":\"alice\"}", PAM_AUTH_ERR, "inactive"},
-	{"{\"active\":false}", PAM_AUTH_ERR, "inactive"},
-	{"{\"username\":\"alice\"}", PAM_AUTH_ERR, "inactive"},
-	{"{\"active\":true,\"username\":\"alice\",\"exp\":%ld}", PAM_AUTH_ERR, "expired"},
-	{"{\"active\":true,\"username\":\"alice\",\"nbf\":%ld}", PAM_AUTH_ERR, "not_yet_valid"},
-	{"{\"active\":true,\"username\":\"alice\",\"exp\":\"soon\"}", PAM_AUTH_ERR, "bad_exp"},
-	{"{\"active\":true}", PAM_AUTH_ERR, "username_missing"},
-	{"{\"active\":true,\"username\":42}", PAM_AUTH_ERR, "user_mismatch"},
-	{"{\"active\":true,\"username\":\"alic\"}", PAM_AUTH_ERR, "user_mismatch"},
-	{"{\"active\":true,\"username\":\"alice2\"}", PAM_AUTH_ERR, "user_mismatch"},
-	{"{\"active\":true,\"username\":\"alice\\u0000x\"}", PAM_AUTH_ERR, "user_mismatch"},
-	{"{\"active\":true,\"username\":null}", PAM_AUTH_ERR, "user_mismatch"},
-	{"{\"active\":true,\"username\":\"alice\",\"allowed_ip_ranges\":[\"192.0.2.0/33\"]}",
-	 PAM_AUTH_ERR, "bad_ip_ranges"},
-	{"{\"active\":true,\"username\":\"alice\",\"allowed_ip_ranges\":[\"not-a-cidr\"]}",
-	 PAM_AUTH_ERR, "bad_ip_ranges"},
-	{"{\"active\":true,\"username\":\"alice\",\"allowed_ip_ranges\":[]}", PAM_AUTH_ERR,
-	 "bad_ip_ranges"},
-	{"{\"active\":true,\"username\":\"alice\",\"allowed_ip_ranges\":[1,2]}", PAM_AUTH_ERR,
-	 "bad_ip_ranges"},
-	{"{\"active\":true,\"username\":\"alice\",\"allowed_ip_ranges\":[\"192.0.2.0/24\"]}",
-	 PAM_SUCCESS, "ok"},
-	{"{\"active\":true,\"username\":\"alice\",\"allowed_ip_ranges\":\"10.0.0.0/8\"}",
-	 PAM_AUTH_ERR, "ip_not_allowed"},
-	{"[{\"active\":true,\"username\":\"alice\"}]", PAM_AUTHINFO_UNAVAIL, "bad_json"},
-	{"{\"active\":true,\"username\":\"alice\"} trailing", PAM_AUTHINFO_UNAVAIL, "bad_json"},
-	{"{\"active\":true,\"username\":\"alice\",\"x\":{\"a\":1,\"a\":2}}", PAM_AUTHINFO_UNAVAIL,
-	 "bad_json"},
+    {"{\"active\":true,\"username\":\"alice\"}", PAM_SUCCESS, "ok"},
+    {"{\"active\":\"true\",\"username\":\"alice\"}", PAM_AUTH_ERR, "inactive"},
+    {"{\"active\":1,\"username\":\"alice\"}", PAM_AUTH_ERR, "inactive"},
+    {"{\"active\":false}", PAM_AUTH_ERR, "inactive"},
+    {"{\"username\":\"alice\"}", PAM_AUTH_ERR, "inactive"},
+    {"{\"active\":true,\"username\":\"alice\",\"exp\":%ld}", PAM_AUTH_ERR, "expired"},
+    {"{\"active\":true,\"username\":\"alice\",\"nbf\":%ld}", PAM_AUTH_ERR, "not_yet_valid"},
+    {"{\"active\":true,\"username\":\"alice\",\"exp\":\"soon\"}", PAM_AUTH_ERR, "bad_exp"},
+    {"{\"active\":true}", PAM_AUTH_ERR, "username_missing"},
+    {"{\"active\":true,\"username\":42}", PAM_AUTH_ERR, "user_mismatch"},
+    {"{\"active\":true,\"username\":\"alic\"}", PAM_AUTH_ERR, "user_mismatch"},
+    {"{\"active\":true,\"username\":\"alice2\"}", PAM_AUTH_ERR, "user_mismatch"},
+    {"{\"active\":true,\"username\":\"alice\\u0000x\"}", PAM_AUTH_ERR, "user_mismatch"},
+    {"{\"active\":true,\"username\":null}", PAM_AUTH_ERR, "user_mismatch"},
+    {"{\"active\":true,\"username\":\"alice\",\"allowed_ip_ranges\":[\"192.0.2.0/33\"]}",
+     PAM_AUTH_ERR, "bad_ip_ranges"},
+    {"{\"active\":true,\"username\":\"alice\",\"allowed_ip_ranges\":[\"not-a-cidr\"]}",
+     PAM_AUTH_ERR, "bad_ip_ranges"},
+    {"{\"active\":true,\"username\":\"alice\",\"allowed_ip_ranges\":[]}", PAM_AUTH_ERR,
+     "bad_ip_ranges"},
+    {"{\"active\":true,\"username\":\"alice\",\"allowed_ip_ranges\":[1,2]}", PAM_AUTH_ERR,
+     "bad_ip_ranges"},
+    {"{\"active\":true,\"username\":\"alice\",\"allowed_ip_ranges\":[\"192.0.2.0/24\"]}",
+     PAM_SUCCESS, "ok"},
+    {"{\"active\":true,\"username\":\"alice\",\"allowed_ip_ranges\":\"10.0.0.0/8\"}", PAM_AUTH_ERR,
+     "ip_not_allowed"},
+    {"[{\"active\":true,\"username\":\"alice\"}]", PAM_AUTHINFO_UNAVAIL, "bad_json"},
+    {"{\"active\":true,\"username\":\"alice\"} trailing", PAM_AUTHINFO_UNAVAIL, "bad_json"},
+    {"{\"active\":true,\"username\":\"alice\",\"x\":{\"a\":1,\"a\":2}}", PAM_AUTHINFO_UNAVAIL,
+     "bad_json"},
 };
 
 START_TEST(fault_claims)
@@ -563,9 +555,9 @@ END_TEST
 START_TEST(scope_claim_checked)
 {
 	static const char *bad[] = {
-		"{\"active\":true,\"username\":\"alice\"}",
-		"{\"active\":true,\"username\":\"alice\",\"scope\":[\"ssh\"]}",
-		"{\"active\":true,\"username\":\"alice\",\"scope\":\"sshd\"}",
+	    "{\"active\":true,\"username\":\"alice\"}",
+	    "{\"active\":true,\"username\":\"alice\",\"scope\":[\"ssh\"]}",
+	    "{\"active\":true,\"username\":\"alice\",\"scope\":\"sshd\"}",
 	};
 	const char *good = "{\"active\":true,\"username\":\"alice\",\"scope\":\"git ssh\"}";
 	char *url;
@@ -575,16 +567,16 @@ START_TEST(scope_claim_checked)
 		log_reset();
 		ck_assert_int_eq(pam_run(fault_service(url, "required_scopes = ssh\n"), "alice",
 					 "192.0.2.7", "ucat_x")
-					 .auth,
+				     .auth,
 				 PAM_AUTH_ERR);
 		ck_audit("deny", "scope_missing");
 		free(url);
 	}
 	url = fault_json_url(&fault, good, strlen(good));
 	ck_assert_int_eq(
-		pam_run(fault_service(url, "required_scopes = ssh\n"), "alice", "192.0.2.7", "ucat_x")
-			.auth,
-		PAM_SUCCESS);
+	    pam_run(fault_service(url, "required_scopes = ssh\n"), "alice", "192.0.2.7", "ucat_x")
+		.auth,
+	    PAM_SUCCESS);
 	free(url);
 }
 END_TEST
@@ -599,15 +591,15 @@ START_TEST(audience_claim_checked)
 	     *u3 = fault_json_url(&fault, other, strlen(other));
 
 	ck_assert_int_eq(
-		pam_run(fault_service(u1, "audience = hosts\n"), "alice", "192.0.2.7", "ucat_x").auth,
-		PAM_SUCCESS);
+	    pam_run(fault_service(u1, "audience = hosts\n"), "alice", "192.0.2.7", "ucat_x").auth,
+	    PAM_SUCCESS);
 	ck_assert_int_eq(
-		pam_run(fault_service(u2, "audience = hosts\n"), "alice", "192.0.2.7", "ucat_x").auth,
-		PAM_SUCCESS);
+	    pam_run(fault_service(u2, "audience = hosts\n"), "alice", "192.0.2.7", "ucat_x").auth,
+	    PAM_SUCCESS);
 	log_reset();
 	ck_assert_int_eq(
-		pam_run(fault_service(u3, "audience = hosts\n"), "alice", "192.0.2.7", "ucat_x").auth,
-		PAM_AUTH_ERR);
+	    pam_run(fault_service(u3, "audience = hosts\n"), "alice", "192.0.2.7", "ucat_x").auth,
+	    PAM_AUTH_ERR);
 	ck_audit("deny", "audience_mismatch");
 	free(u1);
 	free(u2);
@@ -626,12 +618,14 @@ START_TEST(request_on_the_wire)
 		 write_file("secret", 0600, "s3cr:t/+\n"));
 	setenv("http_proxy", "http://127.0.0.1:1", 1);
 	setenv("HTTP_PROXY", "http://127.0.0.1:1", 1);
-	ck_assert_int_eq(pam_run(make_service(conf, NULL), "alice", "192.0.2.7", "ucat_a+b/c=").auth,
-			 PAM_SUCCESS);
+	ck_assert_int_eq(
+	    pam_run(make_service(conf, NULL), "alice", "192.0.2.7", "ucat_a+b/c=").auth,
+	    PAM_SUCCESS);
 	last = fault_last(&fault);
-	ck_assert_msg(strstr(last, "\"body\":\"token=ucat_a%2Bb%2Fc%3D&token_type_hint=access_token\"") !=
-			      NULL,
-		      "%s", last);
+	ck_assert_msg(
+	    strstr(last, "\"body\":\"token=ucat_a%2Bb%2Fc%3D&token_type_hint=access_token\"") !=
+		NULL,
+	    "%s", last);
 	/* base64("my+client:s3cr%3At%2F%2B") */
 	ck_assert_msg(strstr(last, "Basic bXkrY2xpZW50OnMzY3IlM0F0JTJGJTJC") != NULL, "%s", last);
 	ck_assert_msg(strstr(last, "application/x-www-form-urlencoded") != NULL, "%s", last);
@@ -652,18 +646,17 @@ START_TEST(config_errors)
 	struct {
 		const char *conf, *args, *what;
 	} cases[] = {
-		{"bogus_key = 1\n", NULL, "unknown option"},
-		{"", "bogus_arg=1", "unknown option"},
-		{NULL, NULL, "introspection_url is required"},
-		{"introspection_url = http://issuer.example/x\n", NULL, "must be https"},
-		{"cache_ttl = -5\n", NULL, "cache_ttl"},
-		{"require_ip_ranges = maybe\n", NULL, "yes or no"},
-		{"client_id = rs\n", NULL, "go together"},
-		{"helper = relative/apitoken\n", NULL, "absolute path"},
-		{"helper = /nonexistent/apitoken\n", NULL, "No such file"},
-		{"helper_user = no-such-user-here\n", NULL, "no such user"},
-		{"client_secret_file = /nonexistent/secret\nclient_id = rs\n", NULL,
-		 "No such file"},
+	    {"bogus_key = 1\n", NULL, "unknown option"},
+	    {"", "bogus_arg=1", "unknown option"},
+	    {NULL, NULL, "introspection_url is required"},
+	    {"introspection_url = http://issuer.example/x\n", NULL, "must be https"},
+	    {"cache_ttl = -5\n", NULL, "cache_ttl"},
+	    {"require_ip_ranges = maybe\n", NULL, "yes or no"},
+	    {"client_id = rs\n", NULL, "go together"},
+	    {"helper = relative/apitoken\n", NULL, "absolute path"},
+	    {"helper = /nonexistent/apitoken\n", NULL, "No such file"},
+	    {"helper_user = no-such-user-here\n", NULL, "no such user"},
+	    {"client_secret_file = /nonexistent/secret\nclient_id = rs\n", NULL, "No such file"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -675,17 +668,19 @@ START_TEST(config_errors)
 		if (cases[i].conf != NULL && strncmp(cases[i].conf, "introspection_url", 17) == 0)
 			snprintf(conf, sizeof(conf), "%s", cases[i].conf);
 		log_reset();
-		ck_assert_msg(pam_run(make_service(conf, cases[i].args), "alice", "192.0.2.7", "ucat_x")
-					      .auth == PAM_SERVICE_ERR,
-			      "case %zu (%s)", i, cases[i].what);
+		ck_assert_msg(
+		    pam_run(make_service(conf, cases[i].args), "alice", "192.0.2.7", "ucat_x")
+			    .auth == PAM_SERVICE_ERR,
+		    "case %zu (%s)", i, cases[i].what);
 		ck_assert_msg(strstr(log_text(), cases[i].what) != NULL, "want \"%s\" in\n%s",
 			      cases[i].what, log_text());
 		ck_assert_int_eq(log_count("result=error reason="), 1);
 	}
 
 	/* Unsafe files: secret readable by others, secret or config a symlink, config writable. */
-	snprintf(conf, sizeof(conf), "introspection_url = %s\nclient_id = rs\nclient_secret_file = %s\n",
-		 url, write_file("secret", 0644, "rs-secret"));
+	snprintf(conf, sizeof(conf),
+		 "introspection_url = %s\nclient_id = rs\nclient_secret_file = %s\n", url,
+		 write_file("secret", 0644, "rs-secret"));
 	dir = make_service(conf, NULL);
 	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_x").auth, PAM_SERVICE_ERR);
 
@@ -693,8 +688,8 @@ START_TEST(config_errors)
 	write_file("secret", 0600, "rs-secret");
 	unlink(link);
 	ck_assert_int_eq(symlink("secret", link), 0);
-	snprintf(conf, sizeof(conf), "introspection_url = %s\nclient_id = rs\nclient_secret_file = %s\n",
-		 url, link);
+	snprintf(conf, sizeof(conf),
+		 "introspection_url = %s\nclient_id = rs\nclient_secret_file = %s\n", url, link);
 	log_reset();
 	ck_assert_int_eq(pam_run(make_service(conf, NULL), "alice", "192.0.2.7", "ucat_x").auth,
 			 PAM_SERVICE_ERR);
@@ -715,7 +710,8 @@ START_TEST(config_errors)
 		unlink(cpath);
 		ck_assert_int_eq(symlink(link, cpath), 0);
 		log_reset();
-		ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_x").auth, PAM_SERVICE_ERR);
+		ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_x").auth,
+				 PAM_SERVICE_ERR);
 		ck_assert_ptr_nonnull(strstr(log_text(), "symbolic link"));
 		unlink(cpath);
 	}
@@ -724,7 +720,8 @@ START_TEST(config_errors)
 		const char *p = write_file("apt.conf", 0644, conf);
 		ck_assert_int_eq(chown(p, nobody->pw_uid, nobody->pw_gid), 0);
 		log_reset();
-		ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_x").auth, PAM_SERVICE_ERR);
+		ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_x").auth,
+				 PAM_SERVICE_ERR);
 		ck_assert_ptr_nonnull(strstr(log_text(), "not root or the effective user"));
 	}
 
@@ -734,7 +731,8 @@ START_TEST(config_errors)
 		snprintf(svc, sizeof(svc), "auth required %s config=%s/missing.conf\n", T.module,
 			 T.root);
 		write_file("pam.d/svc", 0644, svc);
-		ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_x").auth, PAM_SERVICE_ERR);
+		ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_x").auth,
+				 PAM_SERVICE_ERR);
 	}
 }
 END_TEST
@@ -748,7 +746,8 @@ START_TEST(unsafe_helper_refused)
 	{
 		/* A group-writable copy of the helper. */
 		char cmd[2400];
-		snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chmod 0775 '%s'", T.helper, hpath, hpath);
+		snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chmod 0775 '%s'", T.helper, hpath,
+			 hpath);
 		ck_assert_int_eq(system(cmd), 0);
 	}
 	snprintf(conf, sizeof(conf), "introspection_url = %s\nhelper = %s\n", url, hpath);

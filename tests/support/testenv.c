@@ -63,8 +63,7 @@ static void log_add(int pri, const char *fmt, va_list ap)
 	logbuf[loglen] = '\0';
 }
 
-void __syslog_chk(int pri, int flag, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+void __syslog_chk(int pri, int flag, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void syslog(int pri, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void vsyslog(int pri, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
@@ -211,8 +210,7 @@ char *http_call(const char *method, const char *url, const char *userpwd, const 
 	return body;
 }
 
-static json_t *http_json(const char *method, const char *url, const char *userpwd,
-			 const char *form)
+static json_t *http_json(const char *method, const char *url, const char *userpwd, const char *form)
 {
 	long status;
 	char *body = http_call(method, url, userpwd, form, &status);
@@ -247,7 +245,7 @@ char *idp_mint(const struct server *idp, const char *user, const char *scope, in
 	       const char *ranges)
 {
 	char url[128], *form, *u = escape(user), *sc = escape(scope ? scope : ""),
-			       *r = escape(ranges ? ranges : ""), *tok;
+			      *r = escape(ranges ? ranges : ""), *tok;
 	json_t *j;
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/test/mint", idp->port);
@@ -305,7 +303,7 @@ char *fault_url(const struct server *f, const char *path)
 char *fault_json_url(const struct server *f, const char *json, size_t len)
 {
 	static const char b64[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	const unsigned char *p = (const unsigned char *)json;
 	char *path = malloc(len * 2 + 16), *u;
 	size_t o = 0, i;
@@ -458,7 +456,8 @@ const char *make_service(const char *conf, const char *args)
 		 "account required pam_deny.so\n",
 		 T.module, T.root, args ? args : "", T.module, T.root, args ? args : "");
 	write_file("pam.d/svc", 0644, svc);
-	write_file("pam.d/other", 0644, "auth required pam_deny.so\naccount required pam_deny.so\n");
+	write_file("pam.d/other", 0644,
+		   "auth required pam_deny.so\naccount required pam_deny.so\n");
 	return dir;
 }
 
@@ -469,8 +468,7 @@ struct conv_state {
 	struct pam_result *res;
 };
 
-static int converse(int n, const struct pam_message **msg, struct pam_response **resp,
-		    void *arg)
+static int converse(int n, const struct pam_message **msg, struct pam_response **resp, void *arg)
 {
 	struct conv_state *st = arg;
 	struct pam_response *r = calloc((size_t)n, sizeof(*r));

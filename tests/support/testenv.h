@@ -61,10 +61,10 @@ const char *write_file(const char *name, mode_t mode, const char *content);
 const char *make_service(const char *conf, const char *args);
 
 struct pam_result {
-	int auth;	/* pam_authenticate */
-	int acct;	/* pam_acct_mgmt, when asked for */
+	int auth; /* pam_authenticate */
+	int acct; /* pam_acct_mgmt, when asked for */
 	int setcred;
-	int prompts;	/* how many times the conversation was asked */
+	int prompts; /* how many times the conversation was asked */
 	char prompt[128];
 };
 
