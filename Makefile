@@ -95,5 +95,9 @@ format:
 	clang-format -i pam_apitoken.c $(LIB_SRC) $(HELPER_SRC) include/*.h $(wildcard helper/*.h) \
 	    $(UNIT_SRC) $(INTEG_SRC) $(TSUP_SRC) $(wildcard tests/support/*.h)
 
+format-check:
+	clang-format --dry-run -Werror pam_apitoken.c $(LIB_SRC) $(HELPER_SRC) include/*.h \
+	    $(wildcard helper/*.h) $(UNIT_SRC) $(INTEG_SRC) $(TSUP_SRC) $(wildcard tests/support/*.h)
+
 clean:
 	rm -rf $(B)

@@ -134,6 +134,8 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 		goto out;
 	}
 	/* Our own copy, zeroed below: libpam keeps and later wipes its item. */
+	/* ms= is the module's own time: from the token in hand to the decision. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	toklen = strnlen(tok, 65536);
 	tokcopy = strndup(tok, toklen);
 	if (tokcopy == NULL) {

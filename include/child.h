@@ -21,7 +21,7 @@ struct child_spec {
 
 /*
  * APT_OK with the child's whole output in out (the child exited 0);
- * APT_UNAVAIL with *reason helper_timeout / helper_failed / helper_output;
+ * APT_UNAVAIL with *reason timeout / helper_failed / helper_output;
  * APT_SERVICE (unsafe helper path, unknown user) with a message in err;
  * APT_NOMEM.
  */

@@ -24,4 +24,12 @@ enum file_kind {
 enum apt_rc file_read_checked(const char *path, enum file_kind kind, size_t max, char **out,
 			      size_t *len, char *err, size_t errlen);
 
+/*
+ * For files the helper opens itself (ca_file): the path, symlinks followed
+ * as bundles often are, must end in a regular file owned by root or euid and
+ * not writable by group or others; anyone who could write it could vouch
+ * for a fake issuer. APT_OK or APT_SERVICE with err.
+ */
+enum apt_rc file_check_public(const char *path, char *err, size_t errlen);
+
 #endif

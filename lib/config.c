@@ -139,6 +139,12 @@ static enum apt_rc option_set(struct apt_config *cfg, const char *arg, char *err
 		*(bool *)field = true;
 		return APT_OK;
 	}
+	if (val[0] == '\0' && o->type != OPT_LONG && o->type != OPT_BOOL) {
+		/* An empty value means "unset": "token_prefixes =" is "any prefix". */
+		free(*(char **)field);
+		*(char **)field = NULL;
+		return APT_OK;
+	}
 	if (!printable(val)) {
 		snprintf(err, errlen, "option %s: control characters in value", o->name);
 		return APT_SERVICE;
@@ -167,9 +173,8 @@ static enum apt_rc option_set(struct apt_config *cfg, const char *arg, char *err
 	case OPT_WORDS:
 		break;
 	}
-	/* An empty value means "unset": "token_prefixes =" is "any prefix". */
-	copy = val[0] != '\0' ? strdup(val) : NULL;
-	if (val[0] != '\0' && copy == NULL)
+	copy = strdup(val);
+	if (copy == NULL)
 		return APT_NOMEM;
 	free(*(char **)field);
 	*(char **)field = copy;
@@ -368,10 +373,17 @@ bool url_is_loopback_http(const char *url)
 
 static enum apt_rc validate(struct apt_config *cfg, char *err, size_t errlen)
 {
-	const char *u = cfg->introspection_url;
+	const char *u = cfg->introspection_url, *authority;
 
 	if (u == NULL) {
 		snprintf(err, errlen, "introspection_url is required");
+		return APT_SERVICE;
+	}
+	if (cfg->username_claim == NULL || cfg->ip_ranges_claim == NULL || cfg->helper == NULL ||
+	    cfg->helper_user == NULL || cfg->cache_dir == NULL) {
+		snprintf(err, errlen,
+			 "username_claim, ip_ranges_claim, helper, helper_user and cache_dir "
+			 "cannot be empty");
 		return APT_SERVICE;
 	}
 	if (strncasecmp(u, "https://", 8) != 0 && !url_is_loopback_http(u)) {
@@ -381,6 +393,22 @@ static enum apt_rc validate(struct apt_config *cfg, char *err, size_t errlen)
 	}
 	if (strpbrk(u, " \t") != NULL) {
 		snprintf(err, errlen, "introspection_url holds white space");
+		return APT_SERVICE;
+	}
+	/* Credentials belong in client_secret_file, not in a URL that debug logs. */
+	authority = strstr(u, "://") + 3; /* present: the scheme was checked above */
+	if (memchr(authority, '@', strcspn(authority, "/?#")) != NULL) {
+		snprintf(err, errlen, "introspection_url must not hold user:password@");
+		return APT_SERVICE;
+	}
+	/* The helper's limits, checked here so that a long value is a config error. */
+	if (strlen(u) > 2047 || (cfg->client_id && strlen(cfg->client_id) > 511) ||
+	    (cfg->ca_file && strlen(cfg->ca_file) > 1023) ||
+	    (cfg->proxy && strlen(cfg->proxy) > 1023) || strlen(cfg->username_claim) > 127 ||
+	    strlen(cfg->ip_ranges_claim) > 127) {
+		snprintf(err, errlen,
+			 "value too long (introspection_url 2047, client_id 511, ca_file and proxy "
+			 "1023, claim names 127 bytes)");
 		return APT_SERVICE;
 	}
 	if ((cfg->client_id == NULL) != (cfg->client_secret_file == NULL)) {
@@ -393,13 +421,6 @@ static enum apt_rc validate(struct apt_config *cfg, char *err, size_t errlen)
 	}
 	if (cfg->connect_timeout_ms > cfg->timeout_ms) {
 		snprintf(err, errlen, "connect_timeout_ms is longer than timeout_ms");
-		return APT_SERVICE;
-	}
-	if (cfg->username_claim == NULL || cfg->ip_ranges_claim == NULL || cfg->helper == NULL ||
-	    cfg->helper_user == NULL || cfg->cache_dir == NULL) {
-		snprintf(err, errlen,
-			 "username_claim, ip_ranges_claim, helper, helper_user and cache_dir "
-			 "cannot be empty");
 		return APT_SERVICE;
 	}
 	if (cfg->prompt == NULL) {

@@ -96,3 +96,23 @@ out:
 	close(fd);
 	return rc;
 }
+
+enum apt_rc file_check_public(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return APT_SERVICE;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		return APT_SERVICE;
+	}
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		snprintf(err, errlen, "%s: must be owned by root and not writable by group or others",
+			 path);
+		return APT_SERVICE;
+	}
+	return APT_OK;
+}

@@ -61,6 +61,8 @@ enum apt_rc introspect_build_request(const struct apt_config *cfg, const char *t
 	if (rc == APT_OK)
 		rc = put_file(req, "tls_key", cfg->tls_key_file, FILE_SECRET, TLS_FILE_MAX, false,
 			      err, errlen);
+	if (rc == APT_OK && cfg->ca_file != NULL)
+		rc = file_check_public(cfg->ca_file, err, errlen);
 	if (rc != APT_OK)
 		return rc;
 	proto_put_str(req, "ca_file", cfg->ca_file);
@@ -144,9 +146,13 @@ enum apt_rc introspect_token(const struct apt_config *cfg, const char *token, si
 	rc = introspect_build_request(cfg, token, len, &req, err, errlen);
 	if (rc == APT_OK)
 		rc = child_run(&spec, &req, &resp, reason, err, errlen);
-	if (rc == APT_OK)
+	if (rc == APT_OK) {
 		rc = introspect_parse_response(resp.p, resp.len, ans, reason);
-	else if (rc == APT_NOMEM)
+		/* The audit reason says http_status; the admin wants the number too. */
+		if (rc == APT_UNAVAIL && ans->http_status > 0)
+			snprintf(err, errlen, "introspection endpoint answered HTTP %ld (%s)",
+				 ans->http_status, *reason);
+	} else if (rc == APT_NOMEM)
 		*reason = "no_memory";
 	buf_free(&req);
 	buf_free(&resp);

@@ -448,6 +448,11 @@ START_TEST(fault_unavailable)
 	snprintf(want, sizeof(want), "result=unavailable reason=%s ", unavailable_cases[_i].reason);
 	ck_assert_msg(log_count(want) == 1, "%s: want %s in\n%s", unavailable_cases[_i].path, want,
 		      log_text());
+	/* The admin sees the status the issuer gave, in a line of its own. */
+	if (strncmp(unavailable_cases[_i].path, "/status/", 8) == 0) {
+		snprintf(want, sizeof(want), "answered HTTP %s", unavailable_cases[_i].path + 8);
+		ck_assert_msg(log_count(want) == 1, "%s", log_text());
+	}
 }
 END_TEST
 
@@ -657,6 +662,8 @@ START_TEST(config_errors)
 	    {"helper = /nonexistent/apitoken\n", NULL, "No such file"},
 	    {"helper_user = no-such-user-here\n", NULL, "no such user"},
 	    {"client_secret_file = /nonexistent/secret\nclient_id = rs\n", NULL, "No such file"},
+	    {"ca_file = /nonexistent/ca.pem\n", NULL, "No such file"},
+	    {"introspection_url = https://ci:pw@issuer.example/x\n", NULL, "user:password@"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -724,6 +731,15 @@ START_TEST(config_errors)
 				 PAM_SERVICE_ERR);
 		ck_assert_ptr_nonnull(strstr(log_text(), "not root or the effective user"));
 	}
+
+	/* A CA bundle others may write could vouch for a fake issuer. */
+	snprintf(conf, sizeof(conf), "introspection_url = %s\nca_file = %s\n", url,
+		 write_file("ca.pem", 0666, "x"));
+	chmod(write_file("ca.pem", 0666, "x"), 0666);
+	log_reset();
+	ck_assert_int_eq(pam_run(make_service(conf, NULL), "alice", "192.0.2.7", "ucat_x").auth,
+			 PAM_SERVICE_ERR);
+	ck_assert_ptr_nonnull(strstr(log_text(), "not writable by group or others"));
 
 	/* A named config file that does not exist. */
 	{

@@ -778,11 +778,56 @@ START_TEST(test_relative_paths)
 		args_bad(args, want);
 		snprintf(arg, sizeof(arg), "%s=~/file", keys[k]);
 		args_bad(args, want);
-		snprintf(arg, sizeof(arg), "%s=", keys[k]);
-		args_bad(args, want);
 	}
 	text_bad("relpath.conf", "introspection_url = " URL "\nca_file = certs/ca.pem\n", 2,
 		 "option ca_file: want an absolute path");
+}
+END_TEST
+
+/* An empty value unsets, so an argument can take back a path the file set. */
+START_TEST(test_empty_path_unsets)
+{
+	struct apt_config cfg;
+	char err[512] = "";
+	const char *args[] = {"ca_file=", "proxy=", NULL};
+
+	load_text_ok(&cfg, "unset.conf",
+		     "introspection_url = " URL "\nca_file = /etc/ssl/ca.pem\nproxy = http://p:3128\n",
+		     args);
+	ck_assert_ptr_null(cfg.ca_file);
+	ck_assert_ptr_null(cfg.proxy);
+	config_free(&cfg);
+	/* ...but what must have a value still must. */
+	args_bad((const char *[]){"introspection_url=" URL, "helper=", NULL}, "cannot be empty");
+	args_bad((const char *[]){"introspection_url=" URL, "cache_dir=", NULL}, "cannot be empty");
+	(void)err;
+}
+END_TEST
+
+/* Credentials in the URL would reach the debug line; long values the helper's limits. */
+START_TEST(test_url_userinfo_and_lengths)
+{
+	char longurl[2100], arg[2200];
+
+	args_bad((const char *[]){"introspection_url=https://u:p@idp.example/x", NULL},
+		 "must not hold user:password@");
+	args_bad((const char *[]){"introspection_url=https://u@idp.example/x", NULL},
+		 "must not hold user:password@");
+	memset(longurl, 'a', sizeof(longurl) - 1);
+	longurl[sizeof(longurl) - 1] = '\0';
+	snprintf(arg, sizeof(arg), "introspection_url=https://idp.example/%s", longurl);
+	args_bad((const char *[]){arg, NULL}, "value too long");
+	{
+		struct apt_config cfg;
+		char err[512] = "";
+		/* An '@' after the authority is just part of the path. */
+		ck_assert_int_eq(load(&cfg, empty_conf,
+				      (const char *[]){"introspection_url=https://idp.example/a@b",
+						       NULL},
+				      err, sizeof(err)),
+				 APT_OK);
+		config_free(&cfg);
+	}
 }
 END_TEST
 
@@ -1062,6 +1107,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_numbers);
 	tcase_add_test(tc, test_booleans);
 	tcase_add_test(tc, test_relative_paths);
+	tcase_add_test(tc, test_empty_path_unsets);
+	tcase_add_test(tc, test_url_userinfo_and_lengths);
 	tcase_add_test(tc, test_pairs);
 	tcase_add_test(tc, test_timeouts);
 	tcase_add_test(tc, test_empty_required);

@@ -968,7 +968,7 @@ START_TEST(test_build_full)
 				      a1,
 				      a2,
 				      a3,
-				      "ca_file=/etc/ssl/ca.pem",
+				      "ca_file=/etc/ssl/certs/ca-certificates.crt",
 				      "proxy=http://proxy.example:3128",
 				      "connect_timeout_ms=1500",
 				      "timeout_ms=4000",
@@ -984,7 +984,7 @@ START_TEST(test_build_full)
 	expect_field(&m, "client_secret", "s3cr3t", 6);
 	expect_field(&m, "tls_cert", "-----CERT-----\n", 15);
 	expect_field(&m, "tls_key", "-----KEY-----\n", 14);
-	expect_str(&m, "ca_file", "/etc/ssl/ca.pem");
+	expect_str(&m, "ca_file", "/etc/ssl/certs/ca-certificates.crt");
 	expect_str(&m, "proxy", "http://proxy.example:3128");
 	ck_assert_int_eq(proto_get_long(&m, "connect_timeout_ms", 0, LONG_MAX, &v), 0);
 	ck_assert_int_eq(v, 1500);
