@@ -59,6 +59,8 @@ static void audit(pam_handle_t *pamh, const struct auth_outcome *o, const char *
 	};
 	char line[1024];
 
+	if (o->warn[0] != '\0')
+		pam_syslog(pamh, LOG_WARNING, "%s", o->warn);
 	if (o->err[0] != '\0')
 		pam_syslog(pamh, LOG_ERR, "%s", o->err);
 	audit_format(&r, line, sizeof(line));

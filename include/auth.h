@@ -15,7 +15,8 @@ struct auth_outcome {
 	const char *reason; /* static word for the audit line */
 	const char *source; /* "network", "cache", "grace" or "local" */
 	char fingerprint[FINGERPRINT_LEN];
-	char err[256]; /* detail for a separate error line; never secret */
+	char err[256];	/* detail for a separate error line; never secret */
+	char warn[256]; /* e.g. an unsafe cache directory that was not used */
 };
 
 void auth_token(const struct apt_config *cfg, const char *user, const char *rhost,

@@ -1,36 +1,178 @@
 /*
  * One authentication, start to end, in the order that sends nothing over
- * the network unless it has to: local checks on the token, then the issuer
- * through the helper, then the policy on what the issuer said.
+ * the network unless it has to: local checks on the token, a fresh cache
+ * entry, then the issuer through the helper (one request per token however
+ * many logins wait for it), then the policy on what the issuer said. The
+ * policy is applied to every answer, cached or not: an entry holds what the
+ * issuer said about a token, never a decision about a login.
  */
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "auth.h"
+#include "cache.h"
 #include "introspect.h"
 #include "policy.h"
 #include "token.h"
 
+struct run {
+	const struct apt_config *cfg;
+	const char *user, *rhost;
+	struct auth_outcome *out;
+	struct cache cache;
+	bool cached; /* cache open and usable */
+	char name[CACHE_NAME_LEN + 1];
+};
+
+/* The decision from an entry; source is "cache" or "grace". */
+static void decide_from_entry(struct run *r, const struct cache_entry *e, time_t now,
+			      const char *source)
+{
+	r->out->source = source;
+	if (e->kind == CACHE_NEGATIVE) {
+		r->out->rc = APT_DENY;
+		r->out->reason = "inactive";
+		return;
+	}
+	r->out->rc = policy_check(r->cfg, &e->claims, r->user, r->rhost, now, &r->out->reason);
+}
+
+/* Looks for a fresh entry: true when it decided. *stale keeps a positive one for grace. */
+static bool try_fresh(struct run *r, time_t now, struct cache_entry *stale, bool *have_stale)
+{
+	struct cache_entry e;
+
+	if (cache_read(&r->cache, r->name, &e) < 0)
+		return false;
+	if (e.fetched <= now + 60 && now < e.fresh_until) {
+		decide_from_entry(r, &e, now, "cache");
+		cache_entry_free(&e);
+		return true;
+	}
+	if (e.kind == CACHE_POSITIVE && now < e.grace_until && !*have_stale) {
+		*stale = e;
+		*have_stale = true;
+		return false;
+	}
+	cache_entry_free(&e);
+	return false;
+}
+
+/* What the issuer said about the token, for the next logins. */
+static void remember(struct run *r, const struct claims *cl, time_t now)
+{
+	const struct apt_config *cfg = r->cfg;
+	const struct claim *active = &cl->c[CLAIM_ACTIVE], *exp = &cl->c[CLAIM_EXP];
+	struct cache_entry e;
+
+	/* Only a clean true or false is worth keeping; odd answers are asked again. */
+	if (active->type != CLAIM_BOOL)
+		return;
+	memset(&e, 0, sizeof(e));
+	e.fetched = now;
+	memcpy(e.fingerprint, r->out->fingerprint, sizeof(e.fingerprint));
+	if (active->n) {
+		e.kind = CACHE_POSITIVE;
+		e.fresh_until = now + cfg->cache_ttl;
+		e.grace_until = e.fresh_until + cfg->offline_grace;
+		if (exp->type == CLAIM_INT) {
+			if (exp->n < e.fresh_until)
+				e.fresh_until = (time_t)exp->n;
+			if (exp->n < e.grace_until)
+				e.grace_until = (time_t)exp->n;
+		} else if (exp->type != CLAIM_ABSENT) {
+			return; /* an exp we cannot read gives no lifetime to trust */
+		}
+		if (e.grace_until <= now)
+			return;
+		e.claims = *cl; /* borrowed: not freed here */
+	} else {
+		e.kind = CACHE_NEGATIVE;
+		e.fresh_until = e.grace_until = now + cfg->negative_cache_ttl;
+		if (cfg->negative_cache_ttl == 0)
+			return;
+	}
+	cache_write(&r->cache, r->name, &e);
+}
+
+static void ask_issuer(struct run *r, const char *token, size_t len, time_t now,
+		       struct cache_entry *stale, bool have_stale)
+{
+	struct introspect_answer ans;
+	struct auth_outcome *out = r->out;
+
+	out->source = "network";
+	out->rc =
+	    introspect_token(r->cfg, token, len, &ans, &out->reason, out->err, sizeof(out->err));
+	if (out->rc == APT_OK) {
+		if (r->cached)
+			remember(r, &ans.claims, time(NULL));
+		out->rc =
+		    policy_check(r->cfg, &ans.claims, r->user, r->rhost, time(NULL), &out->reason);
+		claims_free(&ans.claims);
+		return;
+	}
+	if (out->rc != APT_UNAVAIL || !r->cached)
+		return;
+	/* The issuer is struggling: leave it alone for a while (DESIGN.md §6). */
+	if (ans.http_status == 429 || ans.http_status >= 500)
+		cache_backoff_set(&r->cache, now, ans.retry_after);
+	if (have_stale)
+		decide_from_entry(r, stale, time(NULL), "grace");
+}
+
 void auth_token(const struct apt_config *cfg, const char *user, const char *rhost,
 		const char *token, size_t len, struct auth_outcome *out)
 {
-	struct introspect_answer ans;
-	const char *reason = "internal";
+	struct run r = {.cfg = cfg, .user = user, .rhost = rhost, .out = out};
+	struct cache_entry stale;
+	bool have_stale = false;
+	time_t now = time(NULL);
+	int lock = -1;
 
 	memset(out, 0, sizeof(*out));
 	out->source = "local";
+	out->reason = "internal";
 	token_fingerprint(token, len, cfg->token_prefixes, out->fingerprint);
-
-	out->rc = token_check_local(token, len, cfg->token_prefixes, &reason);
+	out->rc = token_check_local(token, len, cfg->token_prefixes, &out->reason);
 	if (out->rc != APT_OK)
-		goto done;
+		return;
 
-	out->source = "network";
-	out->rc = introspect_token(cfg, token, len, &ans, &reason, out->err, sizeof(out->err));
-	if (out->rc != APT_OK)
-		goto done;
-	out->rc = policy_check(cfg, &ans.claims, user, rhost, time(NULL), &reason);
-	claims_free(&ans.claims);
+	if (cfg->cache) {
+		enum apt_rc rc = cache_open(&r.cache, cfg, true, out->warn, sizeof(out->warn));
+		if (rc == APT_NOMEM) {
+			out->rc = APT_NOMEM;
+			out->reason = "no_memory";
+			return;
+		}
+		r.cached = rc == APT_OK;
+	}
+	if (r.cached) {
+		cache_name(&r.cache, token, len, r.name);
+		if (try_fresh(&r, now, &stale, &have_stale))
+			goto done;
+		if (cache_backoff_active(&r.cache, now)) {
+			/* No request while the issuer asked us to wait: grace or nothing. */
+			if (have_stale) {
+				decide_from_entry(&r, &stale, now, "grace");
+			} else {
+				out->source = "cache";
+				out->rc = APT_UNAVAIL;
+				out->reason = "backoff";
+			}
+			goto done;
+		}
+		/* Single flight: whoever waited here finds the answer the first one got. */
+		lock = cache_lock(&r.cache, r.name, cfg->timeout_ms);
+		if (lock >= 0 && try_fresh(&r, time(NULL), &stale, &have_stale))
+			goto done;
+	}
+	ask_issuer(&r, token, len, now, &stale, have_stale);
 done:
-	out->reason = reason;
+	cache_unlock(lock);
+	if (have_stale)
+		cache_entry_free(&stale);
+	if (r.cached)
+		cache_close(&r.cache);
 }

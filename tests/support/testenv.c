@@ -444,8 +444,13 @@ const char *make_service(const char *conf, const char *args)
 	if (conf == NULL || strstr(conf, "helper =") == NULL)
 		n += snprintf(text + n, sizeof(text) - (size_t)n, "helper = %s\n", T.helper);
 	if (conf == NULL || strstr(conf, "timeout_ms =") == NULL)
-		snprintf(text + n, sizeof(text) - (size_t)n,
-			 "timeout_ms = 3000\nconnect_timeout_ms = 1000\n");
+		n += snprintf(text + n, sizeof(text) - (size_t)n,
+			      "timeout_ms = 3000\nconnect_timeout_ms = 1000\n");
+	/* Never the system's cache; and none unless the test is about it. */
+	if (conf == NULL || strstr(conf, "cache_dir =") == NULL)
+		n += snprintf(text + n, sizeof(text) - (size_t)n, "cache_dir = %s/cache\n", T.root);
+	if (conf == NULL || strstr(conf, "cache =") == NULL)
+		snprintf(text + n, sizeof(text) - (size_t)n, "cache = no\n");
 	write_file("apt.conf", 0644, text);
 
 	snprintf(dir, sizeof(dir), "%s/pam.d", T.root);

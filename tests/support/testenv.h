@@ -54,9 +54,9 @@ void testenv_teardown(void);
 /* Writes root/name with mode (content NULL = empty); returns the path (static buffer). */
 const char *write_file(const char *name, mode_t mode, const char *content);
 /*
- * Writes the config file "apt.conf" (with helper= and timeouts added unless
- * given) and a service "svc" whose auth and account lines load the module with
- * args. Returns the confdir.
+ * Writes the config file "apt.conf" (with helper=, timeouts, cache_dir =
+ * ROOT/cache and cache = no added unless given) and a service "svc" whose
+ * auth and account lines load the module with args. Returns the confdir.
  */
 const char *make_service(const char *conf, const char *args);
 

@@ -1,0 +1,101 @@
+/*
+ * The on-disk token cache (DESIGN.md §6). One file per token in cache_dir,
+ * named by HMAC-SHA256(host key, token), so the directory is no oracle for
+ * tokens; each entry carries its own MAC (bound to its name) so a corrupt,
+ * truncated or planted file is simply not there. Entries hold the typed
+ * claims the policy needs, the token's fingerprint (for admins) and the
+ * fetch time, never the token.
+ *
+ * Layout of cache_dir (0700, owned by root or the effective user):
+ *   .key          32 random bytes, 0600, made on first use
+ *   .backoff      "until UNIXTIME": no request is sent before then
+ *   .prune        bookkeeping for opportunistic pruning
+ *   .lock-XX      256 lock stripes for single flight (XX = first name byte)
+ *   <64 hex>      one entry per token
+ */
+#ifndef APITOKEN_CACHE_H
+#define APITOKEN_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "buf.h"
+#include "claims.h"
+#include "config.h"
+#include "fingerprint.h"
+#include "result.h"
+#include "sha256.h"
+
+#define CACHE_NAME_LEN	  (SHA256_DIGEST_LEN * 2)
+#define CACHE_KEY_LEN	  32
+#define CACHE_ENTRY_MAX	  (64 * 1024)
+#define CACHE_BACKOFF_DEF 30  /* seconds, when a 429/5xx gives no Retry-After */
+#define CACHE_BACKOFF_MAX 600 /* a Retry-After longer than this is cut to it */
+
+struct cache {
+	int dirfd;
+	unsigned char key[CACHE_KEY_LEN];
+	const struct apt_config *cfg;
+};
+
+enum cache_kind { CACHE_POSITIVE, CACHE_NEGATIVE };
+
+struct cache_entry {
+	enum cache_kind kind;
+	time_t fetched;
+	time_t fresh_until; /* positive: min(fetched + cache_ttl, exp); negative: +
+			       negative_cache_ttl */
+	time_t grace_until; /* positive: min(fresh_until + offline_grace, exp); negative:
+			       fresh_until */
+	char fingerprint[FINGERPRINT_LEN];
+	struct claims claims;
+};
+
+/*
+ * Opens cache_dir (creating it 0700 when missing) and its host key (creating
+ * it 0600 on first use). APT_OK; APT_SERVICE when the directory is unsafe or
+ * unusable (the message in err; the caller goes on without a cache); APT_NOMEM.
+ */
+enum apt_rc cache_open(struct cache *c, const struct apt_config *cfg, bool create, char *err,
+		       size_t errlen);
+void cache_close(struct cache *c);
+
+/* The entry name of a token. */
+void cache_name(const struct cache *c, const char *token, size_t len,
+		char name[CACHE_NAME_LEN + 1]);
+
+/* Reads and verifies an entry: 0 with *e filled, -1 when absent, corrupt or forged. */
+int cache_read(const struct cache *c, const char *name, struct cache_entry *e);
+/* The bytes of an entry file, MAC included (for cache_write, and for tests and bench). */
+int cache_format_entry(const struct cache *c, const char *name, const struct cache_entry *e,
+		       struct buf *out);
+/* Writes an entry atomically (temp file, fsync, rename), then prunes if due. */
+int cache_write(struct cache *c, const char *name, const struct cache_entry *e);
+void cache_entry_free(struct cache_entry *e);
+
+/*
+ * Single flight: takes the lock stripe of name, waiting at most wait_ms.
+ * Returns an fd to pass to cache_unlock, or -1 (not locked; go on anyway).
+ */
+int cache_lock(const struct cache *c, const char *name, long wait_ms);
+void cache_unlock(int fd);
+
+/* Host-wide backoff after a 429 or 5xx. */
+bool cache_backoff_active(const struct cache *c, time_t now);
+void cache_backoff_set(const struct cache *c, time_t now, long retry_after);
+
+/*
+ * Walks the entries (for pruning and the admin commands): calls fn for each
+ * valid entry; invalid ones are reported with e == NULL. Stops when fn
+ * returns non-zero.
+ */
+typedef int (*cache_walk_fn)(const struct cache *c, const char *name, const struct cache_entry *e,
+			     void *arg);
+int cache_walk(const struct cache *c, cache_walk_fn fn, void *arg);
+int cache_remove(const struct cache *c, const char *name);
+
+/* Drops expired entries and, past cache_max_entries, the oldest. Returns the count left. */
+long cache_prune(struct cache *c, time_t now);
+
+#endif

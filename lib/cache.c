@@ -1,0 +1,570 @@
+/*
+ * The on-disk token cache (see cache.h). Every file is reached through the
+ * directory's descriptor with O_NOFOLLOW and checked on the open descriptor;
+ * every write goes through a temporary file, fsync and rename, so a reader
+ * sees a whole entry or none. Nothing here decides a login: the caller
+ * applies the policy to what an entry holds.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cache.h"
+#include "proto.h"
+
+#define ENTRY_MAGIC "apitoken-cache-entry 1"
+#define MAC_LINE    (4 + SHA256_DIGEST_LEN * 2 + 1) /* "mac " hex "\n" */
+#define PRUNE_EVERY 60				    /* seconds between full scans */
+
+static const char hexdigits[] = "0123456789abcdef";
+
+static void to_hex(const unsigned char *in, size_t len, char *out)
+{
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = hexdigits[in[i] >> 4];
+		out[2 * i + 1] = hexdigits[in[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+static bool is_entry_name(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return i == CACHE_NAME_LEN;
+}
+
+/* Owner root or us, and nobody else may write: the same rule as for the config. */
+static bool safe_owner_mode(const struct stat *st, mode_t forbidden)
+{
+	return (st->st_uid == 0 || st->st_uid == geteuid()) && !(st->st_mode & forbidden);
+}
+
+/* Reads a whole small regular file under dirfd; -1 when absent, unsafe or too big. */
+static int read_at(int dirfd, const char *name, mode_t forbidden, size_t max, struct buf *out)
+{
+	struct stat st;
+	unsigned char chunk[4096];
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	int r = -1;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !safe_owner_mode(&st, forbidden) ||
+	    (size_t)st.st_size > max)
+		goto out;
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto out;
+		if (n == 0)
+			break;
+		if (out->len + (size_t)n > max || buf_append(out, chunk, (size_t)n) < 0)
+			goto out;
+	}
+	r = 0;
+out:
+	explicit_bzero(chunk, sizeof(chunk));
+	close(fd);
+	return r;
+}
+
+/* Writes data to name under dirfd through a temporary file, fsync and rename. */
+static int write_at(int dirfd, const char *name, const void *data, size_t len)
+{
+	unsigned char rnd[6];
+	char tmp[32];
+	size_t off = 0;
+	int fd;
+
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return -1;
+	memcpy(tmp, ".tmp-", 5);
+	to_hex(rnd, sizeof(rnd), tmp + 5);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	while (off < len) {
+		ssize_t n = write(fd, (const char *)data + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail;
+		off += (size_t)n;
+	}
+	if (fsync(fd) != 0)
+		goto fail;
+	close(fd);
+	if (renameat(dirfd, tmp, dirfd, name) != 0) {
+		unlinkat(dirfd, tmp, 0);
+		return -1;
+	}
+	return 0;
+fail:
+	close(fd);
+	unlinkat(dirfd, tmp, 0);
+	return -1;
+}
+
+/* The host key: read it, or make it once; of two racing makers, link() picks one. */
+static int load_key(struct cache *c, bool create)
+{
+	struct buf k = BUF_INIT;
+	unsigned char rnd[6];
+	char tmp[32];
+	int fd, r = -1;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (read_at(c->dirfd, ".key", S_IRWXG | S_IRWXO, CACHE_KEY_LEN, &k) == 0) {
+			if (k.len == CACHE_KEY_LEN) {
+				memcpy(c->key, k.p, CACHE_KEY_LEN);
+				r = 0;
+			}
+			break;
+		}
+		buf_free(&k);
+		if (!create || errno != ENOENT ||
+		    getrandom(c->key, CACHE_KEY_LEN, 0) != CACHE_KEY_LEN ||
+		    getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+			break;
+		memcpy(tmp, ".key-", 5);
+		to_hex(rnd, sizeof(rnd), tmp + 5);
+		fd = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			    0600);
+		if (fd < 0)
+			break;
+		if (write(fd, c->key, CACHE_KEY_LEN) != CACHE_KEY_LEN || fsync(fd) != 0) {
+			close(fd);
+			unlinkat(c->dirfd, tmp, 0);
+			break;
+		}
+		close(fd);
+		/* linkat fails with EEXIST if another login made the key first: use theirs. */
+		if (linkat(c->dirfd, tmp, c->dirfd, ".key", 0) == 0) {
+			unlinkat(c->dirfd, tmp, 0);
+			r = 0;
+			break;
+		}
+		unlinkat(c->dirfd, tmp, 0);
+		explicit_bzero(c->key, CACHE_KEY_LEN);
+	}
+	buf_free(&k);
+	return r;
+}
+
+enum apt_rc cache_open(struct cache *c, const struct apt_config *cfg, bool create, char *err,
+		       size_t errlen)
+{
+	const char *path = cfg->cache_dir;
+	struct stat st;
+
+	memset(c, 0, sizeof(*c));
+	c->dirfd = -1;
+	c->cfg = cfg;
+	if (create && mkdir(path, 0700) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cache %s: %s; not used", path, strerror(errno));
+		return APT_SERVICE;
+	}
+	c->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (c->dirfd < 0) {
+		snprintf(err, errlen, "cache %s: %s; not used", path,
+			 errno == ELOOP || errno == ENOTDIR ? "not a directory (or a symbolic link)"
+							    : strerror(errno));
+		return APT_SERVICE;
+	}
+	if (fstat(c->dirfd, &st) != 0 || !S_ISDIR(st.st_mode) ||
+	    !safe_owner_mode(&st, S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen,
+			 "cache %s: must be owned by root and not writable by group or others; "
+			 "not used",
+			 path);
+		cache_close(c);
+		return APT_SERVICE;
+	}
+	if (load_key(c, create) < 0) {
+		snprintf(err, errlen, "cache %s: no usable host key (.key); not used", path);
+		cache_close(c);
+		return APT_SERVICE;
+	}
+	return APT_OK;
+}
+
+void cache_close(struct cache *c)
+{
+	if (c->dirfd >= 0)
+		close(c->dirfd);
+	c->dirfd = -1;
+	explicit_bzero(c->key, sizeof(c->key));
+}
+
+void cache_name(const struct cache *c, const char *token, size_t len, char name[CACHE_NAME_LEN + 1])
+{
+	unsigned char mac[SHA256_DIGEST_LEN];
+
+	hmac_sha256(c->key, CACHE_KEY_LEN, token, len, mac);
+	to_hex(mac, sizeof(mac), name);
+	explicit_bzero(mac, sizeof(mac));
+}
+
+/* The MAC binds an entry to its name: a valid entry copied under another name is invalid. */
+static void entry_mac(const struct cache *c, const char *name, const unsigned char *msg, size_t len,
+		      char hex[SHA256_DIGEST_LEN * 2 + 1])
+{
+	struct buf b = BUF_INIT;
+	unsigned char mac[SHA256_DIGEST_LEN];
+
+	buf_append(&b, name, strlen(name));
+	buf_append(&b, "\n", 1);
+	buf_append(&b, msg, len);
+	if (b.failed)
+		memset(mac, 0, sizeof(mac)); /* matches no stored MAC worth having */
+	else
+		hmac_sha256(c->key, CACHE_KEY_LEN, b.p, b.len, mac);
+	to_hex(mac, sizeof(mac), hex);
+	buf_free(&b);
+}
+
+static bool equal_ct(const char *a, const char *b, size_t n)
+{
+	unsigned char d = 0;
+
+	for (size_t i = 0; i < n; i++)
+		d |= (unsigned char)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+int cache_read(const struct cache *c, const char *name, struct cache_entry *e)
+{
+	struct buf b = BUF_INIT;
+	struct proto_msg m;
+	char mac[SHA256_DIGEST_LEN * 2 + 1], kind[16];
+	long v;
+	size_t mlen;
+	int r = -1;
+
+	memset(e, 0, sizeof(*e));
+	if (!is_entry_name(name) ||
+	    read_at(c->dirfd, name, S_IWGRP | S_IWOTH, CACHE_ENTRY_MAX, &b) < 0 || b.len < MAC_LINE)
+		goto out;
+	mlen = b.len - MAC_LINE;
+	if (memcmp(b.p + mlen, "mac ", 4) != 0 || b.p[b.len - 1] != '\n')
+		goto out;
+	entry_mac(c, name, b.p, mlen, mac);
+	if (!equal_ct(mac, (const char *)b.p + mlen + 4, SHA256_DIGEST_LEN * 2))
+		goto out;
+	if (proto_parse(ENTRY_MAGIC, b.p, mlen, &m) < 0 ||
+	    proto_get_str(&m, "kind", kind, sizeof(kind)) < 0 ||
+	    proto_get_str(&m, "fingerprint", e->fingerprint, sizeof(e->fingerprint)) < 0)
+		goto out;
+	if (strcmp(kind, "positive") == 0)
+		e->kind = CACHE_POSITIVE;
+	else if (strcmp(kind, "negative") == 0)
+		e->kind = CACHE_NEGATIVE;
+	else
+		goto out;
+	if (proto_get_long(&m, "fetched", 0, 1L << 40, &v) < 0)
+		goto out;
+	e->fetched = v;
+	if (proto_get_long(&m, "fresh_until", 0, 1L << 40, &v) < 0)
+		goto out;
+	e->fresh_until = v;
+	if (proto_get_long(&m, "grace_until", 0, 1L << 40, &v) < 0)
+		goto out;
+	e->grace_until = v;
+	for (int i = 0; i < CLAIM_COUNT; i++) {
+		char key[48];
+		const struct proto_field *f;
+
+		snprintf(key, sizeof(key), "claim.%s", claim_names[i]);
+		f = proto_get(&m, key);
+		if (f != NULL && claim_decode(f->val, f->len, &e->claims.c[i]) < 0)
+			goto out;
+	}
+	r = 0;
+out:
+	if (r < 0)
+		cache_entry_free(e);
+	buf_free(&b);
+	return r;
+}
+
+void cache_entry_free(struct cache_entry *e)
+{
+	claims_free(&e->claims);
+}
+
+/* Bookkeeping in .prune: "TIME COUNT", the last full scan and entries since. */
+static bool prune_due(const struct cache *c, time_t now, long *count)
+{
+	struct buf b = BUF_INIT;
+	long long t = 0, n = 0;
+	bool due = true;
+
+	if (read_at(c->dirfd, ".prune", S_IWGRP | S_IWOTH, 64, &b) == 0 && buf_terminate(&b) == 0 &&
+	    sscanf((char *)b.p, "%lld %lld", &t, &n) == 2 && t <= now)
+		due = now - t >= PRUNE_EVERY || n + 1 > c->cfg->cache_max_entries;
+	buf_free(&b);
+	*count = (long)n;
+	return due;
+}
+
+static void prune_note(const struct cache *c, time_t when, long count)
+{
+	char line[64];
+	int n = snprintf(line, sizeof(line), "%lld %ld\n", (long long)when, count);
+
+	write_at(c->dirfd, ".prune", line, (size_t)n);
+}
+
+/* Counts a write since the last scan, keeping that scan's time. */
+static void prune_bump(const struct cache *c, long count)
+{
+	struct buf b = BUF_INIT;
+	long long t = 0, n = 0;
+
+	if (read_at(c->dirfd, ".prune", S_IWGRP | S_IWOTH, 64, &b) == 0 && buf_terminate(&b) == 0 &&
+	    sscanf((char *)b.p, "%lld %lld", &t, &n) == 2)
+		prune_note(c, (time_t)t, count);
+	buf_free(&b);
+}
+
+int cache_format_entry(const struct cache *c, const char *name, const struct cache_entry *e,
+		       struct buf *out)
+{
+	struct buf v = BUF_INIT;
+	char mac[SHA256_DIGEST_LEN * 2 + 1];
+	size_t start = out->len;
+
+	proto_begin(out, ENTRY_MAGIC);
+	proto_put_str(out, "kind", e->kind == CACHE_POSITIVE ? "positive" : "negative");
+	proto_put_long(out, "fetched", (long)e->fetched);
+	proto_put_long(out, "fresh_until", (long)e->fresh_until);
+	proto_put_long(out, "grace_until", (long)e->grace_until);
+	proto_put_str(out, "fingerprint", e->fingerprint);
+	for (int i = 0; i < CLAIM_COUNT; i++) {
+		char key[48];
+
+		if (e->claims.c[i].type == CLAIM_ABSENT)
+			continue;
+		v.len = 0;
+		claim_encode(&e->claims.c[i], &v);
+		snprintf(key, sizeof(key), "claim.%s", claim_names[i]);
+		proto_put(out, key, v.p, v.len);
+	}
+	if (proto_end(out) < 0 || v.failed) {
+		buf_free(&v);
+		return -1;
+	}
+	buf_free(&v);
+	entry_mac(c, name, out->p + start, out->len - start, mac);
+	buf_appendf(out, "mac %s\n", mac);
+	return out->failed ? -1 : 0;
+}
+
+int cache_write(struct cache *c, const char *name, const struct cache_entry *e)
+{
+	struct buf b = BUF_INIT;
+	time_t now = time(NULL);
+	long count;
+	int r;
+
+	r = cache_format_entry(c, name, e, &b) < 0 ? -1 : write_at(c->dirfd, name, b.p, b.len);
+	if (r == 0) {
+		/* Opportunistic pruning: a full scan only when due, else count the write. */
+		if (prune_due(c, now, &count))
+			prune_note(c, now, cache_prune(c, now));
+		else
+			prune_bump(c, count + 1);
+	}
+	buf_free(&b);
+	return r;
+}
+
+int cache_lock(const struct cache *c, const char *name, long wait_ms)
+{
+	char lock[16];
+	struct timespec t0, t1;
+	int fd;
+
+	snprintf(lock, sizeof(lock), ".lock-%.2s", name);
+	fd = openat(c->dirfd, lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* Non-blocking tries with short sleeps: bounded, and no alarm() in a PAM host. */
+	for (;;) {
+		long waited;
+
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		waited = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		if (waited >= wait_ms)
+			break;
+		poll(NULL, 0, waited < 20 ? 1 : 5);
+	}
+	close(fd);
+	return -1;
+}
+
+void cache_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* releases the flock */
+}
+
+bool cache_backoff_active(const struct cache *c, time_t now)
+{
+	struct buf b = BUF_INIT;
+	long long until = 0;
+	bool active = false;
+
+	if (read_at(c->dirfd, ".backoff", S_IWGRP | S_IWOTH, 64, &b) == 0 &&
+	    buf_terminate(&b) == 0 && sscanf((char *)b.p, "until %lld", &until) == 1)
+		active = now < until && until - now <= CACHE_BACKOFF_MAX;
+	buf_free(&b);
+	return active;
+}
+
+void cache_backoff_set(const struct cache *c, time_t now, long retry_after)
+{
+	long secs = retry_after < 0 ? CACHE_BACKOFF_DEF : retry_after;
+	char line[64];
+	int n;
+
+	if (secs < 1)
+		secs = 1;
+	if (secs > CACHE_BACKOFF_MAX)
+		secs = CACHE_BACKOFF_MAX;
+	n = snprintf(line, sizeof(line), "until %lld\n", (long long)now + secs);
+	write_at(c->dirfd, ".backoff", line, (size_t)n);
+}
+
+int cache_walk(const struct cache *c, cache_walk_fn fn, void *arg)
+{
+	int fd = dup(c->dirfd), r = 0;
+	struct dirent *d;
+	DIR *dir;
+
+	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	rewinddir(dir);
+	while (r == 0 && (d = readdir(dir)) != NULL) {
+		struct cache_entry e;
+
+		if (!is_entry_name(d->d_name))
+			continue;
+		if (cache_read(c, d->d_name, &e) == 0) {
+			r = fn(c, d->d_name, &e, arg);
+			cache_entry_free(&e);
+		} else {
+			r = fn(c, d->d_name, NULL, arg);
+		}
+	}
+	closedir(dir);
+	return r < 0 ? -1 : 0;
+}
+
+int cache_remove(const struct cache *c, const char *name)
+{
+	if (!is_entry_name(name))
+		return -1;
+	return unlinkat(c->dirfd, name, 0);
+}
+
+struct aged {
+	char name[CACHE_NAME_LEN + 1];
+	time_t mtime;
+};
+
+static int by_age(const void *a, const void *b)
+{
+	const struct aged *x = a, *y = b;
+
+	return x->mtime < y->mtime ? -1 : x->mtime > y->mtime;
+}
+
+/*
+ * Works from file times alone (an entry's mtime is its fetch time), so a
+ * scan of a large cache costs a stat per file, not a read and a MAC. Past
+ * mtime + the longest lifetime plus offline_grace an entry can serve no one.
+ */
+long cache_prune(struct cache *c, time_t now)
+{
+	const struct apt_config *cfg = c->cfg;
+	long life =
+	    (cfg->cache_ttl > cfg->negative_cache_ttl ? cfg->cache_ttl : cfg->negative_cache_ttl) +
+	    cfg->offline_grace;
+	struct aged *live = NULL;
+	size_t n = 0, cap = 0;
+	int fd = dup(c->dirfd);
+	struct dirent *d;
+	DIR *dir;
+
+	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	rewinddir(dir);
+	while ((d = readdir(dir)) != NULL) {
+		struct stat st;
+		bool temp =
+		    strncmp(d->d_name, ".tmp-", 5) == 0 || strncmp(d->d_name, ".key-", 5) == 0;
+
+		if (!temp && !is_entry_name(d->d_name))
+			continue;
+		if (fstatat(c->dirfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (temp) {
+			/* Left by a crashed writer. */
+			if (now - st.st_mtime > 60)
+				unlinkat(c->dirfd, d->d_name, 0);
+			continue;
+		}
+		if (!S_ISREG(st.st_mode) || st.st_mtime + life < now || st.st_mtime > now + 60) {
+			unlinkat(c->dirfd, d->d_name, 0);
+			continue;
+		}
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			struct aged *p = realloc(live, ncap * sizeof(*p));
+			if (p == NULL)
+				break;
+			live = p;
+			cap = ncap;
+		}
+		memcpy(live[n].name, d->d_name, CACHE_NAME_LEN + 1);
+		live[n].mtime = st.st_mtime;
+		n++;
+	}
+	closedir(dir);
+	if ((long)n > cfg->cache_max_entries) {
+		qsort(live, n, sizeof(*live), by_age);
+		for (size_t i = 0; i < n - (size_t)cfg->cache_max_entries; i++)
+			unlinkat(c->dirfd, live[i].name, 0);
+		n = (size_t)cfg->cache_max_entries;
+	}
+	free(live);
+	return (long)n;
+}
