@@ -44,10 +44,9 @@ enum cache_kind { CACHE_POSITIVE, CACHE_NEGATIVE };
 struct cache_entry {
 	enum cache_kind kind;
 	time_t fetched;
-	time_t fresh_until; /* positive: min(fetched + cache_ttl, exp); negative: +
-			       negative_cache_ttl */
-	time_t grace_until; /* positive: min(fresh_until + offline_grace, exp); negative:
-			       fresh_until */
+	/* Not stored: worked out from the config in force, by cache_lifetimes(). */
+	time_t fresh_until; /* positive: min(fetched + cache_ttl, exp); negative: + negative ttl */
+	time_t grace_until; /* positive: min(fresh_until + offline_grace, exp) */
 	char fingerprint[FINGERPRINT_LEN];
 	struct claims claims;
 };
@@ -67,6 +66,9 @@ void cache_name(const struct cache *c, const char *token, size_t len,
 
 /* Reads and verifies an entry: 0 with *e filled, -1 when absent, corrupt or forged. */
 int cache_read(const struct cache *c, const char *name, struct cache_entry *e);
+/* Sets fresh_until and grace_until of e from cfg (cache_read does it). */
+void cache_lifetimes(const struct apt_config *cfg, struct cache_entry *e);
+
 /* The bytes of an entry file, MAC included (for cache_write, and for tests and bench). */
 int cache_format_entry(const struct cache *c, const char *name, const struct cache_entry *e,
 		       struct buf *out);

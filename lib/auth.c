@@ -62,37 +62,22 @@ static bool try_fresh(struct run *r, time_t now, struct cache_entry *stale, bool
 /* What the issuer said about the token, for the next logins. */
 static void remember(struct run *r, const struct claims *cl, time_t now)
 {
-	const struct apt_config *cfg = r->cfg;
-	const struct claim *active = &cl->c[CLAIM_ACTIVE], *exp = &cl->c[CLAIM_EXP];
+	const struct claim *active = &cl->c[CLAIM_ACTIVE];
 	struct cache_entry e;
 
 	/* Only a clean true or false is worth keeping; odd answers are asked again. */
 	if (active->type != CLAIM_BOOL)
 		return;
 	memset(&e, 0, sizeof(e));
+	e.kind = active->n ? CACHE_POSITIVE : CACHE_NEGATIVE;
 	e.fetched = now;
 	memcpy(e.fingerprint, r->out->fingerprint, sizeof(e.fingerprint));
-	if (active->n) {
-		e.kind = CACHE_POSITIVE;
-		e.fresh_until = now + cfg->cache_ttl;
-		e.grace_until = e.fresh_until + cfg->offline_grace;
-		if (exp->type == CLAIM_INT) {
-			if (exp->n < e.fresh_until)
-				e.fresh_until = (time_t)exp->n;
-			if (exp->n < e.grace_until)
-				e.grace_until = (time_t)exp->n;
-		} else if (exp->type != CLAIM_ABSENT) {
-			return; /* an exp we cannot read gives no lifetime to trust */
-		}
-		if (e.grace_until <= now)
-			return;
-		e.claims = *cl; /* borrowed: not freed here */
-	} else {
-		e.kind = CACHE_NEGATIVE;
-		e.fresh_until = e.grace_until = now + cfg->negative_cache_ttl;
-		if (cfg->negative_cache_ttl == 0)
-			return;
-	}
+	if (e.kind == CACHE_POSITIVE)
+		e.claims = *cl; /* borrowed, not freed here */
+	cache_lifetimes(r->cfg, &e);
+	/* An entry that could never serve is not worth a write. */
+	if (e.grace_until <= now)
+		return;
 	cache_write(&r->cache, r->name, &e);
 }
 

@@ -280,12 +280,6 @@ int cache_read(const struct cache *c, const char *name, struct cache_entry *e)
 	if (proto_get_long(&m, "fetched", 0, 1L << 40, &v) < 0)
 		goto out;
 	e->fetched = v;
-	if (proto_get_long(&m, "fresh_until", 0, 1L << 40, &v) < 0)
-		goto out;
-	e->fresh_until = v;
-	if (proto_get_long(&m, "grace_until", 0, 1L << 40, &v) < 0)
-		goto out;
-	e->grace_until = v;
 	for (int i = 0; i < CLAIM_COUNT; i++) {
 		char key[48];
 		const struct proto_field *f;
@@ -295,12 +289,38 @@ int cache_read(const struct cache *c, const char *name, struct cache_entry *e)
 		if (f != NULL && claim_decode(f->val, f->len, &e->claims.c[i]) < 0)
 			goto out;
 	}
+	cache_lifetimes(c->cfg, e);
 	r = 0;
 out:
 	if (r < 0)
 		cache_entry_free(e);
 	buf_free(&b);
 	return r;
+}
+
+/*
+ * From the config in force now, not the one at fetch time: an admin who
+ * lowers cache_ttl or offline_grace after an incident is obeyed at once.
+ */
+void cache_lifetimes(const struct apt_config *cfg, struct cache_entry *e)
+{
+	const struct claim *exp = &e->claims.c[CLAIM_EXP];
+
+	if (e->kind == CACHE_NEGATIVE) {
+		e->fresh_until = e->grace_until = e->fetched + cfg->negative_cache_ttl;
+		return;
+	}
+	e->fresh_until = e->fetched + cfg->cache_ttl;
+	e->grace_until = e->fresh_until + cfg->offline_grace;
+	/* Never past the token's own expiry; an exp we cannot read gives no lifetime. */
+	if (exp->type == CLAIM_INT) {
+		if (exp->n < e->fresh_until)
+			e->fresh_until = (time_t)exp->n;
+		if (exp->n < e->grace_until)
+			e->grace_until = (time_t)exp->n;
+	} else if (exp->type != CLAIM_ABSENT) {
+		e->fresh_until = e->grace_until = 0;
+	}
 }
 
 void cache_entry_free(struct cache_entry *e)
@@ -353,8 +373,6 @@ int cache_format_entry(const struct cache *c, const char *name, const struct cac
 	proto_begin(out, ENTRY_MAGIC);
 	proto_put_str(out, "kind", e->kind == CACHE_POSITIVE ? "positive" : "negative");
 	proto_put_long(out, "fetched", (long)e->fetched);
-	proto_put_long(out, "fresh_until", (long)e->fresh_until);
-	proto_put_long(out, "grace_until", (long)e->grace_until);
 	proto_put_str(out, "fingerprint", e->fingerprint);
 	for (int i = 0; i < CLAIM_COUNT; i++) {
 		char key[48];

@@ -110,8 +110,8 @@ enum apt_rc file_check_public(const char *path, char *err, size_t errlen)
 		return APT_SERVICE;
 	}
 	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		snprintf(err, errlen, "%s: must be owned by root and not writable by group or others",
-			 path);
+		snprintf(err, errlen,
+			 "%s: must be owned by root and not writable by group or others", path);
 		return APT_SERVICE;
 	}
 	return APT_OK;

@@ -792,7 +792,8 @@ START_TEST(test_empty_path_unsets)
 	const char *args[] = {"ca_file=", "proxy=", NULL};
 
 	load_text_ok(&cfg, "unset.conf",
-		     "introspection_url = " URL "\nca_file = /etc/ssl/ca.pem\nproxy = http://p:3128\n",
+		     "introspection_url = " URL
+		     "\nca_file = /etc/ssl/ca.pem\nproxy = http://p:3128\n",
 		     args);
 	ck_assert_ptr_null(cfg.ca_file);
 	ck_assert_ptr_null(cfg.proxy);
@@ -821,11 +822,11 @@ START_TEST(test_url_userinfo_and_lengths)
 		struct apt_config cfg;
 		char err[512] = "";
 		/* An '@' after the authority is just part of the path. */
-		ck_assert_int_eq(load(&cfg, empty_conf,
-				      (const char *[]){"introspection_url=https://idp.example/a@b",
-						       NULL},
-				      err, sizeof(err)),
-				 APT_OK);
+		ck_assert_int_eq(
+		    load(&cfg, empty_conf,
+			 (const char *[]){"introspection_url=https://idp.example/a@b", NULL}, err,
+			 sizeof(err)),
+		    APT_OK);
 		config_free(&cfg);
 	}
 }

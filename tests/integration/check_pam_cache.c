@@ -1,0 +1,516 @@
+/*
+ * The token cache through the real libpam, helper and test issuer
+ * (DESIGN.md §6): reuse, revocation delay, negative entries, the policy on
+ * every hit, tampered entries, unsafe directories, single flight under 40
+ * parallel logins, offline grace, 429/5xx backoff, lifetimes capped by exp,
+ * the entry bound, and no token on disk. Request counts come from the
+ * issuer's and the fault server's own counters.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <security/pam_appl.h>
+
+#include "testenv.h"
+
+static struct server idp, fault;
+
+static void servers_up(void)
+{
+	testenv_setup();
+	server_start(&idp, "tests/idp/server.js");
+	server_start(&fault, "tests/fault/server.js");
+}
+
+static void servers_down(void)
+{
+	server_stop(&idp);
+	server_stop(&fault);
+	testenv_teardown();
+}
+
+static char cache_dir[600];
+
+/* A fresh cache dir per test, and a service on the real issuer using it. */
+static const char *cached_service(const char *extra)
+{
+	char conf[4096], cmd[700], *url = idp_url(&idp);
+
+	snprintf(cache_dir, sizeof(cache_dir), "%s/cache", T.root);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cache_dir);
+	ck_assert_int_eq(system(cmd), 0);
+	snprintf(conf, sizeof(conf),
+		 "introspection_url = %s\nclient_id = rs\nclient_secret_file = %s\ncache = yes\n%s",
+		 url, write_file("secret", 0600, "rs-secret"), extra ? extra : "");
+	free(url);
+	return make_service(conf, NULL);
+}
+
+/* Same, on a fault-server URL (the cache dir is kept: see fresh). */
+static const char *cached_fault_service(const char *url, const char *extra, bool fresh)
+{
+	char conf[4096], cmd[700];
+
+	snprintf(cache_dir, sizeof(cache_dir), "%s/cache", T.root);
+	if (fresh) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cache_dir);
+		ck_assert_int_eq(system(cmd), 0);
+	}
+	snprintf(conf, sizeof(conf), "introspection_url = %s\ncache = yes\n%s", url,
+		 extra ? extra : "");
+	return make_service(conf, NULL);
+}
+
+/* Entry files (64 hex names) in the cache dir; -1 when the dir is absent. */
+static int entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (strlen(e->d_name) == 64 && strspn(e->d_name, "0123456789abcdef") == 64)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* The path of the only entry. */
+static void only_entry(char *out, size_t len)
+{
+	DIR *d = opendir(cache_dir);
+	struct dirent *e;
+
+	ck_assert_ptr_nonnull(d);
+	out[0] = '\0';
+	while ((e = readdir(d)) != NULL)
+		if (strlen(e->d_name) == 64)
+			snprintf(out, len, "%s/%s", cache_dir, e->d_name);
+	closedir(d);
+	ck_assert_msg(out[0] != '\0', "no entry in %s", cache_dir);
+}
+
+START_TEST(second_login_is_served_from_cache)
+{
+	char *tok = idp_mint(&idp, "alice", "ssh", 300, NULL);
+	const char *dir = cached_service(NULL);
+	long before = idp_introspections(&idp);
+	struct stat st;
+	char key[700];
+
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_SUCCESS);
+	ck_assert_int_eq(log_count("source=network"), 1);
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_SUCCESS);
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_SUCCESS);
+	ck_assert_int_eq(log_count("result=allow reason=ok"), 3);
+	ck_assert_int_eq(log_count("source=cache"), 2);
+	ck_assert_int_eq(idp_introspections(&idp), before + 1);
+
+	/* The directory and the host key are private. */
+	ck_assert_int_eq(stat(cache_dir, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0700);
+	snprintf(key, sizeof(key), "%s/.key", cache_dir);
+	ck_assert_int_eq(stat(key, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(st.st_size, 32);
+	free(tok);
+}
+END_TEST
+
+START_TEST(revocation_reaches_host_within_cache_ttl)
+{
+	char *tok = idp_mint(&idp, "alice", "ssh", 300, NULL);
+	const char *dir = cached_service("cache_ttl = 2\n");
+
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_SUCCESS);
+	idp_revoke(&idp, tok);
+	/* Within cache_ttl the cached answer still serves: the documented trade-off. */
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_SUCCESS);
+	ck_assert_int_eq(log_count("source=cache"), 1);
+	sleep(3);
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_AUTH_ERR);
+	ck_assert_int_eq(log_count("result=deny reason=inactive"), 1);
+	ck_assert_int_eq(log_count("source=network"), 1);
+	free(tok);
+}
+END_TEST
+
+START_TEST(negative_entry_saves_a_request)
+{
+	const char *bad = "ucat_neverIssuedByAnyone0000000000000000000000";
+	const char *dir = cached_service(NULL);
+	long before = idp_introspections(&idp);
+
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", bad).auth, PAM_AUTH_ERR);
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", bad).auth, PAM_AUTH_ERR);
+	ck_assert_int_eq(log_count("result=deny reason=inactive"), 2);
+	ck_assert_int_eq(log_count("source=cache"), 1);
+	ck_assert_int_eq(idp_introspections(&idp), before + 1);
+
+	/* negative_cache_ttl = 0: every attempt asks. */
+	dir = cached_service("negative_cache_ttl = 0\n");
+	before = idp_introspections(&idp);
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", bad).auth, PAM_AUTH_ERR);
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", bad).auth, PAM_AUTH_ERR);
+	ck_assert_int_eq(idp_introspections(&idp), before + 2);
+}
+END_TEST
+
+START_TEST(cached_answer_is_checked_again_for_each_login)
+{
+	char *tok = idp_mint(&idp, "alice", "ssh", 300, "[\"10.0.0.0/8\"]");
+	const char *dir = cached_service(NULL);
+	long before;
+
+	ck_assert_int_eq(pam_run(dir, "alice", "10.1.2.3", tok).auth, PAM_SUCCESS);
+	before = idp_introspections(&idp);
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "bob", "10.1.2.3", tok).auth, PAM_AUTH_ERR);
+	ck_assert_int_eq(log_count("result=deny reason=user_mismatch"), 1);
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_AUTH_ERR);
+	ck_assert_int_eq(log_count("result=deny reason=ip_not_allowed"), 1);
+	ck_assert_int_eq(pam_run(dir, "alice", NULL, tok).auth, PAM_AUTH_ERR);
+	ck_assert_int_eq(log_count("reason=rhost_not_numeric"), 1);
+	ck_assert_int_eq(log_count("source=cache"), 3);
+	ck_assert_int_eq(idp_introspections(&idp), before);
+	free(tok);
+}
+END_TEST
+
+START_TEST(tampered_entry_is_ignored)
+{
+	char *tok = idp_mint(&idp, "alice", "ssh", 300, NULL);
+	const char *dir = cached_service(NULL);
+	char path[800];
+	long before;
+	struct stat st;
+
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_SUCCESS);
+	only_entry(path, sizeof(path));
+	ck_assert_int_eq(stat(path, &st), 0);
+	/* Flip bytes at the start, in the middle and in the MAC, one at a time. */
+	for (off_t at = 0; at < st.st_size; at += st.st_size / 3) {
+		int fd = open(path, O_RDWR);
+		unsigned char c;
+
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(pread(fd, &c, 1, at), 1);
+		c ^= 0x01;
+		ck_assert_int_eq(pwrite(fd, &c, 1, at), 1);
+		close(fd);
+		before = idp_introspections(&idp);
+		log_reset();
+		ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_SUCCESS);
+		ck_assert_msg(log_count("source=network") == 1, "flip at %ld: %s", (long)at,
+			      log_text());
+		ck_assert_int_eq(idp_introspections(&idp), before + 1);
+		only_entry(path, sizeof(path)); /* rewritten whole */
+	}
+	/* Truncated. */
+	ck_assert_int_eq(truncate(path, 40), 0);
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_SUCCESS);
+	ck_assert_int_eq(log_count("source=network"), 1);
+	free(tok);
+}
+END_TEST
+
+START_TEST(no_token_on_disk)
+{
+	char *tok = idp_mint(&idp, "alice", "ssh", 300, NULL);
+	const char *dir = cached_service(NULL);
+	char cmd[1200];
+
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_SUCCESS);
+	/* Neither the token nor its secret half appears in any file of the cache. */
+	snprintf(cmd, sizeof(cmd), "grep -r -q -F -e '%s' '%s'", tok + 5, cache_dir);
+	ck_assert_int_ne(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "grep -r -q -F -e 'sha256:' '%s'", cache_dir);
+	ck_assert_int_eq(system(cmd), 0); /* the fingerprint, for admins, is there */
+	free(tok);
+}
+END_TEST
+
+START_TEST(unsafe_cache_dir_is_not_used)
+{
+	char *tok = idp_mint(&idp, "alice", "ssh", 300, NULL);
+	const char *dir = cached_service(NULL);
+	char real[700], link[700], conf[4096], *url = idp_url(&idp);
+
+	/* World-writable: logins work, online, and nothing is written. */
+	ck_assert_int_eq(mkdir(cache_dir, 0777), 0);
+	ck_assert_int_eq(chmod(cache_dir, 0777), 0);
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_SUCCESS);
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_SUCCESS);
+	ck_assert_int_eq(log_count("source=network"), 2);
+	ck_assert_int_eq(log_count("not writable by group or others; not used"), 2);
+	ck_assert_int_eq(entries(cache_dir), 0);
+
+	/* A symbolic link to a good directory is not followed. */
+	snprintf(real, sizeof(real), "%s/real-cache", T.root);
+	snprintf(link, sizeof(link), "%s/link-cache", T.root);
+	mkdir(real, 0700);
+	unlink(link);
+	ck_assert_int_eq(symlink(real, link), 0);
+	snprintf(conf, sizeof(conf),
+		 "introspection_url = %s\nclient_id = rs\nclient_secret_file = %s\ncache = yes\n"
+		 "cache_dir = %s\n",
+		 url, write_file("secret", 0600, "rs-secret"), link);
+	dir = make_service(conf, NULL);
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_SUCCESS);
+	ck_assert_int_eq(log_count("source=network"), 1);
+	ck_assert_int_eq(log_count("not used"), 1);
+	ck_assert_int_eq(entries(real), 0);
+	free(url);
+	free(tok);
+}
+END_TEST
+
+START_TEST(parallel_cold_logins_make_one_request)
+{
+	char *tok = idp_mint(&idp, "alice", "ssh", 300, NULL);
+	const char *dir = cached_service(NULL);
+	long before = idp_introspections(&idp);
+	int go[2], ok = 0;
+	pid_t kids[40];
+
+	ck_assert_int_eq(pipe(go), 0);
+	for (int i = 0; i < 40; i++) {
+		kids[i] = fork();
+		ck_assert_int_ge(kids[i], 0);
+		if (kids[i] == 0) {
+			char c;
+			close(go[1]);
+			/* Everyone starts together, when the parent closes the pipe. */
+			if (read(go[0], &c, 1) < 0)
+				_exit(3);
+			_exit(pam_run(dir, "alice", "192.0.2.7", tok).auth == PAM_SUCCESS ? 0 : 1);
+		}
+	}
+	close(go[0]);
+	close(go[1]);
+	for (int i = 0; i < 40; i++) {
+		int status;
+		waitpid(kids[i], &status, 0);
+		ok += WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	}
+	ck_assert_int_eq(ok, 40);
+	ck_assert_int_le(idp_introspections(&idp) - before, 2);
+	ck_assert_int_ge(idp_introspections(&idp) - before, 1);
+	free(tok);
+}
+END_TEST
+
+START_TEST(grace_serves_while_issuer_is_down)
+{
+	struct server own;
+	char conf[4096], url[128];
+	const char *dir;
+	char *tok;
+
+	/* An issuer of this test's own, to stop. */
+	server_start(&own, "tests/idp/server.js");
+	tok = idp_mint(&own, "alice", "ssh", 300, NULL);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/token/introspection", own.port);
+	snprintf(conf, sizeof(conf),
+		 "introspection_url = %s\nclient_id = rs\nclient_secret_file = %s\ncache = yes\n"
+		 "cache_ttl = 1\noffline_grace = 60\n",
+		 url, write_file("secret", 0600, "rs-secret"));
+	snprintf(cache_dir, sizeof(cache_dir), "%s/cache", T.root);
+	dir = make_service(conf, NULL);
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_SUCCESS);
+	server_stop(&own);
+	sleep(2); /* past cache_ttl */
+
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_SUCCESS);
+	ck_assert_int_eq(log_count("result=allow reason=ok"), 1);
+	ck_assert_int_eq(log_count("source=grace"), 1);
+	/* Grace is for the token's own user only: the policy still applies. */
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "bob", "192.0.2.7", tok).auth, PAM_AUTH_ERR);
+	ck_assert_int_eq(log_count("source=grace"), 1);
+	/* A token never cached gets nothing while the issuer is down. */
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_other").auth,
+			 PAM_AUTHINFO_UNAVAIL);
+
+	/* offline_grace = 0 fails closed. */
+	snprintf(conf, sizeof(conf),
+		 "introspection_url = %s\nclient_id = rs\nclient_secret_file = %s\ncache = yes\n"
+		 "cache_ttl = 1\noffline_grace = 0\n",
+		 url, write_file("secret", 0600, "rs-secret"));
+	dir = make_service(conf, NULL);
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_AUTHINFO_UNAVAIL);
+	ck_assert_int_eq(log_count("result=unavailable reason=connect_failed"), 1);
+	free(tok);
+}
+END_TEST
+
+START_TEST(backoff_after_429_sends_nothing)
+{
+	char *url = fault_url(&fault, "/ratelimit");
+	const char *dir = cached_fault_service(url, NULL, true);
+	char marker[700];
+	long before = fault_requests(&fault);
+	struct stat st;
+
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_first").auth,
+			 PAM_AUTHINFO_UNAVAIL);
+	ck_assert_int_eq(log_count("reason=rate_limited"), 1);
+	ck_assert_int_eq(fault_requests(&fault), before + 1);
+	snprintf(marker, sizeof(marker), "%s/.backoff", cache_dir);
+	ck_assert_int_eq(stat(marker, &st), 0);
+
+	/* During the backoff: no request at all, for this token or another. */
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_first").auth,
+			 PAM_AUTHINFO_UNAVAIL);
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_second").auth,
+			 PAM_AUTHINFO_UNAVAIL);
+	ck_assert_int_eq(log_count("result=unavailable reason=backoff"), 2);
+	ck_assert_int_eq(fault_requests(&fault), before + 1);
+	free(url);
+}
+END_TEST
+
+START_TEST(backoff_after_5xx_and_grace_during_it)
+{
+	const char *json = "{\"active\":true,\"username\":\"alice\"}";
+	char *good = fault_json_url(&fault, json, strlen(json)), *down = fault_url(&fault, "/status/503");
+	const char *dir;
+	long before;
+
+	dir = cached_fault_service(good, "cache_ttl = 1\noffline_grace = 120\n", true);
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_cached").auth, PAM_SUCCESS);
+	sleep(2);
+	/* The issuer now answers 503: the stale entry serves, and a backoff starts. */
+	dir = cached_fault_service(down, "cache_ttl = 1\noffline_grace = 120\n", false);
+	before = fault_requests(&fault);
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_cached").auth, PAM_SUCCESS);
+	ck_assert_int_eq(log_count("source=grace"), 1);
+	ck_assert_int_eq(fault_requests(&fault), before + 1);
+	/* Within the backoff: grace again, with no request; other tokens fail fast. */
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_cached").auth, PAM_SUCCESS);
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_uncached").auth,
+			 PAM_AUTHINFO_UNAVAIL);
+	ck_assert_int_eq(log_count("source=grace"), 1);
+	ck_assert_int_eq(log_count("reason=backoff"), 1);
+	ck_assert_int_eq(fault_requests(&fault), before + 1);
+	free(good);
+	free(down);
+}
+END_TEST
+
+START_TEST(lifetime_never_past_exp)
+{
+	char json[256], *url;
+	const char *dir;
+	long before;
+
+	snprintf(json, sizeof(json), "{\"active\":true,\"username\":\"alice\",\"exp\":%ld}",
+		 (long)time(NULL) + 2);
+	url = fault_json_url(&fault, json, strlen(json));
+	dir = cached_fault_service(url, "cache_ttl = 600\noffline_grace = 600\nclock_skew = 0\n",
+				   true);
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_short").auth, PAM_SUCCESS);
+	sleep(3);
+	/* The entry died with the token: the issuer is asked, and the token has expired. */
+	before = fault_requests(&fault);
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_short").auth, PAM_AUTH_ERR);
+	ck_assert_int_eq(log_count("result=deny reason=expired"), 1);
+	ck_assert_int_eq(log_count("source=network"), 1);
+	ck_assert_int_eq(fault_requests(&fault), before + 1);
+	free(url);
+}
+END_TEST
+
+START_TEST(entries_are_bounded)
+{
+	const char *dir = cached_service("cache_max_entries = 5\n");
+	char tok[64];
+
+	for (int i = 0; i < 12; i++) {
+		snprintf(tok, sizeof(tok), "ucat_unknown%02d", i);
+		ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_AUTH_ERR);
+		ck_assert_int_le(entries(cache_dir), 5);
+	}
+	ck_assert_int_ge(entries(cache_dir), 1);
+}
+END_TEST
+
+START_TEST(cache_no_writes_nothing)
+{
+	char *tok = idp_mint(&idp, "alice", "ssh", 300, NULL);
+	const char *dir;
+	char conf[2048], *url = idp_url(&idp);
+
+	cached_service(NULL); /* for the fresh cache_dir */
+	snprintf(conf, sizeof(conf),
+		 "introspection_url = %s\nclient_id = rs\nclient_secret_file = %s\ncache = no\n", url,
+		 write_file("secret", 0600, "rs-secret"));
+	free(url);
+	dir = make_service(conf, NULL);
+
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_SUCCESS);
+	ck_assert_int_eq(entries(cache_dir), -1); /* not even created */
+	free(tok);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("pam_cache");
+	TCase *tc = tcase_create("cache");
+
+	tcase_add_unchecked_fixture(tc, servers_up, servers_down);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, second_login_is_served_from_cache);
+	tcase_add_test(tc, revocation_reaches_host_within_cache_ttl);
+	tcase_add_test(tc, negative_entry_saves_a_request);
+	tcase_add_test(tc, cached_answer_is_checked_again_for_each_login);
+	tcase_add_test(tc, tampered_entry_is_ignored);
+	tcase_add_test(tc, no_token_on_disk);
+	tcase_add_test(tc, unsafe_cache_dir_is_not_used);
+	tcase_add_test(tc, parallel_cold_logins_make_one_request);
+	tcase_add_test(tc, grace_serves_while_issuer_is_down);
+	tcase_add_test(tc, backoff_after_429_sends_nothing);
+	tcase_add_test(tc, backoff_after_5xx_and_grace_during_it);
+	tcase_add_test(tc, lifetime_never_past_exp);
+	tcase_add_test(tc, entries_are_bounded);
+	tcase_add_test(tc, cache_no_writes_nothing);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
