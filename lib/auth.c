@@ -81,6 +81,21 @@ static void remember(struct run *r, const struct claims *cl, time_t now)
 	cache_write(&r->cache, r->name, &e);
 }
 
+/* While the issuer asked us to wait, no request: grace or nothing. True when decided. */
+static bool backed_off(struct run *r, time_t now, struct cache_entry *stale, bool have_stale)
+{
+	if (!cache_backoff_active(&r->cache, now))
+		return false;
+	if (have_stale) {
+		decide_from_entry(r, stale, now, "grace");
+	} else {
+		r->out->source = "cache";
+		r->out->rc = APT_UNAVAIL;
+		r->out->reason = "backoff";
+	}
+	return true;
+}
+
 static void ask_issuer(struct run *r, const char *token, size_t len, time_t now,
 		       struct cache_entry *stale, bool have_stale)
 {
@@ -137,21 +152,19 @@ void auth_token(const struct apt_config *cfg, const char *user, const char *rhos
 		cache_name(&r.cache, token, len, r.name);
 		if (try_fresh(&r, now, &stale, &have_stale))
 			goto done;
-		if (cache_backoff_active(&r.cache, now)) {
-			/* No request while the issuer asked us to wait: grace or nothing. */
-			if (have_stale) {
-				decide_from_entry(&r, &stale, now, "grace");
-			} else {
-				out->source = "cache";
-				out->rc = APT_UNAVAIL;
-				out->reason = "backoff";
-			}
+		if (backed_off(&r, now, &stale, have_stale))
 			goto done;
-		}
-		/* Single flight: whoever waited here finds the answer the first one got. */
+		/*
+		 * Single flight: whoever waited here finds the answer the first
+		 * one got, or the backoff its 429 set.
+		 */
 		lock = cache_lock(&r.cache, r.name, cfg->timeout_ms);
-		if (lock >= 0 && try_fresh(&r, time(NULL), &stale, &have_stale))
-			goto done;
+		if (lock >= 0) {
+			now = time(NULL);
+			if (try_fresh(&r, now, &stale, &have_stale) ||
+			    backed_off(&r, now, &stale, have_stale))
+				goto done;
+		}
 	}
 	ask_issuer(&r, token, len, now, &stale, have_stale);
 done:

@@ -392,6 +392,43 @@ START_TEST(backoff_after_429_sends_nothing)
 }
 END_TEST
 
+/* Waiters behind the first login see the backoff its 429 set, and send nothing. */
+START_TEST(parallel_logins_against_429_make_one_request)
+{
+	char *url = fault_url(&fault, "/ratelimit");
+	const char *dir = cached_fault_service(url, NULL, true);
+	long before = fault_requests(&fault);
+	int go[2], unavail = 0;
+	pid_t kids[20];
+
+	ck_assert_int_eq(pipe(go), 0);
+	for (int i = 0; i < 20; i++) {
+		kids[i] = fork();
+		ck_assert_int_ge(kids[i], 0);
+		if (kids[i] == 0) {
+			char c;
+			close(go[1]);
+			if (read(go[0], &c, 1) < 0)
+				_exit(3);
+			_exit(pam_run(dir, "alice", "192.0.2.7", "ucat_herd").auth ==
+					      PAM_AUTHINFO_UNAVAIL
+				      ? 0
+				      : 1);
+		}
+	}
+	close(go[0]);
+	close(go[1]);
+	for (int i = 0; i < 20; i++) {
+		int status;
+		waitpid(kids[i], &status, 0);
+		unavail += WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	}
+	ck_assert_int_eq(unavail, 20);
+	ck_assert_int_eq(fault_requests(&fault) - before, 1);
+	free(url);
+}
+END_TEST
+
 START_TEST(backoff_after_5xx_and_grace_during_it)
 {
 	const char *json = "{\"active\":true,\"username\":\"alice\"}";
@@ -496,6 +533,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, parallel_cold_logins_make_one_request);
 	tcase_add_test(tc, grace_serves_while_issuer_is_down);
 	tcase_add_test(tc, backoff_after_429_sends_nothing);
+	tcase_add_test(tc, parallel_logins_against_429_make_one_request);
 	tcase_add_test(tc, backoff_after_5xx_and_grace_during_it);
 	tcase_add_test(tc, lifetime_never_past_exp);
 	tcase_add_test(tc, entries_are_bounded);
