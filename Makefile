@@ -79,6 +79,22 @@ check: deps
 	@$(MAKE) --no-print-directory all $(TESTS)
 	@sh tests/run.sh $(TESTS)
 
+# A benchmark, not a test (tests/bench/bench.c): prints a table, writes build/bench.json.
+.PHONY: bench
+bench: deps
+	@$(MAKE) --no-print-directory all $(B)/bench/bench $(B)/bench/pamrun
+	@$(B)/bench/bench
+
+$(B)/bench/bench: tests/bench/bench.c $(B)/libapitoken.a $(TSUP_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/support $(ALL_LDFLAGS) -o $@ $< $(TSUP_OBJ) $(B)/libapitoken.a \
+	    $(HELPER_LIBS) $(PAM_LIBS)
+
+# One authentication per process: links libpam only, like a PAM host.
+$(B)/bench/pamrun: tests/bench/pamrun.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(PAM_LIBS)
+
 install: all
 	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/security

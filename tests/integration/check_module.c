@@ -128,14 +128,29 @@ START_TEST(helper_answers_help_and_version)
 }
 END_TEST
 
+static struct server idp;
+
+/* In the parent, so a failed assertion in the test cannot skip the cleanup. */
+static void issuer_up(void)
+{
+	testenv_setup();
+	server_start(&idp, "tests/idp/server.js");
+}
+
+static void issuer_down(void)
+{
+	server_stop(&idp);
+	testenv_teardown();
+	/* pam_wrapper leaves a pam.X directory per run; only ~62 names exist. */
+	if (system("rm -rf /tmp/pam.?") != 0)
+		fprintf(stderr, "could not remove /tmp/pam.?\n");
+}
+
 /* A whole process, as sshd would be: pamtester under pam_wrapper. */
 START_TEST(pamtester_under_pam_wrapper)
 {
-	struct server idp;
 	char conf[2048], cmd[8192], *url, *tok, *out;
 
-	testenv_setup();
-	server_start(&idp, "tests/idp/server.js");
 	url = idp_url(&idp);
 	tok = idp_mint(&idp, "alice", "ssh", 300, NULL);
 	snprintf(conf, sizeof(conf),
@@ -168,12 +183,8 @@ START_TEST(pamtester_under_pam_wrapper)
 	ck_assert_msg(strstr(out, "Authentication failure") != NULL, "%s", out);
 	free(out);
 
-	/* pam_wrapper leaves a pam.X directory per run; only ~62 names exist. */
-	ck_assert_int_eq(system("rm -rf /tmp/pam.?"), 0);
 	free(url);
 	free(tok);
-	server_stop(&idp);
-	testenv_teardown();
 }
 END_TEST
 
@@ -190,6 +201,10 @@ int main(void)
 	tcase_add_test(tc, module_needs_no_network_libraries);
 	tcase_add_test(tc, binaries_are_hardened);
 	tcase_add_test(tc, helper_answers_help_and_version);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("whole process");
+	tcase_set_timeout(tc, 60);
+	tcase_add_unchecked_fixture(tc, issuer_up, issuer_down);
 	tcase_add_test(tc, pamtester_under_pam_wrapper);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
