@@ -85,6 +85,8 @@ void cache_unlock(int fd);
 
 /* Host-wide backoff after a 429 or 5xx. */
 bool cache_backoff_active(const struct cache *c, time_t now);
+/* When the backoff that holds at now ends (for the admin commands); 0 when none holds. */
+time_t cache_backoff_until(const struct cache *c, time_t now);
 void cache_backoff_set(const struct cache *c, time_t now, long retry_after);
 
 /*

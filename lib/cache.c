@@ -221,9 +221,13 @@ void cache_name(const struct cache *c, const char *token, size_t len, char name[
 	explicit_bzero(mac, sizeof(mac));
 }
 
-/* The MAC binds an entry to its name: a valid entry copied under another name is invalid. */
-static void entry_mac(const struct cache *c, const char *name, const unsigned char *msg, size_t len,
-		      char hex[SHA256_DIGEST_LEN * 2 + 1])
+/*
+ * The MAC binds an entry to its name: a valid entry copied under another name
+ * is invalid. -1 when out of memory: there is then no MAC to compare with (a
+ * stand-in value would be one anyone could write into a file).
+ */
+static int entry_mac(const struct cache *c, const char *name, const unsigned char *msg, size_t len,
+		     char hex[SHA256_DIGEST_LEN * 2 + 1])
 {
 	struct buf b = BUF_INIT;
 	unsigned char mac[SHA256_DIGEST_LEN];
@@ -231,12 +235,15 @@ static void entry_mac(const struct cache *c, const char *name, const unsigned ch
 	buf_append(&b, name, strlen(name));
 	buf_append(&b, "\n", 1);
 	buf_append(&b, msg, len);
-	if (b.failed)
-		memset(mac, 0, sizeof(mac)); /* matches no stored MAC worth having */
-	else
-		hmac_sha256(c->key, CACHE_KEY_LEN, b.p, b.len, mac);
+	if (b.failed) {
+		buf_free(&b);
+		return -1;
+	}
+	hmac_sha256(c->key, CACHE_KEY_LEN, b.p, b.len, mac);
 	to_hex(mac, sizeof(mac), hex);
+	explicit_bzero(mac, sizeof(mac));
 	buf_free(&b);
+	return 0;
 }
 
 static bool equal_ct(const char *a, const char *b, size_t n)
@@ -264,8 +271,8 @@ int cache_read(const struct cache *c, const char *name, struct cache_entry *e)
 	mlen = b.len - MAC_LINE;
 	if (memcmp(b.p + mlen, "mac ", 4) != 0 || b.p[b.len - 1] != '\n')
 		goto out;
-	entry_mac(c, name, b.p, mlen, mac);
-	if (!equal_ct(mac, (const char *)b.p + mlen + 4, SHA256_DIGEST_LEN * 2))
+	if (entry_mac(c, name, b.p, mlen, mac) < 0 ||
+	    !equal_ct(mac, (const char *)b.p + mlen + 4, SHA256_DIGEST_LEN * 2))
 		goto out;
 	if (proto_parse(ENTRY_MAGIC, b.p, mlen, &m) < 0 ||
 	    proto_get_str(&m, "kind", kind, sizeof(kind)) < 0 ||
@@ -389,7 +396,8 @@ int cache_format_entry(const struct cache *c, const char *name, const struct cac
 		return -1;
 	}
 	buf_free(&v);
-	entry_mac(c, name, out->p + start, out->len - start, mac);
+	if (entry_mac(c, name, out->p + start, out->len - start, mac) < 0)
+		return -1;
 	buf_appendf(out, "mac %s\n", mac);
 	return out->failed ? -1 : 0;
 }
@@ -401,7 +409,10 @@ int cache_write(struct cache *c, const char *name, const struct cache_entry *e)
 	long count;
 	int r;
 
-	r = cache_format_entry(c, name, e, &b) < 0 ? -1 : write_at(c->dirfd, name, b.p, b.len);
+	/* An entry cache_read would refuse as too big is not worth a write (and an fsync). */
+	r = cache_format_entry(c, name, e, &b) < 0 || b.len > CACHE_ENTRY_MAX
+		? -1
+		: write_at(c->dirfd, name, b.p, b.len);
 	if (r == 0) {
 		/* Opportunistic pruning: a full scan only when due, else count the write. */
 		if (prune_due(c, now, &count))
@@ -448,17 +459,24 @@ void cache_unlock(int fd)
 		close(fd); /* releases the flock */
 }
 
-bool cache_backoff_active(const struct cache *c, time_t now)
+time_t cache_backoff_until(const struct cache *c, time_t now)
 {
 	struct buf b = BUF_INIT;
 	long long until = 0;
-	bool active = false;
+	time_t active = 0;
 
+	/* A marker further out than we would ever write is not trusted at all. */
 	if (read_at(c->dirfd, ".backoff", S_IWGRP | S_IWOTH, 64, &b) == 0 &&
-	    buf_terminate(&b) == 0 && sscanf((char *)b.p, "until %lld", &until) == 1)
-		active = now < until && until - now <= CACHE_BACKOFF_MAX;
+	    buf_terminate(&b) == 0 && sscanf((char *)b.p, "until %lld", &until) == 1 &&
+	    now < until && until - now <= CACHE_BACKOFF_MAX)
+		active = (time_t)until;
 	buf_free(&b);
 	return active;
+}
+
+bool cache_backoff_active(const struct cache *c, time_t now)
+{
+	return cache_backoff_until(c, now) != 0;
 }
 
 void cache_backoff_set(const struct cache *c, time_t now, long retry_after)
