@@ -3,5 +3,6 @@
 #define APITOKEN_COMMANDS_H
 
 int cmd_introspect(int argc, char **argv);
+int cmd_cache(int argc, char **argv);
 
 #endif

@@ -11,6 +11,8 @@ static void usage(FILE *f)
 	fputs("usage: apitoken COMMAND [ARGS]\n"
 	      "\n"
 	      "  introspect     verify a token for pam_apitoken (reads its request on stdin)\n"
+	      "  cache stats|list|flush|forget FINGERPRINT [--json] [--config PATH]\n"
+	      "                 inspect or clear the module's token cache (admin)\n"
 	      "  --help         this text\n"
 	      "  --version      the version\n"
 	      "\n"
@@ -26,6 +28,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "introspect") == 0)
 		return cmd_introspect(argc - 1, argv + 1);
+	if (strcmp(argv[1], "cache") == 0)
+		return cmd_cache(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return 0;

@@ -1,0 +1,712 @@
+/*
+ * `apitoken cache stats|list|flush|forget`: the administrator's view of the
+ * module's token cache (DESIGN.md §6, §8). It reads the module's own
+ * configuration through the one config reader, so it looks at the very
+ * directory the module uses, and it reaches every entry through lib/cache.c,
+ * so it trusts exactly what a login would trust. It never creates the cache,
+ * and there is no token to show: entries hold fingerprints, never tokens.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cache.h"
+#include "commands.h"
+#include "config.h"
+
+#define EXIT_NONE_FOUND 1 /* forget matched nothing */
+#define EXIT_USAGE	2 /* also: bad configuration, unusable cache */
+#define FP_HASH_TAG	"sha256:"
+#define FP_TAIL_LEN	(sizeof(FP_HASH_TAG) - 1 + 8) /* "sha256:" and 8 hex */
+#define SHOW_MAX	128			      /* claim bytes shown, as in the audit line */
+
+struct opts {
+	const char *sub;
+	const char *arg; /* forget's FINGERPRINT */
+	const char *config;
+	bool json;
+};
+
+/* What cache_dir turned out to be. */
+enum cache_state {
+	CACHE_MISSING, /* no directory: nothing cached yet */
+	CACHE_READY,
+	CACHE_NO_KEY, /* a safe directory without .key: no entry in it can be verified */
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: apitoken cache stats [--json] [--config PATH]\n"
+	      "       apitoken cache list [--json] [--config PATH]\n"
+	      "       apitoken cache flush [--json] [--config PATH]\n"
+	      "       apitoken cache forget FINGERPRINT [--json] [--config PATH]\n"
+	      "\n"
+	      "  stats    counts of entries by state, backoff, and the cache settings\n"
+	      "  list     one line per entry, newest first\n"
+	      "  flush    removes every entry and the backoff marker\n"
+	      "  forget   removes the entries of one token, named by its fingerprint as the\n"
+	      "           audit line shows it (ucat_sha256:3f2a9c1b, or sha256:3f2a9c1b for\n"
+	      "           whatever prefix); exits 1 when none matched\n"
+	      "\n"
+	      "  --config PATH   the module's configuration file (default " APITOKEN_CONFIG_PATH
+	      ")\n"
+	      "  --json          machine-readable output\n",
+	      f);
+}
+
+static bool fp_prefix_char(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+	       ch == '_' || ch == '.' || ch == '-';
+}
+
+/* [A-Za-z0-9_.-]{0,32}sha256:[0-9a-f]{8}: what token_fingerprint() can produce, nothing else. */
+static bool fingerprint_shape(const char *s)
+{
+	size_t len = strlen(s), plen, i;
+
+	if (len < FP_TAIL_LEN || len > FINGERPRINT_PREFIX_MAX + FP_TAIL_LEN)
+		return false;
+	plen = len - FP_TAIL_LEN;
+	for (i = 0; i < plen; i++)
+		if (!fp_prefix_char(s[i]))
+			return false;
+	if (memcmp(s + plen, FP_HASH_TAG, sizeof(FP_HASH_TAG) - 1) != 0)
+		return false;
+	for (i = plen + sizeof(FP_HASH_TAG) - 1; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/*
+ * Exactly, or by the hash part alone: the admin may know the token only from
+ * an audit line written before token_prefixes changed, or not know its prefix.
+ */
+static bool fingerprint_matches(const char *stored, const char *wanted)
+{
+	size_t len = strlen(stored);
+
+	if (strcmp(stored, wanted) == 0)
+		return true;
+	return strlen(wanted) == FP_TAIL_LEN && len >= FP_TAIL_LEN &&
+	       strcmp(stored + len - FP_TAIL_LEN, wanted) == 0;
+}
+
+/* 0, 1 for --help, or -1 after a message on stderr. */
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	const char *pos[3];
+	int npos = 0, i;
+	bool options = true;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (options && strcmp(a, "--") == 0) {
+			options = false;
+		} else if (options && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
+			return 1;
+		} else if (options && strcmp(a, "--json") == 0) {
+			o->json = true;
+		} else if (options && strcmp(a, "--config") == 0) {
+			if (i + 1 == argc || argv[i + 1][0] == '\0') {
+				fprintf(stderr, "apitoken cache: --config needs a PATH\n");
+				return -1;
+			}
+			o->config = argv[++i];
+		} else if (options && strncmp(a, "--config=", 9) == 0 && a[9] != '\0') {
+			o->config = a + 9;
+		} else if (options && a[0] == '-' && a[1] != '\0') {
+			fprintf(stderr, "apitoken cache: unknown option \"%s\"\n", a);
+			return -1;
+		} else if (npos == 3) {
+			fprintf(stderr, "apitoken cache: too many arguments\n");
+			return -1;
+		} else {
+			pos[npos++] = a;
+		}
+	}
+	if (npos == 0) {
+		fprintf(stderr, "apitoken cache: which subcommand?\n");
+		return -1;
+	}
+	o->sub = pos[0];
+	if (strcmp(o->sub, "forget") == 0) {
+		if (npos != 2) {
+			fprintf(stderr, "apitoken cache forget: want one FINGERPRINT\n");
+			return -1;
+		}
+		/* Not echoed: whatever was typed here might be a token pasted by mistake. */
+		if (!fingerprint_shape(pos[1])) {
+			fprintf(stderr, "apitoken cache forget: not a fingerprint (want "
+					"[PREFIX]sha256:8HEX, as in the audit line)\n");
+			return -1;
+		}
+		o->arg = pos[1];
+		return 0;
+	}
+	if (strcmp(o->sub, "stats") != 0 && strcmp(o->sub, "list") != 0 &&
+	    strcmp(o->sub, "flush") != 0) {
+		fprintf(stderr, "apitoken cache: unknown subcommand\n");
+		return -1;
+	}
+	if (npos != 1) {
+		fprintf(stderr, "apitoken cache %s: takes no arguments\n", o->sub);
+		return -1;
+	}
+	return 0;
+}
+
+/* The module's own rule for the directory (lib/cache.c): owner root or us, no group/other write. */
+static bool dir_safe(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) &&
+	       (st.st_uid == 0 || st.st_uid == geteuid()) && !(st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
+/*
+ * Opens the cache without creating anything. A directory whose .key is gone
+ * (an admin may delete it to void every entry at once) is opened with a
+ * random key of our own that no entry was made with: every entry then reads
+ * as invalid, which is what it is, and flush can still clear them.
+ */
+static int open_cache(struct cache *c, const struct apt_config *cfg, enum cache_state *state)
+{
+	char err[1024];
+	struct stat st;
+	size_t n;
+	int fd;
+
+	if (lstat(cfg->cache_dir, &st) != 0 && errno == ENOENT) {
+		*state = CACHE_MISSING;
+		return 0;
+	}
+	if (cache_open(c, cfg, false, err, sizeof(err)) == APT_OK) {
+		*state = CACHE_READY;
+		return 0;
+	}
+	fd = open(cfg->cache_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && dir_safe(fd) && fstatat(fd, ".key", &st, AT_SYMLINK_NOFOLLOW) != 0 &&
+	    errno == ENOENT && getrandom(c->key, CACHE_KEY_LEN, 0) == CACHE_KEY_LEN) {
+		c->dirfd = fd;
+		c->cfg = cfg;
+		*state = CACHE_NO_KEY;
+		return 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	/* The library words it for the module ("...; not used"); here it stops the command. */
+	n = strlen(err);
+	if (n > 10 && strcmp(err + n - 10, "; not used") == 0)
+		err[n - 10] = '\0';
+	fprintf(stderr, "apitoken cache: %s\n", err);
+	return -1;
+}
+
+static void iso_time(time_t t, char out[32])
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, 32, "%lld", (long long)t);
+}
+
+static bool safe_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c != '\0' && strchr("._-@:+", c) != NULL);
+}
+
+/*
+ * Claim bytes come from the issuer, and these lines go to terminals and
+ * scripts: shown as the audit line shows a user name (lib/audit.c), %XX for
+ * anything outside a safe set, at most SHOW_MAX bytes then "...". NULL when
+ * there is nothing to show (absent, not a string, empty).
+ */
+static char *escape_bytes(const char *v, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, o = 0, n = len < SHOW_MAX ? len : SHOW_MAX;
+	char *out;
+
+	if (v == NULL || len == 0)
+		return NULL;
+	out = malloc(n * 3 + 4);
+	if (out == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+		/* A value that is "-" must not read as "nothing". */
+		if (safe_char(c) && !(c == '-' && len == 1)) {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	if (len > n) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static char *escape_claim(const struct claim *c)
+{
+	return c->type == CLAIM_STRING ? escape_bytes(c->s, c->len) : NULL;
+}
+
+/* The test a login applies to an entry (lib/auth.c): fresh serves, grace only when offline. */
+static const char *entry_state(const struct cache_entry *e, time_t now)
+{
+	if (e->fetched <= now + 60 && now < e->fresh_until)
+		return e->kind == CACHE_POSITIVE ? "fresh" : "negative";
+	if (e->kind == CACHE_POSITIVE && now < e->grace_until)
+		return "grace";
+	return "expired";
+}
+
+/* --- the entries, gathered once ------------------------------------------------ */
+
+struct row {
+	char name[CACHE_NAME_LEN + 1];
+	bool valid;
+	char fingerprint[FINGERPRINT_LEN];
+	char *user, *scope; /* escaped, or NULL */
+	enum cache_kind kind;
+	const char *state;
+	time_t fetched, fresh_until, grace_until;
+};
+
+struct rows {
+	struct row *v;
+	size_t n, cap;
+	time_t now;
+	const char *forget; /* when set, only the entries of this fingerprint */
+};
+
+static int gather(const struct cache *c, const char *name, const struct cache_entry *e, void *arg)
+{
+	struct rows *rs = arg;
+	struct row *r;
+
+	(void)c;
+	if (rs->forget != NULL && (e == NULL || !fingerprint_matches(e->fingerprint, rs->forget)))
+		return 0;
+	if (rs->n == rs->cap) {
+		size_t ncap = rs->cap ? rs->cap * 2 : 64;
+		struct row *p = realloc(rs->v, ncap * sizeof(*p));
+		if (p == NULL)
+			return -1;
+		rs->v = p;
+		rs->cap = ncap;
+	}
+	r = &rs->v[rs->n++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	if (e == NULL)
+		return 0;
+	r->valid = true;
+	/* Written by the module, under the MAC; still, nothing else is printed raw. */
+	snprintf(r->fingerprint, sizeof(r->fingerprint), "%s",
+		 fingerprint_shape(e->fingerprint) ? e->fingerprint : "-");
+	r->kind = e->kind;
+	r->state = entry_state(e, rs->now);
+	r->fetched = e->fetched;
+	r->fresh_until = e->fresh_until;
+	r->grace_until = e->grace_until;
+	r->user = escape_claim(&e->claims.c[CLAIM_USERNAME]);
+	r->scope = escape_claim(&e->claims.c[CLAIM_SCOPE]);
+	/* NULL from escape_claim also means out of memory when there was something to show. */
+	if ((r->user == NULL && e->claims.c[CLAIM_USERNAME].type == CLAIM_STRING &&
+	     e->claims.c[CLAIM_USERNAME].len > 0) ||
+	    (r->scope == NULL && e->claims.c[CLAIM_SCOPE].type == CLAIM_STRING &&
+	     e->claims.c[CLAIM_SCOPE].len > 0))
+		return -1;
+	return 0;
+}
+
+static void rows_free(struct rows *rs)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		free(rs->v[i].user);
+		free(rs->v[i].scope);
+	}
+	free(rs->v);
+	memset(rs, 0, sizeof(*rs));
+}
+
+static int gather_all(const struct cache *c, struct rows *rs)
+{
+	errno = 0;
+	if (cache_walk(c, gather, rs) < 0) {
+		fprintf(stderr, "apitoken cache: cannot read %s: %s\n", c->cfg->cache_dir,
+			errno ? strerror(errno) : "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* Newest first; invalid entries (no time) last; ties in a stable order. */
+static int by_fetched(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+	int r;
+
+	if (x->valid != y->valid)
+		return x->valid ? -1 : 1;
+	if (x->fetched != y->fetched)
+		return x->fetched > y->fetched ? -1 : 1;
+	r = strcmp(x->fingerprint, y->fingerprint);
+	return r ? r : strcmp(x->name, y->name);
+}
+
+/* --- output ----------------------------------------------------------------------- */
+
+/* Paths come from the config; jansson takes only UTF-8, so anything else is escaped. */
+static json_t *json_text(const char *s)
+{
+	json_t *j = s ? json_string(s) : json_null();
+	char *e;
+
+	if (j != NULL)
+		return j;
+	e = escape_bytes(s, strlen(s));
+	j = json_string(e ? e : "");
+	free(e);
+	return j;
+}
+
+static int json_print(json_t *j)
+{
+	int r =
+	    j != NULL && json_dumpf(j, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII) == 0 ? 0 : -1;
+
+	json_decref(j);
+	if (r == 0)
+		putchar('\n');
+	else
+		fprintf(stderr, "apitoken cache: out of memory\n");
+	return r;
+}
+
+static void json_time(json_t *o, const char *key, time_t t)
+{
+	char iso[32], k[48];
+
+	iso_time(t, iso);
+	json_object_set_new(o, key, json_integer((json_int_t)t));
+	snprintf(k, sizeof(k), "%s_iso", key);
+	json_object_set_new(o, k, json_string(iso));
+}
+
+static int cmd_stats(const struct opts *o, const struct apt_config *cfg, const struct cache *c,
+		     enum cache_state state)
+{
+	struct rows rs = {.now = time(NULL)};
+	long fresh_pos = 0, fresh_neg = 0, grace = 0, expired = 0, invalid = 0;
+	time_t backoff = 0;
+	char iso[32];
+
+	if (state != CACHE_MISSING) {
+		if (gather_all(c, &rs) < 0) {
+			rows_free(&rs);
+			return EXIT_USAGE;
+		}
+		backoff = cache_backoff_until(c, rs.now);
+	}
+	for (size_t i = 0; i < rs.n; i++) {
+		const struct row *r = &rs.v[i];
+
+		if (!r->valid)
+			invalid++;
+		else if (strcmp(r->state, "fresh") == 0)
+			fresh_pos++;
+		else if (strcmp(r->state, "negative") == 0)
+			fresh_neg++;
+		else if (strcmp(r->state, "grace") == 0)
+			grace++;
+		else
+			expired++;
+	}
+	if (o->json) {
+		json_t *j = json_object();
+
+		json_object_set_new(j, "cache_dir", json_text(cfg->cache_dir));
+		json_object_set_new(j, "exists", json_boolean(state != CACHE_MISSING));
+		json_object_set_new(j, "cache", json_boolean(cfg->cache));
+		json_object_set_new(j, "host_key", json_boolean(state == CACHE_READY));
+		json_object_set_new(j, "entries", json_integer((json_int_t)rs.n));
+		json_object_set_new(j, "fresh_positive", json_integer(fresh_pos));
+		json_object_set_new(j, "fresh_negative", json_integer(fresh_neg));
+		json_object_set_new(j, "grace", json_integer(grace));
+		json_object_set_new(j, "expired", json_integer(expired));
+		json_object_set_new(j, "invalid", json_integer(invalid));
+		json_object_set_new(j, "backoff", json_boolean(backoff != 0));
+		if (backoff != 0)
+			json_time(j, "backoff_until", backoff);
+		json_object_set_new(j, "cache_ttl", json_integer(cfg->cache_ttl));
+		json_object_set_new(j, "negative_cache_ttl", json_integer(cfg->negative_cache_ttl));
+		json_object_set_new(j, "offline_grace", json_integer(cfg->offline_grace));
+		json_object_set_new(j, "cache_max_entries", json_integer(cfg->cache_max_entries));
+		rows_free(&rs);
+		return json_print(j) < 0 ? EXIT_USAGE : 0;
+	}
+	printf("%-20s%s%s\n", "cache directory", cfg->cache_dir,
+	       state == CACHE_MISSING ? " (does not exist: the cache is empty)" : "");
+	printf("%-20s%s\n", "cache", cfg->cache ? "yes" : "no (the module does not use it)");
+	printf("%-20s%s\n", "host key",
+	       state == CACHE_READY ? "present"
+	       : state == CACHE_NO_KEY
+		   ? "absent (no entry can be verified; the next login makes one)"
+		   : "absent");
+	printf("%-20s%zu\n", "entries", rs.n);
+	printf("%-20s%ld\n", "  fresh positive", fresh_pos);
+	printf("%-20s%ld\n", "  fresh negative", fresh_neg);
+	printf("%-20s%ld\n", "  in grace", grace);
+	printf("%-20s%ld\n", "  expired", expired);
+	printf("%-20s%ld\n", "  invalid", invalid);
+	if (backoff != 0) {
+		iso_time(backoff, iso);
+		printf("%-20syes, until %s (%lld s from now)\n", "backoff", iso,
+		       (long long)(backoff - rs.now));
+	} else {
+		printf("%-20sno\n", "backoff");
+	}
+	printf("%-20s%ld s\n", "cache_ttl", cfg->cache_ttl);
+	printf("%-20s%ld s\n", "negative_cache_ttl", cfg->negative_cache_ttl);
+	printf("%-20s%ld s\n", "offline_grace", cfg->offline_grace);
+	printf("%-20s%ld\n", "cache_max_entries", cfg->cache_max_entries);
+	rows_free(&rs);
+	return 0;
+}
+
+static int cmd_list(const struct opts *o, const struct apt_config *cfg, const struct cache *c,
+		    enum cache_state state)
+{
+	struct rows rs = {.now = time(NULL)};
+	size_t i, shown = 0, wfp = 11, wuser = 4;
+	char t1[32], t2[32];
+
+	if (state != CACHE_MISSING && gather_all(c, &rs) < 0) {
+		rows_free(&rs);
+		return EXIT_USAGE;
+	}
+	if (rs.n > 1)
+		qsort(rs.v, rs.n, sizeof(*rs.v), by_fetched);
+	for (i = 0; i < rs.n; i++)
+		shown += rs.v[i].valid;
+	/* They have no fingerprint or time to show; say they are there. */
+	if (rs.n > shown)
+		fprintf(stderr,
+			"apitoken cache: %zu invalid entr%s not listed (failed verification; "
+			"\"flush\" removes them)\n",
+			rs.n - shown, rs.n - shown == 1 ? "y" : "ies");
+	if (o->json) {
+		json_t *a = json_array();
+
+		for (i = 0; i < rs.n && rs.v[i].valid; i++) {
+			const struct row *r = &rs.v[i];
+			json_t *j = json_object();
+
+			json_object_set_new(j, "fingerprint", json_text(r->fingerprint));
+			json_object_set_new(j, "user", json_text(r->user));
+			json_object_set_new(
+			    j, "kind",
+			    json_string(r->kind == CACHE_POSITIVE ? "positive" : "negative"));
+			json_object_set_new(j, "state", json_string(r->state));
+			json_time(j, "fetched", r->fetched);
+			json_time(j, "fresh_until", r->fresh_until);
+			json_time(j, "grace_until", r->grace_until);
+			json_object_set_new(j, "scope", json_text(r->scope));
+			json_array_append_new(a, j);
+		}
+		rows_free(&rs);
+		return json_print(a) < 0 ? EXIT_USAGE : 0;
+	}
+	if (state == CACHE_MISSING) {
+		printf("no entries: cache directory %s does not exist\n", cfg->cache_dir);
+		return 0;
+	}
+	for (i = 0; i < rs.n && rs.v[i].valid; i++) {
+		size_t n = strlen(rs.v[i].fingerprint);
+		wfp = n > wfp ? n : wfp;
+		n = rs.v[i].user ? strlen(rs.v[i].user) : 1;
+		wuser = n > wuser ? n : wuser;
+	}
+	printf("%-*s  %-*s  %-8s  %-8s  %-20s  %-20s  %s\n", (int)wfp, "FINGERPRINT", (int)wuser,
+	       "USER", "KIND", "STATE", "FETCHED", "FRESH-UNTIL", "SCOPE");
+	for (i = 0; i < rs.n && rs.v[i].valid; i++) {
+		const struct row *r = &rs.v[i];
+
+		iso_time(r->fetched, t1);
+		iso_time(r->fresh_until, t2);
+		printf("%-*s  %-*s  %-8s  %-8s  %-20s  %-20s  %s\n", (int)wfp, r->fingerprint,
+		       (int)wuser, r->user ? r->user : "-",
+		       r->kind == CACHE_POSITIVE ? "positive" : "negative", r->state, t1, t2,
+		       r->scope ? r->scope : "-");
+	}
+	rows_free(&rs);
+	return 0;
+}
+
+/* Removes the gathered entries; the count removed, or -1 after a message. */
+static long remove_rows(const struct cache *c, const struct rows *rs)
+{
+	long removed = 0;
+	int failed = 0;
+
+	for (size_t i = 0; i < rs->n; i++) {
+		if (cache_remove(c, rs->v[i].name) == 0)
+			removed++;
+		else if (errno != ENOENT) /* gone meanwhile: pruned, or another flush */
+			failed = errno;
+	}
+	if (failed) {
+		fprintf(stderr, "apitoken cache: cannot remove entries in %s: %s\n",
+			c->cfg->cache_dir, strerror(failed));
+		return -1;
+	}
+	return removed;
+}
+
+static int report_count(const struct opts *o, const char *verb, long n, const char *note)
+{
+	if (o->json) {
+		json_t *j = json_object();
+
+		json_object_set_new(j, verb, json_integer(n));
+		return json_print(j) < 0 ? EXIT_USAGE : 0;
+	}
+	printf("%s %ld entries%s\n", verb, n, note);
+	return 0;
+}
+
+static int cmd_flush(const struct opts *o, const struct apt_config *cfg, const struct cache *c,
+		     enum cache_state state)
+{
+	struct rows rs = {.now = time(NULL)};
+	char note[1200];
+	long n;
+
+	if (state == CACHE_MISSING) {
+		snprintf(note, sizeof(note), " (cache directory %s does not exist: nothing to do)",
+			 cfg->cache_dir);
+		return report_count(o, "flushed", 0, note);
+	}
+	if (gather_all(c, &rs) < 0) {
+		rows_free(&rs);
+		return EXIT_USAGE;
+	}
+	n = remove_rows(c, &rs);
+	rows_free(&rs);
+	if (n < 0)
+		return EXIT_USAGE;
+	/* Flushing is what an admin does after fixing the issuer: let logins ask it at once. */
+	if (unlinkat(c->dirfd, ".backoff", 0) != 0 && errno != ENOENT) {
+		fprintf(stderr, "apitoken cache: cannot remove %s/.backoff: %s\n", cfg->cache_dir,
+			strerror(errno));
+		return EXIT_USAGE;
+	}
+	return report_count(o, "flushed", n, "");
+}
+
+static int cmd_forget(const struct opts *o, const struct apt_config *cfg, const struct cache *c,
+		      enum cache_state state)
+{
+	struct rows rs = {.now = time(NULL), .forget = o->arg};
+	char note[1200];
+	long n;
+	int r;
+
+	if (state == CACHE_MISSING) {
+		snprintf(note, sizeof(note), " (cache directory %s does not exist: nothing to do)",
+			 cfg->cache_dir);
+		r = report_count(o, "forgot", 0, note);
+		return r ? r : EXIT_NONE_FOUND;
+	}
+	if (gather_all(c, &rs) < 0) {
+		rows_free(&rs);
+		return EXIT_USAGE;
+	}
+	n = remove_rows(c, &rs);
+	rows_free(&rs);
+	if (n < 0)
+		return EXIT_USAGE;
+	r = report_count(o, "forgot", n, "");
+	/* Incident response: doing nothing must not look like success. */
+	return r ? r : n > 0 ? 0 : EXIT_NONE_FOUND;
+}
+
+int cmd_cache(int argc, char **argv)
+{
+	struct rlimit no_core = {0, 0};
+	struct apt_config cfg;
+	struct cache c;
+	struct opts o;
+	enum cache_state state = CACHE_MISSING;
+	char err[1024], *copt = NULL;
+	const char *cargv[1];
+	int r;
+
+	/* The host key will be in this process's memory: keep it out of core files. */
+	setrlimit(RLIMIT_CORE, &no_core);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+	r = parse_args(argc, argv, &o);
+	if (r != 0) {
+		usage(r > 0 ? stdout : stderr);
+		return r > 0 ? 0 : EXIT_USAGE;
+	}
+	if (o.config != NULL && asprintf(&copt, "config=%s", o.config) < 0) {
+		fprintf(stderr, "apitoken cache: out of memory\n");
+		return EXIT_USAGE;
+	}
+	cargv[0] = copt;
+	memset(&cfg, 0, sizeof(cfg));
+	if (config_load(&cfg, copt ? 1 : 0, cargv, err, sizeof(err)) != APT_OK) {
+		fprintf(stderr, "apitoken cache: %s\n", err[0] ? err : "out of memory");
+		config_free(&cfg);
+		free(copt);
+		return EXIT_USAGE;
+	}
+	free(copt);
+
+	memset(&c, 0, sizeof(c));
+	c.dirfd = -1;
+	if (open_cache(&c, &cfg, &state) < 0) {
+		config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	if (strcmp(o.sub, "stats") == 0)
+		r = cmd_stats(&o, &cfg, &c, state);
+	else if (strcmp(o.sub, "list") == 0)
+		r = cmd_list(&o, &cfg, &c, state);
+	else if (strcmp(o.sub, "flush") == 0)
+		r = cmd_flush(&o, &cfg, &c, state);
+	else
+		r = cmd_forget(&o, &cfg, &c, state);
+	if (fflush(stdout) != 0 && r == 0)
+		r = EXIT_USAGE;
+	if (state != CACHE_MISSING)
+		cache_close(&c);
+	config_free(&cfg);
+	return r;
+}

@@ -1,0 +1,1114 @@
+/*
+ * Unit tests for lib/cache.c: the directory and host-key rules of
+ * cache_open, entry names (checked against libcrypto's HMAC), entry
+ * round-trips for every claim type, every way an entry file can be damaged
+ * or planted, atomic writes, the backoff marker, single-flight locks across
+ * processes, pruning by age and by count, and cache_walk. Each test works in
+ * its own directory under one mkdtemp() directory, removed at the end.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "cache.h"
+
+static char top[256]; /* short, so paths built on it fit in PATH_MAX */
+static int seq;
+static char dirpath[PATH_MAX], dirpath2[PATH_MAX];
+static struct apt_config cfg, cfg2; /* cfg2: a second host, for keys that must differ */
+
+static const char TOKEN_A[] = "ucat_Abc123_secret_part_one";
+static const char TOKEN_B[] = "ucat_Xyz789_secret_part_two";
+
+/* A new, not yet existing cache directory and a config naming it. */
+static void fresh_cfg(void)
+{
+	memset(&cfg, 0, sizeof(cfg));
+	/* The pid too: Check runs each test in a child of its own, which counts from 0. */
+	snprintf(dirpath, sizeof(dirpath), "%s/c%d-%d", top, (int)getpid(), seq++);
+	cfg.cache = true;
+	cfg.cache_dir = dirpath;
+	cfg.cache_ttl = 60;
+	cfg.negative_cache_ttl = 10;
+	cfg.offline_grace = 0;
+	cfg.cache_max_entries = 10000;
+}
+
+/* A second cache in a directory of its own, with its own key. */
+static void open_other(struct cache *c)
+{
+	char err[512] = "";
+
+	cfg2 = cfg;
+	snprintf(dirpath2, sizeof(dirpath2), "%s/c%d-%d", top, (int)getpid(), seq++);
+	cfg2.cache_dir = dirpath2;
+	ck_assert_msg(cache_open(c, &cfg2, true, err, sizeof(err)) == APT_OK, "%s", err);
+}
+
+static void path_in(char *out, const char *dir, const char *name)
+{
+	int n = snprintf(out, PATH_MAX, "%s/%s", dir, name);
+
+	ck_assert(n > 0 && n < PATH_MAX);
+}
+
+static void open_ok(struct cache *c, bool create)
+{
+	char err[512] = "";
+	enum apt_rc rc = cache_open(c, &cfg, create, err, sizeof(err));
+
+	ck_assert_msg(rc == APT_OK, "cache_open %s: rc %d: %s", cfg.cache_dir, rc, err);
+}
+
+static void open_refused(bool create, const char *why)
+{
+	struct cache c;
+	char err[512] = "";
+	enum apt_rc rc = cache_open(&c, &cfg, create, err, sizeof(err));
+
+	ck_assert_msg(rc == APT_SERVICE, "%s: cache_open rc %d, want APT_SERVICE", why, rc);
+	ck_assert_msg(strstr(err, cfg.cache_dir) != NULL, "%s: error \"%s\" names no dir", why,
+		      err);
+	ck_assert_int_eq(c.dirfd, -1);
+}
+
+/* Writes exactly these bytes to dir/name with this mode, replacing what was there. */
+static void write_raw(const char *dir, const char *name, const void *data, size_t len, mode_t mode)
+{
+	char p[PATH_MAX];
+	int fd;
+
+	path_in(p, dir, name);
+	unlink(p);
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ck_assert_msg(fd >= 0, "%s: %s", p, strerror(errno));
+	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+	ck_assert_int_eq(fchmod(fd, mode), 0);
+	ck_assert_int_eq(close(fd), 0);
+}
+
+/* The whole of dir/name (malloc); *len set. */
+static unsigned char *read_raw(const char *dir, const char *name, size_t *len)
+{
+	char p[PATH_MAX];
+	unsigned char *data;
+	struct stat st;
+	int fd;
+
+	path_in(p, dir, name);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	ck_assert_msg(fd >= 0, "%s: %s", p, strerror(errno));
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	data = malloc((size_t)st.st_size + 1);
+	ck_assert_ptr_nonnull(data);
+	ck_assert_int_eq(read(fd, data, (size_t)st.st_size), st.st_size);
+	close(fd);
+	*len = (size_t)st.st_size;
+	return data;
+}
+
+static bool exists_in(const char *dir, const char *name)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	path_in(p, dir, name);
+	return lstat(p, &st) == 0;
+}
+
+/* How many names in dir start with prefix. */
+static int count_prefixed(const char *dir, const char *prefix)
+{
+	struct dirent *d;
+	DIR *dp = opendir(dir);
+	int n = 0;
+
+	ck_assert_ptr_nonnull(dp);
+	while ((d = readdir(dp)) != NULL)
+		n += strncmp(d->d_name, prefix, strlen(prefix)) == 0;
+	closedir(dp);
+	return n;
+}
+
+static void set_mtime(const char *dir, const char *name, time_t t)
+{
+	char p[PATH_MAX];
+	struct timespec ts[2] = {{t, 0}, {t, 0}};
+
+	path_in(p, dir, name);
+	ck_assert_int_eq(utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW), 0);
+}
+
+static void set_string(struct claim *c, const char *s, size_t len)
+{
+	ck_assert_int_eq(claim_set_string(c, s, len), 0);
+	c->type = CLAIM_STRING;
+}
+
+/* A positive entry holding every claim type (a string with a NUL, int, bool, list, other). */
+static void make_positive(struct cache_entry *e, time_t now)
+{
+	struct buf l = BUF_INIT;
+
+	memset(e, 0, sizeof(*e));
+	e->kind = CACHE_POSITIVE;
+	e->fetched = now;
+	snprintf(e->fingerprint, sizeof(e->fingerprint), "ucat_sha256:3f2a9c1b");
+	e->claims.c[CLAIM_ACTIVE].type = CLAIM_BOOL;
+	e->claims.c[CLAIM_ACTIVE].n = 1;
+	e->claims.c[CLAIM_EXP].type = CLAIM_INT;
+	e->claims.c[CLAIM_EXP].n = (long long)now + 3600;
+	e->claims.c[CLAIM_NBF].type = CLAIM_OTHER;
+	set_string(&e->claims.c[CLAIM_USERNAME], "al\0ice", 6);
+	set_string(&e->claims.c[CLAIM_SCOPE], "ssh deploy", 10);
+	e->claims.c[CLAIM_CLIENT_ID].type = CLAIM_INT;
+	e->claims.c[CLAIM_CLIENT_ID].n = -42;
+	claim_list_add(&l, "api", 3);
+	claim_list_add(&l, "", 0);
+	claim_list_add(&l, "r,e:p\0o", 7);
+	ck_assert(!l.failed);
+	ck_assert_int_eq(claim_set_string(&e->claims.c[CLAIM_AUD], (char *)l.p, l.len), 0);
+	e->claims.c[CLAIM_AUD].type = CLAIM_LIST;
+	buf_free(&l);
+	e->claims.c[CLAIM_ISS].type = CLAIM_BOOL;
+	e->claims.c[CLAIM_ISS].n = 0;
+	claim_list_add(&l, "192.0.2.0/24", 12);
+	ck_assert_int_eq(claim_set_string(&e->claims.c[CLAIM_IP_RANGES], (char *)l.p, l.len), 0);
+	e->claims.c[CLAIM_IP_RANGES].type = CLAIM_LIST;
+	buf_free(&l);
+}
+
+static void make_negative(struct cache_entry *e, time_t now)
+{
+	memset(e, 0, sizeof(*e));
+	e->kind = CACHE_NEGATIVE;
+	e->fetched = now;
+	snprintf(e->fingerprint, sizeof(e->fingerprint), "sha256:0badc0de");
+}
+
+/* b as read back from a as written: lifetimes are not stored but worked out from cfg. */
+static void assert_same_entry(const struct cache_entry *a, const struct cache_entry *b)
+{
+	struct cache_entry want = *a;
+
+	cache_lifetimes(&cfg, &want);
+	ck_assert_int_eq(a->kind, b->kind);
+	ck_assert_int_eq(a->fetched, b->fetched);
+	ck_assert_int_eq(want.fresh_until, b->fresh_until);
+	ck_assert_int_eq(want.grace_until, b->grace_until);
+	ck_assert_str_eq(a->fingerprint, b->fingerprint);
+	for (int i = 0; i < CLAIM_COUNT; i++) {
+		const struct claim *x = &a->claims.c[i], *y = &b->claims.c[i];
+
+		ck_assert_msg(x->type == y->type, "claim %s: type %d, want %d", claim_names[i],
+			      y->type, x->type);
+		if (x->type == CLAIM_STRING || x->type == CLAIM_LIST) {
+			ck_assert_uint_eq(x->len, y->len);
+			ck_assert_int_eq(memcmp(x->s, y->s, x->len), 0);
+		}
+		if (x->type == CLAIM_INT || x->type == CLAIM_BOOL)
+			ck_assert(x->n == y->n);
+	}
+}
+
+static void expect_unreadable(const struct cache *c, const char *name, const char *why)
+{
+	struct cache_entry e;
+
+	ck_assert_msg(cache_read(c, name, &e) == -1, "%s: cache_read accepted it", why);
+	/* Nothing half-filled is left behind for a careless caller. */
+	for (int i = 0; i < CLAIM_COUNT; i++)
+		ck_assert_ptr_null(e.claims.c[i].s);
+}
+
+/* --- cache_open and the host key ------------------------------------------------- */
+
+START_TEST(test_open_creates_dir_and_key)
+{
+	struct cache c, c2;
+	char p[PATH_MAX], n1[CACHE_NAME_LEN + 1], n2[CACHE_NAME_LEN + 1];
+	unsigned char *key;
+	struct stat st;
+	size_t len;
+
+	fresh_cfg();
+	open_ok(&c, true);
+	ck_assert_int_eq(stat(dirpath, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	ck_assert_int_eq(st.st_mode & 07777, 0700);
+	path_in(p, dirpath, ".key");
+	ck_assert_int_eq(lstat(p, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_int_eq(st.st_mode & 07777, 0600);
+	ck_assert_int_eq(st.st_size, CACHE_KEY_LEN);
+	key = read_raw(dirpath, ".key", &len);
+	ck_assert_int_eq(memcmp(key, c.key, CACHE_KEY_LEN), 0);
+	cache_name(&c, TOKEN_A, strlen(TOKEN_A), n1);
+
+	/* Opened again, with or without create: the same key, so the same names. */
+	open_ok(&c2, false);
+	ck_assert_int_eq(memcmp(c2.key, c.key, CACHE_KEY_LEN), 0);
+	cache_name(&c2, TOKEN_A, strlen(TOKEN_A), n2);
+	ck_assert_str_eq(n1, n2);
+	cache_close(&c2);
+	open_ok(&c2, true);
+	cache_name(&c2, TOKEN_A, strlen(TOKEN_A), n2);
+	ck_assert_str_eq(n1, n2);
+	free(key);
+	key = read_raw(dirpath, ".key", &len);
+	ck_assert_int_eq(memcmp(key, c2.key, CACHE_KEY_LEN), 0);
+	cache_close(&c2);
+	cache_close(&c);
+	free(key);
+}
+END_TEST
+
+START_TEST(test_open_without_create)
+{
+	struct cache c;
+
+	struct stat st;
+
+	fresh_cfg();
+	open_refused(false, "missing dir, no create");
+	ck_assert_int_eq(lstat(dirpath, &st), -1);
+	/* A directory without a key: not made when create is false. */
+	ck_assert_int_eq(mkdir(dirpath, 0700), 0);
+	open_refused(false, "no key, no create");
+	ck_assert(!exists_in(dirpath, ".key"));
+	open_ok(&c, true);
+	ck_assert(exists_in(dirpath, ".key"));
+	cache_close(&c);
+}
+END_TEST
+
+START_TEST(test_names_differ_by_key)
+{
+	struct cache a, b;
+	char na[CACHE_NAME_LEN + 1], nb[CACHE_NAME_LEN + 1], na2[CACHE_NAME_LEN + 1];
+
+	fresh_cfg();
+	open_ok(&a, true);
+	open_other(&b);
+	ck_assert_int_ne(memcmp(a.key, b.key, CACHE_KEY_LEN), 0);
+	cache_name(&a, TOKEN_A, strlen(TOKEN_A), na);
+	cache_name(&b, TOKEN_A, strlen(TOKEN_A), nb);
+	ck_assert_str_ne(na, nb);
+	cache_name(&a, TOKEN_B, strlen(TOKEN_B), na2);
+	ck_assert_str_ne(na, na2);
+	cache_close(&a);
+	cache_close(&b);
+}
+END_TEST
+
+START_TEST(test_name_is_hmac_of_token)
+{
+	struct cache c;
+	char name[CACHE_NAME_LEN + 1], want[CACHE_NAME_LEN + 1];
+	unsigned char *key, md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	size_t len, i;
+
+	fresh_cfg();
+	open_ok(&c, true);
+	cache_name(&c, TOKEN_A, strlen(TOKEN_A), name);
+	ck_assert_uint_eq(strlen(name), CACHE_NAME_LEN);
+	for (i = 0; i < CACHE_NAME_LEN; i++)
+		ck_assert_msg((name[i] >= '0' && name[i] <= '9') ||
+				  (name[i] >= 'a' && name[i] <= 'f'),
+			      "name %s", name);
+	key = read_raw(dirpath, ".key", &len);
+	ck_assert_uint_eq(len, CACHE_KEY_LEN);
+	ck_assert_ptr_nonnull(HMAC(EVP_sha256(), key, (int)len, (const unsigned char *)TOKEN_A,
+				   strlen(TOKEN_A), md, &mdlen));
+	ck_assert_uint_eq(mdlen, 32);
+	for (i = 0; i < mdlen; i++)
+		snprintf(want + 2 * i, 3, "%02x", md[i]);
+	ck_assert_str_eq(name, want);
+	/* The name never holds the token, and the token never sits in the directory. */
+	ck_assert_ptr_null(strstr(name, "secret"));
+	free(key);
+	cache_close(&c);
+}
+END_TEST
+
+START_TEST(test_refuses_symlink_dir)
+{
+	char real[PATH_MAX];
+
+	fresh_cfg();
+	ck_assert_int_lt(snprintf(real, sizeof(real), "%s.real", dirpath), (int)sizeof(real));
+	ck_assert_int_eq(mkdir(real, 0700), 0);
+	ck_assert_int_eq(symlink(real, dirpath), 0);
+	open_refused(true, "symlinked dir");
+	open_refused(false, "symlinked dir");
+	ck_assert(!exists_in(real, ".key"));
+}
+END_TEST
+
+START_TEST(test_refuses_writable_dir)
+{
+	static const mode_t bad[] = {0770, 0720, 0702, 0777, 0730};
+	struct cache c;
+
+	fresh_cfg();
+	ck_assert_int_eq(mkdir(dirpath, 0700), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(chmod(dirpath, bad[i]), 0);
+		open_refused(true, "group/world-writable dir");
+	}
+	ck_assert(!exists_in(dirpath, ".key"));
+	/* Readable by others is fine: the entries are no oracle. */
+	ck_assert_int_eq(chmod(dirpath, 0755), 0);
+	open_ok(&c, true);
+	cache_close(&c);
+}
+END_TEST
+
+START_TEST(test_refuses_foreign_owner)
+{
+	struct passwd *pw;
+	struct cache c;
+	char p[PATH_MAX];
+
+	if (geteuid() != 0)
+		return; /* only root can give a directory away */
+	pw = getpwnam("nobody");
+	ck_assert_ptr_nonnull(pw);
+	fresh_cfg();
+	open_ok(&c, true);
+	cache_close(&c);
+	ck_assert_int_eq(chown(dirpath, pw->pw_uid, (gid_t)-1), 0);
+	open_refused(true, "dir owned by nobody");
+	ck_assert_int_eq(chown(dirpath, 0, (gid_t)-1), 0);
+	path_in(p, dirpath, ".key");
+	ck_assert_int_eq(chown(p, pw->pw_uid, (gid_t)-1), 0);
+	open_refused(true, ".key owned by nobody");
+	ck_assert_int_eq(chown(p, 0, (gid_t)-1), 0);
+	open_ok(&c, false);
+	cache_close(&c);
+}
+END_TEST
+
+/* A .key that is not exactly ours is refused, and never replaced by a new one. */
+START_TEST(test_refuses_bad_key)
+{
+	static const struct {
+		size_t len;
+		mode_t mode;
+		const char *why;
+	} bad[] = {
+	    {31, 0600, "short key"},	  {33, 0600, "long key"},
+	    {0, 0600, "empty key"},	  {32, 0640, "group-readable"},
+	    {32, 0604, "world-readable"}, {32, 0620, "group-writable"},
+	};
+	unsigned char junk[64], *back;
+	char p[PATH_MAX], other[PATH_MAX];
+	struct cache c;
+	size_t len;
+
+	memset(junk, 0x5a, sizeof(junk));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fresh_cfg();
+		ck_assert_int_eq(mkdir(dirpath, 0700), 0);
+		write_raw(dirpath, ".key", junk, bad[i].len, bad[i].mode);
+		open_refused(true, bad[i].why);
+		open_refused(false, bad[i].why);
+		back = read_raw(dirpath, ".key", &len);
+		ck_assert_uint_eq(len, bad[i].len);
+		free(back);
+	}
+
+	/* A symbolic link to a perfectly good key. */
+	fresh_cfg();
+	ck_assert_int_eq(mkdir(dirpath, 0700), 0);
+	ck_assert_int_lt(snprintf(other, sizeof(other), "%s.key", dirpath), (int)sizeof(other));
+	write_raw(top, other + strlen(top) + 1, junk, CACHE_KEY_LEN, 0600);
+	path_in(p, dirpath, ".key");
+	ck_assert_int_eq(symlink(other, p), 0);
+	open_refused(true, "symlinked key");
+	ck_assert_int_eq(unlink(p), 0);
+	write_raw(dirpath, ".key", junk, CACHE_KEY_LEN, 0600);
+	open_ok(&c, false);
+	ck_assert_int_eq(memcmp(c.key, junk, CACHE_KEY_LEN), 0);
+	cache_close(&c);
+}
+END_TEST
+
+/* --- entries ------------------------------------------------------------------------ */
+
+START_TEST(test_roundtrip)
+{
+	struct cache c;
+	struct cache_entry w, r;
+	char na[CACHE_NAME_LEN + 1], nb[CACHE_NAME_LEN + 1];
+	time_t now = time(NULL);
+	unsigned char *raw;
+	size_t len;
+
+	fresh_cfg();
+	open_ok(&c, true);
+	cache_name(&c, TOKEN_A, strlen(TOKEN_A), na);
+	cache_name(&c, TOKEN_B, strlen(TOKEN_B), nb);
+
+	make_positive(&w, now);
+	ck_assert_int_eq(cache_write(&c, na, &w), 0);
+	ck_assert_int_eq(cache_read(&c, na, &r), 0);
+	assert_same_entry(&w, &r);
+	cache_entry_free(&r);
+	/* The token is nowhere in the file. */
+	raw = read_raw(dirpath, na, &len);
+	ck_assert_ptr_null(memmem(raw, len, TOKEN_A, strlen(TOKEN_A)));
+	ck_assert_ptr_null(memmem(raw, len, "secret", 6));
+	free(raw);
+	cache_entry_free(&w);
+
+	make_negative(&w, now);
+	ck_assert_int_eq(cache_write(&c, nb, &w), 0);
+	ck_assert_int_eq(cache_read(&c, nb, &r), 0);
+	assert_same_entry(&w, &r);
+	cache_entry_free(&r);
+
+	/* Overwritten in place: the new entry wins. */
+	w.fetched = now + 1;
+	ck_assert_int_eq(cache_write(&c, nb, &w), 0);
+	ck_assert_int_eq(cache_read(&c, nb, &r), 0);
+	ck_assert_int_eq(r.fetched, now + 1);
+	cache_entry_free(&r);
+
+	/* Absent, or not an entry name at all. */
+	expect_unreadable(&c, "0000000000000000000000000000000000000000000000000000000000000000",
+			  "absent");
+	expect_unreadable(&c, ".key", "not an entry name");
+	expect_unreadable(&c, "", "empty name");
+	na[0] = 'A';
+	expect_unreadable(&c, na, "upper-case name");
+	cache_close(&c);
+}
+END_TEST
+
+/* Deadlines come from the config in force at read time, never past exp. */
+START_TEST(test_lifetimes)
+{
+	struct cache c;
+	struct cache_entry w, r;
+	char name[CACHE_NAME_LEN + 1];
+	time_t now = time(NULL);
+
+	fresh_cfg();
+	cfg.cache_ttl = 60;
+	cfg.offline_grace = 300;
+	cfg.negative_cache_ttl = 10;
+	open_ok(&c, true);
+	cache_name(&c, TOKEN_A, strlen(TOKEN_A), name);
+	make_positive(&w, now); /* exp: now + 3600 */
+	ck_assert_int_eq(cache_write(&c, name, &w), 0);
+	ck_assert_int_eq(cache_read(&c, name, &r), 0);
+	ck_assert_int_eq(r.fresh_until, now + 60);
+	ck_assert_int_eq(r.grace_until, now + 360);
+	cache_entry_free(&r);
+
+	/* An admin lowers the lifetimes after an incident: obeyed by the next read. */
+	cfg.cache_ttl = 5;
+	cfg.offline_grace = 0;
+	ck_assert_int_eq(cache_read(&c, name, &r), 0);
+	ck_assert_int_eq(r.fresh_until, now + 5);
+	ck_assert_int_eq(r.grace_until, now + 5);
+	cache_entry_free(&r);
+
+	/* exp caps both; an exp that is not an integer gives no lifetime at all. */
+	cfg.cache_ttl = 60;
+	cfg.offline_grace = 300;
+	w.claims.c[CLAIM_EXP].n = (long long)now + 100;
+	ck_assert_int_eq(cache_write(&c, name, &w), 0);
+	ck_assert_int_eq(cache_read(&c, name, &r), 0);
+	ck_assert_int_eq(r.fresh_until, now + 60);
+	ck_assert_int_eq(r.grace_until, now + 100);
+	cache_entry_free(&r);
+	w.claims.c[CLAIM_EXP].n = (long long)now + 20;
+	ck_assert_int_eq(cache_write(&c, name, &w), 0);
+	ck_assert_int_eq(cache_read(&c, name, &r), 0);
+	ck_assert_int_eq(r.fresh_until, now + 20);
+	ck_assert_int_eq(r.grace_until, now + 20);
+	cache_entry_free(&r);
+	set_string(&w.claims.c[CLAIM_EXP], "soon", 4);
+	ck_assert_int_eq(cache_write(&c, name, &w), 0);
+	ck_assert_int_eq(cache_read(&c, name, &r), 0);
+	ck_assert_int_eq(r.fresh_until, 0);
+	ck_assert_int_eq(r.grace_until, 0);
+	cache_entry_free(&r);
+	cache_entry_free(&w);
+
+	make_negative(&w, now);
+	ck_assert_int_eq(cache_write(&c, name, &w), 0);
+	ck_assert_int_eq(cache_read(&c, name, &r), 0);
+	ck_assert_int_eq(r.fresh_until, now + 10);
+	ck_assert_int_eq(r.grace_until, now + 10);
+	cache_entry_free(&r);
+	cache_close(&c);
+}
+END_TEST
+
+START_TEST(test_damaged_entries)
+{
+	struct cache c, other;
+	struct cache_entry w, r;
+	char na[CACHE_NAME_LEN + 1], nb[CACHE_NAME_LEN + 1], why[128];
+	unsigned char *raw, *copy;
+	struct buf b = BUF_INIT;
+	size_t len, i;
+	time_t now = time(NULL);
+
+	fresh_cfg();
+	open_ok(&c, true);
+	cache_name(&c, TOKEN_A, strlen(TOKEN_A), na);
+	cache_name(&c, TOKEN_B, strlen(TOKEN_B), nb);
+	make_positive(&w, now);
+	ck_assert_int_eq(cache_write(&c, na, &w), 0);
+	raw = read_raw(dirpath, na, &len);
+	copy = malloc(len + 1);
+	ck_assert_ptr_nonnull(copy);
+
+	/* One flipped bit, anywhere. */
+	for (i = 0; i < len; i++) {
+		memcpy(copy, raw, len);
+		copy[i] ^= 1;
+		write_raw(dirpath, na, copy, len, 0600);
+		snprintf(why, sizeof(why), "bit flipped at byte %zu of %zu", i, len);
+		expect_unreadable(&c, na, why);
+	}
+	/* Cut short, at every length. */
+	for (i = 0; i < len; i++) {
+		write_raw(dirpath, na, raw, i, 0600);
+		snprintf(why, sizeof(why), "truncated to %zu of %zu", i, len);
+		expect_unreadable(&c, na, why);
+	}
+	/* One byte more, of either kind. */
+	memcpy(copy, raw, len);
+	copy[len] = '\n';
+	write_raw(dirpath, na, copy, len + 1, 0600);
+	expect_unreadable(&c, na, "appended newline");
+	copy[len] = 'x';
+	write_raw(dirpath, na, copy, len + 1, 0600);
+	expect_unreadable(&c, na, "appended byte");
+
+	/* A well-formed MAC made with another host's key. */
+	open_other(&other);
+	ck_assert_int_eq(cache_format_entry(&other, na, &w, &b), 0);
+	write_raw(dirpath, na, b.p, b.len, 0600);
+	expect_unreadable(&c, na, "MAC from another key");
+	buf_free(&b);
+	cache_close(&other);
+
+	/* A valid entry under another token's name. */
+	write_raw(dirpath, na, raw, len, 0600);
+	ck_assert_int_eq(cache_read(&c, na, &r), 0);
+	cache_entry_free(&r);
+	write_raw(dirpath, nb, raw, len, 0600);
+	expect_unreadable(&c, nb, "copied under another name");
+
+	/* Group- or world-writable: refused; group-readable is fine. */
+	write_raw(dirpath, na, raw, len, 0620);
+	expect_unreadable(&c, na, "group-writable entry");
+	write_raw(dirpath, na, raw, len, 0602);
+	expect_unreadable(&c, na, "world-writable entry");
+	write_raw(dirpath, na, raw, len, 0640);
+	ck_assert_int_eq(cache_read(&c, na, &r), 0);
+	cache_entry_free(&r);
+
+	free(raw);
+	free(copy);
+	cache_entry_free(&w);
+	cache_close(&c);
+}
+END_TEST
+
+START_TEST(test_symlink_entry)
+{
+	struct cache c;
+	struct cache_entry w, r;
+	struct buf b = BUF_INIT;
+	char name[CACHE_NAME_LEN + 1], p[PATH_MAX], target[PATH_MAX];
+
+	fresh_cfg();
+	open_ok(&c, true);
+	cache_name(&c, TOKEN_A, strlen(TOKEN_A), name);
+	make_positive(&w, time(NULL));
+	/* Valid bytes for exactly this name, reached through a link. */
+	ck_assert_int_eq(cache_format_entry(&c, name, &w, &b), 0);
+	write_raw(dirpath, "elsewhere", b.p, b.len, 0600);
+	path_in(target, dirpath, "elsewhere");
+	path_in(p, dirpath, name);
+	ck_assert_int_eq(symlink(target, p), 0);
+	expect_unreadable(&c, name, "symlink named as an entry");
+	/* The same bytes as a plain file are fine. */
+	ck_assert_int_eq(unlink(p), 0);
+	write_raw(dirpath, name, b.p, b.len, 0600);
+	ck_assert_int_eq(cache_read(&c, name, &r), 0);
+	cache_entry_free(&r);
+	buf_free(&b);
+	cache_entry_free(&w);
+	cache_close(&c);
+}
+END_TEST
+
+START_TEST(test_write_leaves_no_temp_files)
+{
+	struct cache c;
+	struct cache_entry w;
+	char name[CACHE_NAME_LEN + 1], tok[32];
+	struct stat st;
+	char p[PATH_MAX];
+
+	fresh_cfg();
+	open_ok(&c, true);
+	make_positive(&w, time(NULL));
+	for (int i = 0; i < 5; i++) {
+		snprintf(tok, sizeof(tok), "tok-%d", i);
+		cache_name(&c, tok, strlen(tok), name);
+		ck_assert_int_eq(cache_write(&c, name, &w), 0);
+		ck_assert_int_eq(cache_write(&c, name, &w), 0); /* and over itself */
+		path_in(p, dirpath, name);
+		ck_assert_int_eq(lstat(p, &st), 0);
+		ck_assert(S_ISREG(st.st_mode));
+		ck_assert_int_eq(st.st_mode & 077, 0);
+	}
+	cache_backoff_set(&c, time(NULL), 10);
+	ck_assert_int_eq(count_prefixed(dirpath, ".tmp-"), 0);
+	ck_assert_int_eq(count_prefixed(dirpath, ".key-"), 0);
+	ck_assert_int_eq(count_prefixed(dirpath, ".") - count_prefixed(dirpath, ".lock-"),
+			 5); /* . .. .key .prune .backoff */
+	cache_entry_free(&w);
+	cache_close(&c);
+}
+END_TEST
+
+/* An entry cache_read would refuse as too big is not written at all; one at the limit is. */
+START_TEST(test_entry_size_limit)
+{
+	struct cache c;
+	struct cache_entry w, r;
+	struct buf b = BUF_INIT;
+	char name[CACHE_NAME_LEN + 1];
+	char *big = malloc(CACHE_ENTRY_MAX);
+	size_t overhead, fit;
+
+	ck_assert_ptr_nonnull(big);
+	memset(big, 's', CACHE_ENTRY_MAX);
+	fresh_cfg();
+	open_ok(&c, true);
+	cache_name(&c, TOKEN_A, strlen(TOKEN_A), name);
+	make_positive(&w, time(NULL));
+	/* The bytes around a 5-digit-long scope, as at the limit. */
+	set_string(&w.claims.c[CLAIM_SCOPE], big, 10000);
+	ck_assert_int_eq(cache_format_entry(&c, name, &w, &b), 0);
+	overhead = b.len - 10000;
+	buf_free(&b);
+	fit = CACHE_ENTRY_MAX - overhead;
+
+	set_string(&w.claims.c[CLAIM_SCOPE], big, fit + 1);
+	ck_assert_int_eq(cache_write(&c, name, &w), -1);
+	ck_assert(!exists_in(dirpath, name));
+	set_string(&w.claims.c[CLAIM_SCOPE], big, fit);
+	ck_assert_int_eq(cache_write(&c, name, &w), 0);
+	ck_assert_int_eq(cache_read(&c, name, &r), 0);
+	ck_assert_uint_eq(r.claims.c[CLAIM_SCOPE].len, fit);
+	cache_entry_free(&r);
+	free(big);
+	cache_entry_free(&w);
+	cache_close(&c);
+}
+END_TEST
+
+/* --- backoff ---------------------------------------------------------------------- */
+
+static void write_backoff(const char *text, mode_t mode)
+{
+	write_raw(dirpath, ".backoff", text, strlen(text), mode);
+}
+
+START_TEST(test_backoff)
+{
+	struct cache c;
+	time_t now = time(NULL);
+
+	fresh_cfg();
+	open_ok(&c, true);
+	ck_assert(!cache_backoff_active(&c, now));
+	ck_assert_int_eq(cache_backoff_until(&c, now), 0);
+
+	cache_backoff_set(&c, now, 5);
+	ck_assert(cache_backoff_active(&c, now));
+	ck_assert(cache_backoff_active(&c, now + 4));
+	ck_assert(!cache_backoff_active(&c, now + 5));
+	ck_assert_int_eq(cache_backoff_until(&c, now), now + 5);
+
+	/* Retry-After is clamped to [1, 600]; none given means 30 s. */
+	cache_backoff_set(&c, now, 100000);
+	ck_assert_int_eq(cache_backoff_until(&c, now), now + CACHE_BACKOFF_MAX);
+	ck_assert(cache_backoff_active(&c, now + 599));
+	ck_assert(!cache_backoff_active(&c, now + 600));
+	cache_backoff_set(&c, now, 0);
+	ck_assert_int_eq(cache_backoff_until(&c, now), now + 1);
+	cache_backoff_set(&c, now, -1);
+	ck_assert_int_eq(cache_backoff_until(&c, now), now + CACHE_BACKOFF_DEF);
+	ck_assert_int_eq(CACHE_BACKOFF_DEF, 30);
+	ck_assert(!cache_backoff_active(&c, now + 30));
+	ck_assert_int_eq(count_prefixed(dirpath, ".tmp-"), 0);
+	cache_close(&c);
+}
+END_TEST
+
+START_TEST(test_backoff_marker_not_trusted)
+{
+	struct cache c;
+	time_t now = time(NULL);
+	char line[200];
+
+	fresh_cfg();
+	open_ok(&c, true);
+	write_backoff("garbage\n", 0600);
+	ck_assert(!cache_backoff_active(&c, now));
+	write_backoff("until \n", 0600);
+	ck_assert(!cache_backoff_active(&c, now));
+	write_backoff("", 0600);
+	ck_assert(!cache_backoff_active(&c, now));
+	/* Oversized, though it starts right. */
+	snprintf(line, sizeof(line), "until %lld\n%100s\n", (long long)now + 10, "x");
+	write_backoff(line, 0600);
+	ck_assert(!cache_backoff_active(&c, now));
+	/* Further out than we would ever write: a planted marker, not ours. */
+	snprintf(line, sizeof(line), "until %lld\n", (long long)now + CACHE_BACKOFF_MAX + 1);
+	write_backoff(line, 0600);
+	ck_assert(!cache_backoff_active(&c, now));
+	ck_assert_int_eq(cache_backoff_until(&c, now), 0);
+	write_backoff("until 99999999999999999999999999\n", 0600);
+	ck_assert(!cache_backoff_active(&c, now));
+	write_backoff("until -5\n", 0600);
+	ck_assert(!cache_backoff_active(&c, now));
+	/* Right content, wrong mode or kind. */
+	snprintf(line, sizeof(line), "until %lld\n", (long long)now + 10);
+	write_backoff(line, 0620);
+	ck_assert(!cache_backoff_active(&c, now));
+	write_backoff(line, 0600);
+	ck_assert(cache_backoff_active(&c, now));
+	{
+		char p[PATH_MAX], real[PATH_MAX];
+
+		write_raw(dirpath, "real-backoff", line, strlen(line), 0600);
+		path_in(real, dirpath, "real-backoff");
+		path_in(p, dirpath, ".backoff");
+		ck_assert_int_eq(unlink(p), 0);
+		ck_assert_int_eq(symlink(real, p), 0);
+		ck_assert(!cache_backoff_active(&c, now));
+	}
+	cache_close(&c);
+}
+END_TEST
+
+/* --- single flight ------------------------------------------------------------------- */
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+START_TEST(test_lock_across_processes)
+{
+	struct cache c;
+	char name[CACHE_NAME_LEN + 1], same[CACHE_NAME_LEN + 1], other[CACHE_NAME_LEN + 1];
+	int up[2], down[2], fd, status;
+	char x = 0;
+	pid_t pid;
+
+	fresh_cfg();
+	open_ok(&c, true);
+	cache_name(&c, TOKEN_A, strlen(TOKEN_A), name);
+	/* Another name on the same stripe (the first byte), and one on another stripe. */
+	memcpy(same, name, sizeof(same));
+	same[CACHE_NAME_LEN - 1] = same[CACHE_NAME_LEN - 1] == '0' ? '1' : '0';
+	memcpy(other, name, sizeof(other));
+	other[0] = other[0] == '0' ? '1' : '0';
+
+	fd = cache_lock(&c, name, 1000);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pipe(up), 0);
+	ck_assert_int_eq(pipe(down), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct timespec t0;
+		int l;
+		long waited;
+
+		/* Our copy of the parent's descriptor would hold its lock for ever. */
+		close(fd);
+		l = cache_lock(&c, other, 0);
+		if (l < 0)
+			_exit(3);
+		cache_unlock(l);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		l = cache_lock(&c, same, 300);
+		waited = ms_since(&t0);
+		if (l >= 0)
+			_exit(4);
+		if (waited < 280 || waited > 5000)
+			_exit(5);
+		if (write(up[1], "w", 1) != 1 || read(down[0], &x, 1) != 1)
+			_exit(6);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		l = cache_lock(&c, same, 5000);
+		if (l < 0)
+			_exit(7);
+		cache_unlock(l);
+		_exit(0);
+	}
+	ck_assert_int_eq(read(up[0], &x, 1), 1);
+	cache_unlock(fd);
+	ck_assert_int_eq(write(down[1], "u", 1), 1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
+	/* Free again for us too. */
+	fd = cache_lock(&c, same, 0);
+	ck_assert_int_ge(fd, 0);
+	cache_unlock(fd);
+	close(up[0]);
+	close(up[1]);
+	close(down[0]);
+	close(down[1]);
+	cache_close(&c);
+}
+END_TEST
+
+/* --- prune and walk -------------------------------------------------------------------- */
+
+/* Writes an entry for token tok and returns its name in out. */
+static void put(struct cache *c, const char *tok, bool positive, char out[CACHE_NAME_LEN + 1])
+{
+	struct cache_entry w;
+
+	cache_name(c, tok, strlen(tok), out);
+	if (positive)
+		make_positive(&w, time(NULL));
+	else
+		make_negative(&w, time(NULL));
+	ck_assert_int_eq(cache_write(c, out, &w), 0);
+	cache_entry_free(&w);
+}
+
+START_TEST(test_prune_by_age)
+{
+	struct cache c;
+	char old[CACHE_NAME_LEN + 1], mid[CACHE_NAME_LEN + 1], young[CACHE_NAME_LEN + 1],
+	    future[CACHE_NAME_LEN + 1];
+	time_t now = time(NULL);
+
+	fresh_cfg();
+	cfg.cache_ttl = 60;
+	cfg.negative_cache_ttl = 10;
+	cfg.offline_grace = 30; /* lifetime: max(60, 10) + 30 = 90 s */
+	open_ok(&c, true);
+	put(&c, "old", true, old);
+	put(&c, "mid", false, mid);
+	put(&c, "young", true, young);
+	put(&c, "future", true, future);
+	set_mtime(dirpath, old, now - 91);
+	set_mtime(dirpath, mid, now - 89);
+	set_mtime(dirpath, young, now);
+	set_mtime(dirpath, future, now + 3600); /* a clock that jumped: trust none of it */
+	/* Left by crashed writers: removed once older than a minute. */
+	write_raw(dirpath, ".tmp-aaaaaaaaaaaa", "x", 1, 0600);
+	set_mtime(dirpath, ".tmp-aaaaaaaaaaaa", now - 61);
+	write_raw(dirpath, ".tmp-bbbbbbbbbbbb", "x", 1, 0600);
+	set_mtime(dirpath, ".tmp-bbbbbbbbbbbb", now - 10);
+	write_raw(dirpath, ".key-cccccccccccc", "x", 1, 0600);
+	set_mtime(dirpath, ".key-cccccccccccc", now - 120);
+	write_raw(dirpath, "README", "x", 1, 0600);
+	set_mtime(dirpath, "README", now - 100000);
+
+	ck_assert_int_eq(cache_prune(&c, now), 2);
+	ck_assert(!exists_in(dirpath, old));
+	ck_assert(exists_in(dirpath, mid));
+	ck_assert(exists_in(dirpath, young));
+	ck_assert(!exists_in(dirpath, future));
+	ck_assert(!exists_in(dirpath, ".tmp-aaaaaaaaaaaa"));
+	ck_assert(exists_in(dirpath, ".tmp-bbbbbbbbbbbb"));
+	ck_assert(!exists_in(dirpath, ".key-cccccccccccc"));
+	ck_assert(exists_in(dirpath, "README"));
+	ck_assert(exists_in(dirpath, ".key"));
+	cache_close(&c);
+}
+END_TEST
+
+START_TEST(test_prune_by_count)
+{
+	struct cache c;
+	char names[5][CACHE_NAME_LEN + 1], tok[16];
+	time_t now = time(NULL);
+	int i;
+
+	fresh_cfg();
+	open_ok(&c, true);
+	for (i = 0; i < 5; i++) {
+		snprintf(tok, sizeof(tok), "t%d", i);
+		put(&c, tok, i % 2 == 0, names[i]);
+		set_mtime(dirpath, names[i], now - 10 * (i + 1)); /* names[4] the oldest */
+	}
+	ck_assert_int_eq(cache_prune(&c, now), 5);
+	cfg.cache_max_entries = 3;
+	ck_assert_int_eq(cache_prune(&c, now), 3);
+	for (i = 0; i < 5; i++)
+		ck_assert_msg(exists_in(dirpath, names[i]) == (i < 3), "entry %d", i);
+	cache_close(&c);
+}
+END_TEST
+
+struct tally {
+	int valid, invalid, calls, stop_after;
+	char bad[CACHE_NAME_LEN + 1];
+};
+
+static int count_cb(const struct cache *c, const char *name, const struct cache_entry *e, void *arg)
+{
+	struct tally *t = arg;
+
+	(void)c;
+	t->calls++;
+	if (e == NULL) {
+		t->invalid++;
+		snprintf(t->bad, sizeof(t->bad), "%s", name);
+	} else {
+		ck_assert(e->kind == CACHE_POSITIVE || e->kind == CACHE_NEGATIVE);
+		t->valid++;
+	}
+	return t->stop_after && t->calls == t->stop_after;
+}
+
+START_TEST(test_walk)
+{
+	struct cache c;
+	char a[CACHE_NAME_LEN + 1], b[CACHE_NAME_LEN + 1];
+	static const char planted[] =
+	    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	struct tally t;
+
+	fresh_cfg();
+	open_ok(&c, true);
+	put(&c, TOKEN_A, true, a);
+	put(&c, TOKEN_B, false, b);
+	write_raw(dirpath, planted, "apitoken-cache-entry 1\nend\nmac 00\n", 34, 0600);
+	write_raw(dirpath, "not-an-entry", "x", 1, 0600);
+	cache_backoff_set(&c, time(NULL), 10);
+
+	memset(&t, 0, sizeof(t));
+	ck_assert_int_eq(cache_walk(&c, count_cb, &t), 0);
+	ck_assert_int_eq(t.valid, 2);
+	ck_assert_int_eq(t.invalid, 1);
+	ck_assert_str_eq(t.bad, planted);
+
+	/* A callback's non-zero return stops the walk. */
+	memset(&t, 0, sizeof(t));
+	t.stop_after = 1;
+	ck_assert_int_eq(cache_walk(&c, count_cb, &t), 0);
+	ck_assert_int_eq(t.calls, 1);
+
+	/* cache_remove takes entry names only. */
+	ck_assert_int_eq(cache_remove(&c, planted), 0);
+	ck_assert_int_eq(cache_remove(&c, ".key"), -1);
+	ck_assert_int_eq(cache_remove(&c, "../x"), -1);
+	ck_assert(exists_in(dirpath, ".key"));
+	memset(&t, 0, sizeof(t));
+	ck_assert_int_eq(cache_walk(&c, count_cb, &t), 0);
+	ck_assert_int_eq(t.valid, 2);
+	ck_assert_int_eq(t.invalid, 0);
+	cache_close(&c);
+}
+END_TEST
+
+static Suite *cache_suite(void)
+{
+	Suite *s = suite_create("cache");
+	TCase *tc;
+
+	tc = tcase_create("open");
+	tcase_add_test(tc, test_open_creates_dir_and_key);
+	tcase_add_test(tc, test_open_without_create);
+	tcase_add_test(tc, test_names_differ_by_key);
+	tcase_add_test(tc, test_name_is_hmac_of_token);
+	tcase_add_test(tc, test_refuses_symlink_dir);
+	tcase_add_test(tc, test_refuses_writable_dir);
+	tcase_add_test(tc, test_refuses_foreign_owner);
+	tcase_add_test(tc, test_refuses_bad_key);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("entries");
+	tcase_add_test(tc, test_roundtrip);
+	tcase_add_test(tc, test_lifetimes);
+	tcase_add_test(tc, test_damaged_entries);
+	tcase_add_test(tc, test_symlink_entry);
+	tcase_add_test(tc, test_write_leaves_no_temp_files);
+	tcase_add_test(tc, test_entry_size_limit);
+	tcase_set_timeout(tc, 60); /* every byte of an entry is damaged in turn */
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("backoff");
+	tcase_add_test(tc, test_backoff);
+	tcase_add_test(tc, test_backoff_marker_not_trusted);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("lock");
+	tcase_add_test(tc, test_lock_across_processes);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("prune");
+	tcase_add_test(tc, test_prune_by_age);
+	tcase_add_test(tc, test_prune_by_count);
+	tcase_add_test(tc, test_walk);
+	suite_add_tcase(s, tc);
+
+	return s;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	snprintf(top, sizeof(top), "%s/check_cache.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(top) == NULL) {
+		perror("mkdtemp");
+		return EXIT_FAILURE;
+	}
+	sr = srunner_create(cache_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	nftw(top, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
