@@ -41,6 +41,15 @@ HELPER_OBJ := $(HELPER_SRC:%.c=$(B)/%.o)
 TSUP_OBJ   := $(TSUP_SRC:%.c=$(B)/%.o)
 TESTS      := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%) $(INTEG_SRC:tests/integration/%.c=$(B)/tests/%)
 
+.DEFAULT_GOAL := all
+
+# Paths compiled into the code: a build for another PREFIX must rebuild what uses them.
+PATHS_STAMP := $(B)/paths.stamp
+PATHS_NOW   := $(LIBEXECDIR) $(SYSCONFDIR)
+$(shell mkdir -p $(B) && (echo '$(PATHS_NOW)' | cmp -s - $(PATHS_STAMP) || \
+	echo '$(PATHS_NOW)' > $(PATHS_STAMP)))
+$(B)/lib/config.o $(B)/helper/cache.o: $(PATHS_STAMP)
+
 .PHONY: all check deps install clean format format-check
 all: $(B)/pam_apitoken.so $(B)/apitoken
 
@@ -96,10 +105,11 @@ $(B)/bench/pamrun: tests/bench/pamrun.c
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(PAM_LIBS)
 
 install: all
-	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man5 \
-	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/security
+	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/security
 	install -m 0644 $(B)/pam_apitoken.so $(DESTDIR)$(PAMDIR)/pam_apitoken.so
 	install -m 0755 $(B)/apitoken $(DESTDIR)$(LIBEXECDIR)/apitoken
+	install -m 0644 man/apitoken.1 $(DESTDIR)$(MANDIR)/man1/apitoken.1
 	install -m 0644 man/pam_apitoken.8 $(DESTDIR)$(MANDIR)/man8/pam_apitoken.8
 	install -m 0644 man/pam_apitoken.conf.5 $(DESTDIR)$(MANDIR)/man5/pam_apitoken.conf.5
 	@# Never overwrite a sysadmin's configuration.

@@ -39,7 +39,7 @@ struct opts {
 };
 
 /* What cache_dir turned out to be. */
-enum cache_state {
+enum dir_state {
 	CACHE_MISSING, /* no directory: nothing cached yet */
 	CACHE_READY,
 	CACHE_NO_KEY, /* a safe directory without .key: no entry in it can be verified */
@@ -185,7 +185,7 @@ static bool dir_safe(int fd)
  * random key of our own that no entry was made with: every entry then reads
  * as invalid, which is what it is, and flush can still clear them.
  */
-static int open_cache(struct cache *c, const struct apt_config *cfg, enum cache_state *state)
+static int open_cache(struct cache *c, const struct apt_config *cfg, enum dir_state *state)
 {
 	char err[1024];
 	struct stat st;
@@ -273,13 +273,17 @@ static char *escape_claim(const struct claim *c)
 	return c->type == CLAIM_STRING ? escape_bytes(c->s, c->len) : NULL;
 }
 
-/* The test a login applies to an entry (lib/auth.c): fresh serves, grace only when offline. */
+/* The rule logins apply (cache_entry_state), in the words the listing shows. */
 static const char *entry_state(const struct cache_entry *e, time_t now)
 {
-	if (e->fetched <= now + 60 && now < e->fresh_until)
+	switch (cache_entry_state(e, now)) {
+	case CACHE_FRESH:
 		return e->kind == CACHE_POSITIVE ? "fresh" : "negative";
-	if (e->kind == CACHE_POSITIVE && now < e->grace_until)
+	case CACHE_GRACE:
 		return "grace";
+	case CACHE_EXPIRED:
+		break;
+	}
 	return "expired";
 }
 
@@ -418,7 +422,7 @@ static void json_time(json_t *o, const char *key, time_t t)
 }
 
 static int cmd_stats(const struct opts *o, const struct apt_config *cfg, const struct cache *c,
-		     enum cache_state state)
+		     enum dir_state state)
 {
 	struct rows rs = {.now = time(NULL)};
 	long fresh_pos = 0, fresh_neg = 0, grace = 0, expired = 0, invalid = 0;
@@ -499,7 +503,7 @@ static int cmd_stats(const struct opts *o, const struct apt_config *cfg, const s
 }
 
 static int cmd_list(const struct opts *o, const struct apt_config *cfg, const struct cache *c,
-		    enum cache_state state)
+		    enum dir_state state)
 {
 	struct rows rs = {.now = time(NULL)};
 	size_t i, shown = 0, wfp = 11, wuser = 4;
@@ -600,7 +604,7 @@ static int report_count(const struct opts *o, const char *verb, long n, const ch
 }
 
 static int cmd_flush(const struct opts *o, const struct apt_config *cfg, const struct cache *c,
-		     enum cache_state state)
+		     enum dir_state state)
 {
 	struct rows rs = {.now = time(NULL)};
 	char note[1200];
@@ -629,7 +633,7 @@ static int cmd_flush(const struct opts *o, const struct apt_config *cfg, const s
 }
 
 static int cmd_forget(const struct opts *o, const struct apt_config *cfg, const struct cache *c,
-		      enum cache_state state)
+		      enum dir_state state)
 {
 	struct rows rs = {.now = time(NULL), .forget = o->arg};
 	char note[1200];
@@ -661,7 +665,7 @@ int cmd_cache(int argc, char **argv)
 	struct apt_config cfg;
 	struct cache c;
 	struct opts o;
-	enum cache_state state = CACHE_MISSING;
+	enum dir_state state = CACHE_MISSING;
 	char err[1024], *copt = NULL;
 	const char *cargv[1];
 	int r;

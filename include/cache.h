@@ -66,6 +66,19 @@ void cache_name(const struct cache *c, const char *token, size_t len,
 
 /* Reads and verifies an entry: 0 with *e filled, -1 when absent, corrupt or forged. */
 int cache_read(const struct cache *c, const char *name, struct cache_entry *e);
+enum cache_state {
+	CACHE_FRESH,   /* serves any login (a negative one denies) */
+	CACHE_GRACE,   /* positive, past cache_ttl: serves only while the issuer is unavailable */
+	CACHE_EXPIRED, /* serves no one */
+};
+
+/*
+ * The one rule for what an entry may do at time now, for logins and admin
+ * commands alike. An entry fetched more than a minute "in the future" (the
+ * clock went back) is expired: its lifetimes mean nothing.
+ */
+enum cache_state cache_entry_state(const struct cache_entry *e, time_t now);
+
 /* Sets fresh_until and grace_until of e from cfg (cache_read does it). */
 void cache_lifetimes(const struct apt_config *cfg, struct cache_entry *e);
 

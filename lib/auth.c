@@ -45,12 +45,18 @@ static bool try_fresh(struct run *r, time_t now, struct cache_entry *stale, bool
 
 	if (cache_read(&r->cache, r->name, &e) < 0)
 		return false;
-	if (e.fetched <= now + 60 && now < e.fresh_until) {
+	switch (cache_entry_state(&e, now)) {
+	case CACHE_FRESH:
 		decide_from_entry(r, &e, now, "cache");
 		cache_entry_free(&e);
 		return true;
+	case CACHE_GRACE:
+		break;
+	case CACHE_EXPIRED:
+		cache_entry_free(&e);
+		return false;
 	}
-	if (e.kind == CACHE_POSITIVE && now < e.grace_until && !*have_stale) {
+	if (!*have_stale) {
 		*stale = e;
 		*have_stale = true;
 		return false;

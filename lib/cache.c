@@ -62,7 +62,8 @@ static int read_at(int dirfd, const char *name, mode_t forbidden, size_t max, st
 	int r = -1;
 
 	if (fd < 0)
-		return -1;
+		return -1; /* errno from openat: ENOENT means "not there" */
+	errno = EINVAL; /* anything else below: there, but not usable */
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !safe_owner_mode(&st, forbidden) ||
 	    (size_t)st.st_size > max)
 		goto out;
@@ -303,6 +304,17 @@ out:
 		cache_entry_free(e);
 	buf_free(&b);
 	return r;
+}
+
+enum cache_state cache_entry_state(const struct cache_entry *e, time_t now)
+{
+	if (e->fetched > now + 60)
+		return CACHE_EXPIRED;
+	if (now < e->fresh_until)
+		return CACHE_FRESH;
+	if (e->kind == CACHE_POSITIVE && now < e->grace_until)
+		return CACHE_GRACE;
+	return CACHE_EXPIRED;
 }
 
 /*
@@ -596,10 +608,16 @@ long cache_prune(struct cache *c, time_t now)
 	}
 	closedir(dir);
 	if ((long)n > cfg->cache_max_entries) {
+		/*
+		 * Down to 90% of the bound, not to the bound itself: otherwise a
+		 * full cache would be scanned again at every miss.
+		 */
+		size_t keep = (size_t)(cfg->cache_max_entries - cfg->cache_max_entries / 10);
+
 		qsort(live, n, sizeof(*live), by_age);
-		for (size_t i = 0; i < n - (size_t)cfg->cache_max_entries; i++)
+		for (size_t i = 0; i < n - keep; i++)
 			unlinkat(c->dirfd, live[i].name, 0);
-		n = (size_t)cfg->cache_max_entries;
+		n = keep;
 	}
 	free(live);
 	return (long)n;
