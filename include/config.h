@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "result.h"
+#include "words.h"
 
 #ifndef APITOKEN_CONFIG_PATH
 #define APITOKEN_CONFIG_PATH "/etc/security/pam_apitoken.conf"
@@ -69,9 +70,6 @@ struct apt_config {
 enum apt_rc config_load(struct apt_config *cfg, int argc, const char **argv, char *err,
 			size_t errlen);
 void config_free(struct apt_config *cfg);
-
-/* True when word (len bytes) is one of the space-separated words of list. */
-bool word_in_list(const char *list, const char *word, size_t len);
 
 /* True for http:// URLs whose host is 127.0.0.0/8, [::1] or localhost. */
 bool url_is_loopback_http(const char *url);

@@ -505,18 +505,31 @@ void cache_backoff_set(const struct cache *c, time_t now, long retry_after)
 	write_at(c->dirfd, ".backoff", line, (size_t)n);
 }
 
-int cache_walk(const struct cache *c, cache_walk_fn fn, void *arg)
+/* A directory stream on the cache's own descriptor (not the path, which could change). */
+static DIR *open_dir(const struct cache *c)
 {
-	int fd = dup(c->dirfd), r = 0;
-	struct dirent *d;
+	int fd = dup(c->dirfd);
 	DIR *dir;
 
-	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
+	if (fd < 0)
+		return NULL;
+	dir = fdopendir(fd);
+	if (dir == NULL) {
+		close(fd);
+		return NULL;
 	}
-	rewinddir(dir);
+	rewinddir(dir); /* a dup shares the offset of an earlier walk */
+	return dir;
+}
+
+int cache_walk(const struct cache *c, cache_walk_fn fn, void *arg)
+{
+	struct dirent *d;
+	DIR *dir = open_dir(c);
+	int r = 0;
+
+	if (dir == NULL)
+		return -1;
 	while (r == 0 && (d = readdir(dir)) != NULL) {
 		struct cache_entry e;
 
@@ -565,16 +578,11 @@ long cache_prune(struct cache *c, time_t now)
 	    cfg->offline_grace;
 	struct aged *live = NULL;
 	size_t n = 0, cap = 0;
-	int fd = dup(c->dirfd);
 	struct dirent *d;
-	DIR *dir;
+	DIR *dir = open_dir(c);
 
-	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
+	if (dir == NULL)
 		return -1;
-	}
-	rewinddir(dir);
 	while ((d = readdir(dir)) != NULL) {
 		struct stat st;
 		bool temp =

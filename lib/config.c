@@ -305,25 +305,6 @@ out:
 	return rc;
 }
 
-bool word_in_list(const char *list, const char *word, size_t len)
-{
-	const char *p = list;
-
-	if (list == NULL)
-		return false;
-	while (*p) {
-		size_t n;
-
-		while (*p == ' ' || *p == '\t')
-			p++;
-		n = strcspn(p, " \t");
-		if (n > 0 && n == len && memcmp(p, word, len) == 0)
-			return true;
-		p += n;
-	}
-	return false;
-}
-
 bool url_is_loopback_http(const char *url)
 {
 	const char *host, *end;

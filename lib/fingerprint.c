@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fingerprint.h"
+#include "words.h"
 #include "sha256.h"
 
 #define FP_HASH_TAG "sha256:"
@@ -41,25 +42,15 @@ static bool prefix_showable(const char *p, size_t n)
  */
 static size_t match_prefix(const char *token, size_t len, const char *prefixes, const char **best)
 {
-	const char *p = prefixes;
-	size_t best_len = 0;
+	size_t best_len = 0, n;
+	const char *w;
 
 	*best = NULL;
-	if (p == NULL)
-		return 0;
-	for (;;) {
-		size_t n;
-
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0')
-			break;
-		n = strcspn(p, " \t");
-		if (n <= len && n > best_len && memcmp(token, p, n) == 0) {
-			*best = p;
+	for (const char *p = prefixes ? prefixes : ""; next_word(&p, &w, &n);) {
+		if (n <= len && n > best_len && memcmp(token, w, n) == 0) {
+			*best = w;
 			best_len = n;
 		}
-		p += n;
 	}
 	if (*best == NULL || !prefix_showable(*best, best_len)) {
 		*best = NULL;

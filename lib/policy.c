@@ -18,20 +18,14 @@ static bool claim_equals(const struct claim *c, const char *want)
 /* Every word of required is a word of the scope string. */
 static bool scopes_present(const struct claim *scope, const char *required)
 {
-	const char *p = required;
+	const char *w;
+	size_t n;
 
 	if (scope->type != CLAIM_STRING || memchr(scope->s, '\0', scope->len) != NULL)
 		return false;
-	while (*p) {
-		size_t n;
-
-		while (*p == ' ' || *p == '\t')
-			p++;
-		n = strcspn(p, " \t");
-		if (n > 0 && !word_in_list(scope->s, p, n))
+	for (const char *p = required; next_word(&p, &w, &n);)
+		if (!word_in_list(scope->s, w, n))
 			return false;
-		p += n;
-	}
 	return true;
 }
 

@@ -3,24 +3,19 @@
 #include <string.h>
 
 #include "token.h"
+#include "words.h"
 
 /* What sshd's auth-pam.c sends as the password of a user that does not exist. */
 static const char fake_password[] = "\b\n\r\177INCORRECT";
 
 static bool has_prefix(const char *token, size_t len, const char *prefixes)
 {
-	const char *p = prefixes;
+	const char *w;
+	size_t n;
 
-	while (*p) {
-		size_t n;
-
-		while (*p == ' ' || *p == '\t')
-			p++;
-		n = strcspn(p, " \t");
-		if (n > 0 && n <= len && memcmp(token, p, n) == 0)
+	for (const char *p = prefixes; next_word(&p, &w, &n);)
+		if (n <= len && memcmp(token, w, n) == 0)
 			return true;
-		p += n;
-	}
 	return false;
 }
 

@@ -11,81 +11,11 @@
 // with the test).
 
 const http = require('node:http');
-const fs = require('node:fs');
+const { parsePort, manage, announce } = require('../support/loopback.js');
 
 const MAX_BODY = 1024 * 1024;
 const SLOW_BODY = '{"active":true,"username":"alice"}';
 const ADMIN_PATHS = new Set(['/stats', '/last', '/reset']);
-
-// ---------------------------------------------------------------- arguments
-
-function usage(msg) {
-  process.stderr.write(`server.js: ${msg}\nusage: node server.js [--port N]\n`);
-  process.exit(2);
-}
-
-function parseArgs(argv) {
-  let port = 0;
-  for (let i = 0; i < argv.length; i += 1) {
-    let arg = argv[i];
-    let value;
-    if (arg.startsWith('--port=')) {
-      value = arg.slice('--port='.length);
-      arg = '--port';
-    } else if (arg === '--port') {
-      i += 1;
-      value = argv[i];
-    } else {
-      usage(`unknown argument ${arg}`);
-    }
-    if (value === undefined || !/^\d+$/.test(value) || Number(value) > 65535) {
-      usage(`bad port ${value}`);
-    }
-    port = Number(value);
-  }
-  return { port };
-}
-
-// ---------------------------------------------------------------- lifecycle
-
-const sockets = new Set();
-let server;
-let stopping = false;
-
-function stop() {
-  if (stopping) return;
-  stopping = true;
-  if (server) server.close();
-  for (const s of sockets) s.destroy(); // includes connections held by /hang and /slow
-  process.exit(0);
-}
-
-function isDevNull(fd) {
-  try {
-    const st = fs.fstatSync(fd);
-    const dn = fs.statSync('/dev/null');
-    return st.isCharacterDevice() && st.rdev === dn.rdev;
-  } catch {
-    return false;
-  }
-}
-
-function watchStdin() {
-  // stdin is the lifeline: EOF means whoever started us is gone. An stdin that
-  // is /dev/null (e.g. started in the background by a shell) carries no such
-  // meaning and is ignored; stop those servers with SIGTERM.
-  if (isDevNull(0)) return;
-  process.stdin.on('data', () => {});
-  process.stdin.on('end', stop);
-  process.stdin.on('close', stop);
-  process.stdin.on('error', stop);
-  process.stdin.resume();
-}
-
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-process.on('SIGHUP', stop);
-process.stdout.on('error', () => {});
 
 // ---------------------------------------------------------------- state
 
@@ -246,11 +176,10 @@ function admin(req, res, path) {
 // ---------------------------------------------------------------- main
 
 function main() {
-  const { port } = parseArgs(process.argv.slice(2));
-  watchStdin();
+  const port = parsePort(process.argv.slice(2));
 
   let actual = 0;
-  server = http.createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     const url = req.url || '/';
     const path = url.split('?')[0];
     const isAdmin = ADMIN_PATHS.has(path);
@@ -268,17 +197,14 @@ function main() {
   });
   // Never time out held connections (the client decides when to give up).
   server.timeout = 0;
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
+  manage(server);
   server.on('error', (e) => {
     console.error('server.js:', e.message);
     process.exit(1);
   });
   server.listen(port, '127.0.0.1', () => {
     actual = server.address().port;
-    process.stdout.write(`listening ${actual}\n`);
+    announce(actual);
   });
 }
 

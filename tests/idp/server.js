@@ -18,7 +18,7 @@ for (const name of ['log', 'info', 'debug']) {
 
 const http = require('node:http');
 const crypto = require('node:crypto');
-const fs = require('node:fs');
+const { parsePort, manage, announce } = require('../support/loopback.js');
 
 const SCOPES = ['openid', 'ssh', 'git', 'rsync', 'deploy', 'read', 'write', 'admin'];
 const TOKEN_PREFIX = 'ucat_';
@@ -46,76 +46,6 @@ const CLIENTS = [
 }));
 const INTROSPECT_ANY = new Set(['rs', 'admin']);
 const REVOKE_ANY = new Set(['admin']);
-
-// ---------------------------------------------------------------- arguments
-
-function usage(msg) {
-  process.stderr.write(`server.js: ${msg}\nusage: node server.js [--port N]\n`);
-  process.exit(2);
-}
-
-function parseArgs(argv) {
-  let port = 0;
-  for (let i = 0; i < argv.length; i += 1) {
-    let arg = argv[i];
-    let value;
-    if (arg.startsWith('--port=')) {
-      value = arg.slice('--port='.length);
-      arg = '--port';
-    } else if (arg === '--port') {
-      i += 1;
-      value = argv[i];
-    } else {
-      usage(`unknown argument ${arg}`);
-    }
-    if (value === undefined || !/^\d+$/.test(value) || Number(value) > 65535) {
-      usage(`bad port ${value}`);
-    }
-    port = Number(value);
-  }
-  return { port };
-}
-
-// ---------------------------------------------------------------- lifecycle
-
-const sockets = new Set();
-let server;
-let stopping = false;
-
-function stop() {
-  if (stopping) return;
-  stopping = true;
-  if (server) server.close();
-  for (const s of sockets) s.destroy();
-  process.exit(0);
-}
-
-function isDevNull(fd) {
-  try {
-    const st = fs.fstatSync(fd);
-    const dn = fs.statSync('/dev/null');
-    return st.isCharacterDevice() && st.rdev === dn.rdev;
-  } catch {
-    return false;
-  }
-}
-
-function watchStdin() {
-  // stdin is the lifeline: EOF means whoever started us is gone. An stdin that
-  // is /dev/null (e.g. started in the background by a shell) carries no such
-  // meaning and is ignored; stop those servers with SIGTERM.
-  if (isDevNull(0)) return;
-  process.stdin.on('data', () => {});
-  process.stdin.on('end', stop);
-  process.stdin.on('close', stop);
-  process.stdin.on('error', stop);
-  process.stdin.resume();
-}
-
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-process.on('SIGHUP', stop);
-process.stdout.on('error', () => {});
 
 // ---------------------------------------------------------------- storage
 
@@ -382,15 +312,14 @@ function configuration(errors) {
 }
 
 async function main() {
-  const { port } = parseArgs(process.argv.slice(2));
-  watchStdin();
+  const port = parsePort(process.argv.slice(2));
 
   const { default: Provider, errors } = await import('oidc-provider');
 
   let handler = null;
   let provider = null;
 
-  server = http.createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     const path = (req.url || '/').split('?')[0];
     if (path.startsWith('/test/')) {
       testRoute(provider, req, res, path).catch((e) => {
@@ -404,10 +333,7 @@ async function main() {
     if (req.method === 'POST' && path === '/token/revocation') stats.revocations += 1;
     handler(req, res);
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
+  manage(server);
 
   await new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -420,7 +346,7 @@ async function main() {
   // oidc-provider validates static clients lazily: fail now, not on first use.
   for (const c of CLIENTS) await provider.Client.find(c.client_id);
 
-  process.stdout.write(`listening ${actual}\n`);
+  announce(actual);
 }
 
 main().catch((e) => {
