@@ -1,8 +1,9 @@
 /*
- * The configuration reader (DESIGN.md §4), shared by the module and the
- * helper's admin commands. Every key is described once, in the table below;
- * file lines and module arguments both arrive as "key=value" and go through
- * option_set(), so the two can never disagree on what a key accepts.
+ * The module's configuration (DESIGN.md §4), shared by the module and the
+ * helper's admin commands: its keys, defaults and cross-checks. Every key is
+ * described once, in the table below; file lines and module arguments both
+ * go through conf_set() (lib/conf.c), so the two can never disagree on what
+ * a key accepts.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -13,29 +14,20 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "buf.h"
+#include "conf.h"
 #include "config.h"
-#include "file.h"
 
-enum opt_type { OPT_STR, OPT_PATH, OPT_WORDS, OPT_LONG, OPT_BOOL };
+#define S(f)	       CONF_STR, offsetof(struct apt_config, f), 0, 0, false
+#define P(f)	       CONF_PATH, offsetof(struct apt_config, f), 0, 0, false
+#define W(f)	       CONF_WORDS, offsetof(struct apt_config, f), 0, 0, false
+#define L(f, min, max) CONF_LONG, offsetof(struct apt_config, f), min, max, false
+#define B(f)	       CONF_BOOL, offsetof(struct apt_config, f), 0, 0, false
+#define F(f)	       CONF_BOOL, offsetof(struct apt_config, f), 0, 0, true
 
-struct option {
-	const char *name;
-	enum opt_type type;
-	size_t off;
-	long min, max; /* OPT_LONG */
-	bool flag;     /* may stand alone, as a module flag: "debug" */
-};
-
-#define S(f)	       OPT_STR, offsetof(struct apt_config, f), 0, 0, false
-#define P(f)	       OPT_PATH, offsetof(struct apt_config, f), 0, 0, false
-#define W(f)	       OPT_WORDS, offsetof(struct apt_config, f), 0, 0, false
-#define L(f, min, max) OPT_LONG, offsetof(struct apt_config, f), min, max, false
-#define B(f)	       OPT_BOOL, offsetof(struct apt_config, f), 0, 0, false
-#define F(f)	       OPT_BOOL, offsetof(struct apt_config, f), 0, 0, true
-
-static const struct option options[] = {
+static const struct conf_key options[] = {
     {"introspection_url", S(introspection_url)},
     {"client_id", S(client_id)},
     {"client_secret_file", P(client_secret_file)},
@@ -69,117 +61,7 @@ static const struct option options[] = {
     {"try_first_pass", F(try_first_pass)},
 };
 
-#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
-
-static const struct option *option_find(const char *name, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < N_OPTIONS; i++)
-		if (strlen(options[i].name) == len && memcmp(options[i].name, name, len) == 0)
-			return &options[i];
-	return NULL;
-}
-
-static int parse_long(const char *s, long min, long max, long *out)
-{
-	char *end;
-	long v;
-
-	if (!isdigit((unsigned char)s[0]))
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int parse_bool(const char *s, bool *out)
-{
-	if (strcasecmp(s, "yes") == 0 || strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0)
-		*out = true;
-	else if (strcasecmp(s, "no") == 0 || strcasecmp(s, "false") == 0 || strcmp(s, "0") == 0)
-		*out = false;
-	else
-		return -1;
-	return 0;
-}
-
-/* Values are one line of printable text; no control bytes reach a URL or a log. */
-static bool printable(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
-			return false;
-	return true;
-}
-
-/* Applies one "key=value" (or bare flag). Returns APT_OK, APT_SERVICE, APT_NOMEM. */
-static enum apt_rc option_set(struct apt_config *cfg, const char *arg, char *err, size_t errlen)
-{
-	const char *eq = strchr(arg, '=');
-	size_t klen = eq ? (size_t)(eq - arg) : strlen(arg);
-	const char *val = eq ? eq + 1 : NULL;
-	const struct option *o = option_find(arg, klen);
-	void *field;
-	char *copy;
-
-	if (o == NULL) {
-		snprintf(err, errlen, "unknown option \"%.*s\"", (int)(klen > 64 ? 64 : klen), arg);
-		return APT_SERVICE;
-	}
-	field = (char *)cfg + o->off;
-	if (val == NULL) {
-		if (!o->flag) {
-			snprintf(err, errlen, "option %s needs a value", o->name);
-			return APT_SERVICE;
-		}
-		*(bool *)field = true;
-		return APT_OK;
-	}
-	if (val[0] == '\0' && o->type != OPT_LONG && o->type != OPT_BOOL) {
-		/* An empty value means "unset": "token_prefixes =" is "any prefix". */
-		free(*(char **)field);
-		*(char **)field = NULL;
-		return APT_OK;
-	}
-	if (!printable(val)) {
-		snprintf(err, errlen, "option %s: control characters in value", o->name);
-		return APT_SERVICE;
-	}
-	switch (o->type) {
-	case OPT_LONG:
-		if (parse_long(val, o->min, o->max, (long *)field) < 0) {
-			snprintf(err, errlen, "option %s: want a whole number from %ld to %ld",
-				 o->name, o->min, o->max);
-			return APT_SERVICE;
-		}
-		return APT_OK;
-	case OPT_BOOL:
-		if (parse_bool(val, (bool *)field) < 0) {
-			snprintf(err, errlen, "option %s: want yes or no", o->name);
-			return APT_SERVICE;
-		}
-		return APT_OK;
-	case OPT_PATH:
-		if (val[0] != '/') {
-			snprintf(err, errlen, "option %s: want an absolute path", o->name);
-			return APT_SERVICE;
-		}
-		break;
-	case OPT_STR:
-	case OPT_WORDS:
-		break;
-	}
-	copy = strdup(val);
-	if (copy == NULL)
-		return APT_NOMEM;
-	free(*(char **)field);
-	*(char **)field = copy;
-	return APT_OK;
-}
+static const struct conf_table table = {options, sizeof(options) / sizeof(options[0])};
 
 static enum apt_rc set_defaults(struct apt_config *cfg)
 {
@@ -203,106 +85,6 @@ static enum apt_rc set_defaults(struct apt_config *cfg)
 	    !cfg->helper_user || !cfg->prompt)
 		return APT_NOMEM;
 	return APT_OK;
-}
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = '\0';
-	return s;
-}
-
-/*
- * Reads "key = value" lines. A key given twice in the file is an error: of
- * two lines that disagree, neither is clearly what the admin meant.
- */
-static enum apt_rc read_file(struct apt_config *cfg, const char *path, bool must_exist, char *err,
-			     size_t errlen)
-{
-	enum apt_rc rc;
-	struct buf arg = BUF_INIT;
-	char *text, *line, *next;
-	char seen[N_OPTIONS] = {0};
-	size_t len;
-	unsigned lineno = 0;
-
-	struct stat st;
-
-	/* Only the default path may be absent; a named one is a typo to report. */
-	if (!must_exist && lstat(path, &st) != 0 && errno == ENOENT)
-		return APT_OK;
-	rc = file_read_checked(path, FILE_CONFIG, CONFIG_MAX_SIZE, &text, &len, err, errlen);
-	if (rc != APT_OK)
-		return rc;
-	cfg->config = strdup(path);
-	if (cfg->config == NULL) {
-		rc = APT_NOMEM;
-		goto out;
-	}
-	for (line = text; line != NULL; line = next) {
-		const struct option *o;
-		char *key, *val, *eq;
-
-		lineno++;
-		next = strchr(line, '\n');
-		if (next != NULL)
-			*next++ = '\0';
-		key = trim(line);
-		if (key[0] == '\0' || key[0] == '#')
-			continue;
-		eq = strchr(key, '=');
-		if (eq != NULL) {
-			size_t vlen;
-
-			*eq = '\0';
-			val = trim(eq + 1);
-			key = trim(key);
-			/* "..." keeps white space at the ends: prompt = "Deploy token: " */
-			vlen = strlen(val);
-			if (vlen >= 2 && val[0] == '"' && val[vlen - 1] == '"') {
-				val[vlen - 1] = '\0';
-				val++;
-			}
-		} else {
-			val = NULL;
-		}
-		o = option_find(key, strlen(key));
-		if (o != NULL) {
-			size_t idx = (size_t)(o - options);
-			if (seen[idx]) {
-				snprintf(err, errlen, "%s:%u: %s given twice", path, lineno,
-					 o->name);
-				rc = APT_SERVICE;
-				goto out;
-			}
-			seen[idx] = 1;
-		}
-		arg.len = 0;
-		buf_appendf(&arg, "%s%s%s", key, val ? "=" : "", val ? val : "");
-		if (arg.failed) {
-			rc = APT_NOMEM;
-			goto out;
-		}
-		rc = option_set(cfg, (char *)arg.p, err, errlen);
-		if (rc == APT_SERVICE) {
-			/* Prefix the location; the message never holds a secret. */
-			char msg[256];
-			snprintf(msg, sizeof(msg), "%s", err);
-			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
-		}
-		if (rc != APT_OK)
-			goto out;
-	}
-	rc = APT_OK;
-out:
-	buf_free(&arg);
-	free_secret(text);
-	return rc;
 }
 
 bool url_is_loopback_http(const char *url)
@@ -434,13 +216,19 @@ enum apt_rc config_load(struct apt_config *cfg, int argc, const char **argv, cha
 		snprintf(err, errlen, "config: want an absolute path");
 		return APT_SERVICE;
 	}
-	rc = read_file(cfg, path, explicit_path, err, errlen);
-	if (rc != APT_OK)
-		return rc;
+	/* Only the default path may be absent; a named one is a typo to report. */
+	if (explicit_path || access(path, F_OK) == 0 || errno != ENOENT) {
+		rc = conf_read_file(&table, cfg, path, CONFIG_MAX_SIZE, err, errlen);
+		if (rc != APT_OK)
+			return rc;
+		cfg->config = strdup(path);
+		if (cfg->config == NULL)
+			return APT_NOMEM;
+	}
 	for (i = 0; i < argc; i++) {
 		if (strncmp(argv[i], "config=", 7) == 0)
 			continue;
-		rc = option_set(cfg, argv[i], err, errlen);
+		rc = conf_set(&table, cfg, argv[i], err, errlen);
 		if (rc != APT_OK)
 			return rc;
 	}
@@ -449,12 +237,7 @@ enum apt_rc config_load(struct apt_config *cfg, int argc, const char **argv, cha
 
 void config_free(struct apt_config *cfg)
 {
-	size_t i;
-
 	free(cfg->config);
-	for (i = 0; i < N_OPTIONS; i++)
-		if (options[i].type == OPT_STR || options[i].type == OPT_PATH ||
-		    options[i].type == OPT_WORDS)
-			free(*(char **)((char *)cfg + options[i].off));
+	conf_free(&table, cfg);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -1,0 +1,230 @@
+/*
+ * The "key = value" file format and its typed values (see conf.h). File
+ * lines are turned into the argument form "key=value" and go through
+ * conf_set(), like module arguments, so there is one parser for both.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "file.h"
+
+static const struct conf_key *key_find(const struct conf_table *t, const char *name, size_t len)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strlen(t->keys[i].name) == len && memcmp(t->keys[i].name, name, len) == 0)
+			return &t->keys[i];
+	return NULL;
+}
+
+static int parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_bool(const char *s, bool *out)
+{
+	if (strcasecmp(s, "yes") == 0 || strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0)
+		*out = true;
+	else if (strcasecmp(s, "no") == 0 || strcasecmp(s, "false") == 0 || strcmp(s, "0") == 0)
+		*out = false;
+	else
+		return -1;
+	return 0;
+}
+
+/* Values are one line of printable text; no control bytes reach a URL or a log. */
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			return false;
+	return true;
+}
+
+enum apt_rc conf_set(const struct conf_table *t, void *target, const char *arg, char *err,
+		     size_t errlen)
+{
+	const char *eq = strchr(arg, '=');
+	size_t klen = eq ? (size_t)(eq - arg) : strlen(arg);
+	const char *val = eq ? eq + 1 : NULL;
+	const struct conf_key *o = key_find(t, arg, klen);
+	void *field;
+	char *copy;
+
+	if (o == NULL) {
+		snprintf(err, errlen, "unknown option \"%.*s\"", (int)(klen > 64 ? 64 : klen), arg);
+		return APT_SERVICE;
+	}
+	field = (char *)target + o->off;
+	if (val == NULL) {
+		if (!o->flag) {
+			snprintf(err, errlen, "option %s needs a value", o->name);
+			return APT_SERVICE;
+		}
+		*(bool *)field = true;
+		return APT_OK;
+	}
+	if (val[0] == '\0' && o->type != CONF_LONG && o->type != CONF_BOOL) {
+		/* An empty value means "unset": "token_prefixes =" is "any prefix". */
+		free(*(char **)field);
+		*(char **)field = NULL;
+		return APT_OK;
+	}
+	if (!printable(val)) {
+		snprintf(err, errlen, "option %s: control characters in value", o->name);
+		return APT_SERVICE;
+	}
+	switch (o->type) {
+	case CONF_LONG:
+		if (parse_long(val, o->min, o->max, (long *)field) < 0) {
+			snprintf(err, errlen, "option %s: want a whole number from %ld to %ld",
+				 o->name, o->min, o->max);
+			return APT_SERVICE;
+		}
+		return APT_OK;
+	case CONF_BOOL:
+		if (parse_bool(val, (bool *)field) < 0) {
+			snprintf(err, errlen, "option %s: want yes or no", o->name);
+			return APT_SERVICE;
+		}
+		return APT_OK;
+	case CONF_PATH:
+		if (val[0] != '/') {
+			snprintf(err, errlen, "option %s: want an absolute path", o->name);
+			return APT_SERVICE;
+		}
+		break;
+	case CONF_STR:
+	case CONF_WORDS:
+		break;
+	}
+	copy = strdup(val);
+	if (copy == NULL)
+		return APT_NOMEM;
+	free(*(char **)field);
+	*(char **)field = copy;
+	return APT_OK;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+/*
+ * A key given twice in a file is an error: of two lines that disagree,
+ * neither is clearly what the admin meant.
+ */
+enum apt_rc conf_read_file(const struct conf_table *t, void *target, const char *path,
+			   size_t max, char *err, size_t errlen)
+{
+	struct buf arg = BUF_INIT;
+	char *text, *line, *next, *seen;
+	unsigned lineno = 0;
+	enum apt_rc rc;
+	size_t len;
+
+	rc = file_read_checked(path, FILE_CONFIG, max, &text, &len, err, errlen);
+	if (rc != APT_OK)
+		return rc;
+	seen = calloc(t->n, 1);
+	if (seen == NULL) {
+		rc = APT_NOMEM;
+		goto out;
+	}
+	for (line = text; line != NULL; line = next) {
+		const struct conf_key *o;
+		char *key, *val, *eq;
+
+		lineno++;
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		key = trim(line);
+		if (key[0] == '\0' || key[0] == '#')
+			continue;
+		eq = strchr(key, '=');
+		if (eq != NULL) {
+			size_t vlen;
+
+			*eq = '\0';
+			val = trim(eq + 1);
+			key = trim(key);
+			/* "..." keeps white space at the ends: prompt = "Deploy token: " */
+			vlen = strlen(val);
+			if (vlen >= 2 && val[0] == '"' && val[vlen - 1] == '"') {
+				val[vlen - 1] = '\0';
+				val++;
+			}
+		} else {
+			val = NULL;
+		}
+		o = key_find(t, key, strlen(key));
+		if (o != NULL) {
+			if (seen[o - t->keys]) {
+				snprintf(err, errlen, "%s:%u: %s given twice", path, lineno,
+					 o->name);
+				rc = APT_SERVICE;
+				goto out;
+			}
+			seen[o - t->keys] = 1;
+		}
+		arg.len = 0;
+		buf_appendf(&arg, "%s%s%s", key, val ? "=" : "", val ? val : "");
+		if (arg.failed) {
+			rc = APT_NOMEM;
+			goto out;
+		}
+		rc = conf_set(t, target, (char *)arg.p, err, errlen);
+		if (rc == APT_SERVICE) {
+			/* Prefix the location; the message never holds a secret. */
+			char msg[256];
+			snprintf(msg, sizeof(msg), "%s", err);
+			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
+		}
+		if (rc != APT_OK)
+			goto out;
+	}
+	rc = APT_OK;
+out:
+	free(seen);
+	buf_free(&arg);
+	free_secret(text);
+	return rc;
+}
+
+void conf_free(const struct conf_table *t, void *target)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		enum conf_type type = t->keys[i].type;
+		char **field = (char **)((char *)target + t->keys[i].off);
+
+		if (type == CONF_STR || type == CONF_PATH || type == CONF_WORDS) {
+			free(*field);
+			*field = NULL;
+		}
+	}
+}
