@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "unit.h"
 
 static struct audit_rec normal_rec(void)
 {
@@ -278,11 +279,5 @@ static Suite *audit_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(audit_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(audit_suite());
 }

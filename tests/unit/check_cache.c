@@ -10,7 +10,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -25,8 +24,9 @@
 #include <openssl/hmac.h>
 
 #include "cache.h"
+#include "unit.h"
 
-static char top[256]; /* short, so paths built on it fit in PATH_MAX */
+static const char *top; /* the temp dir */
 static int seq;
 static char dirpath[PATH_MAX], dirpath2[PATH_MAX];
 static struct apt_config cfg, cfg2; /* cfg2: a second host, for keys that must differ */
@@ -59,13 +59,6 @@ static void open_other(struct cache *c)
 	ck_assert_msg(cache_open(c, &cfg2, true, err, sizeof(err)) == APT_OK, "%s", err);
 }
 
-static void path_in(char *out, const char *dir, const char *name)
-{
-	int n = snprintf(out, PATH_MAX, "%s/%s", dir, name);
-
-	ck_assert(n > 0 && n < PATH_MAX);
-}
-
 static void open_ok(struct cache *c, bool create)
 {
 	char err[512] = "";
@@ -90,15 +83,9 @@ static void open_refused(bool create, const char *why)
 static void write_raw(const char *dir, const char *name, const void *data, size_t len, mode_t mode)
 {
 	char p[PATH_MAX];
-	int fd;
 
-	path_in(p, dir, name);
-	unlink(p);
-	fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	ck_assert_msg(fd >= 0, "%s: %s", p, strerror(errno));
-	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
-	ck_assert_int_eq(fchmod(fd, mode), 0);
-	ck_assert_int_eq(close(fd), 0);
+	unit_join(p, sizeof(p), dir, name);
+	unit_write_path(p, data, len, mode);
 }
 
 /* The whole of dir/name (malloc); *len set. */
@@ -109,7 +96,7 @@ static unsigned char *read_raw(const char *dir, const char *name, size_t *len)
 	struct stat st;
 	int fd;
 
-	path_in(p, dir, name);
+	unit_join(p, sizeof(p), dir, name);
 	fd = open(p, O_RDONLY | O_CLOEXEC);
 	ck_assert_msg(fd >= 0, "%s: %s", p, strerror(errno));
 	ck_assert_int_eq(fstat(fd, &st), 0);
@@ -126,7 +113,7 @@ static bool exists_in(const char *dir, const char *name)
 	char p[PATH_MAX];
 	struct stat st;
 
-	path_in(p, dir, name);
+	unit_join(p, sizeof(p), dir, name);
 	return lstat(p, &st) == 0;
 }
 
@@ -149,7 +136,7 @@ static void set_mtime(const char *dir, const char *name, time_t t)
 	char p[PATH_MAX];
 	struct timespec ts[2] = {{t, 0}, {t, 0}};
 
-	path_in(p, dir, name);
+	unit_join(p, sizeof(p), dir, name);
 	ck_assert_int_eq(utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW), 0);
 }
 
@@ -250,7 +237,7 @@ START_TEST(test_open_creates_dir_and_key)
 	ck_assert_int_eq(stat(dirpath, &st), 0);
 	ck_assert(S_ISDIR(st.st_mode));
 	ck_assert_int_eq(st.st_mode & 07777, 0700);
-	path_in(p, dirpath, ".key");
+	unit_join(p, sizeof(p), dirpath, ".key");
 	ck_assert_int_eq(lstat(p, &st), 0);
 	ck_assert(S_ISREG(st.st_mode));
 	ck_assert_int_eq(st.st_mode & 07777, 0600);
@@ -395,7 +382,7 @@ START_TEST(test_refuses_foreign_owner)
 	ck_assert_int_eq(chown(dirpath, pw->pw_uid, (gid_t)-1), 0);
 	open_refused(true, "dir owned by nobody");
 	ck_assert_int_eq(chown(dirpath, 0, (gid_t)-1), 0);
-	path_in(p, dirpath, ".key");
+	unit_join(p, sizeof(p), dirpath, ".key");
 	ck_assert_int_eq(chown(p, pw->pw_uid, (gid_t)-1), 0);
 	open_refused(true, ".key owned by nobody");
 	ck_assert_int_eq(chown(p, 0, (gid_t)-1), 0);
@@ -438,7 +425,7 @@ START_TEST(test_refuses_bad_key)
 	ck_assert_int_eq(mkdir(dirpath, 0700), 0);
 	ck_assert_int_lt(snprintf(other, sizeof(other), "%s.key", dirpath), (int)sizeof(other));
 	write_raw(top, other + strlen(top) + 1, junk, CACHE_KEY_LEN, 0600);
-	path_in(p, dirpath, ".key");
+	unit_join(p, sizeof(p), dirpath, ".key");
 	ck_assert_int_eq(symlink(other, p), 0);
 	open_refused(true, "symlinked key");
 	ck_assert_int_eq(unlink(p), 0);
@@ -501,11 +488,22 @@ START_TEST(test_roundtrip)
 }
 END_TEST
 
+/* Reads name back and expects these deadlines. */
+static void expect_deadlines(const struct cache *c, const char *name, time_t fresh, time_t grace)
+{
+	struct cache_entry r;
+
+	ck_assert_int_eq(cache_read(c, name, &r), 0);
+	ck_assert_int_eq(r.fresh_until, fresh);
+	ck_assert_int_eq(r.grace_until, grace);
+	cache_entry_free(&r);
+}
+
 /* Deadlines come from the config in force at read time, never past exp. */
 START_TEST(test_lifetimes)
 {
 	struct cache c;
-	struct cache_entry w, r;
+	struct cache_entry w;
 	char name[CACHE_NAME_LEN + 1];
 	time_t now = time(NULL);
 
@@ -517,48 +515,30 @@ START_TEST(test_lifetimes)
 	cache_name(&c, TOKEN_A, strlen(TOKEN_A), name);
 	make_positive(&w, now); /* exp: now + 3600 */
 	ck_assert_int_eq(cache_write(&c, name, &w), 0);
-	ck_assert_int_eq(cache_read(&c, name, &r), 0);
-	ck_assert_int_eq(r.fresh_until, now + 60);
-	ck_assert_int_eq(r.grace_until, now + 360);
-	cache_entry_free(&r);
+	expect_deadlines(&c, name, now + 60, now + 360);
 
 	/* An admin lowers the lifetimes after an incident: obeyed by the next read. */
 	cfg.cache_ttl = 5;
 	cfg.offline_grace = 0;
-	ck_assert_int_eq(cache_read(&c, name, &r), 0);
-	ck_assert_int_eq(r.fresh_until, now + 5);
-	ck_assert_int_eq(r.grace_until, now + 5);
-	cache_entry_free(&r);
+	expect_deadlines(&c, name, now + 5, now + 5);
 
 	/* exp caps both; an exp that is not an integer gives no lifetime at all. */
 	cfg.cache_ttl = 60;
 	cfg.offline_grace = 300;
 	w.claims.c[CLAIM_EXP].n = (long long)now + 100;
 	ck_assert_int_eq(cache_write(&c, name, &w), 0);
-	ck_assert_int_eq(cache_read(&c, name, &r), 0);
-	ck_assert_int_eq(r.fresh_until, now + 60);
-	ck_assert_int_eq(r.grace_until, now + 100);
-	cache_entry_free(&r);
+	expect_deadlines(&c, name, now + 60, now + 100);
 	w.claims.c[CLAIM_EXP].n = (long long)now + 20;
 	ck_assert_int_eq(cache_write(&c, name, &w), 0);
-	ck_assert_int_eq(cache_read(&c, name, &r), 0);
-	ck_assert_int_eq(r.fresh_until, now + 20);
-	ck_assert_int_eq(r.grace_until, now + 20);
-	cache_entry_free(&r);
+	expect_deadlines(&c, name, now + 20, now + 20);
 	set_string(&w.claims.c[CLAIM_EXP], "soon", 4);
 	ck_assert_int_eq(cache_write(&c, name, &w), 0);
-	ck_assert_int_eq(cache_read(&c, name, &r), 0);
-	ck_assert_int_eq(r.fresh_until, 0);
-	ck_assert_int_eq(r.grace_until, 0);
-	cache_entry_free(&r);
+	expect_deadlines(&c, name, 0, 0);
 	cache_entry_free(&w);
 
 	make_negative(&w, now);
 	ck_assert_int_eq(cache_write(&c, name, &w), 0);
-	ck_assert_int_eq(cache_read(&c, name, &r), 0);
-	ck_assert_int_eq(r.fresh_until, now + 10);
-	ck_assert_int_eq(r.grace_until, now + 10);
-	cache_entry_free(&r);
+	expect_deadlines(&c, name, now + 10, now + 10);
 	cache_close(&c);
 }
 END_TEST
@@ -651,8 +631,8 @@ START_TEST(test_symlink_entry)
 	/* Valid bytes for exactly this name, reached through a link. */
 	ck_assert_int_eq(cache_format_entry(&c, name, &w, &b), 0);
 	write_raw(dirpath, "elsewhere", b.p, b.len, 0600);
-	path_in(target, dirpath, "elsewhere");
-	path_in(p, dirpath, name);
+	unit_join(target, sizeof(target), dirpath, "elsewhere");
+	unit_join(p, sizeof(p), dirpath, name);
 	ck_assert_int_eq(symlink(target, p), 0);
 	expect_unreadable(&c, name, "symlink named as an entry");
 	/* The same bytes as a plain file are fine. */
@@ -682,7 +662,7 @@ START_TEST(test_write_leaves_no_temp_files)
 		cache_name(&c, tok, strlen(tok), name);
 		ck_assert_int_eq(cache_write(&c, name, &w), 0);
 		ck_assert_int_eq(cache_write(&c, name, &w), 0); /* and over itself */
-		path_in(p, dirpath, name);
+		unit_join(p, sizeof(p), dirpath, name);
 		ck_assert_int_eq(lstat(p, &st), 0);
 		ck_assert(S_ISREG(st.st_mode));
 		ck_assert_int_eq(st.st_mode & 077, 0);
@@ -810,8 +790,8 @@ START_TEST(test_backoff_marker_not_trusted)
 		char p[PATH_MAX], real[PATH_MAX];
 
 		write_raw(dirpath, "real-backoff", line, strlen(line), 0600);
-		path_in(real, dirpath, "real-backoff");
-		path_in(p, dirpath, ".backoff");
+		unit_join(real, sizeof(real), dirpath, "real-backoff");
+		unit_join(p, sizeof(p), dirpath, ".backoff");
 		ck_assert_int_eq(unlink(p), 0);
 		ck_assert_int_eq(symlink(real, p), 0);
 		ck_assert(!cache_backoff_active(&c, now));
@@ -1086,29 +1066,8 @@ static Suite *cache_suite(void)
 	return s;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	snprintf(top, sizeof(top), "%s/check_cache.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(top) == NULL) {
-		perror("mkdtemp");
-		return EXIT_FAILURE;
-	}
-	sr = srunner_create(cache_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	nftw(top, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	top = unit_tmpdir("check_cache");
+	return unit_run(cache_suite());
 }

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "cidr.h"
+#include "unit.h"
 
 /* String literals with their exact length, embedded NULs included. */
 #define S(lit) lit, sizeof(lit) - 1
@@ -508,11 +509,5 @@ static Suite *cidr_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(cidr_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(cidr_suite());
 }

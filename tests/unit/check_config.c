@@ -9,8 +9,6 @@
  */
 #include <check.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -20,36 +18,16 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "unit.h"
 
 /* String literals with their exact length. */
 #define S(lit) lit, sizeof(lit) - 1
 
 #define URL "https://idp.example/introspect"
 
-static char tmpdir[256]; /* short, so paths built on it fit in PATH_MAX */
 static char empty_conf[PATH_MAX];
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static void tpath(char *out, const char *name)
-{
-	int n = snprintf(out, PATH_MAX, "%s/%s", tmpdir, name);
-
-	ck_assert(n > 0 && n < PATH_MAX);
-}
-
-static void write_file(char *path, const char *name, const void *data, size_t len, mode_t mode)
-{
-	int fd;
-
-	tpath(path, name);
-	unlink(path);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
-	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
-	ck_assert_int_eq(fchmod(fd, mode), 0);
-	ck_assert_int_eq(close(fd), 0);
-}
 
 /* config_load with config=conf (when not NULL) then the NULL-terminated args. */
 static enum apt_rc load(struct apt_config *cfg, const char *conf, const char *const *args,
@@ -77,7 +55,7 @@ static void load_text_ok(struct apt_config *cfg, const char *name, const char *t
 	char path[PATH_MAX], err[512] = "";
 	enum apt_rc rc;
 
-	write_file(path, name, text, strlen(text), 0644);
+	unit_write(path, name, text, strlen(text), 0644);
 	rc = load(cfg, path, args, err, sizeof(err));
 	ck_assert_msg(rc == APT_OK, "%s: rc %d: %s", name, rc, err);
 	ck_assert_str_eq(cfg->config, path);
@@ -109,7 +87,7 @@ static void text_bad(const char *name, const char *text, unsigned line, const ch
 {
 	char path[PATH_MAX], where[PATH_MAX + 16];
 
-	write_file(path, name, text, strlen(text), 0644);
+	unit_write(path, name, text, strlen(text), 0644);
 	if (line > 0)
 		snprintf(where, sizeof(where), "%s:%u: ", path, line);
 	else
@@ -181,7 +159,7 @@ START_TEST(test_named_path_missing)
 {
 	char path[PATH_MAX];
 
-	tpath(path, "no-such.conf");
+	unit_path(path, sizeof(path), "no-such.conf");
 	expect_service_path(path, (const char *[]){"introspection_url=" URL, NULL},
 			    "No such file or directory", path);
 }
@@ -380,7 +358,7 @@ START_TEST(test_config_arg)
 	text_bad("config-key.conf", "introspection_url = " URL "\nconfig = /etc/x\n", 2,
 		 "unknown option \"config\"");
 	/* The last config= names the file. */
-	write_file(path, "second.conf", S("introspection_url = " URL "\n"), 0644);
+	unit_write(path, "second.conf", S("introspection_url = " URL "\n"), 0644);
 	{
 		const char *args[] = {"config=/nonexistent/first.conf", NULL, NULL};
 		char arg2[PATH_MAX + 8], err[512] = "";
@@ -896,8 +874,8 @@ START_TEST(test_file_symlink)
 {
 	char target[PATH_MAX], link[PATH_MAX];
 
-	write_file(target, "real.conf", S("introspection_url = " URL "\n"), 0644);
-	tpath(link, "link.conf");
+	unit_write(target, "real.conf", S("introspection_url = " URL "\n"), 0644);
+	unit_path(link, sizeof(link), "link.conf");
 	unlink(link);
 	ck_assert_int_eq(symlink(target, link), 0);
 	expect_service_path(link, NULL, "symbolic link", link);
@@ -909,11 +887,11 @@ START_TEST(test_file_modes)
 	char path[PATH_MAX];
 	struct apt_config cfg;
 
-	write_file(path, "g-w.conf", S("introspection_url = " URL "\n"), 0664);
+	unit_write(path, "g-w.conf", S("introspection_url = " URL "\n"), 0664);
 	expect_service_path(path, NULL, "writable by group or others", path);
-	write_file(path, "o-w.conf", S("introspection_url = " URL "\n"), 0646);
+	unit_write(path, "o-w.conf", S("introspection_url = " URL "\n"), 0646);
 	expect_service_path(path, NULL, "writable by group or others", path);
-	write_file(path, "600.conf", S("introspection_url = " URL "\n"), 0600);
+	unit_write(path, "600.conf", S("introspection_url = " URL "\n"), 0600);
 	{
 		char err[512] = "";
 		ck_assert_int_eq(load(&cfg, path, NULL, err, sizeof(err)), APT_OK);
@@ -931,7 +909,7 @@ START_TEST(test_file_owner)
 		return; /* only root can give a file away */
 	pw = getpwnam("nobody");
 	ck_assert_ptr_nonnull(pw);
-	write_file(path, "nobody.conf", S("introspection_url = " URL "\n"), 0644);
+	unit_write(path, "nobody.conf", S("introspection_url = " URL "\n"), 0644);
 	ck_assert_int_eq(chown(path, pw->pw_uid, (gid_t)-1), 0);
 	snprintf(frag, sizeof(frag), "owned by uid %u", (unsigned)pw->pw_uid);
 	expect_service_path(path, NULL, frag, path);
@@ -942,11 +920,11 @@ START_TEST(test_file_fifo)
 {
 	char path[PATH_MAX];
 
-	tpath(path, "fifo.conf");
+	unit_path(path, sizeof(path), "fifo.conf");
 	unlink(path);
 	ck_assert_int_eq(mkfifo(path, 0644), 0);
 	expect_service_path(path, NULL, "not a regular file", path);
-	tpath(path, "dir.conf");
+	unit_path(path, sizeof(path), "dir.conf");
 	ck_assert_int_eq(mkdir(path, 0755), 0);
 	expect_service_path(path, NULL, "not a regular file", path);
 }
@@ -967,14 +945,14 @@ START_TEST(test_file_size)
 	text[sizeof(head) - 1] = '#';
 	memset(text + sizeof(head), 'x', CONFIG_MAX_SIZE - sizeof(head));
 	text[CONFIG_MAX_SIZE - 1] = '\n';
-	write_file(path, "64k.conf", text, CONFIG_MAX_SIZE, 0644);
+	unit_write(path, "64k.conf", text, CONFIG_MAX_SIZE, 0644);
 	ck_assert_msg(load(&cfg, path, NULL, err, sizeof(err)) == APT_OK, "%s", err);
 	ck_assert_str_eq(cfg.introspection_url, URL);
 	config_free(&cfg);
 
 	text[CONFIG_MAX_SIZE - 1] = 'x';
 	text[CONFIG_MAX_SIZE] = '\n';
-	write_file(path, "64k1.conf", text, CONFIG_MAX_SIZE + 1, 0644);
+	unit_write(path, "64k1.conf", text, CONFIG_MAX_SIZE + 1, 0644);
 	expect_service_path(path, NULL, "larger than 65536 bytes", path);
 	free(text);
 }
@@ -984,7 +962,7 @@ START_TEST(test_file_nul)
 {
 	char path[PATH_MAX];
 
-	write_file(path, "nul.conf", S("introspection_url = " URL "\n# \0\n"), 0644);
+	unit_write(path, "nul.conf", S("introspection_url = " URL "\n# \0\n"), 0644);
 	expect_service_path(path, NULL, "holds a NUL byte", path);
 }
 END_TEST
@@ -1132,36 +1110,9 @@ static Suite *config_suite(void)
 	return s;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int main(void)
 {
-	SRunner *sr;
-	int failed, fd;
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/check_config.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
-		return EXIT_FAILURE;
-	}
-	snprintf(empty_conf, sizeof(empty_conf), "%s/empty.conf", tmpdir);
-	fd = open(empty_conf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0 || fchmod(fd, 0644) != 0 || close(fd) != 0) {
-		perror(empty_conf);
-		nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-		return EXIT_FAILURE;
-	}
-	sr = srunner_create(config_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	unit_tmpdir("check_config");
+	unit_empty_file(empty_conf, sizeof(empty_conf), "empty.conf", 0644);
+	return unit_run(config_suite());
 }

@@ -6,9 +6,6 @@
  * Files live in a mkdtemp() directory removed at the end.
  */
 #include <check.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -19,29 +16,7 @@
 
 #include "buf.h"
 #include "file.h"
-
-static char tmpdir[256]; /* short, so paths built on it fit in PATH_MAX */
-
-static void tpath(char *out, const char *name)
-{
-	int n = snprintf(out, PATH_MAX, "%s/%s", tmpdir, name);
-
-	ck_assert(n > 0 && n < PATH_MAX);
-}
-
-/* Creates name in the temp dir with exactly these bytes and this mode. */
-static void write_file(char *path, const char *name, const void *data, size_t len, mode_t mode)
-{
-	int fd;
-
-	tpath(path, name);
-	unlink(path);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
-	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
-	ck_assert_int_eq(fchmod(fd, mode), 0);
-	ck_assert_int_eq(close(fd), 0);
-}
+#include "unit.h"
 
 /* Reads path and expects success with exactly want (len bytes). */
 static void expect_read(const char *path, enum file_kind kind, size_t max, const char *want,
@@ -77,22 +52,22 @@ START_TEST(test_secret_modes)
 {
 	char p[PATH_MAX];
 
-	write_file(p, "secret600", "s3cr3t\n", 7, 0600);
+	unit_write(p, "secret600", "s3cr3t\n", 7, 0600);
 	expect_read(p, FILE_SECRET, 4096, "s3cr3t\n", 7);
-	write_file(p, "secret400", "s3cr3t", 6, 0400);
+	unit_write(p, "secret400", "s3cr3t", 6, 0400);
 	expect_read(p, FILE_SECRET, 4096, "s3cr3t", 6);
 
-	write_file(p, "secret640", "s3cr3t", 6, 0640);
+	unit_write(p, "secret640", "s3cr3t", 6, 0640);
 	expect_refused(p, FILE_SECRET, 4096, "accessible by group or others");
-	write_file(p, "secret604", "s3cr3t", 6, 0604);
+	unit_write(p, "secret604", "s3cr3t", 6, 0604);
 	expect_refused(p, FILE_SECRET, 4096, "accessible by group or others");
-	write_file(p, "secret610", "s3cr3t", 6, 0610);
+	unit_write(p, "secret610", "s3cr3t", 6, 0610);
 	expect_refused(p, FILE_SECRET, 4096, "accessible by group or others");
-	write_file(p, "secret601", "s3cr3t", 6, 0601);
+	unit_write(p, "secret601", "s3cr3t", 6, 0601);
 	expect_refused(p, FILE_SECRET, 4096, "accessible by group or others");
-	write_file(p, "secret644", "s3cr3t", 6, 0644);
+	unit_write(p, "secret644", "s3cr3t", 6, 0644);
 	expect_refused(p, FILE_SECRET, 4096, "accessible by group or others");
-	write_file(p, "secret620", "s3cr3t", 6, 0620);
+	unit_write(p, "secret620", "s3cr3t", 6, 0620);
 	expect_refused(p, FILE_SECRET, 4096, "writable by group or others");
 }
 END_TEST
@@ -102,7 +77,7 @@ START_TEST(test_secret_not_in_error)
 	char p[PATH_MAX], err[512] = "", *out;
 	size_t len;
 
-	write_file(p, "leaky", "TOPSECRETVALUE", 14, 0644);
+	unit_write(p, "leaky", "TOPSECRETVALUE", 14, 0644);
 	ck_assert_int_eq(file_read_checked(p, FILE_SECRET, 4096, &out, &len, err, sizeof(err)),
 			 APT_SERVICE);
 	ck_assert_ptr_null(strstr(err, "TOPSECRET"));
@@ -113,18 +88,18 @@ START_TEST(test_config_modes)
 {
 	char p[PATH_MAX];
 
-	write_file(p, "conf644", "a = b\n", 6, 0644);
+	unit_write(p, "conf644", "a = b\n", 6, 0644);
 	expect_read(p, FILE_CONFIG, 4096, "a = b\n", 6);
-	write_file(p, "conf600", "a = b\n", 6, 0600);
+	unit_write(p, "conf600", "a = b\n", 6, 0600);
 	expect_read(p, FILE_CONFIG, 4096, "a = b\n", 6);
-	write_file(p, "conf444", "a = b\n", 6, 0444);
+	unit_write(p, "conf444", "a = b\n", 6, 0444);
 	expect_read(p, FILE_CONFIG, 4096, "a = b\n", 6);
 
-	write_file(p, "conf664", "a = b\n", 6, 0664);
+	unit_write(p, "conf664", "a = b\n", 6, 0664);
 	expect_refused(p, FILE_CONFIG, 4096, "writable by group or others");
-	write_file(p, "conf646", "a = b\n", 6, 0646);
+	unit_write(p, "conf646", "a = b\n", 6, 0646);
 	expect_refused(p, FILE_CONFIG, 4096, "writable by group or others");
-	write_file(p, "conf666", "a = b\n", 6, 0666);
+	unit_write(p, "conf666", "a = b\n", 6, 0666);
 	expect_refused(p, FILE_CONFIG, 4096, "writable by group or others");
 }
 END_TEST
@@ -134,12 +109,12 @@ START_TEST(test_max_size)
 	char p[PATH_MAX], data[101];
 
 	memset(data, 'x', sizeof(data));
-	write_file(p, "size100", data, 100, 0600);
+	unit_write(p, "size100", data, 100, 0600);
 	expect_read(p, FILE_SECRET, 100, data, 100);
 	expect_refused(p, FILE_SECRET, 99, "larger than 99 bytes");
-	write_file(p, "size101", data, 101, 0644);
+	unit_write(p, "size101", data, 101, 0644);
 	expect_refused(p, FILE_CONFIG, 100, "larger than 100 bytes");
-	write_file(p, "size0", "", 0, 0600);
+	unit_write(p, "size0", "", 0, 0600);
 	expect_read(p, FILE_SECRET, 100, "", 0);
 	expect_read(p, FILE_SECRET, 0, "", 0);
 }
@@ -149,14 +124,14 @@ START_TEST(test_symlink)
 {
 	char target[PATH_MAX], link[PATH_MAX];
 
-	write_file(target, "linktarget", "ok", 2, 0600);
-	tpath(link, "link");
+	unit_write(target, "linktarget", "ok", 2, 0600);
+	unit_path(link, sizeof(link), "link");
 	unlink(link);
 	ck_assert_int_eq(symlink(target, link), 0);
 	expect_refused(link, FILE_SECRET, 4096, "symbolic link");
 	expect_refused(link, FILE_CONFIG, 4096, "symbolic link");
 	/* A dangling one too. */
-	tpath(link, "dangling");
+	unit_path(link, sizeof(link), "dangling");
 	unlink(link);
 	ck_assert_int_eq(symlink("/nonexistent/xyz", link), 0);
 	expect_refused(link, FILE_CONFIG, 4096, "symbolic link");
@@ -169,11 +144,11 @@ START_TEST(test_not_regular)
 	char p[PATH_MAX];
 
 	/* A FIFO nobody writes to must not hang the login. */
-	tpath(p, "fifo");
+	unit_path(p, sizeof(p), "fifo");
 	unlink(p);
 	ck_assert_int_eq(mkfifo(p, 0600), 0);
 	expect_refused(p, FILE_CONFIG, 4096, "not a regular file");
-	tpath(p, "subdir");
+	unit_path(p, sizeof(p), "subdir");
 	ck_assert_int_eq(mkdir(p, 0700), 0);
 	expect_refused(p, FILE_CONFIG, 4096, "not a regular file");
 	expect_refused("/dev/null", FILE_CONFIG, 4096, "not a regular file");
@@ -184,7 +159,7 @@ START_TEST(test_missing)
 {
 	char p[PATH_MAX];
 
-	tpath(p, "does-not-exist");
+	unit_path(p, sizeof(p), "does-not-exist");
 	expect_refused(p, FILE_CONFIG, 4096, "No such file or directory");
 }
 END_TEST
@@ -193,9 +168,9 @@ START_TEST(test_nul_byte)
 {
 	char p[PATH_MAX];
 
-	write_file(p, "nul", "key = a\0b\n", 10, 0644);
+	unit_write(p, "nul", "key = a\0b\n", 10, 0644);
 	expect_refused(p, FILE_CONFIG, 4096, "holds a NUL byte");
-	write_file(p, "nulsecret", "\0", 1, 0600);
+	unit_write(p, "nulsecret", "\0", 1, 0600);
 	expect_refused(p, FILE_SECRET, 4096, "holds a NUL byte");
 }
 END_TEST
@@ -209,7 +184,7 @@ START_TEST(test_owner)
 		return; /* only root can give a file away */
 	pw = getpwnam("nobody");
 	ck_assert_ptr_nonnull(pw);
-	write_file(p, "owned", "a = b\n", 6, 0600);
+	unit_write(p, "owned", "a = b\n", 6, 0600);
 	ck_assert_int_eq(chown(p, pw->pw_uid, (gid_t)-1), 0);
 	snprintf(frag, sizeof(frag), "owned by uid %u", (unsigned)pw->pw_uid);
 	expect_refused(p, FILE_CONFIG, 4096, frag);
@@ -243,29 +218,8 @@ static Suite *file_suite(void)
 	return s;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/check_file.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
-		return EXIT_FAILURE;
-	}
-	sr = srunner_create(file_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	unit_tmpdir("check_file");
+	return unit_run(file_suite());
 }

@@ -4,13 +4,13 @@
  * ever reaches the output, which always fits FINGERPRINT_LEN.
  */
 #include <check.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fingerprint.h"
 #include "sha256.h"
+#include "unit.h"
 
 #define S(lit) lit, sizeof(lit) - 1
 
@@ -128,22 +128,6 @@ START_TEST(test_no_secret_shown)
 }
 END_TEST
 
-/* xorshift64*, fixed seed: a failure replays exactly. */
-static uint64_t rng_state = 0x243f6a8885a308d3ULL;
-
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545F4914F6CDD1DULL;
-}
-
-static size_t rng_below(size_t n)
-{
-	return (size_t)(rng() % n);
-}
-
 /* The rules restated as plainly as possible, as an oracle. */
 static void ref_fingerprint(const char *tok, size_t tlen, const char *list, char *out,
 			    size_t outlen)
@@ -189,26 +173,28 @@ START_TEST(test_random_vs_reference)
 	char out[FINGERPRINT_LEN + 16], want[128];
 	int iter;
 
+	unit_rng_seed(0x243f6a8885a308d3ULL); /* fixed: a failure replays exactly */
 	for (iter = 0; iter < 20000; iter++) {
-		size_t tlen = rng_below(sizeof(tok) + 1);
-		size_t nent = rng_below(6), e, i, l = 0;
+		size_t tlen = unit_rng_below(sizeof(tok) + 1);
+		size_t nent = unit_rng_below(6), e, i, l = 0;
 
 		for (i = 0; i < tlen; i++)
-			tok[i] = alpha[rng_below(sizeof(alpha) - 1)];
+			tok[i] = alpha[unit_rng_below(sizeof(alpha) - 1)];
 		for (e = 0; e < nent; e++) {
-			size_t k = rng_below(45), sep = rng_below(3);
+			size_t k = unit_rng_below(45), sep = unit_rng_below(3);
 
 			for (i = 0; i < sep; i++)
-				list[l++] = rng_below(2) ? ' ' : '\t';
+				list[l++] = unit_rng_below(2) ? ' ' : '\t';
 			for (i = 0; i < k; i++) {
 				char ch = i < tlen ? tok[i] : 'a';
 
 				/* '\0' would end the list early. */
 				list[l++] = ch == '\0' ? 'a' : ch;
 			}
-			if (k > 0 && rng_below(4) == 0)
-				list[l - 1 - rng_below(k)] = alpha[rng_below(sizeof(alpha) - 1)];
-			if (rng_below(2))
+			if (k > 0 && unit_rng_below(4) == 0)
+				list[l - 1 - unit_rng_below(k)] =
+				    alpha[unit_rng_below(sizeof(alpha) - 1)];
+			if (unit_rng_below(2))
 				list[l++] = ' ';
 		}
 		list[l] = '\0';
@@ -248,11 +234,5 @@ static Suite *fingerprint_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(fingerprint_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(fingerprint_suite());
 }

@@ -7,24 +7,21 @@
  * is asserted with its reason word.
  */
 #include <check.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "buf.h"
 #include "claims.h"
 #include "config.h"
 #include "policy.h"
+#include "unit.h"
 
 /* String literals with their exact length, embedded NULs included. */
 #define S(lit) lit, sizeof(lit) - 1
 
 #define NOW ((time_t)1700000000)
 
-static char tmpdir[256];
 static char empty_conf[512];
 
 static struct apt_config cfg;
@@ -634,28 +631,7 @@ static Suite *policy_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed, fd;
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/check_policy.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
-		return EXIT_FAILURE;
-	}
-	snprintf(empty_conf, sizeof(empty_conf), "%s/empty.conf", tmpdir);
-	fd = open(empty_conf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0 || fchmod(fd, 0644) != 0 || close(fd) != 0) {
-		perror(empty_conf);
-		unlink(empty_conf);
-		rmdir(tmpdir);
-		return EXIT_FAILURE;
-	}
-	sr = srunner_create(policy_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	unlink(empty_conf);
-	rmdir(tmpdir);
-	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	unit_tmpdir("check_policy");
+	unit_empty_file(empty_conf, sizeof(empty_conf), "empty.conf", 0644);
+	return unit_run(policy_suite());
 }

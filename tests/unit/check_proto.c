@@ -7,27 +7,22 @@
  * Files live in a mkdtemp() directory removed at the end.
  */
 #include <check.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "buf.h"
 #include "claims.h"
 #include "config.h"
 #include "introspect.h"
 #include "proto.h"
+#include "unit.h"
 
 /* String literals with their exact length, embedded NULs included. */
 #define S(lit) lit, sizeof(lit) - 1
 #define RQ     PROTO_REQUEST_MAGIC "\n"
-
-static char tmpdir[256]; /* short, so paths built on it fit in PATH_MAX */
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -67,26 +62,6 @@ static void build(struct buf *b, const char *magic, const char *const *kv)
 	for (; kv[0] != NULL; kv += 2)
 		proto_put_str(b, kv[0], kv[1]);
 	ck_assert_int_eq(proto_end(b), 0);
-}
-
-static void tpath(char *out, const char *name)
-{
-	int n = snprintf(out, PATH_MAX, "%s/%s", tmpdir, name);
-
-	ck_assert(n > 0 && n < PATH_MAX);
-}
-
-static void write_file(char *path, const char *name, const void *data, size_t len, mode_t mode)
-{
-	int fd;
-
-	tpath(path, name);
-	unlink(path);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
-	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
-	ck_assert_int_eq(fchmod(fd, mode), 0);
-	ck_assert_int_eq(close(fd), 0);
 }
 
 /* ---- framing ---------------------------------------------------------- */
@@ -956,9 +931,9 @@ START_TEST(test_build_full)
 	struct proto_msg m;
 	long v = 0;
 
-	write_file(secret, "secret", S("s3cr3t\n"), 0600);
-	write_file(cert, "cert.pem", S("-----CERT-----\n"), 0644);
-	write_file(key, "key.pem", S("-----KEY-----\n"), 0600);
+	unit_write(secret, "secret", S("s3cr3t\n"), 0600);
+	unit_write(cert, "cert.pem", S("-----CERT-----\n"), 0644);
+	unit_write(key, "key.pem", S("-----KEY-----\n"), 0600);
 	snprintf(a1, sizeof(a1), "client_secret_file=%s", secret);
 	snprintf(a2, sizeof(a2), "tls_cert_file=%s", cert);
 	snprintf(a3, sizeof(a3), "tls_key_file=%s", key);
@@ -1053,7 +1028,7 @@ static void secret_case(const char *name, const char *data, size_t len, mode_t m
 	struct proto_msg m;
 	enum apt_rc rc;
 
-	write_file(path, name, data, len, mode);
+	unit_write(path, name, data, len, mode);
 	snprintf(arg, sizeof(arg), "client_secret_file=%s", path);
 	{
 		const char *args[] = {"introspection_url=https://idp/", "client_id=c", arg, NULL};
@@ -1094,7 +1069,7 @@ START_TEST(test_build_secret_missing)
 	struct buf req = BUF_INIT;
 	struct proto_msg m;
 
-	snprintf(arg, sizeof(arg), "client_secret_file=%s/no-such-secret", tmpdir);
+	snprintf(arg, sizeof(arg), "client_secret_file=%s/no-such-secret", unit_tmpdir(NULL));
 	{
 		const char *args[] = {"introspection_url=https://idp/", "client_id=c", arg, NULL};
 		ck_assert_int_eq(build_req(args, S("ucat_x"), &req, &m, err, sizeof(err)),
@@ -1111,8 +1086,8 @@ START_TEST(test_build_tls_key_mode)
 	struct buf req = BUF_INIT;
 	struct proto_msg m;
 
-	write_file(cert, "cert2.pem", S("C\n"), 0644);
-	write_file(key, "key2.pem", S("K\n"), 0640);
+	unit_write(cert, "cert2.pem", S("C\n"), 0644);
+	unit_write(key, "key2.pem", S("K\n"), 0640);
 	snprintf(a2, sizeof(a2), "tls_cert_file=%s", cert);
 	snprintf(a3, sizeof(a3), "tls_key_file=%s", key);
 	{
@@ -1177,36 +1152,9 @@ static Suite *proto_suite(void)
 	return s;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int main(void)
 {
-	SRunner *sr;
-	int failed, fd;
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/check_proto.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
-		return EXIT_FAILURE;
-	}
-	snprintf(empty_conf, sizeof(empty_conf), "%s/empty.conf", tmpdir);
-	fd = open(empty_conf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0 || fchmod(fd, 0644) != 0 || close(fd) != 0) {
-		perror(empty_conf);
-		nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-		return EXIT_FAILURE;
-	}
-	sr = srunner_create(proto_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	unit_tmpdir("check_proto");
+	unit_empty_file(empty_conf, sizeof(empty_conf), "empty.conf", 0644);
+	return unit_run(proto_suite());
 }

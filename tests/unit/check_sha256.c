@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "sha256.h"
+#include "unit.h"
 
 static void to_hex(const unsigned char *d, size_t n, char *out)
 {
@@ -46,29 +47,13 @@ static void assert_hmac(const void *key, size_t keylen, const void *msg, size_t 
 	ck_assert_str_eq(hex, want);
 }
 
-/* xorshift64*, seeded per loop iteration: a failure replays exactly, and the
- * sequence does not depend on the libc's rand(). */
-static uint64_t rng_state;
-
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545F4914F6CDD1DULL;
-}
-
-static size_t rng_below(size_t n)
-{
-	return n == 0 ? 0 : (size_t)(rng() % n);
-}
-
+/* Random bytes from unit_rng(), seeded per loop iteration: a failure replays exactly. */
 static void rng_fill(unsigned char *p, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		p[i] = (unsigned char)(rng() >> 32);
+		p[i] = (unsigned char)(unit_rng() >> 32);
 }
 
 static void openssl_sha256(const void *msg, size_t len, unsigned char out[SHA256_DIGEST_LEN])
@@ -97,7 +82,7 @@ static void sha256_split(const unsigned char *msg, size_t len, size_t maxchunk,
 
 	sha256_init(&c);
 	while (off < len) {
-		size_t n = rng_below(maxchunk + 1);
+		size_t n = unit_rng_below(maxchunk + 1);
 
 		if (n > len - off)
 			n = len - off;
@@ -303,7 +288,7 @@ START_TEST(test_random_vs_openssl)
 	unsigned char want[SHA256_DIGEST_LEN], got[SHA256_DIGEST_LEN];
 	size_t len, k;
 
-	rng_state = 0x9e3779b97f4a7c15ULL + (uint64_t)_i;
+	unit_rng_seed(0x9e3779b97f4a7c15ULL + (uint64_t)_i);
 	for (len = 0; len <= RAND_MAX_LEN; len++) {
 		rng_fill(msg, len);
 		openssl_sha256(msg, len, want);
@@ -326,7 +311,7 @@ START_TEST(test_hmac_random_vs_openssl)
 	unsigned char want[SHA256_DIGEST_LEN], got[SHA256_DIGEST_LEN];
 	size_t len, keylen;
 
-	rng_state = 0xd1b54a32d192ed03ULL + (uint64_t)_i;
+	unit_rng_seed(0xd1b54a32d192ed03ULL + (uint64_t)_i);
 	for (len = 0; len <= RAND_MAX_LEN; len++) {
 		/* Cycle through every key length so both sides of the block size
 		 * are hit for many message lengths. */
@@ -338,7 +323,7 @@ START_TEST(test_hmac_random_vs_openssl)
 		ck_assert_msg(memcmp(got, want, sizeof(want)) == 0, "keylen %zu, len %zu, run %d",
 			      keylen, len, _i);
 
-		keylen = rng_below(sizeof(key) + 1);
+		keylen = unit_rng_below(sizeof(key) + 1);
 		rng_fill(key, keylen);
 		openssl_hmac(key, keylen, msg, len, want);
 		hmac_sha256(key, keylen, msg, len, got);
@@ -385,11 +370,5 @@ static Suite *sha256_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(sha256_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(sha256_suite());
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "token.h"
+#include "unit.h"
 
 /* String literals with their exact length, embedded NULs included. */
 #define S(lit) lit, sizeof(lit) - 1
@@ -174,11 +175,5 @@ static Suite *token_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(token_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(token_suite());
 }

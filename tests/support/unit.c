@@ -1,0 +1,86 @@
+/*
+ * Support for the unit tests (see unit.h): the temp dir itself, made and
+ * removed here, and the pseudo-random sequence. Nothing here calls Check.
+ */
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "unit.h"
+
+static char unit_dir[256]; /* short, so paths built on it fit in PATH_MAX */
+
+const char *unit_tmpdir(const char *tag)
+{
+	const char *base = getenv("TMPDIR");
+	int n;
+
+	if (unit_dir[0] != '\0')
+		return unit_dir;
+	if (tag == NULL) {
+		fprintf(stderr, "unit_tmpdir: no temp dir; make it in main() first\n");
+		exit(EXIT_FAILURE);
+	}
+	n = snprintf(unit_dir, sizeof(unit_dir), "%s/%s.XXXXXX", base ? base : "/tmp", tag);
+	if (n < 0 || (size_t)n >= sizeof(unit_dir)) {
+		fprintf(stderr, "unit_tmpdir: $TMPDIR is too long\n");
+		exit(EXIT_FAILURE);
+	}
+	if (mkdtemp(unit_dir) == NULL) {
+		perror("mkdtemp");
+		exit(EXIT_FAILURE);
+	}
+	return unit_dir;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void unit_tmpdir_remove(void)
+{
+	if (unit_dir[0] == '\0')
+		return;
+	nftw(unit_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_dir[0] = '\0';
+}
+
+void unit_empty_file(char *out, size_t len, const char *name, mode_t mode)
+{
+	int n = snprintf(out, len, "%s/%s", unit_tmpdir(NULL), name);
+	int fd = -1;
+
+	if (n > 0 && (size_t)n < len)
+		fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	else
+		errno = ENAMETOOLONG;
+	if (fd < 0 || fchmod(fd, mode) != 0 || close(fd) != 0) {
+		perror(out);
+		unit_tmpdir_remove();
+		exit(EXIT_FAILURE);
+	}
+}
+
+static uint64_t unit_rng_state;
+
+void unit_rng_seed(uint64_t seed)
+{
+	unit_rng_state = seed;
+}
+
+uint64_t unit_rng(void)
+{
+	unit_rng_state ^= unit_rng_state >> 12;
+	unit_rng_state ^= unit_rng_state << 25;
+	unit_rng_state ^= unit_rng_state >> 27;
+	return unit_rng_state * 0x2545F4914F6CDD1DULL;
+}
+
+size_t unit_rng_below(size_t n)
+{
+	return n == 0 ? 0 : (size_t)(unit_rng() % n);
+}
