@@ -7,6 +7,7 @@
 PREFIX     ?= /usr/local
 LIBEXECDIR ?= $(PREFIX)/libexec/apitoken
 MANDIR     ?= $(PREFIX)/share/man
+BINDIR     ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 PKG_CONFIG ?= pkg-config
 PAMDIR     ?= $(shell $(PKG_CONFIG) --variable=libdir pam)/security
@@ -51,7 +52,7 @@ $(shell mkdir -p $(B) && (echo '$(PATHS_NOW)' | cmp -s - $(PATHS_STAMP) || \
 $(B)/lib/config.o $(B)/helper/cache.o: $(PATHS_STAMP)
 
 .PHONY: all check deps install clean format format-check
-all: $(B)/pam_apitoken.so $(B)/apitoken
+all: $(B)/pam_apitoken.so $(B)/apitoken $(B)/apitoken-askpass
 
 $(B)/%.o: %.c $(wildcard include/*.h helper/*.h helper/ssh/*.h tests/support/*.h)
 	@mkdir -p $(@D)
@@ -67,6 +68,10 @@ $(B)/libapitoken.a: $(LIB_OBJ)
 $(B)/pam_apitoken.so: $(B)/pam_apitoken.o $(B)/libapitoken.a pam_apitoken.map
 	$(CC) -shared $(ALL_LDFLAGS) -Wl,--version-script=pam_apitoken.map -Wl,-z,defs \
 	    -o $@ $(B)/pam_apitoken.o $(B)/libapitoken.a $(PAM_LIBS)
+
+# ssh runs SSH_ASKPASS with the prompt alone: the name tells the binary what it is.
+$(B)/apitoken-askpass: $(B)/apitoken
+	ln -sf apitoken $@
 
 $(B)/apitoken: $(HELPER_OBJ) $(B)/libapitoken.a
 	$(CC) -pie $(ALL_LDFLAGS) -o $@ $(HELPER_OBJ) $(B)/libapitoken.a $(HELPER_LIBS)
@@ -109,6 +114,9 @@ install: all
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/security
 	install -m 0644 $(B)/pam_apitoken.so $(DESTDIR)$(PAMDIR)/pam_apitoken.so
 	install -m 0755 $(B)/apitoken $(DESTDIR)$(LIBEXECDIR)/apitoken
+	ln -sf apitoken $(DESTDIR)$(LIBEXECDIR)/apitoken-askpass
+	install -d $(DESTDIR)$(BINDIR)
+	ln -sf $(LIBEXECDIR)/apitoken $(DESTDIR)$(BINDIR)/apitoken
 	install -m 0644 man/apitoken.1 $(DESTDIR)$(MANDIR)/man1/apitoken.1
 	install -m 0644 man/pam_apitoken.8 $(DESTDIR)$(MANDIR)/man8/pam_apitoken.8
 	install -m 0644 man/pam_apitoken.conf.5 $(DESTDIR)$(MANDIR)/man5/pam_apitoken.conf.5

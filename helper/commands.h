@@ -2,7 +2,18 @@
 #ifndef APITOKEN_COMMANDS_H
 #define APITOKEN_COMMANDS_H
 
+/* Exit codes of the client commands (apitoken(1), EXIT STATUS). */
+enum {
+	EXIT_USAGE = 2,	      /* bad command line */
+	EXIT_CONFIG = 3,      /* settings, files, no token */
+	EXIT_REJECTED = 4,    /* the issuer refused the token */
+	EXIT_UNAVAILABLE = 5, /* the issuer could not be reached or answered badly */
+	EXIT_BADCERT = 6,     /* a certificate that fails our checks */
+};
+
 int cmd_introspect(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
+int cmd_askpass(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
 
 #endif

@@ -1,5 +1,7 @@
 /*
- * apitoken: the helper binary. Dispatches to one file per subcommand.
+ * apitoken: the helper binary. Dispatches to one file per subcommand. Run
+ * under the name apitoken-askpass (a link installed beside it), it is the
+ * SSH_ASKPASS program: ssh calls that with the prompt as the only argument.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,26 +12,40 @@ static void usage(FILE *f)
 {
 	fputs("usage: apitoken COMMAND [ARGS]\n"
 	      "\n"
-	      "  introspect     verify a token for pam_apitoken (reads its request on stdin)\n"
+	      "  exec [--password] -- CMD [ARG...]\n"
+	      "                 run CMD (ssh, git, rsync, scp) answering the API token prompt\n"
+	      "  askpass [PROMPT]\n"
+	      "                 print the token if PROMPT is the API token prompt (SSH_ASKPASS)\n"
 	      "  cache stats|list|flush|forget FINGERPRINT [--json] [--config PATH]\n"
 	      "                 inspect or clear the module's token cache (admin)\n"
+	      "  introspect     verify a token for pam_apitoken (reads its request on stdin)\n"
 	      "  --help         this text\n"
 	      "  --version      the version\n"
 	      "\n"
-	      "See apitoken(1) and pam_apitoken(8).\n",
+	      "The token comes from APITOKEN_TOKEN or token_file in ~/.config/apitoken/config,\n"
+	      "never from the command line. See apitoken(1) and pam_apitoken(8).\n",
 	      f);
 }
 
 int main(int argc, char **argv)
 {
+	const char *name = argv[0] ? strrchr(argv[0], '/') : NULL;
+
+	name = name ? name + 1 : argv[0];
+	if (name != NULL && strcmp(name, "apitoken-askpass") == 0)
+		return cmd_askpass(argc, argv);
 	if (argc < 2) {
 		usage(stderr);
-		return 2;
+		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "introspect") == 0)
 		return cmd_introspect(argc - 1, argv + 1);
 	if (strcmp(argv[1], "cache") == 0)
 		return cmd_cache(argc - 1, argv + 1);
+	if (strcmp(argv[1], "askpass") == 0)
+		return cmd_askpass(argc - 1, argv + 1);
+	if (strcmp(argv[1], "exec") == 0)
+		return cmd_exec(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return 0;
@@ -40,5 +56,5 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "apitoken: unknown command \"%s\"\n", argv[1]);
 	usage(stderr);
-	return 2;
+	return EXIT_USAGE;
 }

@@ -1,0 +1,147 @@
+/*
+ * The client's settings: environment, then the per-user config file, read
+ * through the same key = value reader as the module's config (lib/conf.c).
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "file.h"
+#include "settings.h"
+#include "token.h"
+
+#define SETTINGS_MAX_SIZE (64 * 1024)
+
+#define S(f)	       CONF_STR, offsetof(struct settings, f), 0, 0, false
+#define P(f)	       CONF_PATH, offsetof(struct settings, f), 0, 0, false
+#define W(f)	       CONF_WORDS, offsetof(struct settings, f), 0, 0, false
+#define L(f, min, max) CONF_LONG, offsetof(struct settings, f), min, max, false
+
+static const struct conf_key keys[] = {
+    {"token_file", P(token_file)},
+    {"cert_url", S(cert_url)},
+    {"token_url", S(token_url)},
+    {"client_id", S(client_id)},
+    {"cert_protocol", S(cert_protocol)},
+    {"hosts", W(hosts)},
+    {"key_ttl", L(key_ttl, 60, 30 * 86400)},
+    {"prompt", S(prompt)},
+};
+
+static const struct conf_table table = {keys, sizeof(keys) / sizeof(keys[0])};
+
+/* $XDG_CONFIG_HOME/apitoken/config, else ~/.config/apitoken/config. */
+static char *settings_path(void)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	struct passwd *pw;
+	char *p = NULL;
+
+	if (xdg != NULL && xdg[0] == '/') {
+		if (asprintf(&p, "%s/apitoken/config", xdg) < 0)
+			return NULL;
+		return p;
+	}
+	if (home == NULL || home[0] != '/') {
+		pw = getpwuid(getuid());
+		home = pw ? pw->pw_dir : NULL;
+	}
+	if (home == NULL || asprintf(&p, "%s/.config/apitoken/config", home) < 0)
+		return NULL;
+	return p;
+}
+
+/* An environment variable overrides a key: "key=value" through the same parser. */
+static enum apt_rc from_env(struct settings *s, const char *var, const char *key, char *err,
+			    size_t errlen)
+{
+	const char *v = getenv(var);
+	struct buf arg = BUF_INIT;
+	enum apt_rc rc;
+
+	if (v == NULL || v[0] == '\0')
+		return APT_OK;
+	buf_appendf(&arg, "%s=%s", key, v);
+	if (arg.failed)
+		return APT_NOMEM;
+	rc = conf_set(&table, s, (char *)arg.p, err, errlen);
+	if (rc == APT_SERVICE) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "%s", err);
+		snprintf(err, errlen, "%s: %s", var, msg);
+	}
+	buf_free(&arg);
+	return rc;
+}
+
+enum apt_rc settings_load(struct settings *s, char *err, size_t errlen)
+{
+	enum apt_rc rc;
+
+	memset(s, 0, sizeof(*s));
+	s->key_ttl = 86400;
+	err[0] = '\0';
+	s->path = settings_path();
+	if (s->path != NULL && (access(s->path, F_OK) == 0 || errno != ENOENT)) {
+		rc = conf_read_file(&table, s, s->path, SETTINGS_MAX_SIZE, err, errlen);
+		if (rc != APT_OK)
+			return rc;
+	}
+	if ((rc = from_env(s, "APITOKEN_CERT_URL", "cert_url", err, errlen)) != APT_OK ||
+	    (rc = from_env(s, "APITOKEN_TOKEN_URL", "token_url", err, errlen)) != APT_OK ||
+	    (rc = from_env(s, "APITOKEN_PROMPT", "prompt", err, errlen)) != APT_OK)
+		return rc;
+	if (s->prompt == NULL && (s->prompt = strdup(SETTINGS_DEFAULT_PROMPT)) == NULL)
+		return APT_NOMEM;
+	return APT_OK;
+}
+
+void settings_free(struct settings *s)
+{
+	free(s->path);
+	conf_free(&table, s);
+	memset(s, 0, sizeof(*s));
+}
+
+enum apt_rc settings_token(const struct settings *s, char **tok, size_t *len, char *err,
+			   size_t errlen)
+{
+	const char *env = getenv("APITOKEN_TOKEN"), *reason, *from;
+	enum apt_rc rc;
+
+	*tok = NULL;
+	*len = 0;
+	if (env != NULL && env[0] != '\0') {
+		from = "APITOKEN_TOKEN";
+		*len = strlen(env);
+		*tok = strdup(env);
+		if (*tok == NULL)
+			return APT_NOMEM;
+	} else if (s->token_file != NULL) {
+		from = s->token_file;
+		rc = file_read_checked(s->token_file, FILE_SECRET, TOKEN_MAX_LEN + 2, tok, len, err,
+				       errlen);
+		if (rc != APT_OK)
+			return rc;
+		while (*len > 0 && ((*tok)[*len - 1] == '\n' || (*tok)[*len - 1] == '\r'))
+			(*tok)[--*len] = '\0';
+	} else {
+		snprintf(err, errlen, "no API token: set APITOKEN_TOKEN, or token_file in %s",
+			 s->path ? s->path : "~/.config/apitoken/config");
+		return APT_SERVICE;
+	}
+	/* The checks the module makes: a token it would refuse is not worth sending. */
+	if (token_check_local(*tok, *len, NULL, &reason) != APT_OK) {
+		snprintf(err, errlen, "the API token from %s is unusable (%s)", from, reason);
+		free_secret(*tok);
+		*tok = NULL;
+		*len = 0;
+		return APT_SERVICE;
+	}
+	return APT_OK;
+}

@@ -1,0 +1,38 @@
+/*
+ * The client's settings (DESIGN.md §8): the environment first, then
+ * $XDG_CONFIG_HOME/apitoken/config (key = value, the same format as the
+ * module's config). Used by askpass, exec and, later, ssh-cert and token.
+ */
+#ifndef APITOKEN_SETTINGS_H
+#define APITOKEN_SETTINGS_H
+
+#include <stddef.h>
+#include "result.h"
+
+#define SETTINGS_DEFAULT_PROMPT "API token: "
+
+struct settings {
+	char *path;	  /* the file read, or NULL */
+	char *token_file; /* APITOKEN_TOKEN wins over it */
+	char *cert_url;	  /* APITOKEN_CERT_URL */
+	char *token_url;  /* APITOKEN_TOKEN_URL */
+	char *client_id;
+	char *cert_protocol;
+	char *hosts;
+	long key_ttl;
+	char *prompt; /* APITOKEN_PROMPT; default "API token: " */
+};
+
+/* APT_OK, APT_SERVICE with err (bad or unsafe file), APT_NOMEM. Free with settings_free. */
+enum apt_rc settings_load(struct settings *s, char *err, size_t errlen);
+void settings_free(struct settings *s);
+
+/*
+ * The token, from APITOKEN_TOKEN or token_file (refused if group or others
+ * may read it), checked like the module checks it (printable, at most 4096
+ * bytes). *tok is freed with free_secret(). Errors never quote the token.
+ */
+enum apt_rc settings_token(const struct settings *s, char **tok, size_t *len, char *err,
+			   size_t errlen);
+
+#endif

@@ -1,0 +1,278 @@
+/*
+ * The client commands as a CI job runs them: `apitoken-askpass` answers
+ * the module's prompt and nothing else, `apitoken exec` adds exactly the
+ * documented variables to CMD's environment and no token, and the token
+ * comes from APITOKEN_TOKEN or a private token_file, never from argv.
+ * Each run gets a clean environment of the test's choosing.
+ */
+#include <check.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "unit.h"
+
+#define ASKPASS "build/apitoken-askpass"
+#define HELPER	"build/apitoken"
+#define TOKEN	"ucat_clientTestToken0123456789"
+
+struct result {
+	int status;
+	char out[8192];
+};
+
+/* Runs argv with exactly env, stdin from /dev/null; collects stdout. */
+static struct result run(char *const argv[], char *const env[])
+{
+	struct result r = {-1, ""};
+	int p[2];
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(p[1], 1);
+		dup2(null, 2);
+		close(p[0]);
+		execve(argv[0], argv, env);
+		_exit(127);
+	}
+	close(p[1]);
+	while (len < sizeof(r.out) - 1 &&
+	       (n = read(p[0], r.out + len, sizeof(r.out) - 1 - len)) > 0)
+		len += (size_t)n;
+	r.out[len] = '\0';
+	close(p[0]);
+	waitpid(pid, &r.status, 0);
+	r.status = WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1;
+	return r;
+}
+
+static char xdg[PATH_MAX], envxdg[PATH_MAX + 32];
+
+/* Writes the client config and, when given, a token file with that mode. */
+static void client_config(const char *extra, const char *token, mode_t mode)
+{
+	char dir[PATH_MAX], path[PATH_MAX], file[PATH_MAX], text[PATH_MAX * 2];
+
+	unit_join(xdg, sizeof(xdg), unit_tmpdir(NULL), "xdg");
+	mkdir(xdg, 0700);
+	unit_join(dir, sizeof(dir), xdg, "apitoken");
+	mkdir(dir, 0700);
+	unit_join(file, sizeof(file), unit_tmpdir(NULL), "token");
+	unlink(file);
+	if (token != NULL)
+		unit_write_path(file, token, strlen(token), mode);
+	snprintf(text, sizeof(text), "%s%s%s\n%s", token ? "token_file = " : "", token ? file : "",
+		 "", extra ? extra : "");
+	unit_join(path, sizeof(path), dir, "config");
+	unlink(path);
+	unit_write_path(path, text, strlen(text), 0600);
+	snprintf(envxdg, sizeof(envxdg), "XDG_CONFIG_HOME=%s", xdg);
+}
+
+static struct result askpass(const char *prompt, const char *token_env, bool password)
+{
+	char tokvar[256];
+	char *argv[] = {ASKPASS, (char *)prompt, NULL};
+	char *env[5];
+	int n = 0;
+
+	env[n++] = envxdg;
+	env[n++] = "PATH=/usr/bin:/bin";
+	if (token_env != NULL) {
+		snprintf(tokvar, sizeof(tokvar), "APITOKEN_TOKEN=%s", token_env);
+		env[n++] = tokvar;
+	}
+	if (password)
+		env[n++] = "APITOKEN_ASKPASS_PASSWORD=1";
+	env[n] = NULL;
+	return run(argv, env);
+}
+
+START_TEST(askpass_answers_only_our_prompt)
+{
+	static const char *ours[] = {
+	    "API token: ", "(ci@127.0.0.1) API token: ", "(deploy@git.example.com) API token: "};
+	static const char *others[] = {
+	    "",
+	    "API token:",
+	    "api token: ",
+	    "Password: ",
+	    "ci@127.0.0.1's password: ",
+	    "Enter passphrase for key '/home/ci/.ssh/id_ed25519': ",
+	    "Are you sure you want to continue connecting (yes/no/[fingerprint])? ",
+	    "(ci@host) Password: ",
+	    "(ci@host) API token: \nAPI token: ",
+	    "Username for 'https://github.com': ",
+	    "[sudo] password for ci: ",
+	};
+	struct result r;
+
+	client_config(NULL, NULL, 0);
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+		r = askpass(ours[i], TOKEN, false);
+		ck_assert_msg(r.status == 0, "%s: %d", ours[i], r.status);
+		ck_assert_str_eq(r.out, TOKEN "\n");
+	}
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		r = askpass(others[i], TOKEN, false);
+		ck_assert_msg(r.status == 1, "%s: %d", others[i], r.status);
+		ck_assert_msg(r.out[0] == '\0', "answered \"%s\"", others[i]);
+	}
+}
+END_TEST
+
+START_TEST(askpass_password_prompt_only_when_asked)
+{
+	struct result r;
+
+	client_config(NULL, NULL, 0);
+	r = askpass("ci@127.0.0.1's password: ", TOKEN, true);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, TOKEN "\n");
+	/* Even then: no passphrase, no sudo, nothing with blanks before "'s password". */
+	r = askpass("Enter passphrase for key 'x': ", TOKEN, true);
+	ck_assert_int_eq(r.status, 1);
+	r = askpass("[sudo] password for ci: ", TOKEN, true);
+	ck_assert_int_eq(r.status, 1);
+	r = askpass("bad guy@host's password: ", TOKEN, true);
+	ck_assert_int_eq(r.status, 1);
+	r = askpass("nohost's password: ", TOKEN, true);
+	ck_assert_int_eq(r.status, 1);
+}
+END_TEST
+
+START_TEST(askpass_token_file)
+{
+	struct result r;
+
+	/* A private token file; its trailing newline is not part of the token. */
+	client_config(NULL, TOKEN "\n", 0600);
+	r = askpass("API token: ", NULL, false);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, TOKEN "\n");
+	/* APITOKEN_TOKEN wins over the file. */
+	r = askpass("API token: ", "ucat_fromEnv", false);
+	ck_assert_str_eq(r.out, "ucat_fromEnv\n");
+	/* Readable by group or others: refused, nothing printed. */
+	client_config(NULL, TOKEN, 0640);
+	r = askpass("API token: ", NULL, false);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.out, "");
+	client_config(NULL, TOKEN, 0604);
+	ck_assert_int_eq(askpass("API token: ", NULL, false).status, 1);
+	/* No token anywhere. */
+	client_config(NULL, NULL, 0);
+	r = askpass("API token: ", NULL, false);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.out, "");
+	/* A token the module would refuse is not sent either. */
+	client_config(NULL, "ucat_with space", 0600);
+	ck_assert_int_eq(askpass("API token: ", NULL, false).status, 1);
+}
+END_TEST
+
+START_TEST(askpass_prompt_is_configurable)
+{
+	client_config("prompt = \"Deploy token: \"\n", NULL, 0);
+	ck_assert_int_eq(askpass("(ci@h) Deploy token: ", TOKEN, false).status, 0);
+	ck_assert_int_eq(askpass("API token: ", TOKEN, false).status, 1);
+}
+END_TEST
+
+/* CMD's environment: the old one plus exactly the documented variables. */
+START_TEST(exec_exports_exactly_what_it_says)
+{
+	char *argv[] = {HELPER, "exec", "--", "/usr/bin/env", NULL};
+	char *argv_pw[] = {HELPER, "exec", "--password", "--", "/usr/bin/env", NULL};
+	char *env[] = {envxdg, "PATH=/usr/bin:/bin", "KEEP=me", NULL};
+	char cwd[PATH_MAX], want[PATH_MAX + 64];
+	struct result r;
+
+	client_config(NULL, TOKEN, 0600);
+	r = run(argv, env);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+	snprintf(want, sizeof(want), "SSH_ASKPASS=%s/build/apitoken-askpass\n", cwd);
+	ck_assert_msg(strstr(r.out, want) != NULL, "%s", r.out);
+	ck_assert_ptr_nonnull(strstr(r.out, "SSH_ASKPASS_REQUIRE=force\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "KEEP=me\n"));
+	ck_assert_ptr_null(strstr(r.out, "APITOKEN_ASKPASS_PASSWORD"));
+	/* A token from token_file is not put into the environment. */
+	ck_assert_ptr_null(strstr(r.out, TOKEN));
+	ck_assert_ptr_null(strstr(r.out, "APITOKEN_TOKEN"));
+	{
+		int lines = 0;
+		for (const char *p = r.out; *p; p++)
+			lines += *p == '\n';
+		ck_assert_int_eq(lines, 5); /* XDG_CONFIG_HOME, PATH, KEEP + the two */
+	}
+	r = run(argv_pw, env);
+	ck_assert_ptr_nonnull(strstr(r.out, "APITOKEN_ASKPASS_PASSWORD=1\n"));
+}
+END_TEST
+
+START_TEST(exec_runs_askpass_end_to_end)
+{
+	/* What ssh does: run $SSH_ASKPASS with the prompt, read the answer. */
+	char *argv[] = {HELPER, "exec",
+			"--",	"/bin/sh",
+			"-c",	"exec \"$SSH_ASKPASS\" \"$1\"",
+			"sh",	"(ci@127.0.0.1) API token: ",
+			NULL};
+	char *env[] = {envxdg, "PATH=/usr/bin:/bin", NULL};
+	struct result r;
+
+	client_config(NULL, TOKEN, 0600);
+	r = run(argv, env);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, TOKEN "\n");
+}
+END_TEST
+
+START_TEST(exec_usage_and_errors)
+{
+	char *no_dashdash[] = {HELPER, "exec", "ssh", "host", NULL};
+	char *no_cmd[] = {HELPER, "exec", "--", NULL};
+	char *bad_opt[] = {HELPER, "exec", "--token=x", "--", "true", NULL};
+	char *missing[] = {HELPER, "exec", "--", "/nonexistent/cmd", NULL};
+	char *ok[] = {HELPER, "exec", "--", "/bin/sh", "-c", "exit 7", NULL};
+	char *env[] = {envxdg, "PATH=/usr/bin:/bin", NULL};
+	char *noenv[] = {"XDG_CONFIG_HOME=/nonexistent", "PATH=/usr/bin:/bin", NULL};
+
+	client_config(NULL, TOKEN, 0600);
+	ck_assert_int_eq(run(no_dashdash, env).status, 2);
+	ck_assert_int_eq(run(no_cmd, env).status, 2);
+	ck_assert_int_eq(run(bad_opt, env).status, 2); /* no option takes a token */
+	ck_assert_int_eq(run(missing, env).status, 127);
+	ck_assert_int_eq(run(ok, env).status, 7);   /* CMD's own status */
+	ck_assert_int_eq(run(ok, noenv).status, 3); /* no token: says so before running */
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("client");
+	TCase *tc = tcase_create("askpass+exec");
+
+	unit_tmpdir("check_client");
+	tcase_add_test(tc, askpass_answers_only_our_prompt);
+	tcase_add_test(tc, askpass_password_prompt_only_when_asked);
+	tcase_add_test(tc, askpass_token_file);
+	tcase_add_test(tc, askpass_prompt_is_configurable);
+	tcase_add_test(tc, exec_exports_exactly_what_it_says);
+	tcase_add_test(tc, exec_runs_askpass_end_to_end);
+	tcase_add_test(tc, exec_usage_and_errors);
+	suite_add_tcase(s, tc);
+	return unit_run(s);
+}
