@@ -35,8 +35,8 @@ enum apt_rc conf_set(const struct conf_table *t, void *target, const char *arg, 
  * Reads a file of "key = value" lines (checked as FILE_CONFIG) into target.
  * A key given twice is an error; messages carry "path:line:".
  */
-enum apt_rc conf_read_file(const struct conf_table *t, void *target, const char *path,
-			   size_t max, char *err, size_t errlen);
+enum apt_rc conf_read_file(const struct conf_table *t, void *target, const char *path, size_t max,
+			   char *err, size_t errlen);
 
 /* Frees the string fields of target that the table names. */
 void conf_free(const struct conf_table *t, void *target);

@@ -63,7 +63,7 @@ static int read_at(int dirfd, const char *name, mode_t forbidden, size_t max, st
 
 	if (fd < 0)
 		return -1; /* errno from openat: ENOENT means "not there" */
-	errno = EINVAL; /* anything else below: there, but not usable */
+	errno = EINVAL;	   /* anything else below: there, but not usable */
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !safe_owner_mode(&st, forbidden) ||
 	    (size_t)st.st_size > max)
 		goto out;

@@ -138,8 +138,8 @@ static char *trim(char *s)
  * A key given twice in a file is an error: of two lines that disagree,
  * neither is clearly what the admin meant.
  */
-enum apt_rc conf_read_file(const struct conf_table *t, void *target, const char *path,
-			   size_t max, char *err, size_t errlen)
+enum apt_rc conf_read_file(const struct conf_table *t, void *target, const char *path, size_t max,
+			   char *err, size_t errlen)
 {
 	struct buf arg = BUF_INIT;
 	char *text, *line, *next, *seen;

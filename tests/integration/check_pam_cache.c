@@ -411,9 +411,9 @@ START_TEST(parallel_logins_against_429_make_one_request)
 			if (read(go[0], &c, 1) < 0)
 				_exit(3);
 			_exit(pam_run(dir, "alice", "192.0.2.7", "ucat_herd").auth ==
-					      PAM_AUTHINFO_UNAVAIL
-				      ? 0
-				      : 1);
+				      PAM_AUTHINFO_UNAVAIL
+				  ? 0
+				  : 1);
 		}
 	}
 	close(go[0]);
@@ -432,7 +432,8 @@ END_TEST
 START_TEST(backoff_after_5xx_and_grace_during_it)
 {
 	const char *json = "{\"active\":true,\"username\":\"alice\"}";
-	char *good = fault_json_url(&fault, json, strlen(json)), *down = fault_url(&fault, "/status/503");
+	char *good = fault_json_url(&fault, json, strlen(json)),
+	     *down = fault_url(&fault, "/status/503");
 	const char *dir;
 	long before;
 
@@ -505,8 +506,8 @@ START_TEST(cache_no_writes_nothing)
 
 	cached_service(NULL); /* for the fresh cache_dir */
 	snprintf(conf, sizeof(conf),
-		 "introspection_url = %s\nclient_id = rs\nclient_secret_file = %s\ncache = no\n", url,
-		 write_file("secret", 0600, "rs-secret"));
+		 "introspection_url = %s\nclient_id = rs\nclient_secret_file = %s\ncache = no\n",
+		 url, write_file("secret", 0600, "rs-secret"));
 	free(url);
 	dir = make_service(conf, NULL);
 
