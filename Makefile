@@ -51,7 +51,7 @@ $(shell mkdir -p $(B) && (echo '$(PATHS_NOW)' | cmp -s - $(PATHS_STAMP) || \
 	echo '$(PATHS_NOW)' > $(PATHS_STAMP)))
 $(B)/lib/config.o $(B)/helper/cache.o: $(PATHS_STAMP)
 
-.PHONY: all check deps install clean format format-check
+.PHONY: all check deps demo install clean format format-check
 all: $(B)/pam_apitoken.so $(B)/apitoken $(B)/apitoken-askpass
 
 $(B)/%.o: %.c $(wildcard include/*.h helper/*.h helper/ssh/*.h tests/support/*.h)
@@ -92,6 +92,16 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory all $(TESTS)
 	@sh tests/run.sh $(TESTS)
+
+# The main job, end to end on loopback: issuer, sshd, ssh, git, rsync (tests/demo.sh).
+demo: deps
+	@$(MAKE) --no-print-directory all $(B)/tools/syslog-sink
+	@bash tests/demo.sh
+
+# A stand-in syslog daemon for the demo and the sshd tests (tests/tools/syslog-sink.c).
+$(B)/tools/syslog-sink: tests/tools/syslog-sink.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
 
 # A benchmark, not a test (tests/bench/bench.c): prints a table, writes build/bench.json.
 .PHONY: bench
