@@ -39,6 +39,8 @@ TSUP_SRC   := $(sort $(wildcard tests/support/*.c))
 
 LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o)
 HELPER_OBJ := $(HELPER_SRC:%.c=$(B)/%.o)
+# The helper's code but main(), for the tests of its parts (helper/ssh/...).
+HLIB_OBJ   := $(filter-out $(B)/helper/main.o,$(HELPER_OBJ))
 TSUP_OBJ   := $(TSUP_SRC:%.c=$(B)/%.o)
 TESTS      := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%) $(INTEG_SRC:tests/integration/%.c=$(B)/tests/%)
 
@@ -57,9 +59,13 @@ all: $(B)/pam_apitoken.so $(B)/apitoken $(B)/apitoken-askpass
 $(B)/%.o: %.c $(wildcard include/*.h helper/*.h helper/ssh/*.h tests/support/*.h)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) -Ihelper -Itests/support -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) -Ihelper -Ihelper/ssh -Itests/support -c -o $@ $<
 
 $(B)/libapitoken.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/libhelper.a: $(HLIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
@@ -76,9 +82,10 @@ $(B)/apitoken-askpass: $(B)/apitoken
 $(B)/apitoken: $(HELPER_OBJ) $(B)/libapitoken.a
 	$(CC) -pie $(ALL_LDFLAGS) -o $@ $(HELPER_OBJ) $(B)/libapitoken.a $(HELPER_LIBS)
 
-$(B)/tests/%: tests/unit/%.c $(B)/libapitoken.a $(TSUP_OBJ)
+$(B)/tests/%: tests/unit/%.c $(B)/libhelper.a $(B)/libapitoken.a $(TSUP_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests/support $(ALL_LDFLAGS) -o $@ $< $(TSUP_OBJ) $(B)/libapitoken.a \
+	$(CC) $(ALL_CFLAGS) -Itests/support -Ihelper -Ihelper/ssh $(ALL_LDFLAGS) -o $@ $< $(TSUP_OBJ) \
+	    $(B)/libhelper.a $(B)/libapitoken.a \
 	    $(CHECK_LIBS) $(HELPER_LIBS) $(PAM_LIBS)
 
 $(B)/tests/%: tests/integration/%.c $(B)/libapitoken.a $(TSUP_OBJ)
