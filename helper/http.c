@@ -121,7 +121,7 @@ static const char *curl_failure(CURLcode c)
 	}
 }
 
-const char *http_post(const struct http_request *req, struct http_response *res)
+const char *http_send(const struct http_request *req, struct http_response *res)
 {
 	struct curl_slist *headers = NULL;
 	struct sink sink = {res, req->max_body, 0};
@@ -139,8 +139,12 @@ const char *http_post(const struct http_request *req, struct http_response *res)
 		return "internal";
 
 	snprintf(ctype, sizeof(ctype), "Content-Type: %s", req->content_type);
-	headers = curl_slist_append(headers, ctype);
+	if (!req->get)
+		headers = curl_slist_append(headers, ctype);
 	headers = curl_slist_append(headers, "Accept: application/json");
+	/* curl keeps its own copy of a header; this process is short-lived and not dumpable. */
+	if (req->secret_header != NULL)
+		headers = curl_slist_append(headers, req->secret_header);
 	headers = curl_slist_append(headers, "Expect:");
 	if (headers == NULL) {
 		curl_easy_cleanup(h);
@@ -158,10 +162,14 @@ const char *http_post(const struct http_request *req, struct http_response *res)
 	c |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	c |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	c |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-	c |= curl_easy_setopt(h, CURLOPT_POST, 1L);
-	/* POSTFIELDS, not COPYPOSTFIELDS: curl must not keep its own copy of a secret. */
-	c |= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-	c |= curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+	if (req->get) {
+		c |= curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+	} else {
+		c |= curl_easy_setopt(h, CURLOPT_POST, 1L);
+		/* POSTFIELDS, not COPYPOSTFIELDS: curl must not keep its own copy of a secret. */
+		c |= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		c |= curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+	}
 	c |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	c |= curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
 	c |= curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);

@@ -20,7 +20,9 @@ struct http_request {
 	long timeout_ms;
 	const char *basic_user; /* client_secret_basic; both or neither */
 	const char *basic_password;
-	const char *content_type; /* of body */
+	const char *secret_header; /* e.g. "Authorization: Bearer ..."; the caller zeroes it */
+	int get;		   /* GET instead of POST (no body) */
+	const char *content_type;  /* of body */
 	const void *body;
 	size_t body_len;
 	size_t max_body; /* of the answer */
@@ -33,11 +35,11 @@ struct http_response {
 };
 
 /*
- * Sends a POST. Returns NULL when an HTTP answer arrived (any status), or a
+ * Sends the request. Returns NULL when an HTTP answer arrived (any status), or a
  * failure word: connect_failed, timeout, tls_failed, body_too_large,
  * bad_request (URL refused by the rules), internal.
  */
-const char *http_post(const struct http_request *req, struct http_response *res);
+const char *http_send(const struct http_request *req, struct http_response *res);
 
 /* Seconds from a Retry-After value (delta-seconds or HTTP date); -1 if neither. */
 long http_parse_retry_after(const char *value, long now);

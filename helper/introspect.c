@@ -276,7 +276,7 @@ int cmd_introspect(int argc, char **argv)
 	req.body_len = form.len;
 	req.max_body = MAX_BODY;
 
-	fail = http_post(&req, &res);
+	fail = http_send(&req, &res);
 	if (fail == NULL && res.status != 200)
 		fail = status_failure(res.status);
 	if (fail == NULL)

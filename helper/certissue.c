@@ -1,0 +1,274 @@
+/*
+ * The certificate protocols of DESIGN.md §8 over helper/http.c. Everything
+ * the issuer says is parsed strictly (jansson, duplicate keys refused) and
+ * only the fields named here are used; what it is, the caller checks
+ * (helper/ssh/sshcert.c) before anything is written.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "certissue.h"
+#include "commands.h"
+#include "http.h"
+
+#define ANSWER_MAX (64 * 1024)
+
+/* The client side's HTTP settings: fixed, sane, and the same for every call. */
+static void http_defaults(struct http_request *r, const char *url)
+{
+	memset(r, 0, sizeof(*r));
+	r->url = url;
+	r->connect_timeout_ms = 5000;
+	r->timeout_ms = 20000;
+	r->max_body = ANSWER_MAX;
+}
+
+/* 401/403 and invalid_grant mean "not this token"; anything else is the issuer's trouble. */
+static int status_rc(long status)
+{
+	return status == 400 || status == 401 || status == 403 ? EXIT_REJECTED : EXIT_UNAVAILABLE;
+}
+
+static int send_json(struct http_request *r, json_t *body, struct http_response *res,
+		     json_t **answer, const char *what, char *err, size_t errlen)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	const char *fail;
+	json_error_t jerr;
+	int rc = 0;
+
+	if (body != NULL && text == NULL) {
+		snprintf(err, errlen, "%s: out of memory", what);
+		return EXIT_CONFIG;
+	}
+	if (text != NULL) {
+		r->content_type = "application/json";
+		r->body = text;
+		r->body_len = strlen(text);
+	}
+	fail = http_send(r, res);
+	if (text != NULL) {
+		explicit_bzero(text, strlen(text));
+		free(text);
+	}
+	*answer = NULL;
+	if (fail != NULL) {
+		snprintf(err, errlen, "%s: %s (%s)", what, r->url, fail);
+		return EXIT_UNAVAILABLE;
+	}
+	if (res->status != 200) {
+		snprintf(err, errlen, "%s: %s answered HTTP %ld", what, r->url, res->status);
+		return status_rc(res->status);
+	}
+	*answer = json_loadb(res->body.p ? (char *)res->body.p : "", res->body.len,
+			     JSON_REJECT_DUPLICATES, &jerr);
+	if (*answer == NULL || !json_is_object(*answer)) {
+		snprintf(err, errlen, "%s: %s answered something that is not a JSON object", what,
+			 r->url);
+		json_decref(*answer);
+		*answer = NULL;
+		rc = EXIT_UNAVAILABLE;
+	}
+	return rc;
+}
+
+/* A string member, or NULL. */
+static const char *member(json_t *o, const char *a, const char *b)
+{
+	json_t *v = json_object_get(o, a);
+
+	if (b != NULL)
+		v = json_is_object(v) ? json_object_get(v, b) : NULL;
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* POST token_url grant_type=api_token: the access token in *access (zeroed on free). */
+static int exchange(const struct settings *s, const char *token, size_t len, struct buf *access,
+		    char *err, size_t errlen)
+{
+	struct http_response res = {0, -1, BUF_INIT};
+	struct buf form = BUF_INIT, user = BUF_INIT;
+	struct http_request r;
+	json_error_t jerr;
+	json_t *a = NULL;
+	const char *fail, *at;
+	int rc = EXIT_UNAVAILABLE;
+
+	http_defaults(&r, s->token_url);
+	buf_append(&form, "grant_type=api_token&api_token=", 31);
+	http_form_encode(&form, token, len);
+	/* Basic client_id: with an empty secret, as Upsun's CLI does. */
+	http_form_encode(&user, s->client_id ? s->client_id : "",
+			 s->client_id ? strlen(s->client_id) : 0);
+	if (form.failed || user.failed) {
+		snprintf(err, errlen, "token exchange: out of memory");
+		goto out;
+	}
+	r.content_type = "application/x-www-form-urlencoded";
+	r.body = form.p;
+	r.body_len = form.len;
+	r.basic_user = (char *)user.p;
+	r.basic_password = "";
+	fail = http_send(&r, &res);
+	if (fail != NULL) {
+		snprintf(err, errlen, "token exchange: %s (%s)", s->token_url, fail);
+		goto out;
+	}
+	if (res.status != 200) {
+		snprintf(err, errlen, "token exchange: %s answered HTTP %ld", s->token_url,
+			 res.status);
+		rc = status_rc(res.status);
+		goto out;
+	}
+	a = json_loadb(res.body.p ? (char *)res.body.p : "", res.body.len, JSON_REJECT_DUPLICATES,
+		       &jerr);
+	at = a ? member(a, "access_token", NULL) : NULL;
+	if (at == NULL || at[0] == '\0' || strpbrk(at, "\r\n") != NULL) {
+		snprintf(err, errlen, "token exchange: no access_token in the answer");
+		goto out;
+	}
+	buf_append(access, at, strlen(at));
+	rc = buf_terminate(access) < 0 ? EXIT_CONFIG : 0;
+out:
+	if (a != NULL)
+		json_decref(a); /* jansson does not zero; the access token is short-lived */
+	buf_free(&form);
+	buf_free(&user);
+	buf_free(&res.body);
+	return rc;
+}
+
+int token_exchange_check(const struct settings *s, const char *token, size_t len, char *err,
+			 size_t errlen)
+{
+	struct buf access = BUF_INIT;
+	int rc;
+
+	if (s->token_url == NULL) {
+		snprintf(err, errlen, "no token_url: nothing to exchange the token with");
+		return EXIT_CONFIG;
+	}
+	rc = exchange(s, token, len, &access, err, errlen);
+	buf_free(&access);
+	return rc;
+}
+
+int cert_issue(const struct settings *s, const char *token, size_t len, const char *publine,
+	       char **cert, char *err, size_t errlen)
+{
+	struct http_response res = {0, -1, BUF_INIT};
+	struct buf access = BUF_INIT, header = BUF_INIT;
+	bool vault = s->cert_protocol != NULL && strcmp(s->cert_protocol, "vault") == 0;
+	struct http_request r;
+	json_t *body = NULL, *answer = NULL;
+	const char *line;
+	int rc;
+
+	*cert = NULL;
+	if (s->cert_url == NULL) {
+		snprintf(err, errlen, "no cert_url: set APITOKEN_CERT_URL or cert_url in %s",
+			 s->path ? s->path : "~/.config/apitoken/config");
+		return EXIT_CONFIG;
+	}
+	if (s->cert_protocol != NULL && !vault && strcmp(s->cert_protocol, "apitoken") != 0) {
+		snprintf(err, errlen, "cert_protocol: want apitoken or vault");
+		return EXIT_CONFIG;
+	}
+	if (!vault && s->token_url != NULL) {
+		rc = exchange(s, token, len, &access, err, errlen);
+		if (rc != 0)
+			goto out;
+	} else {
+		buf_append(&access, token, len);
+	}
+	buf_appendf(&header, "%s", vault ? "X-Vault-Token: " : "Authorization: Bearer ");
+	buf_append(&header, access.p, access.len);
+	body = vault ? json_pack("{s:s, s:s}", "public_key", publine, "cert_type", "user")
+		     : json_pack("{s:s}", "key", publine);
+	if (buf_terminate(&header) < 0 || body == NULL) {
+		snprintf(err, errlen, "out of memory");
+		rc = EXIT_CONFIG;
+		goto out;
+	}
+	http_defaults(&r, s->cert_url);
+	r.secret_header = (char *)header.p;
+	rc = send_json(&r, body, &res, &answer, "certificate", err, errlen);
+	if (rc != 0)
+		goto out;
+	line = vault ? member(answer, "data", "signed_key") : member(answer, "certificate", NULL);
+	if (line == NULL || (*cert = strdup(line)) == NULL) {
+		snprintf(err, errlen, "certificate: the answer holds no %s",
+			 vault ? "data.signed_key" : "certificate");
+		rc = EXIT_UNAVAILABLE;
+		goto out;
+	}
+	(*cert)[strcspn(*cert, "\r\n")] = '\0';
+out:
+	json_decref(body);
+	json_decref(answer);
+	buf_free(&access);
+	buf_free(&header);
+	buf_free(&res.body);
+	return rc;
+}
+
+int cert_authorities(const struct settings *s, char ***lines, size_t *n, char *err, size_t errlen)
+{
+	struct http_response res = {0, -1, BUF_INIT};
+	struct http_request r;
+	struct buf url = BUF_INIT;
+	json_t *answer = NULL, *list, *v;
+	size_t i;
+	int rc;
+
+	*lines = NULL;
+	*n = 0;
+	if (s->cert_url == NULL) {
+		snprintf(err, errlen, "no cert_url");
+		return EXIT_CONFIG;
+	}
+	buf_appendf(&url, "%s/authority", s->cert_url);
+	if (buf_terminate(&url) < 0)
+		return EXIT_CONFIG;
+	http_defaults(&r, (char *)url.p);
+	r.get = 1;
+	rc = send_json(&r, NULL, &res, &answer, "authority", err, errlen);
+	if (rc != 0)
+		goto out;
+	list = json_object_get(answer, "authorities");
+	if (!json_is_array(list) || json_array_size(list) == 0 ||
+	    (*lines = calloc(json_array_size(list), sizeof(char *))) == NULL) {
+		snprintf(err, errlen, "authority: no \"authorities\" list in the answer");
+		rc = EXIT_UNAVAILABLE;
+		goto out;
+	}
+	json_array_foreach(list, i, v)
+	{
+		if (!json_is_string(v) || ((*lines)[*n] = strdup(json_string_value(v))) == NULL) {
+			snprintf(err, errlen, "authority: an entry that is not a key line");
+			free_lines(*lines, *n);
+			*lines = NULL;
+			*n = 0;
+			rc = EXIT_UNAVAILABLE;
+			goto out;
+		}
+		(*n)++;
+	}
+out:
+	json_decref(answer);
+	buf_free(&url);
+	buf_free(&res.body);
+	return rc;
+}
+
+void free_lines(char **lines, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(lines[i]);
+	free(lines);
+}

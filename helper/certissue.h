@@ -1,0 +1,34 @@
+/*
+ * Trading the API token for an SSH certificate (DESIGN.md §8), both
+ * protocols: "apitoken" (Upsun-like: an optional api_token exchange at
+ * token_url, then POST cert_url with a Bearer) and "vault" (POST
+ * .../sign/ROLE with X-Vault-Token). The same HTTP rules as the module's
+ * helper: TLS verified, http:// only to loopback, no redirects, capped
+ * bodies, the token only in a header or a form body.
+ */
+#ifndef APITOKEN_CERTISSUE_H
+#define APITOKEN_CERTISSUE_H
+
+#include <stddef.h>
+
+#include "settings.h"
+
+/*
+ * Each returns 0, or an exit code of commands.h with a message in err:
+ * EXIT_CONFIG (no cert_url, bad protocol), EXIT_REJECTED (the issuer
+ * refused the token), EXIT_UNAVAILABLE (unreachable, 5xx, 429, garbage).
+ */
+
+/* A certificate line for the public key line publine; *cert is malloc'd. */
+int cert_issue(const struct settings *s, const char *token, size_t len, const char *publine,
+	       char **cert, char *err, size_t errlen);
+
+/* The exchange alone (for `token check`): the token is valid if it gets an access token. */
+int token_exchange_check(const struct settings *s, const char *token, size_t len, char *err,
+			 size_t errlen);
+
+/* The CA keys cert_url/authority publishes, one key line each; free with free_lines. */
+int cert_authorities(const struct settings *s, char ***lines, size_t *n, char *err, size_t errlen);
+void free_lines(char **lines, size_t n);
+
+#endif
