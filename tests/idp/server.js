@@ -8,6 +8,11 @@
 // line "listening <port>" on stdout when ready, and exits on SIGTERM/SIGINT and
 // when its stdin reaches EOF (a test holds a pipe to stdin, so the server dies
 // with the test). See README.md for the clients and the /test/* endpoints.
+//
+// It is also the SSH certificate authority of DESIGN.md §8: a test CA made
+// with ssh-keygen at start-up (in a private temp dir, removed on exit), the
+// "apitoken" protocol (/ssh/cert, /ssh/authority, the api_token exchange on
+// /oauth2/token) and the "vault" protocol (/v1/MOUNT/sign/ROLE).
 
 // stdout carries only the "listening <port>" line. oidc-provider prints its
 // notices with console.info (stdout) and its warnings (e.g. "Unsupported
@@ -18,12 +23,19 @@ for (const name of ['log', 'info', 'debug']) {
 
 const http = require('node:http');
 const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
 const { parsePort, manage, announce } = require('../support/loopback.js');
 
 const SCOPES = ['openid', 'ssh', 'git', 'rsync', 'deploy', 'read', 'write', 'admin'];
 const TOKEN_PREFIX = 'ucat_';
 const DEFAULT_TTL = 300;
 const MAX_BODY = 1024 * 1024;
+const EXCHANGE_TTL = 900;
+const DEFAULT_VALIDITY = '-1m:+5m';
+const CA_COMMENT = 'apitoken-test-ca';
 
 const CLIENTS = [
   // The resource server (the PAM module): introspects any token.
@@ -130,7 +142,14 @@ class MemoryStore {
 
 // ---------------------------------------------------------------- counters
 
-const stats = { introspections: 0, revocations: 0, mints: 0 };
+const COUNTERS = [
+  'introspections', 'revocations', 'mints', 'certs', 'exchanges', 'cert_requests', 'authority',
+];
+const stats = {};
+function resetStats() {
+  for (const name of COUNTERS) stats[name] = 0;
+}
+resetStats();
 
 // ---------------------------------------------------------------- helpers
 
@@ -170,6 +189,33 @@ function badRequest(res, description) {
 
 // Claims for tokens being minted, read back by extraTokenClaims at save time.
 const pendingClaims = new WeakMap();
+
+// Saves a new opaque AccessToken through oidc-provider's model: the one path
+// for /test/mint and the api_token exchange. Returns the token's value.
+async function issueToken(provider, { accountId, client, scope, ttl, claims, gty }) {
+  const token = new provider.AccessToken({
+    accountId,
+    client,
+    scope: scope || undefined,
+    expiresIn: ttl,
+    gty,
+  });
+  // oidc-provider has no setting for a token prefix, but a model saves under
+  // whatever jti it has: take the provider's own opaque id and prefix it.
+  token.jti = TOKEN_PREFIX + token.generateTokenId();
+  pendingClaims.set(token, claims);
+  return token.save();
+}
+
+// The AccessToken with this value if it is active (stored, not revoked, not
+// expired), else undefined. find() alone allows oidc-provider's clock
+// tolerance (15 s) past exp; introspection does not, and neither do we.
+async function activeToken(provider, value) {
+  if (typeof value !== 'string' || value === '') return undefined;
+  const token = await provider.AccessToken.find(value);
+  if (!token || token.isExpired) return undefined;
+  return token;
+}
 
 async function mint(provider, req, res) {
   let form;
@@ -233,40 +279,345 @@ async function mint(provider, req, res) {
     Object.assign(claims, extra);
   }
 
-  const token = new provider.AccessToken({
-    accountId: username,
-    client,
-    scope: scope || undefined,
-    expiresIn: ttl,
-    gty: 'urn:apitoken:test:mint',
+  const value = await issueToken(provider, {
+    accountId: username, client, scope, ttl, claims, gty: 'urn:apitoken:test:mint',
   });
-  // oidc-provider has no setting for a token prefix, but a model saves under
-  // whatever jti it has: take the provider's own opaque id and prefix it.
-  token.jti = TOKEN_PREFIX + token.generateTokenId();
-  pendingClaims.set(token, claims);
-  const value = await token.save();
   stats.mints += 1;
   sendJson(res, 200, { access_token: value, expires_in: ttl, scope });
 }
 
-async function testRoute(provider, req, res, path) {
-  if (path === '/test/mint') {
+async function testRoute(provider, req, res, urlPath) {
+  if (urlPath === '/test/mint') {
     if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
     return mint(provider, req, res);
   }
-  if (path === '/test/stats') {
+  if (urlPath === '/test/stats') {
     if (req.method !== 'GET') return sendJson(res, 405, { error: 'method not allowed' });
     return sendJson(res, 200, stats);
   }
-  if (path === '/test/reset') {
+  if (urlPath === '/test/reset') {
     if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
     await readBody(req).catch(() => '');
-    stats.introspections = 0;
-    stats.revocations = 0;
-    stats.mints = 0;
+    resetStats();
+    resetCertConfig();
     return sendJson(res, 200, stats);
   }
+  if (urlPath === '/test/cert-config') {
+    if (req.method === 'GET') return sendJson(res, 200, certConfigView());
+    if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
+    return setCertConfig(req, res);
+  }
   return sendJson(res, 404, { error: 'not found' });
+}
+
+// ---------------------------------------------------------------- SSH CA
+
+// The test CA: an Ed25519 key made by the real ssh-keygen in a private temp
+// dir, which goes away with the process (process 'exit' runs on every exit
+// path of loopback.js: SIGTERM/SIGINT/SIGHUP, stdin EOF, and process.exit).
+let caDir = null;
+let caPublic = null; // "ssh-ed25519 AAAA… apitoken-test-ca"
+let nextSerial = 1;
+
+function sshKeygen(args) {
+  return execFileSync('ssh-keygen', args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 10000,
+    encoding: 'utf8',
+  });
+}
+
+function removeCaDir() {
+  if (caDir === null) return;
+  try {
+    fs.rmSync(caDir, { recursive: true, force: true });
+  } catch {
+    // nothing more to do on the way out
+  }
+  caDir = null;
+}
+
+function setupCa() {
+  caDir = fs.mkdtempSync(path.join(os.tmpdir(), 'apitoken-idp-ca-'));
+  process.on('exit', removeCaDir);
+  fs.chmodSync(caDir, 0o700);
+  sshKeygen(['-q', '-t', 'ed25519', '-N', '', '-C', CA_COMMENT, '-f', path.join(caDir, 'ca')]);
+  caPublic = fs.readFileSync(path.join(caDir, 'ca.pub'), 'utf8').trim();
+}
+
+// Certificate settings that /test/cert-config changes and /test/reset restores.
+const certConfig = { validity: DEFAULT_VALIDITY, principal: null };
+function resetCertConfig() {
+  certConfig.validity = DEFAULT_VALIDITY;
+  certConfig.principal = null;
+}
+function certConfigView() {
+  return { validity: certConfig.validity, principal: certConfig.principal };
+}
+
+// One principal, or several joined by commas (ssh-keygen -n takes a list).
+const PRINCIPAL_RE = /^[A-Za-z0-9._@$-]{1,64}$/;
+const PRINCIPALS_RE = /^[A-Za-z0-9._@$-]{1,64}(,[A-Za-z0-9._@$-]{1,64}){0,15}$/;
+const VALIDITY_RE = /^[A-Za-z0-9:+-]{1,64}$/;
+
+// An Ed25519 public key line: "ssh-ed25519 BASE64[ COMMENT]" (one trailing
+// newline tolerated), the base64 canonical and decoding to exactly the wire
+// blob string "ssh-ed25519" + string(32 bytes). Returns { blob, comment } or
+// an error text.
+const ED25519_BLOB_HEAD = Buffer.concat([
+  Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 32]),
+]);
+function parseEd25519(text) {
+  if (typeof text !== 'string') return 'the key must be a string';
+  const line = text.replace(/\r?\n$/, '');
+  const m = /^ssh-ed25519 ([A-Za-z0-9+/]+={0,2})(?: +([^\x00-\x1f\x7f]*))?$/.exec(line);
+  if (!m) return 'the key must be one line "ssh-ed25519 BASE64 [comment]"';
+  const raw = Buffer.from(m[1], 'base64');
+  if (raw.toString('base64') !== m[1]) return 'the key\'s base64 is not canonical';
+  if (raw.length !== ED25519_BLOB_HEAD.length + 32
+      || !raw.subarray(0, ED25519_BLOB_HEAD.length).equals(ED25519_BLOB_HEAD)) {
+    return 'the key is not an Ed25519 public key blob';
+  }
+  return { blob: m[1], comment: (m[2] || '').trim() };
+}
+
+// Signs "ssh-ed25519 BLOB" as a user certificate. Returns
+// { type, body, serial } ("ssh-ed25519-cert-v01@openssh.com", base64, number).
+// Synchronous, so requests never share the scratch files.
+function signKey(blob, username, principals, validity, serial) {
+  const req = path.join(caDir, 'req.pub');
+  const cert = path.join(caDir, 'req-cert.pub');
+  fs.writeFileSync(req, `ssh-ed25519 ${blob} apitoken-request\n`, { mode: 0o600 });
+  try {
+    sshKeygen([
+      '-q', '-s', path.join(caDir, 'ca'),
+      '-I', `apitoken:${username}:${serial}`,
+      '-n', principals,
+      '-V', validity,
+      '-z', String(serial),
+      req,
+    ]);
+    const [type, body] = fs.readFileSync(cert, 'utf8').trim().split(' ');
+    return { type, body, serial };
+  } finally {
+    fs.rmSync(req, { force: true });
+    fs.rmSync(cert, { force: true });
+  }
+}
+
+// Issues a certificate for the token's username (or the configured override).
+// Returns the signed cert, or { refused: text } when the token cannot have one.
+function certify(token, blob) {
+  const username = token.extra && token.extra.username;
+  if (typeof username !== 'string' || !PRINCIPAL_RE.test(username)) {
+    return { refused: 'the token\'s username cannot be an SSH principal' };
+  }
+  const serial = nextSerial;
+  const signed = signKey(blob, username, certConfig.principal || username,
+    certConfig.validity, serial);
+  nextSerial += 1;
+  stats.certs += 1;
+  return signed;
+}
+
+function mediaType(req) {
+  return (req.headers['content-type'] || '').split(';')[0].trim().toLowerCase();
+}
+
+function bearer(req) {
+  const m = /^Bearer +(\S+) *$/i.exec(req.headers.authorization || '');
+  return m ? m[1] : undefined;
+}
+
+function methodNotAllowed(res, allow) {
+  res.setHeader('Allow', allow);
+  sendJson(res, 405, { error: 'method not allowed' });
+}
+
+// GET /ssh/authority and GET /ssh/cert/authority (cert_url + "/authority").
+function authority(req, res) {
+  if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
+  stats.authority += 1;
+  return sendJson(res, 200, { authorities: [caPublic] });
+}
+
+// POST /ssh/cert: the "apitoken" protocol. The bearer is checked first, so a
+// bad token is 401 whatever the body.
+async function sshCert(provider, req, res) {
+  if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
+  stats.cert_requests += 1;
+  const text = await readBody(req);
+
+  const token = await activeToken(provider, bearer(req));
+  if (!token) {
+    res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
+    return sendJson(res, 401, { error: 'invalid_token' });
+  }
+  if (mediaType(req) !== 'application/json') {
+    return sendJson(res, 415, {
+      error: 'invalid_request', error_description: 'the body must be application/json',
+    });
+  }
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return badRequest(res, 'the body is not JSON');
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    return badRequest(res, 'the body must be a JSON object');
+  }
+  const key = parseEd25519(body.key);
+  if (typeof key === 'string') return badRequest(res, key);
+
+  const signed = certify(token, key.blob);
+  if (signed.refused) {
+    return sendJson(res, 403, { error: 'access_denied', error_description: signed.refused });
+  }
+  const comment = key.comment ? ` ${key.comment}` : '';
+  return sendJson(res, 200, { certificate: `${signed.type} ${signed.body}${comment}` });
+}
+
+// POST (or PUT) /v1/MOUNT/sign/ROLE: the "vault" protocol. Any mount and role.
+async function vaultSign(provider, req, res) {
+  const vaultError = (status, message) => sendJson(res, status, { errors: [message] });
+  if (req.method !== 'POST' && req.method !== 'PUT') {
+    res.setHeader('Allow', 'POST, PUT');
+    return vaultError(405, 'unsupported operation');
+  }
+  stats.cert_requests += 1;
+  const text = await readBody(req);
+
+  const header = req.headers['x-vault-token'];
+  const token = await activeToken(provider, typeof header === 'string' ? header.trim() : undefined);
+  if (!token) return vaultError(403, 'permission denied');
+
+  // Vault reads a JSON body whatever its Content-Type.
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return vaultError(400, 'failed to parse JSON input');
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    return vaultError(400, 'failed to parse JSON input');
+  }
+  const certType = body.cert_type === undefined ? 'user' : body.cert_type;
+  if (certType !== 'user') return vaultError(400, 'cert_type must be "user"');
+  if (body.public_key === undefined || body.public_key === '') {
+    return vaultError(400, 'missing public_key');
+  }
+  const key = parseEd25519(body.public_key);
+  if (typeof key === 'string') return vaultError(400, key);
+
+  const signed = certify(token, key.blob);
+  if (signed.refused) return vaultError(400, signed.refused);
+  return sendJson(res, 200, {
+    data: {
+      serial_number: signed.serial.toString(16),
+      signed_key: `${signed.type} ${signed.body}\n`,
+    },
+  });
+}
+
+// POST /oauth2/token: grant_type=api_token, the exchange of §8. Client
+// authentication is "Basic base64(client_id:)"; any client_id, any secret.
+async function exchange(provider, req, res) {
+  if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
+  stats.exchanges += 1;
+  const text = await readBody(req);
+
+  const m = /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(req.headers.authorization || '');
+  const credentials = m ? Buffer.from(m[1], 'base64').toString('utf8') : '';
+  const colon = credentials.indexOf(':');
+  if (colon < 1) {
+    res.setHeader('WWW-Authenticate', 'Basic realm="apitoken-test"');
+    return sendJson(res, 401, {
+      error: 'invalid_client', error_description: 'Basic client authentication is required',
+    });
+  }
+  if (mediaType(req) !== 'application/x-www-form-urlencoded') {
+    return badRequest(res, 'the body must be application/x-www-form-urlencoded');
+  }
+  const form = new URLSearchParams(text);
+  const grantType = form.get('grant_type');
+  if (!grantType) return badRequest(res, 'grant_type is required');
+  if (grantType !== 'api_token') return sendJson(res, 400, { error: 'unsupported_grant_type' });
+  if (!form.get('api_token')) return badRequest(res, 'api_token is required');
+
+  const token = await activeToken(provider, form.get('api_token'));
+  if (!token) return sendJson(res, 400, { error: 'invalid_grant' });
+
+  const client = await provider.Client.find(token.clientId);
+  const value = await issueToken(provider, {
+    accountId: token.accountId,
+    client,
+    scope: token.scope,
+    ttl: EXCHANGE_TTL,
+    claims: { ...(token.extra || {}) },
+    gty: 'api_token',
+  });
+  return sendJson(res, 200, { access_token: value, expires_in: EXCHANGE_TTL, token_type: 'bearer' });
+}
+
+async function sshRoute(provider, req, res, urlPath) {
+  if (urlPath === '/ssh/authority' || urlPath === '/ssh/cert/authority') return authority(req, res);
+  if (urlPath === '/ssh/cert') return sshCert(provider, req, res);
+  if (urlPath === '/oauth2/token') return exchange(provider, req, res);
+  return vaultSign(provider, req, res);
+}
+
+function isSshRoute(urlPath) {
+  return urlPath === '/ssh/authority' || urlPath === '/ssh/cert/authority'
+    || urlPath === '/ssh/cert' || urlPath === '/oauth2/token'
+    || /^\/v1\/[A-Za-z0-9_.-]+\/sign\/[A-Za-z0-9_.-]+$/.test(urlPath);
+}
+
+// POST /test/cert-config (form or JSON): validity and principal for later
+// certificates; an absent or empty field returns to its default.
+async function setCertConfig(req, res) {
+  const text = await readBody(req);
+  let fields;
+  if (mediaType(req) === 'application/json') {
+    try {
+      fields = JSON.parse(text);
+    } catch {
+      fields = null;
+    }
+    if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) {
+      return badRequest(res, 'the body must be a JSON object');
+    }
+  } else {
+    fields = Object.fromEntries(new URLSearchParams(text));
+    // A raw "validity=-1m:+5m" form body decodes "+" as a space; an interval
+    // never holds a space, so take it back as the "+" that was meant.
+    if (typeof fields.validity === 'string') fields.validity = fields.validity.replace(/ /g, '+');
+  }
+  const validity = fields.validity === undefined || fields.validity === null || fields.validity === ''
+    ? DEFAULT_VALIDITY : fields.validity;
+  const principal = fields.principal === undefined || fields.principal === null || fields.principal === ''
+    ? null : fields.principal;
+  if (typeof validity !== 'string' || !VALIDITY_RE.test(validity)) {
+    return badRequest(res, 'validity must be an ssh-keygen -V interval such as -1m:+5m');
+  }
+  if (principal !== null && (typeof principal !== 'string' || !PRINCIPALS_RE.test(principal))) {
+    return badRequest(res, 'principal must be a user name (or a comma-separated list)');
+  }
+  // Let ssh-keygen judge the interval now (signing the CA's own public key),
+  // rather than failing the next certificate request.
+  const probe = path.join(caDir, 'probe.pub');
+  fs.writeFileSync(probe, `${caPublic}\n`, { mode: 0o600 });
+  try {
+    sshKeygen(['-q', '-s', path.join(caDir, 'ca'), '-I', 'probe', '-V', validity, probe]);
+  } catch (e) {
+    return badRequest(res, `ssh-keygen refuses the validity: ${String(e.stderr || '').trim()}`);
+  } finally {
+    fs.rmSync(probe, { force: true });
+    fs.rmSync(path.join(caDir, 'probe-cert.pub'), { force: true });
+  }
+  certConfig.validity = validity;
+  certConfig.principal = principal;
+  return sendJson(res, 200, certConfigView());
 }
 
 // ---------------------------------------------------------------- provider
@@ -320,20 +671,28 @@ async function main() {
   let provider = null;
 
   const server = http.createServer((req, res) => {
-    const path = (req.url || '/').split('?')[0];
-    if (path.startsWith('/test/')) {
-      testRoute(provider, req, res, path).catch((e) => {
-        console.error('test route error:', e);
-        if (!res.headersSent) sendJson(res, 500, { error: 'server_error' });
-        else res.destroy();
-      });
+    const urlPath = (req.url || '/').split('?')[0];
+    const fail = (e) => {
+      console.error(`${urlPath} error:`, e);
+      if (!res.headersSent) sendJson(res, 500, { error: 'server_error' });
+      else res.destroy();
+    };
+    if (urlPath.startsWith('/test/')) {
+      testRoute(provider, req, res, urlPath).catch(fail);
       return;
     }
-    if (req.method === 'POST' && path === '/token/introspection') stats.introspections += 1;
-    if (req.method === 'POST' && path === '/token/revocation') stats.revocations += 1;
+    if (isSshRoute(urlPath)) {
+      sshRoute(provider, req, res, urlPath).catch(fail);
+      return;
+    }
+    if (req.method === 'POST' && urlPath === '/token/introspection') stats.introspections += 1;
+    if (req.method === 'POST' && urlPath === '/token/revocation') stats.revocations += 1;
     handler(req, res);
   });
   manage(server);
+  // After manage(): a signal from here on ends through process.exit, whose
+  // 'exit' hook removes the CA's directory.
+  setupCa();
 
   await new Promise((resolve, reject) => {
     server.once('error', reject);
