@@ -7,6 +7,7 @@
 #define APITOKEN_FILE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include "result.h"
 
 enum file_kind {
@@ -31,5 +32,13 @@ enum apt_rc file_read_checked(const char *path, enum file_kind kind, size_t max,
  * for a fake issuer. APT_OK or APT_SERVICE with err.
  */
 enum apt_rc file_check_public(const char *path, char *err, size_t errlen);
+
+/*
+ * Replaces name under the directory dirfd with exactly data, or leaves it as
+ * it was: a temporary file in the same directory (O_EXCL, O_NOFOLLOW, mode),
+ * fsync, renameat. A reader sees the old file or the new one, whole. 0, or
+ * -1 with errno.
+ */
+int file_replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
 
 #endif

@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "cache.h"
+#include "file.h"
 #include "proto.h"
 
 #define ENTRY_MAGIC "apitoken-cache-entry 1"
@@ -83,43 +84,6 @@ out:
 	explicit_bzero(chunk, sizeof(chunk));
 	close(fd);
 	return r;
-}
-
-/* Writes data to name under dirfd through a temporary file, fsync and rename. */
-static int write_at(int dirfd, const char *name, const void *data, size_t len)
-{
-	unsigned char rnd[6];
-	char tmp[32];
-	size_t off = 0;
-	int fd;
-
-	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
-		return -1;
-	memcpy(tmp, ".tmp-", 5);
-	to_hex(rnd, sizeof(rnd), tmp + 5);
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	while (off < len) {
-		ssize_t n = write(fd, (const char *)data + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto fail;
-		off += (size_t)n;
-	}
-	if (fsync(fd) != 0)
-		goto fail;
-	close(fd);
-	if (renameat(dirfd, tmp, dirfd, name) != 0) {
-		unlinkat(dirfd, tmp, 0);
-		return -1;
-	}
-	return 0;
-fail:
-	close(fd);
-	unlinkat(dirfd, tmp, 0);
-	return -1;
 }
 
 /* The host key: read it, or make it once; of two racing makers, link() picks one. */
@@ -367,7 +331,7 @@ static void prune_note(const struct cache *c, time_t when, long count)
 	char line[64];
 	int n = snprintf(line, sizeof(line), "%lld %ld\n", (long long)when, count);
 
-	write_at(c->dirfd, ".prune", line, (size_t)n);
+	file_replace_at(c->dirfd, ".prune", line, (size_t)n, 0600);
 }
 
 /* Counts a write since the last scan, keeping that scan's time. */
@@ -424,7 +388,7 @@ int cache_write(struct cache *c, const char *name, const struct cache_entry *e)
 	/* An entry cache_read would refuse as too big is not worth a write (and an fsync). */
 	r = cache_format_entry(c, name, e, &b) < 0 || b.len > CACHE_ENTRY_MAX
 		? -1
-		: write_at(c->dirfd, name, b.p, b.len);
+		: file_replace_at(c->dirfd, name, b.p, b.len, 0600);
 	if (r == 0) {
 		/* Opportunistic pruning: a full scan only when due, else count the write. */
 		if (prune_due(c, now, &count))
@@ -502,7 +466,7 @@ void cache_backoff_set(const struct cache *c, time_t now, long retry_after)
 	if (secs > CACHE_BACKOFF_MAX)
 		secs = CACHE_BACKOFF_MAX;
 	n = snprintf(line, sizeof(line), "until %lld\n", (long long)now + secs);
-	write_at(c->dirfd, ".backoff", line, (size_t)n);
+	file_replace_at(c->dirfd, ".backoff", line, (size_t)n, 0600);
 }
 
 /* A directory stream on the cache's own descriptor (not the path, which could change). */

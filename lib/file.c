@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -115,4 +116,50 @@ enum apt_rc file_check_public(const char *path, char *err, size_t errlen)
 		return APT_SERVICE;
 	}
 	return APT_OK;
+}
+
+int file_replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char rnd[6];
+	char tmp[32];
+	size_t off = 0;
+	int fd, e;
+
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return -1;
+	memcpy(tmp, ".tmp-", 5);
+	for (size_t i = 0; i < sizeof(rnd); i++) {
+		tmp[5 + 2 * i] = hex[rnd[i] >> 4];
+		tmp[6 + 2 * i] = hex[rnd[i] & 15];
+	}
+	tmp[5 + 2 * sizeof(rnd)] = '\0';
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -1;
+	while (off < len) {
+		ssize_t n = write(fd, (const char *)data + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail;
+		off += (size_t)n;
+	}
+	/* The mode asked for, whatever the umask made of it. */
+	if (fchmod(fd, mode) != 0 || fsync(fd) != 0)
+		goto fail;
+	close(fd);
+	if (renameat(dirfd, tmp, dirfd, name) != 0) {
+		e = errno;
+		unlinkat(dirfd, tmp, 0);
+		errno = e;
+		return -1;
+	}
+	return 0;
+fail:
+	e = errno;
+	close(fd);
+	unlinkat(dirfd, tmp, 0);
+	errno = e;
+	return -1;
 }
