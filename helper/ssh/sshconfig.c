@@ -1,0 +1,558 @@
+/*
+ * Editing the user's ssh config and writing our include file (see
+ * sshconfig.h): the marked block found by its lines, the file read without
+ * following links and checked on the open descriptor, and every write
+ * done by temp file, fsync and rename in the same directory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sshconfig.h"
+
+__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errlen, const char *fmt,
+							 ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+enum apt_rc sshconfig_path(char **out, char *err, size_t errlen)
+{
+	const char *env = getenv("APITOKEN_SSH_CONFIG");
+	struct passwd *pw;
+
+	*out = NULL;
+	if (env != NULL && env[0] != '\0') {
+		*out = strdup(env);
+		return *out != NULL ? APT_OK : APT_NOMEM;
+	}
+	/* As ssh does: the user database, so a CI job's $HOME cannot mislead us. */
+	errno = 0;
+	pw = getpwuid(getuid());
+	if (pw == NULL || pw->pw_dir == NULL || pw->pw_dir[0] != '/') {
+		seterr(err, errlen, "no home directory for uid %u in the user database%s%s",
+		       (unsigned)getuid(), errno ? ": " : "", errno ? strerror(errno) : "");
+		return APT_SERVICE;
+	}
+	if (asprintf(out, "%s/.ssh/config", strcmp(pw->pw_dir, "/") == 0 ? "" : pw->pw_dir) < 0) {
+		*out = NULL;
+		return APT_NOMEM;
+	}
+	return APT_OK;
+}
+
+/*
+ * A path as one ssh_config argument. ssh expands %-tokens and ${VAR} in
+ * IdentityFile and CertificateFile, globs Include, and splits on quotes and
+ * backslashes: a path holding any of these would not name our file, so it
+ * is refused rather than escaped. White space, '#' and '=' are safe inside
+ * double quotes.
+ */
+static enum apt_rc put_path(struct buf *out, const char *what, const char *path, char *err,
+			    size_t errlen)
+{
+	bool quote = false;
+
+	if (path == NULL || path[0] != '/') {
+		seterr(err, errlen, "the %s path \"%s\" is not absolute", what,
+		       path != NULL ? path : "");
+		return APT_SERVICE;
+	}
+	for (const unsigned char *p = (const unsigned char *)path; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f || strchr("\"'\\%$*?[", *p) != NULL) {
+			/* Quoted only up to the byte: a control byte is not for a terminal. */
+			seterr(err, errlen,
+			       "the %s path \"%.*s\" is followed by byte 0x%02x, which ssh_config "
+			       "would interpret (quotes, \\, %%, $, *, ?, [, control bytes are "
+			       "refused)",
+			       what, (int)((const char *)p - path), path, *p);
+			return APT_SERVICE;
+		}
+		if (*p == ' ' || *p == '#' || *p == '=')
+			quote = true;
+	}
+	if (quote)
+		buf_appendf(out, "\"%s\"", path);
+	else
+		buf_appendf(out, "%s", path);
+	return out->failed ? APT_NOMEM : APT_OK;
+}
+
+/* The block for this include, in out. */
+static enum apt_rc make_block(struct buf *out, const char *include, char *err, size_t errlen)
+{
+	enum apt_rc rc;
+
+	buf_appendf(out, "%s\nInclude ", SSHCONFIG_BEGIN);
+	rc = put_path(out, "include file", include, err, errlen);
+	if (rc != APT_OK)
+		return rc;
+	buf_appendf(out, "\n%s\n", SSHCONFIG_END);
+	return out->failed ? APT_NOMEM : APT_OK;
+}
+
+enum apt_rc sshconfig_render(struct buf *out, const char *hosts, const char *identity,
+			     const char *certificate, char *err, size_t errlen)
+{
+	const unsigned char *p = (const unsigned char *)(hosts != NULL ? hosts : "");
+	size_t npat = 0;
+	enum apt_rc rc;
+
+	buf_appendf(out, "Host");
+	while (*p != '\0') {
+		const unsigned char *start;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		start = p;
+		for (; *p != '\0' && *p != ' ' && *p != '\t'; p++) {
+			/* A newline would start a new option; quotes and '#' reshape the line. */
+			if (*p < 0x21 || *p > 0x7e || strchr("\"'#=\\", *p) != NULL) {
+				seterr(err, errlen,
+				       "the hosts pattern \"%.*s\" is followed by byte 0x%02x, not "
+				       "allowed in an ssh Host pattern (quotes, #, =, \\, control "
+				       "and non-ASCII bytes are refused)",
+				       (int)(p - start), (const char *)start, *p);
+				return APT_SERVICE;
+			}
+		}
+		buf_appendf(out, " %.*s", (int)(p - start), (const char *)start);
+		npat++;
+	}
+	if (npat == 0)
+		buf_appendf(out, " *");
+	buf_appendf(out, "\n\tIdentityFile ");
+	rc = put_path(out, "identity", identity, err, errlen);
+	if (rc != APT_OK)
+		return rc;
+	buf_appendf(out, "\n\tCertificateFile ");
+	rc = put_path(out, "certificate", certificate, err, errlen);
+	if (rc != APT_OK)
+		return rc;
+	buf_appendf(out, "\n\tIdentitiesOnly yes\n");
+	return out->failed ? APT_NOMEM : APT_OK;
+}
+
+/* ------------------------------------------------------------ files */
+
+/* "DIR/.BASE.apitoken-XXXXXX" and DIR for path, heap strings. */
+static enum apt_rc split_path(const char *path, char **dir, char **tmpl)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash != NULL ? slash + 1 : path;
+	int n;
+
+	*tmpl = NULL;
+	if (slash == NULL)
+		*dir = strdup(".");
+	else if (slash == path)
+		*dir = strdup("/");
+	else
+		*dir = strndup(path, (size_t)(slash - path));
+	if (*dir == NULL)
+		return APT_NOMEM;
+	n = asprintf(tmpl, "%s%s.%s.apitoken-XXXXXX", slash != NULL ? *dir : ".",
+		     strcmp(*dir, "/") == 0 ? "" : "/", base);
+	if (n < 0) {
+		*tmpl = NULL;
+		free(*dir);
+		*dir = NULL;
+		return APT_NOMEM;
+	}
+	return APT_OK;
+}
+
+static int write_all(int fd, const unsigned char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Replaces path with data: a temp file beside it (mode, and gid when not
+ * -1), fsync, rename, fsync of the directory. When was is not NULL the file
+ * must still be that one (or, for was->st_nlink == 0, still absent) just
+ * before the rename: an edit made meanwhile by someone else is not lost
+ * silently.
+ */
+static enum apt_rc replace_file(const char *path, const void *data, size_t len, mode_t mode,
+				gid_t gid, const struct stat *was, char *err, size_t errlen)
+{
+	char *dir = NULL, *tmp = NULL;
+	enum apt_rc rc = split_path(path, &dir, &tmp);
+	struct stat now;
+	int fd, dfd, e;
+
+	if (rc != APT_OK)
+		return rc;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		seterr(err, errlen, "cannot create a temp file in %s: %s", dir, strerror(errno));
+		rc = APT_SERVICE;
+		goto out;
+	}
+	if (gid != (gid_t)-1)
+		(void)!fchown(fd, (uid_t)-1, gid); /* best effort: keep the file's group */
+	if (write_all(fd, data, len) < 0 || fchmod(fd, mode) != 0 || fsync(fd) != 0) {
+		e = errno;
+		close(fd);
+		unlink(tmp);
+		seterr(err, errlen, "cannot write %s: %s", tmp, strerror(e));
+		rc = APT_SERVICE;
+		goto out;
+	}
+	if (close(fd) != 0) {
+		e = errno;
+		unlink(tmp);
+		seterr(err, errlen, "cannot write %s: %s", tmp, strerror(e));
+		rc = APT_SERVICE;
+		goto out;
+	}
+	if (was != NULL) {
+		bool same;
+
+		if (lstat(path, &now) != 0)
+			same = errno == ENOENT && was->st_nlink == 0;
+		else
+			same = was->st_nlink != 0 && now.st_dev == was->st_dev &&
+			       now.st_ino == was->st_ino && now.st_size == was->st_size &&
+			       now.st_mtim.tv_sec == was->st_mtim.tv_sec &&
+			       now.st_mtim.tv_nsec == was->st_mtim.tv_nsec;
+		if (!same) {
+			unlink(tmp);
+			seterr(err, errlen, "%s changed while apitoken was editing it; try again",
+			       path);
+			rc = APT_SERVICE;
+			goto out;
+		}
+	}
+	if (rename(tmp, path) != 0) {
+		e = errno;
+		unlink(tmp);
+		seterr(err, errlen, "cannot replace %s: %s", path, strerror(e));
+		rc = APT_SERVICE;
+		goto out;
+	}
+	/* The rename itself must reach the disk, or a crash could bring back the old file. */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+out:
+	free(dir);
+	free(tmp);
+	return rc;
+}
+
+/*
+ * Reads config, which must be a regular file of ours and not a link, into
+ * out. *st gets its status; st->st_nlink is 0 when it does not exist.
+ */
+static enum apt_rc read_config(const char *path, struct buf *out, struct stat *st, const char *todo,
+			       char *err, size_t errlen)
+{
+	struct stat lst;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	enum apt_rc rc = APT_SERVICE;
+
+	memset(st, 0, sizeof(*st));
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return APT_OK;
+		if (errno == ELOOP && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+			seterr(err, errlen,
+			       "%s is a symbolic link; apitoken does not edit through links "
+			       "(it would replace the link with a file): %s, or set "
+			       "APITOKEN_SSH_CONFIG to the file it points to",
+			       path, todo);
+		else
+			seterr(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return APT_SERVICE;
+	}
+	if (fstat(fd, st) != 0) {
+		seterr(err, errlen, "cannot stat %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		seterr(err, errlen, "%s is not a regular file", path);
+		goto fail;
+	}
+	if (st->st_uid != getuid()) {
+		seterr(err, errlen,
+		       "%s is owned by uid %u, not by you (uid %u); apitoken edits only "
+		       "your own ssh config",
+		       path, (unsigned)st->st_uid, (unsigned)getuid());
+		goto fail;
+	}
+	/* rename() would leave the other names with the old text: a split the user would not see.
+	 */
+	if (st->st_nlink > 1) {
+		seterr(err, errlen,
+		       "%s has %lu hard links; apitoken will not split them by replacing it: %s",
+		       path, (unsigned long)st->st_nlink, todo);
+		goto fail;
+	}
+	if (st->st_size > SSHCONFIG_MAX) {
+		seterr(err, errlen, "%s is larger than %d bytes", path, SSHCONFIG_MAX);
+		goto fail;
+	}
+	for (;;) {
+		unsigned char chunk[8192];
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			seterr(err, errlen, "cannot read %s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		if (out->len + (size_t)n > SSHCONFIG_MAX) {
+			seterr(err, errlen, "%s is larger than %d bytes", path, SSHCONFIG_MAX);
+			goto fail;
+		}
+		if (buf_append(out, chunk, (size_t)n) < 0) {
+			rc = APT_NOMEM;
+			goto fail;
+		}
+	}
+	if (st->st_nlink == 0)
+		st->st_nlink = 1; /* unlinked while open: still "it existed" for replace_file */
+	close(fd);
+	return APT_OK;
+fail:
+	close(fd);
+	buf_free(out);
+	memset(st, 0, sizeof(*st));
+	return rc;
+}
+
+/* Makes the config's directory (~/.ssh) 0700 when it is missing; its parent must exist. */
+static enum apt_rc ensure_dir(const char *path, char *err, size_t errlen)
+{
+	char *dir = NULL, *tmp = NULL;
+	enum apt_rc rc = split_path(path, &dir, &tmp);
+	struct stat st;
+
+	if (rc != APT_OK)
+		return rc;
+	if (stat(dir, &st) != 0) {
+		if (errno != ENOENT || mkdir(dir, 0700) != 0 || chmod(dir, 0700) != 0) {
+			seterr(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+			rc = APT_SERVICE;
+		}
+	} else if (!S_ISDIR(st.st_mode)) {
+		seterr(err, errlen, "%s is not a directory", dir);
+		rc = APT_SERVICE;
+	}
+	free(dir);
+	free(tmp);
+	return rc;
+}
+
+struct span {
+	size_t start, end; /* [start, end): from the BEGIN line to after the END line */
+};
+
+/* Whether line [p, p+len) is marker: exactly, or the BEGIN prefix and more (a later wording). */
+static bool is_marker(const unsigned char *p, size_t len, const char *marker, bool prefix)
+{
+	size_t mlen = strlen(marker);
+
+	/* ssh ignores trailing white space (CR of a CRLF file included); so do we. */
+	while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\r'))
+		len--;
+	if (len < mlen || memcmp(p, marker, mlen) != 0)
+		return false;
+	return len == mlen || (prefix && (p[mlen] == ' ' || p[mlen] == '\t'));
+}
+
+#define BEGIN_PREFIX "# BEGIN apitoken"
+
+/*
+ * Finds our blocks in text: up to max spans into spans, their count in *n.
+ * -1 with err when a BEGIN has no END before the next BEGIN or the end.
+ */
+static int find_blocks(const struct buf *text, struct span *spans, size_t max, size_t *n,
+		       const char *path, char *err, size_t errlen)
+{
+	size_t off = 0, begin = 0;
+	bool in_block = false;
+
+	*n = 0;
+	while (off < text->len) {
+		const unsigned char *line = text->p + off;
+		const unsigned char *nl = memchr(line, '\n', text->len - off);
+		size_t len = nl != NULL ? (size_t)(nl - line) : text->len - off;
+		size_t next = off + len + (nl != NULL ? 1 : 0);
+
+		if (is_marker(line, len, BEGIN_PREFIX, true)) {
+			if (in_block)
+				goto unclosed;
+			in_block = true;
+			begin = off;
+		} else if (in_block && is_marker(line, len, SSHCONFIG_END, false)) {
+			in_block = false;
+			if (*n == max) {
+				seterr(err, errlen, "%s holds more than %zu apitoken blocks", path,
+				       max);
+				return -1;
+			}
+			spans[*n].start = begin;
+			spans[(*n)++].end = next;
+		}
+		off = next;
+	}
+	if (!in_block)
+		return 0;
+unclosed:
+	seterr(err, errlen,
+	       "%s has a \"%s\" line without its \"%s\" line; fix the file by hand first", path,
+	       BEGIN_PREFIX, SSHCONFIG_END);
+	return -1;
+}
+
+#define MAX_BLOCKS 16
+
+/*
+ * out = text with spans[0] replaced by block (when block is not NULL) and
+ * every other span taken out.
+ */
+static void splice_blocks(struct buf *out, const struct buf *text, const struct span *spans,
+			  size_t n, const struct buf *block)
+{
+	size_t at = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		buf_append(out, text->p + at, spans[i].start - at);
+		if (i == 0 && block != NULL)
+			buf_append(out, block->p, block->len);
+		at = spans[i].end;
+	}
+	buf_append(out, text->p + at, text->len - at);
+}
+
+enum apt_rc sshconfig_insert(const char *config, const char *include, bool *changed, char *err,
+			     size_t errlen)
+{
+	struct buf block = BUF_INIT, text = BUF_INIT, out = BUF_INIT;
+	struct span spans[MAX_BLOCKS];
+	char todo[512];
+	struct stat st;
+	size_t n;
+	enum apt_rc rc;
+
+	if (changed != NULL)
+		*changed = false;
+	rc = make_block(&block, include, err, errlen);
+	if (rc != APT_OK)
+		goto out;
+	snprintf(todo, sizeof(todo), "add \"Include %s\" at its top yourself", include);
+	rc = read_config(config, &text, &st, todo, err, errlen);
+	if (rc != APT_OK)
+		goto out;
+	if (find_blocks(&text, spans, MAX_BLOCKS, &n, config, err, errlen) < 0) {
+		rc = APT_SERVICE;
+		goto out;
+	}
+	if (n == 1 && spans[0].end - spans[0].start == block.len &&
+	    memcmp(text.p + spans[0].start, block.p, block.len) == 0)
+		goto out; /* already there, as it should be */
+	if (n == 0) {
+		/* At the top: after a Host or Match line, Include would be conditional. */
+		buf_append(&out, block.p, block.len);
+		buf_append(&out, text.p, text.len);
+	} else {
+		splice_blocks(&out, &text, spans, n, &block);
+	}
+	if (out.failed) {
+		rc = APT_NOMEM;
+		goto out;
+	}
+	if (st.st_nlink == 0) {
+		rc = ensure_dir(config, err, errlen);
+		if (rc != APT_OK)
+			goto out;
+	}
+	rc = replace_file(config, out.p, out.len, st.st_nlink ? st.st_mode & 07777 : 0600,
+			  st.st_nlink ? st.st_gid : (gid_t)-1, &st, err, errlen);
+	if (rc == APT_OK && changed != NULL)
+		*changed = true;
+out:
+	buf_free(&block);
+	buf_free(&text);
+	buf_free(&out);
+	return rc;
+}
+
+enum apt_rc sshconfig_remove(const char *config, bool *changed, char *err, size_t errlen)
+{
+	struct buf text = BUF_INIT, out = BUF_INIT;
+	struct span spans[MAX_BLOCKS];
+	struct stat st;
+	size_t n;
+	enum apt_rc rc;
+
+	if (changed != NULL)
+		*changed = false;
+	rc = read_config(config, &text, &st, "remove the apitoken block from it yourself", err,
+			 errlen);
+	if (rc != APT_OK || st.st_nlink == 0)
+		goto out;
+	if (find_blocks(&text, spans, MAX_BLOCKS, &n, config, err, errlen) < 0) {
+		rc = APT_SERVICE;
+		goto out;
+	}
+	if (n == 0)
+		goto out;
+	splice_blocks(&out, &text, spans, n, NULL);
+	if (out.failed) {
+		rc = APT_NOMEM;
+		goto out;
+	}
+	rc = replace_file(config, out.p != NULL ? out.p : (const unsigned char *)"", out.len,
+			  st.st_mode & 07777, st.st_gid, &st, err, errlen);
+	if (rc == APT_OK && changed != NULL)
+		*changed = true;
+out:
+	buf_free(&text);
+	buf_free(&out);
+	return rc;
+}
+
+enum apt_rc sshconfig_write_include(const char *path, const char *hosts, const char *identity,
+				    const char *certificate, char *err, size_t errlen)
+{
+	struct buf text = BUF_INIT;
+	enum apt_rc rc = sshconfig_render(&text, hosts, identity, certificate, err, errlen);
+
+	if (rc == APT_OK)
+		rc = replace_file(path, text.p, text.len, 0600, (gid_t)-1, NULL, err, errlen);
+	buf_free(&text);
+	return rc;
+}
