@@ -99,12 +99,15 @@ static int exchange(const struct settings *s, const char *token, size_t len, str
 	const char *fail, *at;
 	int rc = EXIT_UNAVAILABLE;
 
+	if (s->client_id == NULL) {
+		snprintf(err, errlen, "token_url needs client_id (the issuer's id for this client)");
+		return EXIT_CONFIG;
+	}
 	http_defaults(&r, s->token_url);
 	buf_append(&form, "grant_type=api_token&api_token=", 31);
 	http_form_encode(&form, token, len);
 	/* Basic client_id: with an empty secret, as Upsun's CLI does. */
-	http_form_encode(&user, s->client_id ? s->client_id : "",
-			 s->client_id ? strlen(s->client_id) : 0);
+	http_form_encode(&user, s->client_id, strlen(s->client_id));
 	if (form.failed || user.failed) {
 		snprintf(err, errlen, "token exchange: out of memory");
 		goto out;
@@ -120,9 +123,10 @@ static int exchange(const struct settings *s, const char *token, size_t len, str
 		goto out;
 	}
 	if (res.status != 200) {
-		snprintf(err, errlen, "token exchange: %s answered HTTP %ld", s->token_url,
-			 res.status);
-		rc = status_rc(res.status);
+		/* 401 here is about our client_id, not the token: invalid_grant is a 400. */
+		snprintf(err, errlen, "token exchange: %s answered HTTP %ld%s", s->token_url,
+			 res.status, res.status == 401 ? " (is client_id right?)" : "");
+		rc = res.status == 401 ? EXIT_CONFIG : status_rc(res.status);
 		goto out;
 	}
 	a = json_loadb(res.body.p ? (char *)res.body.p : "", res.body.len, JSON_REJECT_DUPLICATES,

@@ -15,5 +15,7 @@ int cmd_introspect(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
 int cmd_askpass(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
+int cmd_ssh_cert(int argc, char **argv);
+int cmd_token(int argc, char **argv);
 
 #endif

@@ -12,6 +12,11 @@ static void usage(FILE *f)
 {
 	fputs("usage: apitoken COMMAND [ARGS]\n"
 	      "\n"
+	      "  ssh-cert load [--new] [--refresh-only] [--agent] [--write-ssh-config] [-q]\n"
+	      "                [--no-interaction]\n"
+	      "                 get a short-lived SSH certificate for the token\n"
+	      "  ssh-cert info [--json] [--check] | ssh-cert clear [-q]\n"
+	      "  token check    say whether the token is valid\n"
 	      "  exec [--password] -- CMD [ARG...]\n"
 	      "                 run CMD (ssh, git, rsync, scp) answering the API token prompt\n"
 	      "  askpass [PROMPT]\n"
@@ -46,6 +51,10 @@ int main(int argc, char **argv)
 		return cmd_askpass(argc - 1, argv + 1);
 	if (strcmp(argv[1], "exec") == 0)
 		return cmd_exec(argc - 1, argv + 1);
+	if (strcmp(argv[1], "ssh-cert") == 0)
+		return cmd_ssh_cert(argc - 1, argv + 1);
+	if (strcmp(argv[1], "token") == 0)
+		return cmd_token(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return 0;

@@ -1,0 +1,645 @@
+/*
+ * `apitoken ssh-cert load|info|clear`: a short-lived OpenSSH certificate
+ * from the API token (DESIGN.md §8), kept where ssh finds it with no prompt.
+ *
+ * State lives in $XDG_STATE_HOME/apitoken/ssh/ (0700; files 0600):
+ * id_ed25519, id_ed25519.pub, id_ed25519-cert.pub and ssh_config (the
+ * include file). The key is reused up to key_ttl, so renewing a certificate
+ * swaps one file, atomically, under a lock: a connection in progress never
+ * sees half of a change. Nothing is written until the issuer's certificate
+ * has passed our checks (a user certificate, for our key, with a principal,
+ * valid now, correctly signed).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "agent.h"
+#include "buf.h"
+#include "certissue.h"
+#include "commands.h"
+#include "file.h"
+#include "settings.h"
+#include "sshcert.h"
+#include "sshconfig.h"
+#include "sshkey.h"
+
+#define RENEW_BEFORE 120 /* seconds: a certificate closer to its end is renewed */
+#define KEY_COMMENT  "apitoken"
+
+struct state {
+	char dir[PATH_MAX - 64]; /* room for the file names below */
+	char key[PATH_MAX], pub[PATH_MAX], cert[PATH_MAX], include[PATH_MAX];
+	int dirfd;
+};
+
+struct opts {
+	bool new_cert, refresh_only, agent, write_config, quiet, no_interaction, json, check;
+};
+
+/* --- the state directory ------------------------------------------------------ */
+
+/* $XDG_STATE_HOME, else ~/.local/state, for this user. */
+static int state_base(char *out, size_t len)
+{
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	struct passwd *pw;
+
+	if (xdg != NULL && xdg[0] == '/')
+		return snprintf(out, len, "%s", xdg) < (int)len ? 0 : -1;
+	if (home == NULL || home[0] != '/') {
+		pw = getpwuid(getuid());
+		home = pw ? pw->pw_dir : NULL;
+	}
+	if (home == NULL)
+		return -1;
+	return snprintf(out, len, "%s/.local/state", home) < (int)len ? 0 : -1;
+}
+
+/* mkdir -p, new directories 0700. */
+static int make_dirs(char *path)
+{
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+			*p = '/';
+			return -1;
+		}
+		*p = '/';
+	}
+	return mkdir(path, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int state_open(struct state *st, bool create, char *err, size_t errlen)
+{
+	char base[PATH_MAX];
+	struct stat sb;
+
+	memset(st, 0, sizeof(*st));
+	st->dirfd = -1;
+	if (state_base(base, sizeof(base)) < 0 ||
+	    snprintf(st->dir, sizeof(st->dir), "%s/apitoken/ssh", base) >= (int)sizeof(st->dir)) {
+		snprintf(err, errlen, "no state directory: set XDG_STATE_HOME or HOME");
+		return EXIT_CONFIG;
+	}
+	snprintf(st->key, sizeof(st->key), "%s/id_ed25519", st->dir);
+	snprintf(st->pub, sizeof(st->pub), "%s/id_ed25519.pub", st->dir);
+	snprintf(st->cert, sizeof(st->cert), "%s/id_ed25519-cert.pub", st->dir);
+	snprintf(st->include, sizeof(st->include), "%s/ssh_config", st->dir);
+	if (create && make_dirs(st->dir) < 0) {
+		snprintf(err, errlen, "%.300s: %s", st->dir, strerror(errno));
+		return EXIT_CONFIG;
+	}
+	st->dirfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (st->dirfd < 0) {
+		if (!create && errno == ENOENT)
+			return 0; /* nothing loaded yet */
+		snprintf(err, errlen, "%.300s: %s", st->dir, strerror(errno));
+		return EXIT_CONFIG;
+	}
+	if (fstat(st->dirfd, &sb) != 0 || sb.st_uid != getuid()) {
+		snprintf(err, errlen, "%.300s: not owned by you", st->dir);
+		return EXIT_CONFIG;
+	}
+	/* Ours: make it private if it is not (a key lives here). */
+	if ((sb.st_mode & 077) != 0 && fchmod(st->dirfd, 0700) != 0) {
+		snprintf(err, errlen, "%.300s: %s", st->dir, strerror(errno));
+		return EXIT_CONFIG;
+	}
+	return 0;
+}
+
+static void state_close(struct state *st)
+{
+	if (st->dirfd >= 0)
+		close(st->dirfd);
+	st->dirfd = -1;
+}
+
+/* One load at a time: a second waits (bounded) and then finds the first's result. */
+static int state_lock(const struct state *st, char *err, size_t errlen)
+{
+	int fd = openat(st->dirfd, ".lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	for (int waited = 0; fd >= 0; waited += 50) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		if ((errno != EWOULDBLOCK && errno != EINTR) || waited >= 30000)
+			break;
+		poll(NULL, 0, 50);
+	}
+	snprintf(err, errlen, "%.300s/.lock: another apitoken ssh-cert is still running", st->dir);
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* --- what is there ---------------------------------------------------------------- */
+
+struct loaded {
+	bool have_key, have_cert;
+	struct sshkey_ed25519 key;
+	time_t key_mtime;
+	struct buf key_blob;
+	struct sshcert cert;
+	char cert_err[256];
+};
+
+static void loaded_free(struct loaded *l)
+{
+	sshkey_clear(&l->key);
+	buf_free(&l->key_blob);
+	if (l->have_cert)
+		sshcert_free(&l->cert);
+	memset(l, 0, sizeof(*l));
+}
+
+static void read_state(const struct state *st, struct loaded *l)
+{
+	char *text = NULL, err[256];
+	size_t len;
+	struct stat sb;
+
+	memset(l, 0, sizeof(*l));
+	if (st->dirfd < 0)
+		return;
+	if (file_read_checked(st->key, FILE_SECRET, SSHKEY_FILE_MAX, &text, &len, err,
+			      sizeof(err)) == APT_OK &&
+	    sshkey_parse_private(&l->key, NULL, 0, text, len, err, sizeof(err)) == 0 &&
+	    stat(st->key, &sb) == 0) {
+		l->have_key = true;
+		l->key_mtime = sb.st_mtime;
+		sshkey_put_public(&l->key_blob, &l->key);
+	}
+	free_secret(text);
+	text = NULL;
+	if (file_read_checked(st->cert, FILE_CONFIG, SSHCERT_MAX_BLOB * 2, &text, &len, l->cert_err,
+			      sizeof(l->cert_err)) == APT_OK &&
+	    sshcert_parse_line(&l->cert, text, len, l->cert_err, sizeof(l->cert_err)) == 0)
+		l->have_cert = true;
+	free(text);
+}
+
+/* Usable as it is: for our key, valid now, with some time to spare. */
+static bool cert_good(const struct loaded *l, time_t now, uint64_t spare, char *why, size_t len)
+{
+	if (!l->have_key || !l->have_cert) {
+		snprintf(why, len, "%s", !l->have_key ? "no key yet" : "no certificate yet");
+		return false;
+	}
+	if (sshcert_check(&l->cert, l->key_blob.p, l->key_blob.len, (uint64_t)now, why, len) < 0)
+		return false;
+	if (sshcert_seconds_left(&l->cert, (uint64_t)now) < spare) {
+		snprintf(why, len, "the certificate expires within %llu s",
+			 (unsigned long long)spare);
+		return false;
+	}
+	return true;
+}
+
+/* --- the agent -------------------------------------------------------------------- */
+
+/* Drops our identities (this certificate, and the one before) from the agent. */
+static void agent_forget(const struct buf *cert_blob, const struct buf *old_blob)
+{
+	struct agent a;
+	char err[256];
+
+	if (getenv("SSH_AUTH_SOCK") == NULL || agent_connect(&a, NULL, err, sizeof(err)) != APT_OK)
+		return;
+	if (cert_blob != NULL && cert_blob->len > 0)
+		agent_remove(&a, cert_blob->p, cert_blob->len, err, sizeof(err));
+	if (old_blob != NULL && old_blob->len > 0)
+		agent_remove(&a, old_blob->p, old_blob->len, err, sizeof(err));
+	agent_close(&a);
+}
+
+static int agent_load(const struct loaded *l, const struct buf *old_blob, time_t now, char *err,
+		      size_t errlen)
+{
+	uint64_t left = sshcert_seconds_left(&l->cert, (uint64_t)now);
+	struct agent a;
+	enum apt_rc rc;
+
+	if (agent_connect(&a, NULL, err, errlen) != APT_OK)
+		return EXIT_CONFIG;
+	/* Expired certificates must not pile up in the agent ("Too many authentication failures"). */
+	if (old_blob != NULL && old_blob->len > 0)
+		agent_remove(&a, old_blob->p, old_blob->len, err, errlen);
+	rc = agent_add_ed25519_cert(&a, l->key.pk, l->key.seed, l->cert.blob.p, l->cert.blob.len,
+				    KEY_COMMENT, left > UINT32_MAX ? UINT32_MAX : (uint32_t)left,
+				    err, errlen);
+	agent_close(&a);
+	return rc == APT_OK ? 0 : EXIT_CONFIG;
+}
+
+static bool in_agent(const struct loaded *l)
+{
+	struct agent_identities ids = {0};
+	struct agent a;
+	char err[256];
+	bool found = false;
+
+	if (!l->have_cert || getenv("SSH_AUTH_SOCK") == NULL ||
+	    agent_connect(&a, NULL, err, sizeof(err)) != APT_OK)
+		return false;
+	if (agent_list(&a, &ids, err, sizeof(err)) == APT_OK)
+		found = agent_identities_count(&ids, l->cert.blob.p, l->cert.blob.len) > 0;
+	agent_identities_free(&ids);
+	agent_close(&a);
+	return found;
+}
+
+/* --- ssh's config ------------------------------------------------------------------- */
+
+static bool ask_yes(const char *question)
+{
+	char answer[16];
+
+	fprintf(stderr, "%s [y/N] ", question);
+	if (fgets(answer, sizeof(answer), stdin) == NULL)
+		return false;
+	return answer[0] == 'y' || answer[0] == 'Y';
+}
+
+static int write_config(const struct settings *s, const struct state *st, const struct opts *o,
+			char *err, size_t errlen)
+{
+	char *config = NULL;
+	bool changed = false;
+	int rc = 0;
+
+	if (sshconfig_write_include(st->include, s->hosts, st->key, st->cert, err, errlen) !=
+	    APT_OK)
+		return EXIT_CONFIG;
+	if (!o->write_config && (o->no_interaction || !isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)))
+		return 0;
+	if (sshconfig_path(&config, err, errlen) != APT_OK)
+		return EXIT_CONFIG;
+	if (!o->write_config) {
+		char q[PATH_MAX + 128];
+		snprintf(q, sizeof(q), "Add an Include of %.2000s to %.2000s, so that ssh uses it?", st->include,
+			 config);
+		if (!ask_yes(q))
+			goto out;
+	}
+	if (sshconfig_insert(config, st->include, &changed, err, errlen) != APT_OK)
+		rc = EXIT_CONFIG;
+	else if (changed && !o->quiet)
+		printf("Added an Include of %s to %s.\n", st->include, config);
+out:
+	free(config);
+	return rc;
+}
+
+/* --- load -------------------------------------------------------------------------- */
+
+static void say_loaded(const struct loaded *l, time_t now, const char *what)
+{
+	char until[SSHCERT_TIME_LEN];
+	uint64_t left = sshcert_seconds_left(&l->cert, (uint64_t)now);
+
+	sshcert_format_time(l->cert.valid_before, until);
+	printf("%s for %s%s, valid until %s (%llu min left).\n", what, l->cert.principals[0],
+	       l->cert.nprincipals > 1 ? " and others" : "", until,
+	       (unsigned long long)(left / 60));
+}
+
+static int load(const struct opts *o)
+{
+	struct settings s;
+	struct state st;
+	struct loaded l;
+	struct buf old_blob = BUF_INIT, publine = BUF_INIT, file = BUF_INIT;
+	struct sshcert fresh;
+	char err[512], why[256], *tok = NULL, *certline = NULL;
+	time_t now = time(NULL);
+	bool new_key, have_fresh = false;
+	size_t len;
+	int lock = -1, rc;
+
+	memset(&l, 0, sizeof(l));
+	rc = settings_load(&s, err, sizeof(err)) == APT_OK ? 0 : EXIT_CONFIG;
+	if (rc == 0)
+		rc = state_open(&st, true, err, sizeof(err));
+	if (rc != 0)
+		goto out;
+	if ((lock = state_lock(&st, err, sizeof(err))) < 0) {
+		rc = EXIT_CONFIG;
+		goto out;
+	}
+	read_state(&st, &l);
+
+	/* Valid for a while yet: nothing to ask for (and, with --refresh-only, nothing else). */
+	if (!o->new_cert && cert_good(&l, now, RENEW_BEFORE, why, sizeof(why))) {
+		if (o->refresh_only)
+			goto out;
+		if (o->agent && !in_agent(&l) && (rc = agent_load(&l, NULL, now, err, sizeof(err))) != 0)
+			goto out;
+		if ((rc = write_config(&s, &st, o, err, sizeof(err))) != 0)
+			goto out;
+		if (!o->quiet)
+			say_loaded(&l, now, "The certificate is still valid");
+		goto out;
+	}
+
+	/* A new key when there is none or it is older than key_ttl; else the same one. */
+	new_key = !l.have_key || now - l.key_mtime >= s.key_ttl;
+	if (new_key) {
+		sshkey_clear(&l.key);
+		if (sshkey_generate(&l.key) < 0) {
+			snprintf(err, sizeof(err), "could not make a key");
+			rc = EXIT_CONFIG;
+			goto out;
+		}
+		l.key_blob.len = 0;
+		sshkey_put_public(&l.key_blob, &l.key);
+	}
+	if (l.have_cert)
+		buf_append(&old_blob, l.cert.blob.p, l.cert.blob.len);
+
+	rc = settings_token(&s, &tok, &len, err, sizeof(err)) == APT_OK ? 0 : EXIT_CONFIG;
+	if (rc == 0 && sshkey_public_line(&publine, &l.key, KEY_COMMENT) < 0)
+		rc = EXIT_CONFIG;
+	if (rc == 0) {
+		publine.p[publine.len - 1] = '\0'; /* no newline inside the JSON string */
+		rc = cert_issue(&s, tok, len, (char *)publine.p, &certline, err, sizeof(err));
+	}
+	if (rc != 0)
+		goto out;
+
+	/* What the issuer sent must be a certificate we can use, before anything is written. */
+	if (sshcert_parse_line(&fresh, certline, strlen(certline), err, sizeof(err)) < 0) {
+		rc = EXIT_BADCERT;
+		goto out;
+	}
+	have_fresh = true;
+	if (sshcert_check(&fresh, l.key_blob.p, l.key_blob.len, (uint64_t)time(NULL), err,
+			  sizeof(err)) < 0 ||
+	    sshcert_verify(&fresh, err, sizeof(err)) < 0) {
+		rc = EXIT_BADCERT;
+		goto out;
+	}
+
+	/* The key first (a new one only): the old certificate no longer matches it anyway. */
+	if (new_key) {
+		if (sshkey_private_file(&file, &l.key, KEY_COMMENT) < 0 ||
+		    file_replace_at(st.dirfd, "id_ed25519", file.p, file.len, 0600) < 0 ||
+		    file_replace_at(st.dirfd, "id_ed25519.pub", publine.p, publine.len - 1, 0600) <
+			0) {
+			snprintf(err, sizeof(err), "%.300s: %s", st.key, strerror(errno));
+			rc = EXIT_CONFIG;
+			goto out;
+		}
+	}
+	file.len = 0;
+	buf_appendf(&file, "%s\n", certline);
+	if (file.failed || file_replace_at(st.dirfd, "id_ed25519-cert.pub", file.p, file.len, 0600) < 0) {
+		snprintf(err, sizeof(err), "%.300s: %s", st.cert, strerror(errno));
+		rc = EXIT_CONFIG;
+		goto out;
+	}
+	if (l.have_cert)
+		sshcert_free(&l.cert);
+	l.cert = fresh;
+	l.have_cert = true;
+	l.have_key = true;
+	have_fresh = false;
+
+	if (o->agent && (rc = agent_load(&l, &old_blob, time(NULL), err, sizeof(err))) != 0)
+		goto out;
+	if (!o->agent && old_blob.len > 0)
+		agent_forget(NULL, &old_blob); /* our previous certificate, if an agent held it */
+	if ((rc = write_config(&s, &st, o, err, sizeof(err))) != 0)
+		goto out;
+	if (!o->quiet)
+		say_loaded(&l, time(NULL), "Loaded a certificate");
+out:
+	if (rc != 0 && !(o->quiet && rc == 0))
+		fprintf(stderr, "apitoken ssh-cert load: %s\n", err);
+	if (have_fresh)
+		sshcert_free(&fresh);
+	if (lock >= 0)
+		close(lock);
+	free_secret(tok);
+	free(certline);
+	buf_free(&old_blob);
+	buf_free(&publine);
+	buf_free(&file);
+	loaded_free(&l);
+	state_close(&st);
+	settings_free(&s);
+	return rc;
+}
+
+/* --- info ------------------------------------------------------------------------- */
+
+static json_t *options_json(const struct sshcert_option *v, size_t n)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < n; i++)
+		json_object_set_new(o, v[i].name, json_string(v[i].value));
+	return o;
+}
+
+static int info(const struct opts *o)
+{
+	struct state st;
+	struct loaded l;
+	char err[512], why[256], fp[SSHKEY_FP_LEN] = "", after[SSHCERT_TIME_LEN],
+				     before[SSHCERT_TIME_LEN];
+	time_t now = time(NULL);
+	bool valid, match;
+	int rc;
+
+	rc = state_open(&st, false, err, sizeof(err));
+	if (rc != 0) {
+		if (!o->check)
+			fprintf(stderr, "apitoken ssh-cert info: %s\n", err);
+		return o->check ? 1 : rc;
+	}
+	read_state(&st, &l);
+	state_close(&st);
+	valid = cert_good(&l, now, 0, why, sizeof(why));
+	if (o->check) {
+		loaded_free(&l);
+		return valid ? 0 : 1;
+	}
+	if (!l.have_cert) {
+		fprintf(stderr, "No certificate loaded (%s): run apitoken ssh-cert load.\n",
+			l.cert_err[0] ? l.cert_err : st.cert);
+		loaded_free(&l);
+		return 1;
+	}
+	match = l.have_key && sshcert_key_is(&l.cert, l.key_blob.p, l.key_blob.len);
+	sshcert_ca_fingerprint(&l.cert, fp);
+	sshcert_format_time(l.cert.valid_after, after);
+	sshcert_format_time(l.cert.valid_before, before);
+	if (o->json) {
+		json_t *j = json_object(), *pr = json_array();
+		char *text;
+
+		for (size_t i = 0; i < l.cert.nprincipals; i++)
+			json_array_append_new(pr, json_string(l.cert.principals[i]));
+		json_object_set_new(j, "file", json_string(st.cert));
+		json_object_set_new(j, "type", json_string(sshcert_type_name(&l.cert)));
+		json_object_set_new(j, "key_id", json_string(l.cert.key_id));
+		json_object_set_new(j, "serial", json_integer((json_int_t)l.cert.serial));
+		json_object_set_new(j, "principals", pr);
+		json_object_set_new(j, "valid_after", json_string(after));
+		json_object_set_new(j, "valid_before", json_string(before));
+		json_object_set_new(j, "seconds_left",
+				    json_integer((json_int_t)sshcert_seconds_left(&l.cert,
+										   (uint64_t)now)));
+		json_object_set_new(j, "critical_options",
+				    options_json(l.cert.options, l.cert.noptions));
+		json_object_set_new(j, "extensions",
+				    options_json(l.cert.extensions, l.cert.nextensions));
+		json_object_set_new(j, "ca_fingerprint", json_string(fp));
+		json_object_set_new(j, "key_matches", json_boolean(match));
+		json_object_set_new(j, "in_agent", json_boolean(in_agent(&l)));
+		json_object_set_new(j, "valid", json_boolean(valid));
+		if (!valid)
+			json_object_set_new(j, "problem", json_string(why));
+		text = json_dumps(j, JSON_INDENT(2));
+		puts(text ? text : "{}");
+		free(text);
+		json_decref(j);
+	} else {
+		printf("Certificate:      %s\n", st.cert);
+		printf("Type:             %s %s\n", sshcert_type_name(&l.cert), l.cert.type);
+		printf("Key ID:           %s\n", l.cert.key_id);
+		printf("Serial:           %llu\n", (unsigned long long)l.cert.serial);
+		printf("Principals:      ");
+		for (size_t i = 0; i < l.cert.nprincipals; i++)
+			printf(" %s", l.cert.principals[i]);
+		printf("\nValid:            from %s to %s", after, before);
+		if (valid)
+			printf(" (%llu s left)\n",
+			       (unsigned long long)sshcert_seconds_left(&l.cert, (uint64_t)now));
+		else
+			printf(" (NOT VALID: %s)\n", why);
+		printf("Critical options:");
+		for (size_t i = 0; i < l.cert.noptions; i++)
+			printf(" %s%s%s", l.cert.options[i].name,
+			       l.cert.options[i].has_value ? "=" : "", l.cert.options[i].value);
+		printf("%s\nExtensions:      ", l.cert.noptions ? "" : " (none)");
+		for (size_t i = 0; i < l.cert.nextensions; i++)
+			printf(" %s", l.cert.extensions[i].name);
+		printf("%s\n", l.cert.nextensions ? "" : " (none)");
+		printf("Signed by CA:     %s\n", fp);
+		printf("Matches the key:  %s\n", match ? "yes" : "NO");
+		printf("In the agent:     %s\n", in_agent(&l) ? "yes" : "no");
+	}
+	loaded_free(&l);
+	return valid ? 0 : 1;
+}
+
+/* --- clear ------------------------------------------------------------------------ */
+
+static int clear(const struct opts *o)
+{
+	static const char *const files[] = {"id_ed25519-cert.pub", "id_ed25519", "id_ed25519.pub",
+					    "ssh_config"};
+	struct state st;
+	struct loaded l;
+	char err[512], *config = NULL;
+	bool changed = false;
+	int rc = 0;
+
+	if (state_open(&st, false, err, sizeof(err)) != 0) {
+		fprintf(stderr, "apitoken ssh-cert clear: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	read_state(&st, &l);
+	if (l.have_cert)
+		agent_forget(&l.cert.blob, NULL);
+	if (sshconfig_path(&config, err, sizeof(err)) != APT_OK ||
+	    sshconfig_remove(config, &changed, err, sizeof(err)) != APT_OK) {
+		fprintf(stderr, "apitoken ssh-cert clear: %s\n", err);
+		rc = EXIT_CONFIG;
+	}
+	for (size_t i = 0; st.dirfd >= 0 && i < sizeof(files) / sizeof(files[0]); i++)
+		if (unlinkat(st.dirfd, files[i], 0) != 0 && errno != ENOENT) {
+			fprintf(stderr, "apitoken ssh-cert clear: %s/%s: %s\n", st.dir, files[i],
+				strerror(errno));
+			rc = EXIT_CONFIG;
+		}
+	if (rc == 0 && !o->quiet)
+		printf("Cleared the certificate, the key%s.\n",
+		       changed ? ", the agent identity and the ssh config block"
+			       : " and the agent identity");
+	free(config);
+	loaded_free(&l);
+	state_close(&st);
+	return rc;
+}
+
+/* --- the command -------------------------------------------------------------------- */
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: apitoken ssh-cert load [--new] [--refresh-only] [--agent] "
+			"[--write-ssh-config] [-q] [--no-interaction]\n"
+			"       apitoken ssh-cert info [--json] [--check]\n"
+			"       apitoken ssh-cert clear [-q]\n");
+	return EXIT_USAGE;
+}
+
+int cmd_ssh_cert(int argc, char **argv)
+{
+	struct rlimit no_core = {0, 0};
+	struct opts o = {0};
+	const char *sub = argc > 1 ? argv[1] : "";
+
+	/* A private key and the token pass through this process. */
+	setrlimit(RLIMIT_CORE, &no_core);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		bool is_load = strcmp(sub, "load") == 0, is_info = strcmp(sub, "info") == 0;
+
+		if (is_load && strcmp(a, "--new") == 0)
+			o.new_cert = true;
+		else if (is_load && strcmp(a, "--refresh-only") == 0)
+			o.refresh_only = true;
+		else if (is_load && strcmp(a, "--agent") == 0)
+			o.agent = true;
+		else if (is_load && strcmp(a, "--write-ssh-config") == 0)
+			o.write_config = true;
+		else if (is_load && strcmp(a, "--no-interaction") == 0)
+			o.no_interaction = true;
+		else if (!is_info && (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0))
+			o.quiet = true;
+		else if (is_info && strcmp(a, "--json") == 0)
+			o.json = true;
+		else if (is_info && strcmp(a, "--check") == 0)
+			o.check = true;
+		else
+			return usage();
+	}
+	if (strcmp(sub, "load") == 0)
+		return load(&o);
+	if (strcmp(sub, "info") == 0)
+		return info(&o);
+	if (strcmp(sub, "clear") == 0)
+		return clear(&o);
+	return usage();
+}
