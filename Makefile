@@ -28,7 +28,10 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -Iinclude \
 ALL_LDFLAGS = -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS)
 
 PAM_LIBS    := $(shell $(PKG_CONFIG) --libs pam 2>/dev/null || echo -lpam)
-HELPER_LIBS := $(shell $(PKG_CONFIG) --libs libcurl jansson libcrypto 2>/dev/null) -lm
+# The helper loads libcurl with dlopen at its first request (helper/http.c);
+# the tests link it for their own HTTP.
+HELPER_LIBS := $(shell $(PKG_CONFIG) --libs jansson libcrypto 2>/dev/null) -ldl -lm
+TEST_LIBS   := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null) $(HELPER_LIBS)
 CHECK_LIBS  := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
 LIB_SRC    := $(sort $(wildcard lib/*.c))
@@ -86,12 +89,12 @@ $(B)/tests/%: tests/unit/%.c $(B)/libhelper.a $(B)/libapitoken.a $(TSUP_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests/support -Ihelper -Ihelper/ssh $(ALL_LDFLAGS) -o $@ $< $(TSUP_OBJ) \
 	    $(B)/libhelper.a $(B)/libapitoken.a \
-	    $(CHECK_LIBS) $(HELPER_LIBS) $(PAM_LIBS)
+	    $(CHECK_LIBS) $(TEST_LIBS) $(PAM_LIBS)
 
 $(B)/tests/%: tests/integration/%.c $(B)/libapitoken.a $(TSUP_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests/support $(ALL_LDFLAGS) -o $@ $< $(TSUP_OBJ) $(B)/libapitoken.a \
-	    $(CHECK_LIBS) $(HELPER_LIBS) $(PAM_LIBS) -ldl
+	    $(CHECK_LIBS) $(TEST_LIBS) $(PAM_LIBS) -ldl
 
 deps:
 	@sh tests/deps.sh
@@ -119,7 +122,7 @@ bench: deps
 $(B)/bench/bench: tests/bench/bench.c $(B)/libapitoken.a $(TSUP_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests/support $(ALL_LDFLAGS) -o $@ $< $(TSUP_OBJ) $(B)/libapitoken.a \
-	    $(HELPER_LIBS) $(PAM_LIBS)
+	    $(TEST_LIBS) $(PAM_LIBS)
 
 # One authentication per process: links libpam only, like a PAM host.
 $(B)/bench/pamrun: tests/bench/pamrun.c
@@ -152,3 +155,23 @@ format-check:
 
 clean:
 	rm -rf $(B)
+
+# libFuzzer harnesses for the SSH parsers (tests/fuzz/), with ASan and UBSan,
+# and seed corpora made with ssh-keygen; not part of `make check`. Run e.g.
+#   build/fuzz/fuzz_sshcert -max_total_time=60 build/fuzz/corpus/sshcert build/fuzz/seed/sshcert
+#   build/fuzz/fuzz_sshkey  -max_total_time=60 build/fuzz/corpus/sshkey  build/fuzz/seed/sshkey
+# (new inputs go into the first directory). Needs clang and libclang-rt-14-dev.
+FUZZ_CC    ?= clang
+FUZZ_SRC   := helper/ssh/sshbuf.c helper/ssh/sshkey.c helper/ssh/sshcert.c lib/buf.c lib/sha256.c
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -fno-omit-frame-pointer \
+              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+              -Iinclude -Ihelper -Ihelper/ssh
+
+.PHONY: fuzz
+fuzz: $(B)/fuzz/fuzz_sshcert $(B)/fuzz/fuzz_sshkey
+	@mkdir -p $(B)/fuzz/corpus/sshcert $(B)/fuzz/corpus/sshkey
+	@sh tests/fuzz/corpus.sh $(B)/fuzz/seed
+
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(wildcard include/*.h helper/ssh/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC) $(shell $(PKG_CONFIG) --libs libcrypto)

@@ -2,6 +2,11 @@
  * HTTP for the helper, on libcurl. The helper is its own short-lived
  * process, so libcurl's global state is set up once and simply dies with it
  * (no global cleanup: see DESIGN.md §3 for why that matters in PAM hosts).
+ *
+ * libcurl is loaded with dlopen() at the first request, not linked: with its
+ * thirty-odd dependencies it is most of the cost of starting the binary, and
+ * most runs of `apitoken` (askpass, ssh-cert load --refresh-only from an ssh
+ * Match exec line) make no request at all.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -10,10 +15,48 @@
 #include <strings.h>
 #include <time.h>
 
+#include <dlfcn.h>
+
 #include <curl/curl.h>
 
 #include "config.h"
 #include "http.h"
+
+/* The libcurl functions we use, from the library loaded at run time. */
+static struct {
+	void *lib;
+	__typeof__(curl_global_init) *global_init;
+	__typeof__(curl_easy_init) *easy_init;
+	__typeof__(curl_easy_setopt) *easy_setopt;
+	__typeof__(curl_easy_perform) *easy_perform;
+	__typeof__(curl_easy_getinfo) *easy_getinfo;
+	__typeof__(curl_easy_cleanup) *easy_cleanup;
+	__typeof__(curl_slist_append) *slist_append;
+	__typeof__(curl_slist_free_all) *slist_free_all;
+	__typeof__(curl_getdate) *getdate;
+} C;
+
+/* POSIX's way to turn dlsym's void * into a function pointer. */
+#define LOAD(field, name) (*(void **)(&C.field) = dlsym(C.lib, name)) != NULL
+
+static int curl_load(void)
+{
+	if (C.lib != NULL)
+		return 0;
+	C.lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+	if (C.lib == NULL)
+		return -1;
+	if (LOAD(global_init, "curl_global_init") && LOAD(easy_init, "curl_easy_init") &&
+	    LOAD(easy_setopt, "curl_easy_setopt") && LOAD(easy_perform, "curl_easy_perform") &&
+	    LOAD(easy_getinfo, "curl_easy_getinfo") && LOAD(easy_cleanup, "curl_easy_cleanup") &&
+	    LOAD(slist_append, "curl_slist_append") &&
+	    LOAD(slist_free_all, "curl_slist_free_all") && LOAD(getdate, "curl_getdate") &&
+	    C.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
+		return 0;
+	dlclose(C.lib);
+	memset(&C, 0, sizeof(C));
+	return -1;
+}
 
 struct sink {
 	struct http_response *res;
@@ -53,7 +96,9 @@ long http_parse_retry_after(const char *v, long now)
 			i++;
 		return v[i] == '\0' ? secs : -1;
 	}
-	when = curl_getdate(v, NULL);
+	if (curl_load() < 0)
+		return -1;
+	when = C.getdate(v, NULL);
 	if (when == (time_t)-1)
 		return -1;
 	return when > now ? (long)(when - now) : 0;
@@ -135,68 +180,68 @@ const char *http_send(const struct http_request *req, struct http_response *res)
 	res->retry_after = -1;
 	if (strncasecmp(req->url, "https://", 8) != 0 && !url_is_loopback_http(req->url))
 		return "bad_request";
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || (h = curl_easy_init()) == NULL)
+	if (curl_load() < 0 || (h = C.easy_init()) == NULL)
 		return "internal";
 
 	snprintf(ctype, sizeof(ctype), "Content-Type: %s", req->content_type);
 	if (!req->get)
-		headers = curl_slist_append(headers, ctype);
-	headers = curl_slist_append(headers, "Accept: application/json");
+		headers = C.slist_append(headers, ctype);
+	headers = C.slist_append(headers, "Accept: application/json");
 	/* curl keeps its own copy of a header; this process is short-lived and not dumpable. */
 	if (req->secret_header != NULL)
-		headers = curl_slist_append(headers, req->secret_header);
-	headers = curl_slist_append(headers, "Expect:");
+		headers = C.slist_append(headers, req->secret_header);
+	headers = C.slist_append(headers, "Expect:");
 	if (headers == NULL) {
-		curl_easy_cleanup(h);
+		C.easy_cleanup(h);
 		return "internal";
 	}
 
-	c = curl_easy_setopt(h, CURLOPT_URL, req->url);
-	c |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
-	c |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	c |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	c = C.easy_setopt(h, CURLOPT_URL, req->url);
+	c |= C.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
+	c |= C.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	c |= C.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	/* "" disables the proxy: http_proxy and friends from the environment do not apply. */
-	c |= curl_easy_setopt(h, CURLOPT_PROXY, req->proxy ? req->proxy : "");
-	c |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, req->connect_timeout_ms);
-	c |= curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms);
-	c |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	c |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	c |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+	c |= C.easy_setopt(h, CURLOPT_PROXY, req->proxy ? req->proxy : "");
+	c |= C.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, req->connect_timeout_ms);
+	c |= C.easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms);
+	c |= C.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	c |= C.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	c |= C.easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 	if (req->get) {
-		c |= curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+		c |= C.easy_setopt(h, CURLOPT_HTTPGET, 1L);
 	} else {
-		c |= curl_easy_setopt(h, CURLOPT_POST, 1L);
+		c |= C.easy_setopt(h, CURLOPT_POST, 1L);
 		/* POSTFIELDS, not COPYPOSTFIELDS: curl must not keep its own copy of a secret. */
-		c |= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-		c |= curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+		c |= C.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		c |= C.easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
 	}
-	c |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	c |= curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
-	c |= curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	c |= curl_easy_setopt(h, CURLOPT_HEADERDATA, res);
-	c |= curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->max_body);
-	c |= curl_easy_setopt(h, CURLOPT_USERAGENT, "apitoken/" APITOKEN_VERSION);
+	c |= C.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	c |= C.easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+	c |= C.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	c |= C.easy_setopt(h, CURLOPT_HEADERDATA, res);
+	c |= C.easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->max_body);
+	c |= C.easy_setopt(h, CURLOPT_USERAGENT, "apitoken/" APITOKEN_VERSION);
 	if (req->ca_file != NULL)
-		c |= curl_easy_setopt(h, CURLOPT_CAINFO, req->ca_file);
+		c |= C.easy_setopt(h, CURLOPT_CAINFO, req->ca_file);
 	if (req->tls_cert != NULL && req->tls_key != NULL) {
 		cert = (struct curl_blob){req->tls_cert->p, req->tls_cert->len, CURL_BLOB_NOCOPY};
 		key = (struct curl_blob){req->tls_key->p, req->tls_key->len, CURL_BLOB_NOCOPY};
-		c |= curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
-		c |= curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
-		c |= curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
-		c |= curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+		c |= C.easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
+		c |= C.easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+		c |= C.easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
+		c |= C.easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
 	}
 	if (req->basic_user != NULL) {
-		c |= curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-		c |= curl_easy_setopt(h, CURLOPT_USERNAME, req->basic_user);
-		c |= curl_easy_setopt(h, CURLOPT_PASSWORD, req->basic_password);
+		c |= C.easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		c |= C.easy_setopt(h, CURLOPT_USERNAME, req->basic_user);
+		c |= C.easy_setopt(h, CURLOPT_PASSWORD, req->basic_password);
 	}
 	if (c != CURLE_OK) {
 		fail = "internal";
 		goto out;
 	}
 
-	c = curl_easy_perform(h);
+	c = C.easy_perform(h);
 	if (sink.overflow || c == CURLE_FILESIZE_EXCEEDED) {
 		fail = "body_too_large";
 	} else if (c != CURLE_OK) {
@@ -204,10 +249,10 @@ const char *http_send(const struct http_request *req, struct http_response *res)
 	} else if (res->body.failed) {
 		fail = "internal";
 	} else {
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
+		C.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
 	}
 out:
-	curl_easy_cleanup(h);
-	curl_slist_free_all(headers);
+	C.easy_cleanup(h);
+	C.slist_free_all(headers);
 	return fail;
 }
