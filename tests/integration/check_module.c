@@ -84,6 +84,17 @@ START_TEST(module_needs_no_network_libraries)
 }
 END_TEST
 
+/* The helper loads libcurl only when it makes a request (askpass and refreshes make none). */
+START_TEST(helper_loads_libcurl_lazily)
+{
+	char *dyn = run("readelf -d -W " HELPER);
+
+	ck_assert_msg(strstr(dyn, "libcurl") == NULL, "%s", dyn);
+	ck_assert_ptr_nonnull(strstr(dyn, "libcrypto"));
+	free(dyn);
+}
+END_TEST
+
 static void assert_full_relro(const char *path)
 {
 	char cmd[256], *dyn, *ph;
@@ -199,6 +210,7 @@ int main(void)
 	tcase_add_test(tc, module_loads_with_all_symbols_resolved);
 	tcase_add_test(tc, module_exports_only_pam_sm);
 	tcase_add_test(tc, module_needs_no_network_libraries);
+	tcase_add_test(tc, helper_loads_libcurl_lazily);
 	tcase_add_test(tc, binaries_are_hardened);
 	tcase_add_test(tc, helper_answers_help_and_version);
 	suite_add_tcase(s, tc);
