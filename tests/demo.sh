@@ -35,11 +35,12 @@ tag=$(basename "$work" | tr -cd 'a-zA-Z0-9' | tail -c 7 | tr 'A-Z' 'a-z')
 user="apitoken-demo-$tag"
 service="sshd-apitoken-demo-$tag"
 made_group=0
-sshd_pid= idp_pid= sink_pid=
+sshd_pid= sshd2_pid= idp_pid= sink_pid=
 
 cleanup() {
 	set +e
 	[ -n "$sshd_pid" ] && kill "$sshd_pid" 2>/dev/null && wait "$sshd_pid" 2>/dev/null
+	[ -n "$sshd2_pid" ] && kill "$sshd2_pid" 2>/dev/null && wait "$sshd2_pid" 2>/dev/null
 	[ -n "$idp_pid" ] && kill "$idp_pid" 2>/dev/null && wait "$idp_pid" 2>/dev/null
 	[ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null && wait "$sink_pid" 2>/dev/null
 	id "$user" >/dev/null 2>&1 && userdel -r "$user" 2>/dev/null
@@ -231,8 +232,57 @@ run_exec rsync -a -e "ssh -p $port ${ssh_opts[*]}" "$user@127.0.0.1:tree/" "$wor
 diff -r "$work/tree" "$work/back" >/dev/null || fail "the tree came back different"
 ok "$(find "$work/tree" -type f | wc -l) files up and back, byte-identical"
 
-# --- 8. revocation ---------------------------------------------------------------------
-say "8. Revoke the token at the issuer"
+# --- 8. certificates -------------------------------------------------------------------
+say "8. The other way in: a short-lived SSH certificate from the token"
+# The host trusts the issuer's CA for machine users (a second sshd, certificates only).
+curl -s "$issuer/ssh/cert/authority" | sed -E 's/.*"authorities":\["([^"]+)".*/\1/' >"$work/ca.pub"
+grep -q '^ssh-ed25519 ' "$work/ca.pub" || fail "no CA key from $issuer/ssh/cert/authority"
+port2=$(free_port)
+cat >"$work/sshd_config_certs" <<EOF
+ListenAddress 127.0.0.1:$port2
+HostKey $work/host_key
+PidFile $work/sshd2.pid
+UsePAM yes
+KbdInteractiveAuthentication no
+PasswordAuthentication no
+TrustedUserCAKeys $work/ca.pub
+Match Group apitoken
+	AuthenticationMethods publickey
+EOF
+"$work/$service" -D -E "$work/sshd2.log" -f "$work/sshd_config_certs" &
+sshd2_pid=$!
+for _ in $(seq 50); do
+	(exec 3<>"/dev/tcp/127.0.0.1/$port2") 2>/dev/null && break
+	sleep 0.1
+done
+echo "[127.0.0.1]:$port2 $(cut -d' ' -f1,2 "$work/host_key.pub")" >>"$work/known_hosts"
+note "sshd on 127.0.0.1:$port2 trusts the issuer's CA: TrustedUserCAKeys $work/ca.pub"
+
+export APITOKEN_CERT_URL=$issuer/ssh/cert XDG_STATE_HOME=$work/state XDG_CONFIG_HOME=$work/config
+export APITOKEN_SSH_CONFIG=$work/ssh_config HOME=$work
+certs_before=$(curl -s "$issuer/test/stats" | sed -E 's/.*"certs":([0-9]+).*/\1/')
+"$work/apitoken" ssh-cert load --write-ssh-config --no-interaction | sed 's/^/   /' ||
+	fail "apitoken ssh-cert load"
+"$work/apitoken" ssh-cert info | grep -E '^(Key ID|Principals|Valid|Signed by)' | sed 's/^/   /'
+# BatchMode: no prompt could be answered, so this proves the certificate alone logs in.
+out=$(ssh -F "$work/ssh_config" -p "$port2" -o UserKnownHostsFile="$work/known_hosts" \
+	-o BatchMode=yes -o LogLevel=ERROR "$user@127.0.0.1" 'echo "hello via certificate from $(id -un)"' </dev/null) ||
+	fail "ssh with the certificate"
+note "remote says: $out"
+ok "logged in with the certificate, no prompt, no token sent to this host"
+t0=$(date +%s%N)
+for _ in 1 2 3 4 5 6 7 8 9 10; do "$work/apitoken" ssh-cert load --refresh-only || fail "refresh"; done
+refresh_us=$((($(date +%s%N) - t0) / 10000))
+certs_after=$(curl -s "$issuer/test/stats" | sed -E 's/.*"certs":([0-9]+).*/\1/')
+[ "$((certs_after - certs_before))" -eq 1 ] || fail "refresh-only asked for a certificate"
+ok "ssh-cert load --refresh-only: ${refresh_us} µs a run, no request while valid (for ssh's Match exec)"
+"$work/apitoken" ssh-cert clear -q || fail "ssh-cert clear"
+kill "$sshd2_pid" && wait "$sshd2_pid" 2>/dev/null
+sshd2_pid=
+unset APITOKEN_CERT_URL
+
+# --- 9. revocation ---------------------------------------------------------------------
+say "9. Revoke the token at the issuer"
 curl -s -u admin:admin-secret -d "token=$token" "$issuer/token/revocation" >/dev/null || fail "revoke"
 ok "revoked"
 note "within cache_ttl (5 s in this demo, 60 s by default) a host that cached the"
