@@ -481,10 +481,13 @@ void sshcert_format_time(uint64_t t, char out[SSHCERT_TIME_LEN])
 		snprintf(out, SSHCERT_TIME_LEN, "forever");
 		return;
 	}
-	tt = (time_t)t;
-	if (t > last || gmtime_r(&tt, &tm) == NULL ||
-	    strftime(out, SSHCERT_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, SSHCERT_TIME_LEN, "%" PRIu64, t);
+	if (t <= last) {
+		tt = (time_t)t;
+		if (gmtime_r(&tt, &tm) != NULL &&
+		    strftime(out, SSHCERT_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) != 0)
+			return;
+	}
+	snprintf(out, SSHCERT_TIME_LEN, "%" PRIu64, t);
 }
 
 uint64_t sshcert_seconds_left(const struct sshcert *c, uint64_t now)
