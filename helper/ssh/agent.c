@@ -18,6 +18,7 @@
 
 #include <openssl/evp.h>
 
+#include "errmsg.h"
 #include "agent.h"
 #include "buf.h"
 #include "sshbuf.h"
@@ -28,18 +29,6 @@
  */
 #define SSH2_AGENT_FAILURE_OLD 30
 #define SSH_COM_AGENT2_FAILURE 102
-
-__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errlen, const char *fmt,
-							 ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int is_failure(uint8_t type)
 {
@@ -60,26 +49,26 @@ enum apt_rc agent_connect(struct agent *a, const char *path, char *err, size_t e
 	if (path == NULL) {
 		path = getenv("SSH_AUTH_SOCK");
 		if (path == NULL || path[0] == '\0') {
-			seterr(err, errlen, "no ssh-agent: SSH_AUTH_SOCK is not set");
+			errf(err, errlen, "no ssh-agent: SSH_AUTH_SOCK is not set");
 			return APT_UNAVAIL;
 		}
 	}
 	memset(&sun, 0, sizeof(sun));
 	if (path[0] == '\0' || strlen(path) >= sizeof(sun.sun_path)) {
-		seterr(err, errlen, "the agent socket path \"%.200s\" is empty or too long", path);
+		errf(err, errlen, "the agent socket path \"%.200s\" is empty or too long", path);
 		return APT_SERVICE;
 	}
 	/* A clear message for the common mistakes; connect() would say less. */
 	if (stat(path, &st) != 0) {
 		if (errno == ENOENT)
-			seterr(err, errlen, "no ssh-agent at %s: no such socket", path);
+			errf(err, errlen, "no ssh-agent at %s: no such socket", path);
 		else
-			seterr(err, errlen, "no ssh-agent at %s: %s", path, strerror(errno));
+			errf(err, errlen, "no ssh-agent at %s: %s", path, strerror(errno));
 		return APT_UNAVAIL;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
-		seterr(err, errlen,
-		       "%s is not a socket: SSH_AUTH_SOCK must name the agent's socket", path);
+		errf(err, errlen, "%s is not a socket: SSH_AUTH_SOCK must name the agent's socket",
+		     path);
 		return APT_SERVICE;
 	}
 	memcpy(sun.sun_path, path, strlen(path) + 1);
@@ -89,7 +78,7 @@ enum apt_rc agent_connect(struct agent *a, const char *path, char *err, size_t e
 	if (fd < 0) {
 		int e = errno;
 
-		seterr(err, errlen, "socket: %s", strerror(e));
+		errf(err, errlen, "socket: %s", strerror(e));
 		return e == ENOMEM || e == ENOBUFS ? APT_NOMEM : APT_UNAVAIL;
 	}
 	/*
@@ -104,21 +93,21 @@ enum apt_rc agent_connect(struct agent *a, const char *path, char *err, size_t e
 
 		close(fd);
 		if (e == ECONNREFUSED)
-			seterr(err, errlen,
-			       "no ssh-agent is listening at %s (a stale SSH_AUTH_SOCK?)", path);
+			errf(err, errlen,
+			     "no ssh-agent is listening at %s (a stale SSH_AUTH_SOCK?)", path);
 		else if (e == EAGAIN || e == EINPROGRESS || e == ETIMEDOUT)
-			seterr(err, errlen,
-			       "the ssh-agent at %s did not accept the connection in %d ms", path,
-			       a->timeout_ms);
+			errf(err, errlen,
+			     "the ssh-agent at %s did not accept the connection in %d ms", path,
+			     a->timeout_ms);
 		else
-			seterr(err, errlen, "cannot connect to the ssh-agent at %s: %s", path,
-			       strerror(e));
+			errf(err, errlen, "cannot connect to the ssh-agent at %s: %s", path,
+			     strerror(e));
 		return APT_UNAVAIL;
 	}
 	/* From here every wait is a poll() against the request's deadline. */
 	flags = fcntl(fd, F_GETFL);
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-		seterr(err, errlen, "fcntl: %s", strerror(errno));
+		errf(err, errlen, "fcntl: %s", strerror(errno));
 		close(fd);
 		return APT_UNAVAIL;
 	}
@@ -151,15 +140,15 @@ static int wait_fd(struct agent *a, short events, long long deadline, char *err,
 		int n;
 
 		if (left <= 0) {
-			seterr(err, errlen, "the ssh-agent at %s did not answer within %d ms",
-			       a->path, a->timeout_ms);
+			errf(err, errlen, "the ssh-agent at %s did not answer within %d ms",
+			     a->path, a->timeout_ms);
 			return -1;
 		}
 		n = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
 		if (n > 0)
 			return 0; /* ready, or POLLERR/POLLHUP: the next call reports it */
 		if (n < 0 && errno != EINTR) {
-			seterr(err, errlen, "poll: %s", strerror(errno));
+			errf(err, errlen, "poll: %s", strerror(errno));
 			return -1;
 		}
 	}
@@ -179,8 +168,8 @@ static int send_all(struct agent *a, const unsigned char *p, size_t len, long lo
 			if (wait_fd(a, POLLOUT, deadline, err, errlen) < 0)
 				return -1;
 		} else if (n < 0 && errno != EINTR) {
-			seterr(err, errlen, "writing to the ssh-agent at %s: %s", a->path,
-			       strerror(errno));
+			errf(err, errlen, "writing to the ssh-agent at %s: %s", a->path,
+			     strerror(errno));
 			return -1;
 		}
 	}
@@ -205,14 +194,14 @@ static int recv_all(struct agent *a, unsigned char *p, struct buf *out, size_t l
 				return -2;
 			len -= (size_t)n;
 		} else if (n == 0) {
-			seterr(err, errlen, "the ssh-agent at %s closed the connection", a->path);
+			errf(err, errlen, "the ssh-agent at %s closed the connection", a->path);
 			return -1;
 		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
 			if (wait_fd(a, POLLIN, deadline, err, errlen) < 0)
 				return -1;
 		} else if (errno != EINTR) {
-			seterr(err, errlen, "reading from the ssh-agent at %s: %s", a->path,
-			       strerror(errno));
+			errf(err, errlen, "reading from the ssh-agent at %s: %s", a->path,
+			     strerror(errno));
 			return -1;
 		}
 	}
@@ -233,13 +222,13 @@ static enum apt_rc agent_call(struct agent *a, const struct buf *req, struct buf
 	int r;
 
 	if (a->fd < 0) {
-		seterr(err, errlen, "not connected to an ssh-agent");
+		errf(err, errlen, "not connected to an ssh-agent");
 		return APT_UNAVAIL;
 	}
 	if (req->failed)
 		return APT_NOMEM;
 	if (req->len == 0 || req->len > UINT32_MAX) {
-		seterr(err, errlen, "an agent request of %zu bytes", req->len);
+		errf(err, errlen, "an agent request of %zu bytes", req->len);
 		return APT_SERVICE;
 	}
 	hdr[0] = (unsigned char)(req->len >> 24);
@@ -252,9 +241,9 @@ static enum apt_rc agent_call(struct agent *a, const struct buf *req, struct buf
 		goto broken;
 	len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
 	if (len == 0 || len > AGENT_MAX_REPLY) {
-		seterr(err, errlen,
-		       "the ssh-agent at %s sent a reply of %lu bytes (at most %d accepted)",
-		       a->path, (unsigned long)len, AGENT_MAX_REPLY);
+		errf(err, errlen,
+		     "the ssh-agent at %s sent a reply of %lu bytes (at most %d accepted)", a->path,
+		     (unsigned long)len, AGENT_MAX_REPLY);
 		goto broken;
 	}
 	r = recv_all(a, NULL, reply, len, deadline, err, errlen);
@@ -272,9 +261,8 @@ broken:
 
 static void unexpected(struct agent *a, uint8_t type, const char *what, char *err, size_t errlen)
 {
-	seterr(err, errlen,
-	       "the ssh-agent at %s answered %s with message %u, not the expected reply", a->path,
-	       what, type);
+	errf(err, errlen, "the ssh-agent at %s answered %s with message %u, not the expected reply",
+	     a->path, what, type);
 }
 
 void agent_identities_free(struct agent_identities *l)
@@ -351,8 +339,7 @@ enum apt_rc agent_list(struct agent *a, struct agent_identities *out, char *err,
 	sshbuf_get_u8(&b, &type);
 	if (type != SSH2_AGENT_IDENTITIES_ANSWER) {
 		if (is_failure(type)) {
-			seterr(err, errlen, "the ssh-agent at %s refused to list its keys",
-			       a->path);
+			errf(err, errlen, "the ssh-agent at %s refused to list its keys", a->path);
 			rc = APT_DENY;
 		} else {
 			unexpected(a, type, "the request for its keys", err, errlen);
@@ -366,8 +353,8 @@ enum apt_rc agent_list(struct agent *a, struct agent_identities *out, char *err,
 		if (r == -2) {
 			rc = APT_NOMEM;
 		} else {
-			seterr(err, errlen, "the ssh-agent at %s sent a malformed list of keys",
-			       a->path);
+			errf(err, errlen, "the ssh-agent at %s sent a malformed list of keys",
+			     a->path);
 			rc = APT_UNAVAIL;
 		}
 	}
@@ -395,7 +382,7 @@ static enum apt_rc check_pair(const unsigned char pk[32], const unsigned char se
 	     memcmp(derived, pk, 32) == 0;
 	EVP_PKEY_free(key); /* libcrypto clears the private key it copied */
 	if (!ok) {
-		seterr(err, errlen, "the Ed25519 private key does not match its public key");
+		errf(err, errlen, "the Ed25519 private key does not match its public key");
 		return APT_SERVICE;
 	}
 	return APT_OK;
@@ -410,7 +397,7 @@ enum apt_rc agent_add_ed25519_cert(struct agent *a, const unsigned char pk[32],
 	uint8_t type;
 
 	if (cert == NULL || cert_len == 0 || lifetime == 0) {
-		seterr(err, errlen, "adding to the agent needs a certificate and a lifetime");
+		errf(err, errlen, "adding to the agent needs a certificate and a lifetime");
 		return APT_SERVICE;
 	}
 	rc = check_pair(pk, seed, err, errlen);
@@ -440,11 +427,10 @@ enum apt_rc agent_add_ed25519_cert(struct agent *a, const unsigned char pk[32],
 	if (type == SSH_AGENT_SUCCESS) {
 		rc = APT_OK;
 	} else if (is_failure(type)) {
-		seterr(
-		    err, errlen,
-		    "the agent at %s refused the certificate (gpg-agent and gnome-keyring cannot "
-		    "hold certificates); use the files instead",
-		    a->path);
+		errf(err, errlen,
+		     "the agent at %s refused the certificate (gpg-agent and gnome-keyring cannot "
+		     "hold certificates); use the files instead",
+		     a->path);
 		rc = APT_DENY;
 	} else {
 		unexpected(a, type, "the key and certificate", err, errlen);
@@ -462,7 +448,7 @@ enum apt_rc agent_remove(struct agent *a, const void *blob, size_t len, char *er
 	uint8_t type;
 
 	if (blob == NULL || len == 0) {
-		seterr(err, errlen, "no key to remove from the agent");
+		errf(err, errlen, "no key to remove from the agent");
 		return APT_SERVICE;
 	}
 	sshbuf_put_u8(&req, SSH2_AGENTC_REMOVE_IDENTITY);
@@ -475,7 +461,7 @@ enum apt_rc agent_remove(struct agent *a, const void *blob, size_t len, char *er
 	if (type == SSH_AGENT_SUCCESS) {
 		rc = APT_OK;
 	} else if (is_failure(type)) {
-		seterr(err, errlen, "the ssh-agent at %s holds no such key", a->path);
+		errf(err, errlen, "the ssh-agent at %s holds no such key", a->path);
 		rc = APT_DENY;
 	} else {
 		unexpected(a, type, "the removal of a key", err, errlen);

@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
+#include "errmsg.h"
 #include "sshbuf.h"
 #include "sshcert.h"
 #include "sshkey.h"
@@ -63,21 +64,6 @@ struct key_fields {
 	const unsigned char *a, *b; /* RSA e, n; ECDSA Q; Ed25519 pk */
 	size_t alen, blen;
 };
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 static const struct key_type *type_by_name(const char *name)
 {
@@ -142,31 +128,31 @@ static int get_key_fields(struct sshbuf *b, const struct key_type *t, struct key
 	case K_RSA:
 		if (get_mpint(b, &f->a, &f->alen) < 0 || get_mpint(b, &f->b, &f->blen) < 0 ||
 		    f->alen == 0 || f->blen == 0)
-			return fail(err, errlen, "bad %s key", t->name);
+			return errf(err, errlen, "bad %s key", t->name);
 		return 0;
 	case K_DSA:
 		for (int i = 0; i < 4; i++)
 			if (get_mpint(b, &unused, &unused_len) < 0 || unused_len == 0)
-				return fail(err, errlen, "bad %s key", t->name);
+				return errf(err, errlen, "bad %s key", t->name);
 		return 0;
 	case K_ECDSA:
 	case K_SK_ECDSA:
 		if (sshbuf_get_string(b, &p, &len) < 0 || !eq(p, len, t->curve))
-			return fail(err, errlen, "bad curve in %s key", t->name);
+			return errf(err, errlen, "bad curve in %s key", t->name);
 		if (sshbuf_get_string(b, &f->a, &f->alen) < 0 || f->alen != t->point_len ||
 		    f->a[0] != 0x04)
-			return fail(err, errlen, "bad %s point", t->name);
+			return errf(err, errlen, "bad %s point", t->name);
 		break;
 	case K_ED25519:
 	case K_SK_ED25519:
 		if (sshbuf_get_string(b, &f->a, &f->alen) < 0 || f->alen != SSHKEY_ED25519_LEN)
-			return fail(err, errlen, "bad %s key", t->name);
+			return errf(err, errlen, "bad %s key", t->name);
 		break;
 	}
 	if (t->kind == K_SK_ECDSA || t->kind == K_SK_ED25519) {
 		/* The FIDO application, "ssh:" usually. */
 		if (sshbuf_get_string(b, &p, &len) < 0 || !ssh_text_ok(p, len))
-			return fail(err, errlen, "bad application in %s key", t->name);
+			return errf(err, errlen, "bad application in %s key", t->name);
 	}
 	return 0;
 }
@@ -180,20 +166,20 @@ static int parse_plain_key(const unsigned char *blob, size_t len, const struct k
 
 	sshbuf_init(&b, blob, len);
 	if (sshbuf_get_cstring(&b, name, sizeof(name)) < 0)
-		return fail(err, errlen, "bad key type");
+		return errf(err, errlen, "bad key type");
 	*t = type_by_name(name);
 	if (*t == NULL) {
 		if (type_by_cert(name) != NULL)
-			return fail(err, errlen,
+			return errf(err, errlen,
 				    "a certificate as CA key (chains are not allowed)");
 		if (!ssh_text_ok((const unsigned char *)name, strlen(name)))
-			return fail(err, errlen, "unknown key type");
-		return fail(err, errlen, "unknown key type %s", name);
+			return errf(err, errlen, "unknown key type");
+		return errf(err, errlen, "unknown key type %s", name);
 	}
 	if (get_key_fields(&b, *t, f, err, errlen) < 0)
 		return -1;
 	if (sshbuf_left(&b) != 0)
-		return fail(err, errlen, "trailing bytes after the %s key", name);
+		return errf(err, errlen, "trailing bytes after the %s key", name);
 	return 0;
 }
 
@@ -217,22 +203,22 @@ static int parse_principals(struct sshcert *c, struct sshbuf *list, char *err, s
 
 	while (sshbuf_left(&scan) > 0) {
 		if (sshbuf_get_string(&scan, &p, &len) < 0)
-			return fail(err, errlen, "truncated principal list");
+			return errf(err, errlen, "truncated principal list");
 		if (!ssh_text_ok(p, len))
-			return fail(err, errlen, "principal %zu is not printable", n + 1);
+			return errf(err, errlen, "principal %zu is not printable", n + 1);
 		n++;
 	}
 	if (n == 0)
 		return 0;
 	c->principals = calloc(n, sizeof(*c->principals));
 	if (c->principals == NULL)
-		return fail(err, errlen, "out of memory");
+		return errf(err, errlen, "out of memory");
 	c->nprincipals = n; /* all NULL until filled: sshcert_free() copes */
 	for (size_t i = 0; i < n; i++) {
 		if (sshbuf_get_string(list, &p, &len) < 0)
-			return fail(err, errlen, "truncated principal list");
+			return errf(err, errlen, "truncated principal list");
 		if ((c->principals[i] = dup_text(p, len)) == NULL)
-			return fail(err, errlen, "out of memory");
+			return errf(err, errlen, "out of memory");
 	}
 	return 0;
 }
@@ -261,16 +247,16 @@ static int parse_options(struct sshbuf *list, const char *what, struct sshcert_o
 	while (sshbuf_left(&scan) > 0) {
 		if (sshbuf_get_string(&scan, &name, &name_len) < 0 ||
 		    sshbuf_get_sub(&scan, &data) < 0)
-			return fail(err, errlen, "truncated %s", what);
+			return errf(err, errlen, "truncated %s", what);
 		if (name_len == 0 || !ssh_text_ok(name, name_len))
-			return fail(err, errlen, "%s %zu: bad name", what, n + 1);
+			return errf(err, errlen, "%s %zu: bad name", what, n + 1);
 		if (prev != NULL && name_cmp(prev, prev_len, name, name_len) >= 0)
-			return fail(err, errlen, "%s %.*s: not sorted or repeated", what,
+			return errf(err, errlen, "%s %.*s: not sorted or repeated", what,
 				    (int)name_len, (const char *)name);
 		if (sshbuf_left(&data) > 0 &&
 		    (sshbuf_get_string(&data, &value, &value_len) < 0 || sshbuf_left(&data) != 0 ||
 		     !ssh_text_ok(value, value_len)))
-			return fail(err, errlen, "%s %.*s: bad value", what, (int)name_len,
+			return errf(err, errlen, "%s %.*s: bad value", what, (int)name_len,
 				    (const char *)name);
 		prev = name;
 		prev_len = name_len;
@@ -280,7 +266,7 @@ static int parse_options(struct sshbuf *list, const char *what, struct sshcert_o
 		return 0;
 	*out = calloc(n, sizeof(**out));
 	if (*out == NULL)
-		return fail(err, errlen, "out of memory");
+		return errf(err, errlen, "out of memory");
 	*nout = n;
 	for (size_t i = 0; i < n; i++) {
 		struct sshcert_option *o = &(*out)[i];
@@ -288,16 +274,16 @@ static int parse_options(struct sshbuf *list, const char *what, struct sshcert_o
 		/* Checked above: these reads succeed. */
 		if (sshbuf_get_string(list, &name, &name_len) < 0 ||
 		    sshbuf_get_sub(list, &data) < 0)
-			return fail(err, errlen, "truncated %s", what);
+			return errf(err, errlen, "truncated %s", what);
 		value = (const unsigned char *)"";
 		value_len = 0;
 		o->has_value = sshbuf_left(&data) > 0;
 		if (o->has_value && sshbuf_get_string(&data, &value, &value_len) < 0)
-			return fail(err, errlen, "%s: bad value", what);
+			return errf(err, errlen, "%s: bad value", what);
 		o->name = dup_text(name, name_len);
 		o->value = dup_text(value, value_len);
 		if (o->name == NULL || o->value == NULL)
-			return fail(err, errlen, "out of memory");
+			return errf(err, errlen, "out of memory");
 	}
 	return 0;
 }
@@ -308,14 +294,14 @@ static int parse_signature(struct sshcert *c, struct sshbuf *b, char *err, size_
 	struct sshbuf sig;
 
 	if (sshbuf_get_sub(b, &sig) < 0)
-		return fail(err, errlen, "truncated at the signature");
+		return errf(err, errlen, "truncated at the signature");
 	if (sshbuf_get_cstring(&sig, c->sig_type, sizeof(c->sig_type)) < 0 ||
 	    !ssh_text_ok((const unsigned char *)c->sig_type, strlen(c->sig_type))) {
 		c->sig_type[0] = '\0';
-		return fail(err, errlen, "bad signature type");
+		return errf(err, errlen, "bad signature type");
 	}
 	if (sshbuf_get_string(&sig, &c->sig, &c->sig_len) < 0 || sshbuf_left(&sig) != 0)
-		return fail(err, errlen, "bad signature");
+		return errf(err, errlen, "bad signature");
 	return 0;
 }
 
@@ -330,20 +316,20 @@ static int parse_blob(struct sshcert *c, char *err, size_t errlen)
 	sshbuf_init(&b, c->blob.p, c->blob.len);
 	if (sshbuf_get_cstring(&b, c->type, sizeof(c->type)) < 0) {
 		c->type[0] = '\0';
-		return fail(err, errlen, "bad certificate type");
+		return errf(err, errlen, "bad certificate type");
 	}
 	t = type_by_cert(c->type);
 	if (t == NULL) {
 		int shown = ssh_text_ok((const unsigned char *)c->type, strlen(c->type));
 
 		if (shown && type_by_name(c->type) != NULL)
-			return fail(err, errlen, "a plain %s key, not a certificate", c->type);
-		return fail(err, errlen, "unknown certificate type%s%s", shown ? " " : "",
+			return errf(err, errlen, "a plain %s key, not a certificate", c->type);
+		return errf(err, errlen, "unknown certificate type%s%s", shown ? " " : "",
 			    shown ? c->type : "");
 	}
 	snprintf(c->key_type, sizeof(c->key_type), "%s", t->name);
 	if (sshbuf_get_string(&b, &c->nonce, &c->nonce_len) < 0)
-		return fail(err, errlen, "truncated at the nonce");
+		return errf(err, errlen, "truncated at the nonce");
 
 	/* The key's fields, in the order of the plain key's: the plain blob is its name and them.
 	 */
@@ -353,40 +339,40 @@ static int parse_blob(struct sshcert *c, char *err, size_t errlen)
 	sshbuf_put_cstring(&c->key, t->name);
 	buf_append(&c->key, c->blob.p + fields, b.off - fields);
 	if (c->key.failed)
-		return fail(err, errlen, "out of memory");
+		return errf(err, errlen, "out of memory");
 
 	if (sshbuf_get_u64(&b, &c->serial) < 0)
-		return fail(err, errlen, "truncated at the serial");
+		return errf(err, errlen, "truncated at the serial");
 	if (sshbuf_get_u32(&b, &c->cert_type) < 0)
-		return fail(err, errlen, "truncated at the certificate type");
+		return errf(err, errlen, "truncated at the certificate type");
 	if (c->cert_type != SSHCERT_USER && c->cert_type != SSHCERT_HOST)
-		return fail(err, errlen,
+		return errf(err, errlen,
 			    "certificate type %" PRIu32 " is neither user (1) nor host (2)",
 			    c->cert_type);
 	if (sshbuf_get_string(&b, &p, &len) < 0)
-		return fail(err, errlen, "truncated at the key id");
+		return errf(err, errlen, "truncated at the key id");
 	if (!ssh_text_ok(p, len))
-		return fail(err, errlen, "the key id is not printable");
+		return errf(err, errlen, "the key id is not printable");
 	if ((c->key_id = dup_text(p, len)) == NULL)
-		return fail(err, errlen, "out of memory");
+		return errf(err, errlen, "out of memory");
 	if (sshbuf_get_sub(&b, &list) < 0)
-		return fail(err, errlen, "truncated at the principals");
+		return errf(err, errlen, "truncated at the principals");
 	if (parse_principals(c, &list, err, errlen) < 0)
 		return -1;
 	if (sshbuf_get_u64(&b, &c->valid_after) < 0 || sshbuf_get_u64(&b, &c->valid_before) < 0)
-		return fail(err, errlen, "truncated at the validity");
+		return errf(err, errlen, "truncated at the validity");
 	if (sshbuf_get_sub(&b, &list) < 0)
-		return fail(err, errlen, "truncated at the critical options");
+		return errf(err, errlen, "truncated at the critical options");
 	if (parse_options(&list, "critical option", &c->options, &c->noptions, err, errlen) < 0)
 		return -1;
 	if (sshbuf_get_sub(&b, &list) < 0)
-		return fail(err, errlen, "truncated at the extensions");
+		return errf(err, errlen, "truncated at the extensions");
 	if (parse_options(&list, "extension", &c->extensions, &c->nextensions, err, errlen) < 0)
 		return -1;
 	if (sshbuf_get_string(&b, &p, &c->reserved_len) < 0)
-		return fail(err, errlen, "truncated at the reserved field");
+		return errf(err, errlen, "truncated at the reserved field");
 	if (sshbuf_get_string(&b, &c->ca_key, &c->ca_key_len) < 0)
-		return fail(err, errlen, "truncated at the signature key");
+		return errf(err, errlen, "truncated at the signature key");
 	if (parse_plain_key(c->ca_key, c->ca_key_len, &ca, &f, err, errlen) < 0)
 		return -1;
 	snprintf(c->ca_type, sizeof(c->ca_type), "%s", ca->name);
@@ -395,7 +381,7 @@ static int parse_blob(struct sshcert *c, char *err, size_t errlen)
 	if (parse_signature(c, &b, err, errlen) < 0)
 		return -1;
 	if (sshbuf_left(&b) != 0)
-		return fail(err, errlen, "%zu trailing bytes after the signature", sshbuf_left(&b));
+		return errf(err, errlen, "%zu trailing bytes after the signature", sshbuf_left(&b));
 	return 0;
 }
 
@@ -403,9 +389,9 @@ int sshcert_parse(struct sshcert *c, const void *blob, size_t len, char *err, si
 {
 	memset(c, 0, sizeof(*c));
 	if (len > SSHCERT_MAX_BLOB)
-		return fail(err, errlen, "certificate larger than %d bytes", SSHCERT_MAX_BLOB);
+		return errf(err, errlen, "certificate larger than %d bytes", SSHCERT_MAX_BLOB);
 	if (buf_append(&c->blob, blob, len) < 0)
-		return fail(err, errlen, "out of memory");
+		return errf(err, errlen, "out of memory");
 	if (parse_blob(c, err, errlen) < 0) {
 		sshcert_free(c);
 		return -1;
@@ -505,26 +491,26 @@ int sshcert_check(const struct sshcert *c, const void *key, size_t len, uint64_t
 	char when[SSHCERT_TIME_LEN], theirs[SSHKEY_FP_LEN], ours[SSHKEY_FP_LEN];
 
 	if (c->cert_type != SSHCERT_USER)
-		return fail(err, errlen, "a %s certificate, not a user certificate",
+		return errf(err, errlen, "a %s certificate, not a user certificate",
 			    sshcert_type_name(c));
 	if (!sshcert_key_is(c, key, len)) {
 		if (sshkey_fingerprint(c->key.p, c->key.len, theirs) < 0 ||
 		    sshkey_fingerprint(key, len, ours) < 0)
-			return fail(err, errlen, "the certificate is for another key");
-		return fail(err, errlen, "the certificate is for another key (%s %s, ours is %s)",
+			return errf(err, errlen, "the certificate is for another key");
+		return errf(err, errlen, "the certificate is for another key (%s %s, ours is %s)",
 			    c->key_type, theirs, ours);
 	}
 	if (c->nprincipals == 0)
-		return fail(err, errlen, "the certificate names no principal");
+		return errf(err, errlen, "the certificate names no principal");
 	if (c->valid_after >= c->valid_before)
-		return fail(err, errlen, "the certificate's validity period is empty");
+		return errf(err, errlen, "the certificate's validity period is empty");
 	if (now < c->valid_after) {
 		sshcert_format_time(c->valid_after, when);
-		return fail(err, errlen, "the certificate is not valid before %s", when);
+		return errf(err, errlen, "the certificate is not valid before %s", when);
 	}
 	if (now >= c->valid_before) {
 		sshcert_format_time(c->valid_before, when);
-		return fail(err, errlen, "the certificate expired at %s", when);
+		return errf(err, errlen, "the certificate expired at %s", when);
 	}
 	return 0;
 }
@@ -603,21 +589,21 @@ static int verify_rsa(const struct sshcert *c, const struct key_fields *f, char 
 	else if (strcmp(c->sig_type, "rsa-sha2-512") == 0)
 		md = EVP_sha512();
 	else if (strcmp(c->sig_type, "ssh-rsa") == 0)
-		return fail(err, errlen,
+		return errf(err, errlen,
 			    "the CA signed with SHA-1 (ssh-rsa), which is not accepted");
 	else
-		return fail(err, errlen, "signature type %s does not fit an ssh-rsa CA",
+		return errf(err, errlen, "signature type %s does not fit an ssh-rsa CA",
 			    c->sig_type);
 	if (f->blen * 8 < RSA_MIN_BITS)
-		return fail(err, errlen, "the RSA CA key is shorter than %d bits", RSA_MIN_BITS);
+		return errf(err, errlen, "the RSA CA key is shorter than %d bits", RSA_MIN_BITS);
 	if (c->sig_len > f->blen)
-		return fail(err, errlen, "bad signature: longer than the CA's modulus");
+		return errf(err, errlen, "bad signature: longer than the CA's modulus");
 	pkey = pkey_rsa(f);
 	if (pkey == NULL)
-		return fail(err, errlen, "libcrypto refused the CA key");
+		return errf(err, errlen, "libcrypto refused the CA key");
 	if (EVP_PKEY_get_bits(pkey) < RSA_MIN_BITS) {
 		EVP_PKEY_free(pkey);
-		return fail(err, errlen, "the RSA CA key is shorter than %d bits", RSA_MIN_BITS);
+		return errf(err, errlen, "the RSA CA key is shorter than %d bits", RSA_MIN_BITS);
 	}
 	sig = calloc(1, f->blen);
 	if (sig != NULL) {
@@ -627,8 +613,8 @@ static int verify_rsa(const struct sshcert *c, const struct key_fields *f, char 
 	free(sig);
 	EVP_PKEY_free(pkey);
 	if (sig == NULL)
-		return fail(err, errlen, "out of memory");
-	return ok ? 0 : fail(err, errlen, "bad signature");
+		return errf(err, errlen, "out of memory");
+	return ok ? 0 : errf(err, errlen, "bad signature");
 }
 
 /* RFC 5656 §3.1.2: the blob is mpint r, mpint s; libcrypto wants them as DER. */
@@ -646,16 +632,16 @@ static int verify_ecdsa(const struct sshcert *c, const struct key_type *t,
 	EVP_PKEY *pkey;
 
 	if (strcmp(c->sig_type, t->name) != 0)
-		return fail(err, errlen, "signature type %s does not fit an %s CA", c->sig_type,
+		return errf(err, errlen, "signature type %s does not fit an %s CA", c->sig_type,
 			    t->name);
 	md = t->point_len == 65 ? EVP_sha256() : t->point_len == 97 ? EVP_sha384() : EVP_sha512();
 	sshbuf_init(&b, c->sig, c->sig_len);
 	if (get_mpint(&b, &r, &rlen) < 0 || get_mpint(&b, &s, &slen) < 0 || sshbuf_left(&b) != 0 ||
 	    rlen == 0 || slen == 0)
-		return fail(err, errlen, "bad signature");
+		return errf(err, errlen, "bad signature");
 	pkey = pkey_ec(t, f);
 	if (pkey == NULL)
-		return fail(err, errlen, "libcrypto refused the CA key");
+		return errf(err, errlen, "libcrypto refused the CA key");
 	sig = ECDSA_SIG_new();
 	br = BN_bin2bn(r, (int)rlen, NULL);
 	bs = BN_bin2bn(s, (int)slen, NULL);
@@ -673,8 +659,8 @@ static int verify_ecdsa(const struct sshcert *c, const struct key_type *t,
 	BN_free(bs);
 	EVP_PKEY_free(pkey);
 	if (derlen <= 0)
-		return fail(err, errlen, "libcrypto failed");
-	return ok ? 0 : fail(err, errlen, "bad signature");
+		return errf(err, errlen, "libcrypto failed");
+	return ok ? 0 : errf(err, errlen, "bad signature");
 }
 
 static int verify_ed25519(const struct sshcert *c, const struct key_fields *f, char *err,
@@ -684,17 +670,17 @@ static int verify_ed25519(const struct sshcert *c, const struct key_fields *f, c
 	int ok;
 
 	if (strcmp(c->sig_type, SSHKEY_ED25519) != 0)
-		return fail(err, errlen, "signature type %s does not fit an ssh-ed25519 CA",
+		return errf(err, errlen, "signature type %s does not fit an ssh-ed25519 CA",
 			    c->sig_type);
 	if (c->sig_len != 64)
-		return fail(err, errlen, "bad signature: %zu bytes, not 64", c->sig_len);
+		return errf(err, errlen, "bad signature: %zu bytes, not 64", c->sig_len);
 	pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, f->a, f->alen);
 	if (pkey == NULL)
-		return fail(err, errlen, "libcrypto refused the CA key");
+		return errf(err, errlen, "libcrypto refused the CA key");
 	/* Ed25519 hashes the message itself: no digest here. */
 	ok = digest_verify(pkey, NULL, c->sig, c->sig_len, c->blob.p, c->signed_len);
 	EVP_PKEY_free(pkey);
-	return ok ? 0 : fail(err, errlen, "bad signature");
+	return ok ? 0 : errf(err, errlen, "bad signature");
 }
 
 int sshcert_verify(const struct sshcert *c, char *err, size_t errlen)
@@ -704,7 +690,7 @@ int sshcert_verify(const struct sshcert *c, char *err, size_t errlen)
 	int rc;
 
 	if (c->blob.p == NULL || c->signed_len == 0)
-		return fail(err, errlen, "no certificate");
+		return errf(err, errlen, "no certificate");
 	if (parse_plain_key(c->ca_key, c->ca_key_len, &t, &f, err, errlen) < 0)
 		return -1;
 	switch (t->kind) {
@@ -718,7 +704,7 @@ int sshcert_verify(const struct sshcert *c, char *err, size_t errlen)
 		rc = verify_ecdsa(c, t, &f, err, errlen);
 		break;
 	default:
-		rc = fail(err, errlen, "cannot verify signatures of %s CA keys", t->name);
+		rc = errf(err, errlen, "cannot verify signatures of %s CA keys", t->name);
 		break;
 	}
 	/* A refused signature leaves errors in libcrypto's queue: not for the next caller. */

@@ -14,19 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "sshconfig.h"
-
-__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errlen, const char *fmt,
-							 ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 enum apt_rc sshconfig_path(char **out, char *err, size_t errlen)
 {
@@ -42,8 +31,8 @@ enum apt_rc sshconfig_path(char **out, char *err, size_t errlen)
 	errno = 0;
 	pw = getpwuid(getuid());
 	if (pw == NULL || pw->pw_dir == NULL || pw->pw_dir[0] != '/') {
-		seterr(err, errlen, "no home directory for uid %u in the user database%s%s",
-		       (unsigned)getuid(), errno ? ": " : "", errno ? strerror(errno) : "");
+		errf(err, errlen, "no home directory for uid %u in the user database%s%s",
+		     (unsigned)getuid(), errno ? ": " : "", errno ? strerror(errno) : "");
 		return APT_SERVICE;
 	}
 	if (asprintf(out, "%s/.ssh/config", strcmp(pw->pw_dir, "/") == 0 ? "" : pw->pw_dir) < 0) {
@@ -66,18 +55,18 @@ static enum apt_rc put_path(struct buf *out, const char *what, const char *path,
 	bool quote = false;
 
 	if (path == NULL || path[0] != '/') {
-		seterr(err, errlen, "the %s path \"%s\" is not absolute", what,
-		       path != NULL ? path : "");
+		errf(err, errlen, "the %s path \"%s\" is not absolute", what,
+		     path != NULL ? path : "");
 		return APT_SERVICE;
 	}
 	for (const unsigned char *p = (const unsigned char *)path; *p != '\0'; p++) {
 		if (*p < 0x20 || *p == 0x7f || strchr("\"'\\%$*?[", *p) != NULL) {
 			/* Quoted only up to the byte: a control byte is not for a terminal. */
-			seterr(err, errlen,
-			       "the %s path \"%.*s\" is followed by byte 0x%02x, which ssh_config "
-			       "would interpret (quotes, \\, %%, $, *, ?, [, control bytes are "
-			       "refused)",
-			       what, (int)((const char *)p - path), path, *p);
+			errf(err, errlen,
+			     "the %s path \"%.*s\" is followed by byte 0x%02x, which ssh_config "
+			     "would interpret (quotes, \\, %%, $, *, ?, [, control bytes are "
+			     "refused)",
+			     what, (int)((const char *)p - path), path, *p);
 			return APT_SERVICE;
 		}
 		if (*p == ' ' || *p == '#' || *p == '=')
@@ -122,11 +111,11 @@ enum apt_rc sshconfig_render(struct buf *out, const char *hosts, const char *ide
 		for (; *p != '\0' && *p != ' ' && *p != '\t'; p++) {
 			/* A newline would start a new option; quotes and '#' reshape the line. */
 			if (*p < 0x21 || *p > 0x7e || strchr("\"'#=\\", *p) != NULL) {
-				seterr(err, errlen,
-				       "the hosts pattern \"%.*s\" is followed by byte 0x%02x, not "
-				       "allowed in an ssh Host pattern (quotes, #, =, \\, control "
-				       "and non-ASCII bytes are refused)",
-				       (int)(p - start), (const char *)start, *p);
+				errf(err, errlen,
+				     "the hosts pattern \"%.*s\" is followed by byte 0x%02x, not "
+				     "allowed in an ssh Host pattern (quotes, #, =, \\, control "
+				     "and non-ASCII bytes are refused)",
+				     (int)(p - start), (const char *)start, *p);
 				return APT_SERVICE;
 			}
 		}
@@ -210,7 +199,7 @@ static enum apt_rc replace_file(const char *path, const void *data, size_t len, 
 		return rc;
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		seterr(err, errlen, "cannot create a temp file in %s: %s", dir, strerror(errno));
+		errf(err, errlen, "cannot create a temp file in %s: %s", dir, strerror(errno));
 		rc = APT_SERVICE;
 		goto out;
 	}
@@ -220,14 +209,14 @@ static enum apt_rc replace_file(const char *path, const void *data, size_t len, 
 		e = errno;
 		close(fd);
 		unlink(tmp);
-		seterr(err, errlen, "cannot write %s: %s", tmp, strerror(e));
+		errf(err, errlen, "cannot write %s: %s", tmp, strerror(e));
 		rc = APT_SERVICE;
 		goto out;
 	}
 	if (close(fd) != 0) {
 		e = errno;
 		unlink(tmp);
-		seterr(err, errlen, "cannot write %s: %s", tmp, strerror(e));
+		errf(err, errlen, "cannot write %s: %s", tmp, strerror(e));
 		rc = APT_SERVICE;
 		goto out;
 	}
@@ -243,8 +232,8 @@ static enum apt_rc replace_file(const char *path, const void *data, size_t len, 
 			       now.st_mtim.tv_nsec == was->st_mtim.tv_nsec;
 		if (!same) {
 			unlink(tmp);
-			seterr(err, errlen, "%s changed while apitoken was editing it; try again",
-			       path);
+			errf(err, errlen, "%s changed while apitoken was editing it; try again",
+			     path);
 			rc = APT_SERVICE;
 			goto out;
 		}
@@ -252,7 +241,7 @@ static enum apt_rc replace_file(const char *path, const void *data, size_t len, 
 	if (rename(tmp, path) != 0) {
 		e = errno;
 		unlink(tmp);
-		seterr(err, errlen, "cannot replace %s: %s", path, strerror(e));
+		errf(err, errlen, "cannot replace %s: %s", path, strerror(e));
 		rc = APT_SERVICE;
 		goto out;
 	}
@@ -284,40 +273,40 @@ static enum apt_rc read_config(const char *path, struct buf *out, struct stat *s
 		if (errno == ENOENT)
 			return APT_OK;
 		if (errno == ELOOP && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
-			seterr(err, errlen,
-			       "%s is a symbolic link; apitoken does not edit through links "
-			       "(it would replace the link with a file): %s, or set "
-			       "APITOKEN_SSH_CONFIG to the file it points to",
-			       path, todo);
+			errf(err, errlen,
+			     "%s is a symbolic link; apitoken does not edit through links "
+			     "(it would replace the link with a file): %s, or set "
+			     "APITOKEN_SSH_CONFIG to the file it points to",
+			     path, todo);
 		else
-			seterr(err, errlen, "cannot open %s: %s", path, strerror(errno));
+			errf(err, errlen, "cannot open %s: %s", path, strerror(errno));
 		return APT_SERVICE;
 	}
 	if (fstat(fd, st) != 0) {
-		seterr(err, errlen, "cannot stat %s: %s", path, strerror(errno));
+		errf(err, errlen, "cannot stat %s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (!S_ISREG(st->st_mode)) {
-		seterr(err, errlen, "%s is not a regular file", path);
+		errf(err, errlen, "%s is not a regular file", path);
 		goto fail;
 	}
 	if (st->st_uid != getuid()) {
-		seterr(err, errlen,
-		       "%s is owned by uid %u, not by you (uid %u); apitoken edits only "
-		       "your own ssh config",
-		       path, (unsigned)st->st_uid, (unsigned)getuid());
+		errf(err, errlen,
+		     "%s is owned by uid %u, not by you (uid %u); apitoken edits only "
+		     "your own ssh config",
+		     path, (unsigned)st->st_uid, (unsigned)getuid());
 		goto fail;
 	}
 	/* rename() would leave the other names with the old text: a split the user would not see.
 	 */
 	if (st->st_nlink > 1) {
-		seterr(err, errlen,
-		       "%s has %lu hard links; apitoken will not split them by replacing it: %s",
-		       path, (unsigned long)st->st_nlink, todo);
+		errf(err, errlen,
+		     "%s has %lu hard links; apitoken will not split them by replacing it: %s",
+		     path, (unsigned long)st->st_nlink, todo);
 		goto fail;
 	}
 	if (st->st_size > SSHCONFIG_MAX) {
-		seterr(err, errlen, "%s is larger than %d bytes", path, SSHCONFIG_MAX);
+		errf(err, errlen, "%s is larger than %d bytes", path, SSHCONFIG_MAX);
 		goto fail;
 	}
 	for (;;) {
@@ -327,13 +316,13 @@ static enum apt_rc read_config(const char *path, struct buf *out, struct stat *s
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			seterr(err, errlen, "cannot read %s: %s", path, strerror(errno));
+			errf(err, errlen, "cannot read %s: %s", path, strerror(errno));
 			goto fail;
 		}
 		if (n == 0)
 			break;
 		if (out->len + (size_t)n > SSHCONFIG_MAX) {
-			seterr(err, errlen, "%s is larger than %d bytes", path, SSHCONFIG_MAX);
+			errf(err, errlen, "%s is larger than %d bytes", path, SSHCONFIG_MAX);
 			goto fail;
 		}
 		if (buf_append(out, chunk, (size_t)n) < 0) {
@@ -363,11 +352,11 @@ static enum apt_rc ensure_dir(const char *path, char *err, size_t errlen)
 		return rc;
 	if (stat(dir, &st) != 0) {
 		if (errno != ENOENT || mkdir(dir, 0700) != 0 || chmod(dir, 0700) != 0) {
-			seterr(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+			errf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
 			rc = APT_SERVICE;
 		}
 	} else if (!S_ISDIR(st.st_mode)) {
-		seterr(err, errlen, "%s is not a directory", dir);
+		errf(err, errlen, "%s is not a directory", dir);
 		rc = APT_SERVICE;
 	}
 	free(dir);
@@ -419,8 +408,8 @@ static int find_blocks(const struct buf *text, struct span *spans, size_t max, s
 		} else if (in_block && is_marker(line, len, SSHCONFIG_END, false)) {
 			in_block = false;
 			if (*n == max) {
-				seterr(err, errlen, "%s holds more than %zu apitoken blocks", path,
-				       max);
+				errf(err, errlen, "%s holds more than %zu apitoken blocks", path,
+				     max);
 				return -1;
 			}
 			spans[*n].start = begin;
@@ -431,9 +420,9 @@ static int find_blocks(const struct buf *text, struct span *spans, size_t max, s
 	if (!in_block)
 		return 0;
 unclosed:
-	seterr(err, errlen,
-	       "%s has a \"%s\" line without its \"%s\" line; fix the file by hand first", path,
-	       BEGIN_PREFIX, SSHCONFIG_END);
+	errf(err, errlen,
+	     "%s has a \"%s\" line without its \"%s\" line; fix the file by hand first", path,
+	     BEGIN_PREFIX, SSHCONFIG_END);
 	return -1;
 }
 

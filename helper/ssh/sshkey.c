@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "errmsg.h"
 #include "sha256.h"
 #include "sshbuf.h"
 #include "sshkey.h"
@@ -23,21 +24,6 @@
 #define PEM_COLUMNS    70 /* what ssh-keygen writes */
 /* Cipher "none" pads the private section to 8 bytes (PROTOCOL.key). */
 #define NONE_BLOCK 8
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 void sshkey_clear(struct sshkey_ed25519 *k)
 {
@@ -203,17 +189,17 @@ static int parse_public_section(struct sshbuf *b, unsigned char pk[SSHKEY_ED2551
 	size_t len;
 
 	if (sshbuf_get_sub(b, &pub) < 0)
-		return fail(err, errlen, "truncated public key");
+		return errf(err, errlen, "truncated public key");
 	if (sshbuf_get_cstring(&pub, type, sizeof(type)) < 0)
-		return fail(err, errlen, "bad public key type");
+		return errf(err, errlen, "bad public key type");
 	if (strcmp(type, SSHKEY_ED25519) != 0) {
 		if (!ssh_text_ok((const unsigned char *)type, strlen(type)))
-			return fail(err, errlen, "unknown key type");
-		return fail(err, errlen, "key type %s, not %s", type, SSHKEY_ED25519);
+			return errf(err, errlen, "unknown key type");
+		return errf(err, errlen, "key type %s, not %s", type, SSHKEY_ED25519);
 	}
 	if (sshbuf_get_string(&pub, &p, &len) < 0 || len != SSHKEY_ED25519_LEN ||
 	    sshbuf_left(&pub) != 0)
-		return fail(err, errlen, "bad public key");
+		return errf(err, errlen, "bad public key");
 	memcpy(pk, p, SSHKEY_ED25519_LEN);
 	return 0;
 }
@@ -229,42 +215,42 @@ static int parse_private_section(struct sshbuf *b, const unsigned char pk[SSHKEY
 	uint8_t pad;
 
 	if (b->len == 0 || b->len % NONE_BLOCK != 0)
-		return fail(err, errlen, "private section not a multiple of %d bytes", NONE_BLOCK);
+		return errf(err, errlen, "private section not a multiple of %d bytes", NONE_BLOCK);
 	if (sshbuf_get_u32(b, &check1) < 0 || sshbuf_get_u32(b, &check2) < 0)
-		return fail(err, errlen, "truncated private section");
+		return errf(err, errlen, "truncated private section");
 	if (check1 != check2)
-		return fail(err, errlen, "check integers differ: corrupt file");
+		return errf(err, errlen, "check integers differ: corrupt file");
 	if (!get_string_is(b, SSHKEY_ED25519))
-		return fail(err, errlen, "private key type is not %s", SSHKEY_ED25519);
+		return errf(err, errlen, "private key type is not %s", SSHKEY_ED25519);
 	if (sshbuf_get_string(b, &p, &len) < 0 || len != SSHKEY_ED25519_LEN)
-		return fail(err, errlen, "bad public key in the private section");
+		return errf(err, errlen, "bad public key in the private section");
 	if (memcmp(p, pk, SSHKEY_ED25519_LEN) != 0)
-		return fail(err, errlen, "the two public keys in the file differ");
+		return errf(err, errlen, "the two public keys in the file differ");
 	if (sshbuf_get_string(b, &sk, &len) < 0 || len != 2 * SSHKEY_ED25519_LEN)
-		return fail(err, errlen, "bad private key");
+		return errf(err, errlen, "bad private key");
 	if (memcmp(sk + SSHKEY_ED25519_LEN, pk, SSHKEY_ED25519_LEN) != 0)
-		return fail(err, errlen, "the private key holds another public key");
+		return errf(err, errlen, "the private key holds another public key");
 	if (sshbuf_get_string(b, &p, &len) < 0)
-		return fail(err, errlen, "truncated comment");
+		return errf(err, errlen, "truncated comment");
 	if (memchr(p, '\0', len) != NULL)
-		return fail(err, errlen, "bad comment");
+		return errf(err, errlen, "bad comment");
 	if (comment != NULL && commentlen > 0) {
 		if (len >= commentlen)
-			return fail(err, errlen, "comment too long");
+			return errf(err, errlen, "comment too long");
 		memcpy(comment, p, len);
 		comment[len] = '\0';
 	}
 	/* Padding 1, 2, 3…, shorter than a block, to the end. */
 	if (sshbuf_left(b) >= NONE_BLOCK)
-		return fail(err, errlen, "trailing bytes in the private section");
+		return errf(err, errlen, "trailing bytes in the private section");
 	for (i = 1; sshbuf_left(b) > 0; i++)
 		if (sshbuf_get_u8(b, &pad) < 0 || pad != i)
-			return fail(err, errlen, "bad padding");
+			return errf(err, errlen, "bad padding");
 
 	if (sshkey_from_seed(k, sk) < 0)
-		return fail(err, errlen, "libcrypto refused the key");
+		return errf(err, errlen, "libcrypto refused the key");
 	if (CRYPTO_memcmp(k->pk, pk, SSHKEY_ED25519_LEN) != 0)
-		return fail(err, errlen, "the public key does not match the private key");
+		return errf(err, errlen, "the public key does not match the private key");
 	return 0;
 }
 
@@ -281,27 +267,27 @@ static int parse_binary(struct sshkey_ed25519 *k, char *comment, size_t commentl
 	sshbuf_init(&b, bin->p, bin->len);
 	if (sshbuf_get_bytes(&b, magic, sizeof(magic)) < 0 ||
 	    memcmp(magic, AUTH_MAGIC, sizeof(magic)) != 0)
-		return fail(err, errlen, "not an openssh-key-v1 key");
+		return errf(err, errlen, "not an openssh-key-v1 key");
 	if (!get_string_is(&b, "none")) {
 		if (sshbuf_get_cstring(&b, name, sizeof(name)) == 0 &&
 		    ssh_text_ok((const unsigned char *)name, strlen(name)))
-			return fail(err, errlen, "protected by a passphrase (cipher %s)", name);
-		return fail(err, errlen, "protected by a passphrase");
+			return errf(err, errlen, "protected by a passphrase (cipher %s)", name);
+		return errf(err, errlen, "protected by a passphrase");
 	}
 	if (!get_string_is(&b, "none"))
-		return fail(err, errlen, "protected by a passphrase (kdf)");
+		return errf(err, errlen, "protected by a passphrase (kdf)");
 	if (sshbuf_get_string(&b, &p, &len) < 0 || len != 0)
-		return fail(err, errlen, "kdf options with kdf none");
+		return errf(err, errlen, "kdf options with kdf none");
 	if (sshbuf_get_u32(&b, &nkeys) < 0)
-		return fail(err, errlen, "truncated header");
+		return errf(err, errlen, "truncated header");
 	if (nkeys != 1)
-		return fail(err, errlen, "%lu keys in the file, not one", (unsigned long)nkeys);
+		return errf(err, errlen, "%lu keys in the file, not one", (unsigned long)nkeys);
 	if (parse_public_section(&b, pk, err, errlen) < 0)
 		return -1;
 	if (sshbuf_get_sub(&b, &priv) < 0)
-		return fail(err, errlen, "truncated private section");
+		return errf(err, errlen, "truncated private section");
 	if (sshbuf_left(&b) != 0)
-		return fail(err, errlen, "trailing bytes after the private section");
+		return errf(err, errlen, "trailing bytes after the private section");
 	return parse_private_section(&priv, pk, k, comment, commentlen, err, errlen);
 }
 
@@ -344,11 +330,11 @@ int sshkey_parse_private(struct sshkey_ed25519 *k, char *comment, size_t comment
 	if (comment != NULL && commentlen > 0)
 		comment[0] = '\0';
 	if (len > SSHKEY_FILE_MAX)
-		return fail(err, errlen, "larger than %d bytes", SSHKEY_FILE_MAX);
+		return errf(err, errlen, "larger than %d bytes", SSHKEY_FILE_MAX);
 	if (pem_body(data, len, &body, &bodylen) < 0)
-		return fail(err, errlen, "not an OpenSSH private key (no " PEM_BEGIN " armour)");
+		return errf(err, errlen, "not an OpenSSH private key (no " PEM_BEGIN " armour)");
 	if (base64_decode(&bin, body, bodylen) < 0) {
-		rc = fail(err, errlen, bin.failed ? "out of memory" : "bad base64");
+		rc = errf(err, errlen, bin.failed ? "out of memory" : "bad base64");
 		goto out;
 	}
 	rc = parse_binary(k, comment, commentlen, &bin, err, errlen);
@@ -400,7 +386,7 @@ int sshkey_parse_line(char type[SSHKEY_TYPE_MAX], struct buf *blob, const char *
 
 	type[0] = '\0';
 	if (len > SSHKEY_FILE_MAX)
-		return fail(err, errlen, "key line longer than %d bytes", SSHKEY_FILE_MAX);
+		return errf(err, errlen, "key line longer than %d bytes", SSHKEY_FILE_MAX);
 	/* One line: white space around it, one line break at the end at most. */
 	while (i < end && (is_space(line[i]) || line[i] == '\r' || line[i] == '\n'))
 		i++;
@@ -409,7 +395,7 @@ int sshkey_parse_line(char type[SSHKEY_TYPE_MAX], struct buf *blob, const char *
 		end--;
 	for (size_t j = i; j < end; j++)
 		if (((unsigned char)line[j] < 0x20 && line[j] != '\t') || line[j] == 0x7f)
-			return fail(err, errlen,
+			return errf(err, errlen,
 				    "key line holds a control character or line break");
 	t0 = i;
 	while (i < end && !is_space(line[i]))
@@ -423,21 +409,21 @@ int sshkey_parse_line(char type[SSHKEY_TYPE_MAX], struct buf *blob, const char *
 	b1 = i;
 	/* The rest, if any, is a comment, which nothing reads. */
 	if (t1 == t0 || b1 == b0)
-		return fail(err, errlen, "not a key line (TYPE BASE64 [COMMENT])");
+		return errf(err, errlen, "not a key line (TYPE BASE64 [COMMENT])");
 	if (t1 - t0 >= SSHKEY_TYPE_MAX)
-		return fail(err, errlen, "key type too long");
+		return errf(err, errlen, "key type too long");
 	memcpy(type, line + t0, t1 - t0);
 	type[t1 - t0] = '\0';
 	if (base64_decode(blob, line + b0, b1 - b0) < 0) {
 		if (blob->failed)
-			return fail(err, errlen, "out of memory");
+			return errf(err, errlen, "out of memory");
 		blob->len = start;
-		return fail(err, errlen, "bad base64 in the key line");
+		return errf(err, errlen, "bad base64 in the key line");
 	}
 	sshbuf_init(&b, blob->p + start, blob->len - start);
 	if (sshbuf_get_string(&b, &p, &plen) < 0 || plen != t1 - t0 || memcmp(p, type, plen) != 0) {
 		blob->len = start;
-		return fail(err, errlen, "the key line says %s but its key is of another type",
+		return errf(err, errlen, "the key line says %s but its key is of another type",
 			    type);
 	}
 	return 0;
