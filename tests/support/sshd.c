@@ -308,7 +308,10 @@ static const char *skip_space(const char *p)
 
 /*
  * The shipped sshd_config.d snippet; for the password method with the two
- * lines replaced as its comments say. Aborts if the snippet no longer has them.
+ * lines replaced as its comments say; for certificates with publickey in
+ * their place (as the comment's "AuthenticationMethods publickey
+ * keyboard-interactive", without the token). Aborts if the snippet no
+ * longer has them.
  */
 static void write_snippet(const char *path, enum sshd_method method)
 {
@@ -330,10 +333,14 @@ static void write_snippet(const char *path, enum sshd_method method)
 			kbd++;
 			if (method == SSHD_PASSWORD)
 				line = "\tPasswordAuthentication yes";
+			else if (method == SSHD_CERT)
+				line = "\tPubkeyAuthentication yes";
 		} else if (strcmp(l, "AuthenticationMethods keyboard-interactive") == 0) {
 			meth++;
 			if (method == SSHD_PASSWORD)
 				line = "\tAuthenticationMethods password";
+			else if (method == SSHD_CERT)
+				line = "\tAuthenticationMethods publickey";
 		}
 		fprintf(m, "%s\n", line);
 	}
@@ -433,6 +440,7 @@ static bool exited(pid_t pid)
 static bool try_start(struct sshd *s)
 {
 	char conf[4096], cfg[600], link[600], pidf[600], hostkey[600], errf[600], ready[100];
+	char auth[800];
 	char *logtext;
 	struct timespec t0, now;
 	int fd;
@@ -443,6 +451,21 @@ static bool try_start(struct sshd *s)
 	snprintf(hostkey, sizeof(hostkey), "%s/hostkey", s->dir);
 	snprintf(link, sizeof(link), "%s/%s", s->dir, s->service);
 	snprintf(errf, sizeof(errf), "%s/sshd.stderr", s->dir);
+	if (s->method == SSHD_CERT)
+		snprintf(auth, sizeof(auth),
+			 "# Certificates signed by the issuer's CA, nothing else.\n"
+			 "KbdInteractiveAuthentication no\n"
+			 "PasswordAuthentication no\n"
+			 "PubkeyAuthentication yes\n"
+			 "TrustedUserCAKeys %s\n",
+			 s->ca_file);
+	else
+		snprintf(auth, sizeof(auth),
+			 "# Everybody else reaches the PAM stack too (and fails there: no "
+			 "password).\n"
+			 "KbdInteractiveAuthentication yes\n"
+			 "PasswordAuthentication no\n"
+			 "PubkeyAuthentication no\n");
 	snprintf(conf, sizeof(conf),
 		 "# Written by the pam_apitoken tests (tests/support/sshd.c).\n"
 		 "# The shipped snippet first, as Debian's sshd_config includes sshd_config.d.\n"
@@ -450,16 +473,13 @@ static bool try_start(struct sshd *s)
 		 "ListenAddress 127.0.0.1:%d\n"
 		 "HostKey %s\n"
 		 "PidFile %s\n"
-		 "# Everybody else reaches the PAM stack too (and fails there: no password).\n"
-		 "KbdInteractiveAuthentication yes\n"
-		 "PasswordAuthentication no\n"
-		 "PubkeyAuthentication no\n"
+		 "%s"
 		 "AuthorizedKeysFile none\n"
 		 "PermitRootLogin no\n"
 		 "UseDNS no\n"
 		 "PrintMotd no\n"
 		 "Subsystem sftp internal-sftp\n",
-		 s->dir, s->port, hostkey, pidf);
+		 s->dir, s->port, hostkey, pidf, auth);
 	put(cfg, 0644, conf);
 	unlink(s->log);
 
@@ -522,7 +542,18 @@ static bool try_start(struct sshd *s)
 	}
 }
 
-void sshd_start(struct sshd *s, enum sshd_method method, const char *auth_after)
+/* The client options of SSHD_CERT (publickey only, no prompt), ssh reading CONFIG. */
+static void cert_opts(const struct sshd *s, const char *config, char *out, size_t len)
+{
+	snprintf(out, len,
+		 "-F %s -o UserKnownHostsFile=%s/known_hosts -o GlobalKnownHostsFile=/dev/null "
+		 "-o StrictHostKeyChecking=yes -o PreferredAuthentications=publickey "
+		 "-o BatchMode=yes -o ConnectTimeout=10 -o LogLevel=ERROR",
+		 config, s->dir);
+}
+
+static void start(struct sshd *s, enum sshd_method method, const char *auth_after,
+		  const char *ca_keys)
 {
 	char suffix[12], path[600], opts[1200], *pub, *sp;
 	const char *method_name;
@@ -560,6 +591,10 @@ void sshd_start(struct sshd *s, enum sshd_method method, const char *auth_after)
 		die("%s: %s", path, strerror(errno));
 	snprintf(path, sizeof(path), "%s/apitoken.conf", s->dir);
 	write_snippet(path, method);
+	if (method == SSHD_CERT) {
+		snprintf(s->ca_file, sizeof(s->ca_file), "%s/trusted_user_ca_keys", s->dir);
+		put(s->ca_file, 0644, ca_keys);
+	}
 	write_pam_service(s->pam_file, auth_after);
 	write_askpass(s);
 	snprintf(path, sizeof(path), "%s/home", s->dir);
@@ -592,15 +627,32 @@ void sshd_start(struct sshd *s, enum sshd_method method, const char *auth_after)
 	free(pub);
 
 	method_name = s->method == SSHD_PASSWORD ? "password" : "keyboard-interactive";
-	snprintf(
-	    opts, sizeof(opts),
-	    "-F /dev/null -o UserKnownHostsFile=%s/known_hosts -o GlobalKnownHostsFile=/dev/null "
-	    "-o StrictHostKeyChecking=yes -o PreferredAuthentications=%s "
-	    "-o PubkeyAuthentication=no -o NumberOfPasswordPrompts=1 -o BatchMode=no "
-	    "-o ConnectTimeout=10 -o LogLevel=ERROR",
-	    s->dir, method_name);
+	if (s->method == SSHD_CERT)
+		cert_opts(s, "/dev/null", opts, sizeof(opts));
+	else
+		snprintf(opts, sizeof(opts),
+			 "-F /dev/null -o UserKnownHostsFile=%s/known_hosts "
+			 "-o GlobalKnownHostsFile=/dev/null "
+			 "-o StrictHostKeyChecking=yes -o PreferredAuthentications=%s "
+			 "-o PubkeyAuthentication=no -o NumberOfPasswordPrompts=1 -o BatchMode=no "
+			 "-o ConnectTimeout=10 -o LogLevel=ERROR",
+			 s->dir, method_name);
 	snprintf(s->ssh, sizeof(s->ssh), "ssh -p %d %s", s->port, opts);
 	snprintf(s->scp, sizeof(s->scp), "scp -P %d %s", s->port, opts);
+}
+
+void sshd_start(struct sshd *s, enum sshd_method method, const char *auth_after)
+{
+	if (method == SSHD_CERT)
+		die("SSHD_CERT: use sshd_start_ca");
+	start(s, method, auth_after, NULL);
+}
+
+void sshd_start_ca(struct sshd *s, const char *ca_keys)
+{
+	if (ca_keys == NULL || strncmp(ca_keys, "ssh-", 4) != 0)
+		die("sshd_start_ca: no CA key");
+	start(s, SSHD_CERT, NULL, ca_keys);
 }
 
 /* The pids whose parent is PARENT (sshd's per-connection processes), zombies too. */
@@ -807,4 +859,93 @@ char *sshd_prompts(const struct sshd *s)
 	snprintf(path, sizeof(path), "%s/prompts", s->dir);
 	t = slurp(path, 0);
 	return t != NULL ? t : strdup("");
+}
+
+int sshd_client_cert(const struct sshd *s, const char *config, const char *home_dir,
+		     const char *const *env, const char *cwd, const char *script, char **out)
+{
+	char opts[1200], outf[600], env_ssh[2100], env_scp[2100], env_git[2100], env_rsync[2100],
+	    env_home[700], env_port[32], scratch[600];
+	const char *base[] = {"PATH=" CLIENT_PATH,
+			      env_home,
+			      "LANG=C",
+			      "LC_ALL=C",
+			      env_ssh,
+			      env_scp,
+			      env_git,
+			      env_rsync,
+			      env_port,
+			      "GIT_CONFIG_NOSYSTEM=1",
+			      "GIT_AUTHOR_NAME=CI job",
+			      "GIT_AUTHOR_EMAIL=ci@example.invalid",
+			      "GIT_COMMITTER_NAME=CI job",
+			      "GIT_COMMITTER_EMAIL=ci@example.invalid"};
+	const size_t nbase = sizeof(base) / sizeof(base[0]);
+	char *envp[sizeof(base) / sizeof(base[0]) + 16];
+	struct timespec t0, now;
+	bool timed_out = false;
+	size_t n = 0;
+	pid_t pid;
+	int st = 0, fd;
+
+	if (s->method != SSHD_CERT)
+		die("sshd_client_cert: the server is not in SSHD_CERT mode");
+	cert_opts(s, config != NULL ? config : "/dev/null", opts, sizeof(opts));
+	snprintf(outf, sizeof(outf), "%s/client.out", s->dir);
+	snprintf(scratch, sizeof(scratch), "%s/home", s->dir);
+	snprintf(env_ssh, sizeof(env_ssh), "SSH=ssh -p %d %s", s->port, opts);
+	snprintf(env_scp, sizeof(env_scp), "SCP=scp -P %d %s", s->port, opts);
+	snprintf(env_git, sizeof(env_git), "GIT_SSH_COMMAND=ssh -p %d %s", s->port, opts);
+	snprintf(env_rsync, sizeof(env_rsync), "RSYNC_RSH=ssh -p %d %s", s->port, opts);
+	snprintf(env_home, sizeof(env_home), "HOME=%s", home_dir != NULL ? home_dir : scratch);
+	snprintf(env_port, sizeof(env_port), "SSH_PORT=%d", s->port);
+	for (size_t i = 0; i < nbase; i++)
+		envp[n++] = (char *)base[i];
+	for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
+		if (n + 1 >= sizeof(envp) / sizeof(envp[0]))
+			die("sshd_client_cert: too many variables");
+		envp[n++] = (char *)env[i];
+	}
+	envp[n] = NULL;
+
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		char *argv[] = {"sh", "-c", (char *)script, NULL};
+
+		setpgid(0, 0);
+		if (cwd != NULL && chdir(cwd) != 0)
+			_exit(126);
+		fd = open("/dev/null", O_RDONLY);
+		dup2(fd, 0);
+		fd = open(outf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execve("/bin/sh", argv, envp);
+		_exit(127);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		if (r == pid)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (r < 0 || now.tv_sec - t0.tv_sec >= 60) {
+			kill(-pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			timed_out = true;
+			break;
+		}
+		usleep(2000);
+	}
+	if (out != NULL) {
+		*out = slurp(outf, 0);
+		if (*out == NULL)
+			*out = strdup("");
+	}
+	if (timed_out)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

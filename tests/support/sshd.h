@@ -29,8 +29,16 @@
 #include <sys/types.h>
 
 enum sshd_method {
-	SSHD_KBDINT,  /* the shipped snippet: AuthenticationMethods keyboard-interactive */
-	SSHD_PASSWORD /* its variant: PasswordAuthentication yes, AuthenticationMethods password */
+	SSHD_KBDINT,   /* the shipped snippet: AuthenticationMethods keyboard-interactive */
+	SSHD_PASSWORD, /* its variant: PasswordAuthentication yes, AuthenticationMethods password */
+	/*
+	 * SSH certificates (apitoken ssh-cert): the snippet's Match block with
+	 * PubkeyAuthentication yes and AuthenticationMethods publickey, and
+	 * TrustedUserCAKeys with the CA keys given to sshd_start_ca. No
+	 * authorized_keys: only a certificate signed by that CA, with the user's
+	 * name among its principals, lets a user in. Started by sshd_start_ca.
+	 */
+	SSHD_CERT
 };
 
 struct sshd {
@@ -43,6 +51,7 @@ struct sshd {
 	char log[480];	   /* sshd -E */
 	char ssh[2048];	   /* the ssh command line for this server, without the destination */
 	char scp[2048];	   /* the same for scp */
+	char ca_file[480]; /* SSHD_CERT: the TrustedUserCAKeys file */
 	/*
 	 * How the client answers: through `apitoken exec` (the default, as a CI
 	 * job does; --password for the password method), or with the test's own
@@ -70,6 +79,12 @@ void sshd_users_remove(void);
 void sshd_start(struct sshd *s, enum sshd_method method, const char *auth_after);
 void sshd_stop(struct sshd *s);
 
+/*
+ * Starts sshd in SSHD_CERT mode, trusting the CA keys CA_KEYS (public key
+ * lines, as GET /ssh/cert/authority lists them). Aborts on failure.
+ */
+void sshd_start_ca(struct sshd *s, const char *ca_keys);
+
 /* The size of sshd's log now, and what it logged since (malloc). */
 long sshd_log_mark(const struct sshd *s);
 char *sshd_log_since(const struct sshd *s, long mark);
@@ -95,5 +110,19 @@ int sshd_client(const struct sshd *s, const char *token, const char *cwd, const 
  * call, one per line (malloc); NULL when they cannot be observed.
  */
 char *sshd_prompts(const struct sshd *s);
+
+/*
+ * For SSHD_CERT: runs `/bin/sh -c SCRIPT` in CWD with no askpass and no
+ * token, ssh reading CONFIG (-F; "/dev/null" for none) and authenticating
+ * with publickey only, in batch mode (no prompt at all). The script sees
+ * SSH, SCP, GIT_SSH_COMMAND, RSYNC_RSH and SSH_PORT as for sshd_client,
+ * HOME=HOME_DIR (NULL: a scratch directory), git's author and committer,
+ * and the variables of ENV ("NAME=value", NULL-terminated; may be NULL),
+ * nothing else (no SSH_AUTH_SOCK unless ENV has one). ssh takes the user's
+ * files from the user database, not $HOME: CONFIG and ENV say everything.
+ * Returns as sshd_client does.
+ */
+int sshd_client_cert(const struct sshd *s, const char *config, const char *home_dir,
+		     const char *const *env, const char *cwd, const char *script, char **out);
 
 #endif

@@ -291,6 +291,70 @@ long idp_introspections(const struct server *idp)
 	return n;
 }
 
+char *idp_ca_keys(const struct server *idp)
+{
+	char url[128], *out = NULL;
+	size_t len = 0, i;
+	json_t *j, *list, *v;
+	FILE *m;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/ssh/cert/authority", idp->port);
+	j = http_json("GET", url, NULL, NULL);
+	list = json_object_get(j, "authorities");
+	if (!json_is_array(list) || json_array_size(list) == 0)
+		die("%s: no authorities", url);
+	m = open_memstream(&out, &len);
+	if (m == NULL)
+		die("out of memory");
+	json_array_foreach(list, i, v)
+	{
+		if (!json_is_string(v))
+			die("%s: an authority that is not a string", url);
+		fprintf(m, "%s\n", json_string_value(v));
+	}
+	fclose(m);
+	json_decref(j);
+	return out;
+}
+
+long idp_stat(const struct server *idp, const char *counter)
+{
+	char url[128];
+	json_t *j, *v;
+	long n;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/test/stats", idp->port);
+	j = http_json("GET", url, NULL, NULL);
+	v = json_object_get(j, counter);
+	if (!json_is_integer(v))
+		die("/test/stats: no counter \"%s\"", counter);
+	n = (long)json_integer_value(v);
+	json_decref(j);
+	return n;
+}
+
+void idp_cert_config(const struct server *idp, const char *validity, const char *principal)
+{
+	char url[128], *form, *va = escape(validity ? validity : ""),
+			      *pr = escape(principal ? principal : "");
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/test/cert-config", idp->port);
+	if (asprintf(&form, "validity=%s&principal=%s", va, pr) < 0)
+		die("out of memory");
+	json_decref(http_json("POST", url, NULL, form));
+	free(form);
+	free(va);
+	free(pr);
+}
+
+void idp_reset(const struct server *idp)
+{
+	char url[128];
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/test/reset", idp->port);
+	json_decref(http_json("POST", url, NULL, ""));
+}
+
 char *fault_url(const struct server *f, const char *path)
 {
 	char *u;

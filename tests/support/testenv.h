@@ -32,6 +32,18 @@ void idp_revoke(const struct server *idp, const char *token);
 long idp_introspections(const struct server *idp);
 char *idp_url(const struct server *idp); /* its introspection endpoint */
 
+/* The issuer's SSH CA (GET /ssh/cert/authority): its public key lines, malloc. */
+char *idp_ca_keys(const struct server *idp);
+/* One counter of GET /test/stats: "certs", "cert_requests", "exchanges", ... */
+long idp_stat(const struct server *idp, const char *counter);
+/*
+ * POST /test/cert-config: the ssh-keygen -V interval and the principal(s)
+ * of later certificates; NULL for the defaults (-1m:+5m, the username).
+ */
+void idp_cert_config(const struct server *idp, const char *validity, const char *principal);
+/* POST /test/reset: counters to zero, certificate settings to their defaults. */
+void idp_reset(const struct server *idp);
+
 /* The fault server (tests/fault). */
 char *fault_url(const struct server *f, const char *path);
 char *fault_json_url(const struct server *f, const char *json, size_t len);
