@@ -14,15 +14,19 @@
 #include "buf.h"
 #include "certissue.h"
 #include "commands.h"
+#include "file.h"
 #include "http.h"
+#include "sshcert.h"
+#include "sshkey.h"
 
 #define ANSWER_MAX (64 * 1024)
 
 /* The client side's HTTP settings: fixed, sane, and the same for every call. */
-static void http_defaults(struct http_request *r, const char *url)
+static void http_defaults(struct http_request *r, const struct settings *s, const char *url)
 {
 	memset(r, 0, sizeof(*r));
 	r->url = url;
+	r->proxy = s->proxy;
 	r->connect_timeout_ms = 5000;
 	r->timeout_ms = 20000;
 	r->max_body = ANSWER_MAX;
@@ -100,10 +104,11 @@ static int exchange(const struct settings *s, const char *token, size_t len, str
 	int rc = EXIT_UNAVAILABLE;
 
 	if (s->client_id == NULL) {
-		snprintf(err, errlen, "token_url needs client_id (the issuer's id for this client)");
+		snprintf(err, errlen,
+			 "token_url needs client_id (the issuer's id for this client)");
 		return EXIT_CONFIG;
 	}
-	http_defaults(&r, s->token_url);
+	http_defaults(&r, s, s->token_url);
 	buf_append(&form, "grant_type=api_token&api_token=", 31);
 	http_form_encode(&form, token, len);
 	/* Basic client_id: with an empty secret, as Upsun's CLI does. */
@@ -199,7 +204,7 @@ int cert_issue(const struct settings *s, const char *token, size_t len, const ch
 		rc = EXIT_CONFIG;
 		goto out;
 	}
-	http_defaults(&r, s->cert_url);
+	http_defaults(&r, s, s->cert_url);
 	r.secret_header = (char *)header.p;
 	rc = send_json(&r, body, &res, &answer, "certificate", err, errlen);
 	if (rc != 0)
@@ -236,10 +241,14 @@ int cert_authorities(const struct settings *s, char ***lines, size_t *n, char *e
 		snprintf(err, errlen, "no cert_url");
 		return EXIT_CONFIG;
 	}
-	buf_appendf(&url, "%s/authority", s->cert_url);
+	/* cert_url + "/authority", without a doubled slash. */
+	buf_appendf(&url, "%.*s/authority",
+		    (int)(strlen(s->cert_url) -
+			  (s->cert_url[0] && s->cert_url[strlen(s->cert_url) - 1] == '/')),
+		    s->cert_url);
 	if (buf_terminate(&url) < 0)
 		return EXIT_CONFIG;
-	http_defaults(&r, (char *)url.p);
+	http_defaults(&r, s, (char *)url.p);
 	r.get = 1;
 	rc = send_json(&r, NULL, &res, &answer, "authority", err, errlen);
 	if (rc != 0)
@@ -268,6 +277,68 @@ out:
 	buf_free(&url);
 	buf_free(&res.body);
 	return rc;
+}
+
+/* Whether one of the key lines is c's CA. */
+static bool ca_in(const struct sshcert *c, char *const *lines, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char type[SSHKEY_TYPE_MAX], err[128];
+		struct buf blob = BUF_INIT;
+		bool same = sshkey_parse_line(type, &blob, lines[i], strlen(lines[i]), err,
+					      sizeof(err)) == 0 &&
+			    sshcert_ca_is(c, blob.p, blob.len);
+
+		buf_free(&blob);
+		if (same)
+			return true;
+	}
+	return false;
+}
+
+int cert_ca_pinned(const struct settings *s, const struct sshcert *c, char *err, size_t errlen)
+{
+	char fp[SSHKEY_FP_LEN] = "", **lines = NULL, *text = NULL, *line, *save = NULL;
+	size_t n = 0, len, cap = 0;
+	bool ok = false;
+	int rc;
+
+	if (s->ca_key_file == NULL && !s->pin_ca)
+		return 0;
+	if (s->ca_key_file != NULL) {
+		if (file_read_checked(s->ca_key_file, FILE_CONFIG, 256 * 1024, &text, &len, err,
+				      errlen) != APT_OK)
+			return EXIT_CONFIG;
+		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			if (line[0] == '#')
+				continue;
+			if (n == cap) {
+				char **more =
+				    realloc(lines, (cap = cap ? cap * 2 : 8) * sizeof(*lines));
+				if (more == NULL)
+					break;
+				lines = more;
+			}
+			lines[n++] = line;
+		}
+		ok = ca_in(c, lines, n);
+		free(lines);
+		free(text);
+	}
+	if (!ok && s->pin_ca) {
+		rc = cert_authorities(s, &lines, &n, err, errlen);
+		if (rc != 0)
+			return rc;
+		ok = ca_in(c, lines, n);
+		free_lines(lines, n);
+	}
+	if (!ok) {
+		sshcert_ca_fingerprint(c, fp);
+		snprintf(err, errlen, "the certificate is signed by %s, not by a CA we pin (%s)",
+			 fp, s->ca_key_file ? s->ca_key_file : "cert_url/authority");
+		return EXIT_BADCERT;
+	}
+	return 0;
 }
 
 void free_lines(char **lines, size_t n)

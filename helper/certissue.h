@@ -31,4 +31,14 @@ int token_exchange_check(const struct settings *s, const char *token, size_t len
 int cert_authorities(const struct settings *s, char ***lines, size_t *n, char *err, size_t errlen);
 void free_lines(char **lines, size_t n);
 
+struct sshcert;
+/*
+ * When the settings pin the CA (ca_key_file, or pin_ca = yes for the keys
+ * cert_url/authority publishes), whether c is signed by one of them: 0, or
+ * EXIT_BADCERT / EXIT_CONFIG / EXIT_UNAVAILABLE with err. 0 when nothing is
+ * pinned: the signature was still verified, against the key the
+ * certificate names, and sshd decides which CAs it trusts.
+ */
+int cert_ca_pinned(const struct settings *s, const struct sshcert *c, char *err, size_t errlen);
+
 #endif

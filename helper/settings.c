@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "conf.h"
+#include "config.h"
 #include "file.h"
 #include "settings.h"
 #include "token.h"
@@ -31,9 +33,17 @@ static const struct conf_key keys[] = {
     {"hosts", W(hosts)},
     {"key_ttl", L(key_ttl, 60, 30 * 86400)},
     {"prompt", S(prompt)},
+    {"proxy", S(proxy)},
+    {"ca_key_file", P(ca_key_file)},
+    {"pin_ca", CONF_BOOL, offsetof(struct settings, pin_ca), 0, 0, false},
 };
 
 static const struct conf_table table = {keys, sizeof(keys) / sizeof(keys[0])};
+
+static bool url_allowed(const char *url)
+{
+	return strncasecmp(url, "https://", 8) == 0 || url_is_loopback_http(url);
+}
 
 /* $XDG_CONFIG_HOME/apitoken/config, else ~/.config/apitoken/config. */
 static char *settings_path(void)
@@ -98,6 +108,18 @@ enum apt_rc settings_load(struct settings *s, char *err, size_t errlen)
 		return rc;
 	if (s->prompt == NULL && (s->prompt = strdup(SETTINGS_DEFAULT_PROMPT)) == NULL)
 		return APT_NOMEM;
+	/* The module's rule for its issuer, and a mistake to report now, not as "unavailable". */
+	if ((s->cert_url && !url_allowed(s->cert_url)) ||
+	    (s->token_url && !url_allowed(s->token_url))) {
+		snprintf(err, errlen, "%s: want https://, or http:// to a loopback address",
+			 s->cert_url && !url_allowed(s->cert_url) ? "cert_url" : "token_url");
+		return APT_SERVICE;
+	}
+	if (s->cert_protocol != NULL && strcmp(s->cert_protocol, "apitoken") != 0 &&
+	    strcmp(s->cert_protocol, "vault") != 0) {
+		snprintf(err, errlen, "cert_protocol: want apitoken or vault");
+		return APT_SERVICE;
+	}
 	return APT_OK;
 }
 

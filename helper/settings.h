@@ -6,6 +6,7 @@
 #ifndef APITOKEN_SETTINGS_H
 #define APITOKEN_SETTINGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "result.h"
 
@@ -20,7 +21,10 @@ struct settings {
 	char *cert_protocol;
 	char *hosts;
 	long key_ttl;
-	char *prompt; /* APITOKEN_PROMPT; default "API token: " */
+	char *prompt;	   /* APITOKEN_PROMPT; default "API token: " */
+	char *proxy;	   /* explicit proxy for the issuer; none from the environment */
+	char *ca_key_file; /* CA key lines a certificate must be signed by */
+	bool pin_ca;	   /* the CA must be one cert_url/authority publishes */
 };
 
 /* APT_OK, APT_SERVICE with err (bad or unsafe file), APT_NOMEM. Free with settings_free. */

@@ -4,11 +4,15 @@
  *
  * State lives in $XDG_STATE_HOME/apitoken/ssh/ (0700; files 0600):
  * id_ed25519, id_ed25519.pub, id_ed25519-cert.pub and ssh_config (the
- * include file). The key is reused up to key_ttl, so renewing a certificate
- * swaps one file, atomically, under a lock: a connection in progress never
- * sees half of a change. Nothing is written until the issuer's certificate
- * has passed our checks (a user certificate, for our key, with a principal,
- * valid now, correctly signed).
+ * include file). Every file is replaced whole (temp file, fsync, rename)
+ * under a lock. The key is reused up to key_ttl, so a renewal replaces only
+ * the certificate and a connection in progress sees the old pair or the new
+ * one. Once per key_ttl the key itself changes, and ssh could read the new
+ * key with the old certificate in the instant between the two renames;
+ * that one connection falls back to the key alone. Nothing is written until
+ * the issuer's certificate has passed our checks (a user certificate, for
+ * our key, with a principal, valid now, correctly signed, by a pinned CA
+ * when one is set).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -215,19 +219,23 @@ static bool cert_good(const struct loaded *l, time_t now, uint64_t spare, char *
 
 /* --- the agent -------------------------------------------------------------------- */
 
-/* Drops our identities (this certificate, and the one before) from the agent. */
-static void agent_forget(const struct buf *cert_blob, const struct buf *old_blob)
+/* Drops our identities (this certificate, and the one before) from the agent: true if any was
+ * there. */
+static bool agent_forget(const struct buf *cert_blob, const struct buf *old_blob)
 {
 	struct agent a;
 	char err[256];
+	bool removed = false;
 
 	if (getenv("SSH_AUTH_SOCK") == NULL || agent_connect(&a, NULL, err, sizeof(err)) != APT_OK)
-		return;
+		return false;
 	if (cert_blob != NULL && cert_blob->len > 0)
-		agent_remove(&a, cert_blob->p, cert_blob->len, err, sizeof(err));
+		removed |=
+		    agent_remove(&a, cert_blob->p, cert_blob->len, err, sizeof(err)) == APT_OK;
 	if (old_blob != NULL && old_blob->len > 0)
-		agent_remove(&a, old_blob->p, old_blob->len, err, sizeof(err));
+		removed |= agent_remove(&a, old_blob->p, old_blob->len, err, sizeof(err)) == APT_OK;
 	agent_close(&a);
+	return removed;
 }
 
 static int agent_load(const struct loaded *l, const struct buf *old_blob, time_t now, char *err,
@@ -239,7 +247,8 @@ static int agent_load(const struct loaded *l, const struct buf *old_blob, time_t
 
 	if (agent_connect(&a, NULL, err, errlen) != APT_OK)
 		return EXIT_CONFIG;
-	/* Expired certificates must not pile up in the agent ("Too many authentication failures"). */
+	/* Expired certificates must not pile up in the agent ("Too many authentication failures").
+	 */
 	if (old_blob != NULL && old_blob->len > 0)
 		agent_remove(&a, old_blob->p, old_blob->len, err, errlen);
 	rc = agent_add_ed25519_cert(&a, l->key.pk, l->key.seed, l->cert.blob.p, l->cert.blob.len,
@@ -288,14 +297,25 @@ static int write_config(const struct settings *s, const struct state *st, const 
 	if (sshconfig_write_include(st->include, s->hosts, st->key, st->cert, err, errlen) !=
 	    APT_OK)
 		return EXIT_CONFIG;
-	if (!o->write_config && (o->no_interaction || !isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)))
+	if (!o->write_config &&
+	    (o->no_interaction || !isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)))
 		return 0;
 	if (sshconfig_path(&config, err, errlen) != APT_OK)
 		return EXIT_CONFIG;
 	if (!o->write_config) {
 		char q[PATH_MAX + 128];
-		snprintf(q, sizeof(q), "Add an Include of %.2000s to %.2000s, so that ssh uses it?", st->include,
-			 config);
+		char *text = NULL;
+		size_t len;
+		bool present = file_read_checked(config, FILE_CONFIG, SSHCONFIG_MAX, &text, &len,
+						 err, errlen) == APT_OK &&
+			       strstr(text, SSHCONFIG_END) != NULL;
+
+		free(text);
+		err[0] = '\0';
+		if (present)
+			goto out; /* nothing to ask: the block is there */
+		snprintf(q, sizeof(q), "Add an Include of %.2000s to %.2000s, so that ssh uses it?",
+			 st->include, config);
 		if (!ask_yes(q))
 			goto out;
 	}
@@ -350,13 +370,25 @@ static int load(const struct opts *o)
 	if (!o->new_cert && cert_good(&l, now, RENEW_BEFORE, why, sizeof(why))) {
 		if (o->refresh_only)
 			goto out;
-		if (o->agent && !in_agent(&l) && (rc = agent_load(&l, NULL, now, err, sizeof(err))) != 0)
+		if (o->agent && !in_agent(&l) &&
+		    (rc = agent_load(&l, NULL, now, err, sizeof(err))) != 0)
 			goto out;
 		if ((rc = write_config(&s, &st, o, err, sizeof(err))) != 0)
 			goto out;
 		if (!o->quiet)
 			say_loaded(&l, now, "The certificate is still valid");
 		goto out;
+	}
+
+	/* --agent without an agent: say so before anything is asked for or written. */
+	if (o->agent) {
+		struct agent a;
+
+		if (agent_connect(&a, NULL, err, sizeof(err)) != APT_OK) {
+			rc = EXIT_CONFIG;
+			goto out;
+		}
+		agent_close(&a);
 	}
 
 	/* A new key when there is none or it is older than key_ttl; else the same one. */
@@ -396,6 +428,8 @@ static int load(const struct opts *o)
 		rc = EXIT_BADCERT;
 		goto out;
 	}
+	if ((rc = cert_ca_pinned(&s, &fresh, err, sizeof(err))) != 0)
+		goto out;
 
 	/* The key first (a new one only): the old certificate no longer matches it anyway. */
 	if (new_key) {
@@ -410,7 +444,8 @@ static int load(const struct opts *o)
 	}
 	file.len = 0;
 	buf_appendf(&file, "%s\n", certline);
-	if (file.failed || file_replace_at(st.dirfd, "id_ed25519-cert.pub", file.p, file.len, 0600) < 0) {
+	if (file.failed ||
+	    file_replace_at(st.dirfd, "id_ed25519-cert.pub", file.p, file.len, 0600) < 0) {
 		snprintf(err, sizeof(err), "%.300s: %s", st.cert, strerror(errno));
 		rc = EXIT_CONFIG;
 		goto out;
@@ -431,7 +466,7 @@ static int load(const struct opts *o)
 	if (!o->quiet)
 		say_loaded(&l, time(NULL), "Loaded a certificate");
 out:
-	if (rc != 0 && !(o->quiet && rc == 0))
+	if (rc != 0)
 		fprintf(stderr, "apitoken ssh-cert load: %s\n", err);
 	if (have_fresh)
 		sshcert_free(&fresh);
@@ -464,7 +499,7 @@ static int info(const struct opts *o)
 	struct state st;
 	struct loaded l;
 	char err[512], why[256], fp[SSHKEY_FP_LEN] = "", after[SSHCERT_TIME_LEN],
-				     before[SSHCERT_TIME_LEN];
+				 before[SSHCERT_TIME_LEN];
 	time_t now = time(NULL);
 	bool valid, match;
 	int rc;
@@ -505,9 +540,9 @@ static int info(const struct opts *o)
 		json_object_set_new(j, "principals", pr);
 		json_object_set_new(j, "valid_after", json_string(after));
 		json_object_set_new(j, "valid_before", json_string(before));
-		json_object_set_new(j, "seconds_left",
-				    json_integer((json_int_t)sshcert_seconds_left(&l.cert,
-										   (uint64_t)now)));
+		json_object_set_new(
+		    j, "seconds_left",
+		    json_integer((json_int_t)sshcert_seconds_left(&l.cert, (uint64_t)now)));
 		json_object_set_new(j, "critical_options",
 				    options_json(l.cert.options, l.cert.noptions));
 		json_object_set_new(j, "extensions",
@@ -561,7 +596,7 @@ static int clear(const struct opts *o)
 	struct state st;
 	struct loaded l;
 	char err[512], *config = NULL;
-	bool changed = false;
+	bool changed = false, from_agent = false;
 	int rc = 0;
 
 	if (state_open(&st, false, err, sizeof(err)) != 0) {
@@ -570,7 +605,7 @@ static int clear(const struct opts *o)
 	}
 	read_state(&st, &l);
 	if (l.have_cert)
-		agent_forget(&l.cert.blob, NULL);
+		from_agent = agent_forget(&l.cert.blob, NULL);
 	if (sshconfig_path(&config, err, sizeof(err)) != APT_OK ||
 	    sshconfig_remove(config, &changed, err, sizeof(err)) != APT_OK) {
 		fprintf(stderr, "apitoken ssh-cert clear: %s\n", err);
@@ -583,9 +618,9 @@ static int clear(const struct opts *o)
 			rc = EXIT_CONFIG;
 		}
 	if (rc == 0 && !o->quiet)
-		printf("Cleared the certificate, the key%s.\n",
-		       changed ? ", the agent identity and the ssh config block"
-			       : " and the agent identity");
+		printf("Cleared the certificate files%s%s.\n",
+		       from_agent ? ", the agent's identity" : "",
+		       changed ? " and the Include block in the ssh config" : "");
 	free(config);
 	loaded_free(&l);
 	state_close(&st);

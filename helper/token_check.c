@@ -46,6 +46,8 @@ static int check_by_issuance(const struct settings *s, const char *tok, size_t l
 	if (sshcert_check(&c, blob.p, blob.len, (uint64_t)time(NULL), err, errlen) < 0 ||
 	    sshcert_verify(&c, err, errlen) < 0)
 		rc = EXIT_BADCERT;
+	else
+		rc = cert_ca_pinned(s, &c, err, errlen);
 	sshcert_free(&c);
 out:
 	sshkey_clear(&k);
@@ -61,6 +63,7 @@ int cmd_token(int argc, char **argv)
 	struct settings s;
 	char err[512], *tok = NULL;
 	size_t len;
+	bool vault;
 	int rc;
 
 	setrlimit(RLIMIT_CORE, &no_core);
@@ -72,9 +75,12 @@ int cmd_token(int argc, char **argv)
 	rc = settings_load(&s, err, sizeof(err)) == APT_OK ? 0 : EXIT_CONFIG;
 	if (rc == 0)
 		rc = settings_token(&s, &tok, &len, err, sizeof(err)) == APT_OK ? 0 : EXIT_CONFIG;
+	/* The same path load takes: the exchange is part of the apitoken protocol only. */
+	vault = s.cert_protocol != NULL && strcmp(s.cert_protocol, "vault") == 0;
 	if (rc == 0)
-		rc = s.token_url != NULL ? token_exchange_check(&s, tok, len, err, sizeof(err))
-					 : check_by_issuance(&s, tok, len, err, sizeof(err));
+		rc = s.token_url != NULL && !vault
+			 ? token_exchange_check(&s, tok, len, err, sizeof(err))
+			 : check_by_issuance(&s, tok, len, err, sizeof(err));
 	switch (rc) {
 	case 0:
 		printf("The API token is valid.\n");

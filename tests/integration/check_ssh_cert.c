@@ -1123,6 +1123,71 @@ START_TEST(token_file_readable_by_others_refused)
 }
 END_TEST
 
+/* A pinned CA: the issuer's passes; another refuses the certificate and writes nothing. */
+START_TEST(pinned_ca)
+{
+	char pin[600], other[600], conf[800], cmd[1400], *ca = idp_ca_keys(&idp);
+
+	fresh();
+	snprintf(pin, sizeof(pin), "%s/ca.pub", C.dir);
+	put(pin, 0644, ca);
+	snprintf(conf, sizeof(conf), "ca_key_file = %s\n", pin);
+	client_config(conf);
+	ck_apt(0, "ssh-cert", "load", "--no-interaction");
+	ck_apt(0, "token", "check");
+
+	/* A CA we do not pin. */
+	snprintf(other, sizeof(other), "%s/other", C.dir);
+	snprintf(cmd, sizeof(cmd), "ssh-keygen -q -t ed25519 -N '' -f '%s'", other);
+	ck_assert_int_eq(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "cp '%s.pub' '%s'", other, pin);
+	ck_assert_int_eq(system(cmd), 0);
+	{
+		struct snap before = snap_take();
+		ck_apt(6, "ssh-cert", "load", "--new", "--no-interaction");
+		ck_assert_msg(strstr(C.err, "not by a CA we pin") != NULL, "%s", C.err);
+		snap_same(&before);
+		snap_free(&before);
+	}
+	ck_apt(6, "token", "check");
+
+	/* pin_ca: the keys cert_url/authority publishes. */
+	client_config("pin_ca = yes\n");
+	ck_apt(0, "ssh-cert", "load", "--new", "--no-interaction");
+	ck_assert_int_ge(idp_stat(&idp, "authority"), 1);
+	free(ca);
+}
+END_TEST
+
+/* Settings mistakes are configuration errors, said before anything is sent or written. */
+START_TEST(settings_mistakes_fail_early)
+{
+	char conf[300];
+
+	fresh();
+	/* --agent with no agent: nothing requested, nothing written. */
+	C.agent = NULL;
+	ck_apt(3, "ssh-cert", "load", "--agent", "--no-interaction");
+	ck_assert(!exists(C.key) && !exists(C.cert));
+	ck_assert_int_eq(idp_stat(&idp, "cert_requests"), 0);
+	/* Plain http to a host that is not this one. */
+	snprintf(C.cert_url, sizeof(C.cert_url), "http://issuer.example/ssh/cert");
+	ck_apt(3, "ssh-cert", "load", "--no-interaction");
+	ck_assert_msg(strstr(C.err, "https://") != NULL, "%s", C.err);
+	ck_apt(3, "token", "check");
+	/* An unknown protocol. */
+	snprintf(C.cert_url, sizeof(C.cert_url), "http://127.0.0.1:%d/ssh/cert", idp.port);
+	client_config("cert_protocol = ftp\n");
+	ck_apt(3, "ssh-cert", "load", "--no-interaction");
+	/* An explicit proxy is used (here one where nothing listens): the issuer sees nothing. */
+	snprintf(conf, sizeof(conf), "proxy = http://127.0.0.1:%d\n", closed_port());
+	client_config(conf);
+	ck_apt(5, "ssh-cert", "load", "--no-interaction");
+	ck_assert_int_eq(idp_stat(&idp, "cert_requests"), 0);
+	ck_assert(!exists(C.cert));
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ssh-cert");
@@ -1147,6 +1212,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, apitoken_protocol_with_exchange);
 	tcase_add_test(tc, token_check);
 	tcase_add_test(tc, token_file_readable_by_others_refused);
+	tcase_add_test(tc, pinned_ca);
+	tcase_add_test(tc, settings_mistakes_fail_early);
 	suite_add_tcase(s, tc);
 	return s;
 }
