@@ -22,6 +22,7 @@
 #include "config.h"
 #include "fingerprint.h"
 #include "testenv.h"
+#include "unit.h"
 
 #define HELPER "build/apitoken"
 
@@ -662,11 +663,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(suite());
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "testenv.h"
+#include "unit.h"
 
 #define MODULE "build/pam_apitoken.so"
 #define HELPER "build/apitoken"
@@ -203,8 +204,6 @@ int main(void)
 {
 	Suite *s = suite_create("module");
 	TCase *tc = tcase_create("artefacts");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, module_loads_with_all_symbols_resolved);
@@ -219,9 +218,5 @@ int main(void)
 	tcase_add_unchecked_fixture(tc, issuer_up, issuer_down);
 	tcase_add_test(tc, pamtester_under_pam_wrapper);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

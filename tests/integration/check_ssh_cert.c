@@ -37,6 +37,7 @@
 
 #include "sshd.h"
 #include "testenv.h"
+#include "unit.h"
 
 #define BOGUS_TOKEN "ucat_NoSuchTokenWasEverIssued0000000000000"
 
@@ -1220,11 +1221,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(suite());
 }

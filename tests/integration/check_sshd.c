@@ -21,6 +21,7 @@
 
 #include "sshd.h"
 #include "testenv.h"
+#include "unit.h"
 
 static struct server idp;
 static struct sshd server;
@@ -504,11 +505,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(suite());
 }
