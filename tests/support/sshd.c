@@ -740,6 +740,42 @@ char *sshd_log_since(const struct sshd *s, long mark)
 	return t != NULL ? t : strdup("");
 }
 
+/*
+ * Waits for a client started in its own process group (killed after 60 s),
+ * then hands back what it printed. Its exit status, 128+signal, or -1 on
+ * the timeout.
+ */
+static int wait_client(pid_t pid, const char *outf, char **out)
+{
+	struct timespec t0, now;
+	bool timed_out = false;
+	int st = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		if (r == pid)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (r < 0 || now.tv_sec - t0.tv_sec >= 60) {
+			kill(-pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			timed_out = true;
+			break;
+		}
+		usleep(2000);
+	}
+	if (out != NULL) {
+		*out = slurp(outf, 0);
+		if (*out == NULL)
+			*out = strdup("");
+	}
+	if (timed_out)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 /* --- the client ------------------------------------------------------------- */
 
 int sshd_client(const struct sshd *s, const char *token, const char *cwd, const char *script,
@@ -748,10 +784,8 @@ int sshd_client(const struct sshd *s, const char *token, const char *cwd, const 
 	char helper_path[PATH_MAX];
 	char tokf[600], outf[600], prompts[600], env_ssh[2100], env_scp[2100], env_git[2100],
 	    env_rsync[2100], env_askpass[600], env_home[600], env_port[32];
-	struct timespec t0, now;
-	bool timed_out = false;
 	pid_t pid;
-	int st = 0, fd;
+	int fd;
 
 	snprintf(tokf, sizeof(tokf), "%s/token", s->dir);
 	snprintf(outf, sizeof(outf), "%s/client.out", s->dir);
@@ -825,29 +859,7 @@ int sshd_client(const struct sshd *s, const char *token, const char *cwd, const 
 			execve(helper_path, exec_argv, envp);
 		_exit(127);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-
-		if (r == pid)
-			break;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (r < 0 || now.tv_sec - t0.tv_sec >= 60) {
-			kill(-pid, SIGKILL);
-			waitpid(pid, &st, 0);
-			timed_out = true;
-			break;
-		}
-		usleep(2000);
-	}
-	if (out != NULL) {
-		*out = slurp(outf, 0);
-		if (*out == NULL)
-			*out = strdup("");
-	}
-	if (timed_out)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return wait_client(pid, outf, out);
 }
 
 char *sshd_prompts(const struct sshd *s)
@@ -882,11 +894,9 @@ int sshd_client_cert(const struct sshd *s, const char *config, const char *home_
 			      "GIT_COMMITTER_EMAIL=ci@example.invalid"};
 	const size_t nbase = sizeof(base) / sizeof(base[0]);
 	char *envp[sizeof(base) / sizeof(base[0]) + 16];
-	struct timespec t0, now;
-	bool timed_out = false;
 	size_t n = 0;
 	pid_t pid;
-	int st = 0, fd;
+	int fd;
 
 	if (s->method != SSHD_CERT)
 		die("sshd_client_cert: the server is not in SSHD_CERT mode");
@@ -925,27 +935,5 @@ int sshd_client_cert(const struct sshd *s, const char *config, const char *home_
 		execve("/bin/sh", argv, envp);
 		_exit(127);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-
-		if (r == pid)
-			break;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (r < 0 || now.tv_sec - t0.tv_sec >= 60) {
-			kill(-pid, SIGKILL);
-			waitpid(pid, &st, 0);
-			timed_out = true;
-			break;
-		}
-		usleep(2000);
-	}
-	if (out != NULL) {
-		*out = slurp(outf, 0);
-		if (*out == NULL)
-			*out = strdup("");
-	}
-	if (timed_out)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return wait_client(pid, outf, out);
 }
