@@ -101,6 +101,39 @@ static void only_entry(char *out, size_t len)
 	ck_assert_msg(out[0] != '\0', "no entry in %s", cache_dir);
 }
 
+/*
+ * n logins with one token, all released at once (when the parent closes a
+ * pipe they wait on), each in its own process as sshd would run them.
+ * Returns how many ended with want.
+ */
+static int parallel_logins(int n, const char *dir, const char *tok, int want)
+{
+	int go[2], got = 0;
+	pid_t kids[64];
+
+	ck_assert_int_le(n, 64);
+	ck_assert_int_eq(pipe(go), 0);
+	for (int i = 0; i < n; i++) {
+		kids[i] = fork();
+		ck_assert_int_ge(kids[i], 0);
+		if (kids[i] == 0) {
+			char c;
+			close(go[1]);
+			if (read(go[0], &c, 1) < 0)
+				_exit(3);
+			_exit(pam_run(dir, "alice", "192.0.2.7", tok).auth == want ? 0 : 1);
+		}
+	}
+	close(go[0]);
+	close(go[1]);
+	for (int i = 0; i < n; i++) {
+		int status;
+		waitpid(kids[i], &status, 0);
+		got += WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	}
+	return got;
+}
+
 START_TEST(second_login_is_served_from_cache)
 {
 	char *tok = idp_mint(&idp, "alice", "ssh", 300, NULL);
@@ -288,30 +321,8 @@ START_TEST(parallel_cold_logins_make_one_request)
 	char *tok = idp_mint(&idp, "alice", "ssh", 300, NULL);
 	const char *dir = cached_service(NULL);
 	long before = idp_introspections(&idp);
-	int go[2], ok = 0;
-	pid_t kids[40];
 
-	ck_assert_int_eq(pipe(go), 0);
-	for (int i = 0; i < 40; i++) {
-		kids[i] = fork();
-		ck_assert_int_ge(kids[i], 0);
-		if (kids[i] == 0) {
-			char c;
-			close(go[1]);
-			/* Everyone starts together, when the parent closes the pipe. */
-			if (read(go[0], &c, 1) < 0)
-				_exit(3);
-			_exit(pam_run(dir, "alice", "192.0.2.7", tok).auth == PAM_SUCCESS ? 0 : 1);
-		}
-	}
-	close(go[0]);
-	close(go[1]);
-	for (int i = 0; i < 40; i++) {
-		int status;
-		waitpid(kids[i], &status, 0);
-		ok += WIFEXITED(status) && WEXITSTATUS(status) == 0;
-	}
-	ck_assert_int_eq(ok, 40);
+	ck_assert_int_eq(parallel_logins(40, dir, tok, PAM_SUCCESS), 40);
 	ck_assert_int_le(idp_introspections(&idp) - before, 2);
 	ck_assert_int_ge(idp_introspections(&idp) - before, 1);
 	free(tok);
@@ -399,32 +410,8 @@ START_TEST(parallel_logins_against_429_make_one_request)
 	char *url = fault_url(&fault, "/ratelimit");
 	const char *dir = cached_fault_service(url, NULL, true);
 	long before = fault_requests(&fault);
-	int go[2], unavail = 0;
-	pid_t kids[20];
 
-	ck_assert_int_eq(pipe(go), 0);
-	for (int i = 0; i < 20; i++) {
-		kids[i] = fork();
-		ck_assert_int_ge(kids[i], 0);
-		if (kids[i] == 0) {
-			char c;
-			close(go[1]);
-			if (read(go[0], &c, 1) < 0)
-				_exit(3);
-			_exit(pam_run(dir, "alice", "192.0.2.7", "ucat_herd").auth ==
-				      PAM_AUTHINFO_UNAVAIL
-				  ? 0
-				  : 1);
-		}
-	}
-	close(go[0]);
-	close(go[1]);
-	for (int i = 0; i < 20; i++) {
-		int status;
-		waitpid(kids[i], &status, 0);
-		unavail += WIFEXITED(status) && WEXITSTATUS(status) == 0;
-	}
-	ck_assert_int_eq(unavail, 20);
+	ck_assert_int_eq(parallel_logins(20, dir, "ucat_herd", PAM_AUTHINFO_UNAVAIL), 20);
 	ck_assert_int_eq(fault_requests(&fault) - before, 1);
 	free(url);
 }
