@@ -603,6 +603,15 @@ static int report_count(const struct opts *o, const char *verb, long n, const ch
 	return 0;
 }
 
+/* The entries rs selects (all, or those of rs->forget) removed: how many, or -1. */
+static long gather_and_remove(const struct cache *c, struct rows *rs)
+{
+	long n = gather_all(c, rs) < 0 ? -1 : remove_rows(c, rs);
+
+	rows_free(rs);
+	return n;
+}
+
 static int cmd_flush(const struct opts *o, const struct apt_config *cfg, const struct cache *c,
 		     enum dir_state state)
 {
@@ -615,13 +624,7 @@ static int cmd_flush(const struct opts *o, const struct apt_config *cfg, const s
 			 cfg->cache_dir);
 		return report_count(o, "flushed", 0, note);
 	}
-	if (gather_all(c, &rs) < 0) {
-		rows_free(&rs);
-		return EXIT_USAGE;
-	}
-	n = remove_rows(c, &rs);
-	rows_free(&rs);
-	if (n < 0)
+	if ((n = gather_and_remove(c, &rs)) < 0)
 		return EXIT_USAGE;
 	/* Flushing is what an admin does after fixing the issuer: let logins ask it at once. */
 	if (unlinkat(c->dirfd, ".backoff", 0) != 0 && errno != ENOENT) {
@@ -646,13 +649,7 @@ static int cmd_forget(const struct opts *o, const struct apt_config *cfg, const 
 		r = report_count(o, "forgot", 0, note);
 		return r ? r : EXIT_NONE_FOUND;
 	}
-	if (gather_all(c, &rs) < 0) {
-		rows_free(&rs);
-		return EXIT_USAGE;
-	}
-	n = remove_rows(c, &rs);
-	rows_free(&rs);
-	if (n < 0)
+	if ((n = gather_and_remove(c, &rs)) < 0)
 		return EXIT_USAGE;
 	r = report_count(o, "forgot", n, "");
 	/* Incident response: doing nothing must not look like success. */
