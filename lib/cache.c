@@ -141,11 +141,15 @@ enum apt_rc cache_open(struct cache *c, const struct apt_config *cfg, bool creat
 	memset(c, 0, sizeof(*c));
 	c->dirfd = -1;
 	c->cfg = cfg;
-	if (create && mkdir(path, 0700) != 0 && errno != EEXIST) {
-		snprintf(err, errlen, "cache %s: %s; not used", path, strerror(errno));
-		return APT_SERVICE;
-	}
 	c->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* Made on first use only: a login that finds it pays no mkdir. */
+	if (c->dirfd < 0 && errno == ENOENT && create) {
+		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+			snprintf(err, errlen, "cache %s: %s; not used", path, strerror(errno));
+			return APT_SERVICE;
+		}
+		c->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
 	if (c->dirfd < 0) {
 		snprintf(err, errlen, "cache %s: %s; not used", path,
 			 errno == ELOOP || errno == ENOTDIR ? "not a directory (or a symbolic link)"
