@@ -3,6 +3,7 @@
  * and the reading of its answer. Secrets (token, client secret, TLS key) go
  * only into the request buffer, which zeroes itself when freed.
  */
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,6 +46,7 @@ static enum apt_rc put_file(struct buf *req, const char *key, const char *path, 
 enum apt_rc introspect_build_request(const struct apt_config *cfg, const char *token, size_t len,
 				     struct buf *req, char *err, size_t errlen)
 {
+	char ca[PATH_MAX];
 	enum apt_rc rc;
 	/* The helper's own request timeout ends a little before our hard kill. */
 	long helper_timeout = cfg->timeout_ms > 200 ? cfg->timeout_ms - 50 : cfg->timeout_ms;
@@ -61,11 +63,12 @@ enum apt_rc introspect_build_request(const struct apt_config *cfg, const char *t
 	if (rc == APT_OK)
 		rc = put_file(req, "tls_key", cfg->tls_key_file, FILE_SECRET, TLS_FILE_MAX, false,
 			      err, errlen);
+	/* The helper opens the bundle itself: give it a name only root can repoint. */
 	if (rc == APT_OK && cfg->ca_file != NULL)
-		rc = file_check_public(cfg->ca_file, err, errlen);
+		rc = file_resolve_public(cfg->ca_file, ca, sizeof(ca), err, errlen);
 	if (rc != APT_OK)
 		return rc;
-	proto_put_str(req, "ca_file", cfg->ca_file);
+	proto_put_str(req, "ca_file", cfg->ca_file ? ca : NULL);
 	proto_put_str(req, "proxy", cfg->proxy);
 	proto_put_long(req, "connect_timeout_ms", cfg->connect_timeout_ms);
 	proto_put_long(req, "timeout_ms", helper_timeout);

@@ -740,7 +740,7 @@ START_TEST(config_errors)
 	log_reset();
 	ck_assert_int_eq(pam_run(make_service(conf, NULL), "alice", "192.0.2.7", "ucat_x").auth,
 			 PAM_SERVICE_ERR);
-	ck_assert_ptr_nonnull(strstr(log_text(), "not writable by group or others"));
+	ck_assert_ptr_nonnull(strstr(log_text(), "ca.pem: writable by group or others"));
 
 	/* A named config file that does not exist. */
 	{
@@ -771,7 +771,7 @@ START_TEST(unsafe_helper_refused)
 	log_reset();
 	ck_assert_int_eq(pam_run(make_service(conf, NULL), "alice", "192.0.2.7", "ucat_x").auth,
 			 PAM_SERVICE_ERR);
-	ck_assert_ptr_nonnull(strstr(log_text(), "not writable by others"));
+	ck_assert_ptr_nonnull(strstr(log_text(), "apitoken-gw: writable by group or others"));
 }
 END_TEST
 

@@ -5,14 +5,33 @@
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "unit.h"
 
 static char unit_dir[256]; /* short, so paths built on it fit in PATH_MAX */
 
+const char *unit_scratch_base(void)
+{
+	static char home[200];
+	const char *v = getenv("APITOKEN_TEST_DIR"), *h;
+
+	if (v != NULL && v[0] == '/')
+		return v;
+	if (geteuid() == 0)
+		return "/run";
+	v = getenv("XDG_RUNTIME_DIR");
+	if (v != NULL && v[0] == '/')
+		return v;
+	h = getenv("HOME");
+	if (h != NULL && h[0] == '/' && snprintf(home, sizeof(home), "%s", h) < (int)sizeof(home))
+		return home;
+	return "/tmp";
+}
+
 const char *unit_tmpdir(const char *tag)
 {
-	const char *base = getenv("TMPDIR");
+	const char *base = unit_scratch_base();
 	int n;
 
 	if (unit_dir[0] != '\0')
@@ -21,9 +40,9 @@ const char *unit_tmpdir(const char *tag)
 		fprintf(stderr, "unit_tmpdir: no temp dir; make it in main() first\n");
 		exit(EXIT_FAILURE);
 	}
-	n = snprintf(unit_dir, sizeof(unit_dir), "%s/%s.XXXXXX", base ? base : "/tmp", tag);
+	n = snprintf(unit_dir, sizeof(unit_dir), "%s/%s.XXXXXX", base, tag);
 	if (n < 0 || (size_t)n >= sizeof(unit_dir)) {
-		fprintf(stderr, "unit_tmpdir: $TMPDIR is too long\n");
+		fprintf(stderr, "unit_tmpdir: %s is too long\n", base);
 		exit(EXIT_FAILURE);
 	}
 	if (mkdtemp(unit_dir) == NULL) {

@@ -23,7 +23,15 @@
 #include <unistd.h>
 
 /*
- * The temp dir, $TMPDIR/TAG.XXXXXX (or under /tmp). Make it with the first
+ * Where scratch directories go: files the module and the helper read must
+ * sit under directories only root (or the user running the test) can
+ * write (lib/file.c), which /tmp is not. $APITOKEN_TEST_DIR, else /run for
+ * root, else $XDG_RUNTIME_DIR, else $HOME.
+ */
+const char *unit_scratch_base(void);
+
+/*
+ * The temp dir, BASE/TAG.XXXXXX under unit_scratch_base(). Make it with the first
  * call, from main() before unit_run(): Check runs each test in a child
  * process, and a directory first made there would outlive the run. Later
  * calls return the same directory and may pass NULL. Exits the program if

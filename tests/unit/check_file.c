@@ -2,7 +2,10 @@
  * Unit tests for lib/file.c: file_read_checked() for FILE_SECRET (no group or
  * other access at all) and FILE_CONFIG (not writable by group or others),
  * the size limit, and what is refused whatever the kind: symbolic links,
- * FIFOs, directories, files of another owner, NUL bytes, missing files.
+ * FIFOs, directories, files of another owner, NUL bytes, missing files;
+ * and the walk from / down (file_open_checked): a directory on the way that
+ * others can write or that someone else owns, links on the way, "." and
+ * "..", FILE_PROGRAM, FILE_PUBLIC and file_resolve_public().
  * Files live in a mkdtemp() directory removed at the end.
  */
 #include <check.h>
@@ -192,6 +195,154 @@ START_TEST(test_owner)
 }
 END_TEST
 
+/* --- the walk from / down ------------------------------------------------- */
+
+/* file_open_checked(path, kind) refused, with frag in the message. */
+static void expect_open_refused(const char *path, enum file_kind kind, const char *frag)
+{
+	char err[1024] = "";
+	int fd = file_open_checked(path, kind, err, sizeof(err));
+
+	if (fd >= 0)
+		close(fd);
+	ck_assert_msg(fd < 0, "%s: opened, want refusal with \"%s\"", path, frag);
+	ck_assert_msg(strstr(err, frag) != NULL, "error \"%s\" lacks \"%s\"", err, frag);
+}
+
+static void expect_open(const char *path, enum file_kind kind)
+{
+	char err[1024] = "";
+	int fd = file_open_checked(path, kind, err, sizeof(err));
+
+	ck_assert_msg(fd >= 0, "%s: %s", path, err);
+	close(fd);
+}
+
+START_TEST(test_writable_directory_on_the_way)
+{
+	char d[PATH_MAX], sub[PATH_MAX], p[PATH_MAX], frag[PATH_MAX + 64];
+
+	unit_path(d, sizeof(d), "open");
+	ck_assert_int_eq(mkdir(d, 0755), 0);
+	unit_join(sub, sizeof(sub), d, "sub");
+	ck_assert_int_eq(mkdir(sub, 0755), 0);
+	unit_join(p, sizeof(p), sub, "conf");
+	unit_write_path(p, "a = b\n", 6, 0644);
+	expect_read(p, FILE_CONFIG, 4096, "a = b\n", 6);
+
+	/* Sticky and world-writable, as /tmp: whoever can write it can swap "sub". */
+	ck_assert_int_eq(chmod(d, 01777), 0);
+	snprintf(frag, sizeof(frag), "directory %s is writable by group or others", d);
+	expect_refused(p, FILE_CONFIG, 4096, frag);
+	expect_open_refused(p, FILE_SECRET, frag);
+	ck_assert_int_eq(chmod(d, 0775), 0);
+	expect_refused(p, FILE_CONFIG, 4096, frag);
+	ck_assert_int_eq(chmod(d, 0755), 0);
+	ck_assert_int_eq(chmod(sub, 0757), 0);
+	snprintf(frag, sizeof(frag), "directory %s is writable by group or others", sub);
+	expect_refused(p, FILE_CONFIG, 4096, frag);
+	ck_assert_int_eq(chmod(sub, 0755), 0);
+	expect_read(p, FILE_CONFIG, 4096, "a = b\n", 6);
+}
+END_TEST
+
+START_TEST(test_directory_of_another_owner)
+{
+	char d[PATH_MAX], p[PATH_MAX], frag[PATH_MAX + 64];
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return; /* only root can give a directory away */
+	pw = getpwnam("nobody");
+	ck_assert_ptr_nonnull(pw);
+	unit_path(d, sizeof(d), "theirs");
+	ck_assert_int_eq(mkdir(d, 0755), 0);
+	unit_join(p, sizeof(p), d, "conf");
+	unit_write_path(p, "x", 1, 0644);
+	ck_assert_int_eq(chown(d, pw->pw_uid, (gid_t)-1), 0);
+	snprintf(frag, sizeof(frag), "directory %s is owned by uid %u", d, (unsigned)pw->pw_uid);
+	expect_refused(p, FILE_CONFIG, 4096, frag);
+}
+END_TEST
+
+START_TEST(test_links_on_the_way)
+{
+	char real[PATH_MAX], link[PATH_MAX], p[PATH_MAX], open_dir[PATH_MAX], err[512];
+	char resolved[PATH_MAX], want[PATH_MAX];
+
+	unit_path(real, sizeof(real), "real");
+	ck_assert_int_eq(mkdir(real, 0755), 0);
+	unit_join(p, sizeof(p), real, "file");
+	unit_write_path(p, "ok", 2, 0644);
+
+	/* A relative link to a directory, in a directory that passed: followed. */
+	unit_path(link, sizeof(link), "via");
+	ck_assert_int_eq(symlink("real", link), 0);
+	unit_join(p, sizeof(p), link, "file");
+	expect_read(p, FILE_CONFIG, 4096, "ok", 2);
+
+	/* An absolute one, and one through ".." and ".": the same file. */
+	unit_path(link, sizeof(link), "abs");
+	ck_assert_int_eq(symlink(real, link), 0);
+	unit_join(p, sizeof(p), link, "file");
+	expect_read(p, FILE_CONFIG, 4096, "ok", 2);
+	unit_path(link, sizeof(link), "dotdot");
+	ck_assert_int_eq(symlink("./real/../real", link), 0);
+	unit_join(p, sizeof(p), link, "file");
+	expect_read(p, FILE_CONFIG, 4096, "ok", 2);
+
+	/* The last name a link: only FILE_PUBLIC follows it, and resolves it. */
+	unit_path(link, sizeof(link), "filelink");
+	ck_assert_int_eq(symlink("real/file", link), 0);
+	expect_open_refused(link, FILE_CONFIG, "is a symbolic link");
+	expect_open_refused(link, FILE_PROGRAM, "is a symbolic link");
+	expect_open(link, FILE_PUBLIC);
+	ck_assert_int_eq(file_resolve_public(link, resolved, sizeof(resolved), err, sizeof(err)),
+			 APT_OK);
+	ck_assert_ptr_nonnull(realpath(link, want));
+	ck_assert_str_eq(resolved, want);
+
+	/* Where a link leads is checked like the rest. */
+	unit_path(open_dir, sizeof(open_dir), "open2");
+	ck_assert_int_eq(mkdir(open_dir, 0755), 0);
+	unit_join(p, sizeof(p), open_dir, "file");
+	unit_write_path(p, "no", 2, 0644);
+	ck_assert_int_eq(chmod(open_dir, 0777), 0);
+	unit_path(link, sizeof(link), "to-open");
+	ck_assert_int_eq(symlink("open2/file", link), 0);
+	expect_open_refused(link, FILE_PUBLIC, "open2 is writable by group or others");
+	ck_assert_int_eq(file_resolve_public(link, resolved, sizeof(resolved), err, sizeof(err)),
+			 APT_SERVICE);
+
+	/* A loop ends. */
+	unit_path(link, sizeof(link), "loop");
+	ck_assert_int_eq(symlink("loop", link), 0);
+	unit_join(p, sizeof(p), link, "file");
+	expect_open_refused(p, FILE_CONFIG, "too many levels of symbolic links");
+}
+END_TEST
+
+START_TEST(test_program_and_paths)
+{
+	char p[PATH_MAX], d[PATH_MAX];
+
+	unit_write(p, "prog", "#!/bin/sh\n", 10, 0755);
+	expect_open(p, FILE_PROGRAM);
+	unit_write(p, "noexec", "x", 1, 0644);
+	expect_open_refused(p, FILE_PROGRAM, "not executable");
+	unit_write(p, "gwprog", "x", 1, 0775);
+	expect_open_refused(p, FILE_PROGRAM, "writable by group or others");
+	expect_open_refused("relative/path", FILE_CONFIG, "not an absolute path");
+	unit_path(d, sizeof(d), "");
+	expect_open_refused(d, FILE_CONFIG, "not a regular file");
+	expect_open_refused("/", FILE_CONFIG, "names a directory");
+	unit_path(d, sizeof(d), "real/..");
+	expect_open_refused(d, FILE_CONFIG, "names a directory");
+	unit_path(d, sizeof(d), "prog/x");
+	expect_open_refused(d, FILE_CONFIG, "Not a directory");
+}
+END_TEST
+
 static Suite *file_suite(void)
 {
 	Suite *s = suite_create("file");
@@ -213,6 +364,13 @@ static Suite *file_suite(void)
 	tcase_add_test(tc, test_symlink);
 	tcase_add_test(tc, test_not_regular);
 	tcase_add_test(tc, test_missing);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("walk");
+	tcase_add_test(tc, test_writable_directory_on_the_way);
+	tcase_add_test(tc, test_directory_of_another_owner);
+	tcase_add_test(tc, test_links_on_the_way);
+	tcase_add_test(tc, test_program_and_paths);
 	suite_add_tcase(s, tc);
 
 	return s;
