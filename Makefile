@@ -100,7 +100,7 @@ deps:
 	@sh tests/deps.sh
 
 check: deps
-	@$(MAKE) --no-print-directory all $(TESTS)
+	@$(MAKE) --no-print-directory all $(TESTS) $(B)/tools/ptrace-race
 	@sh tests/run.sh $(TESTS)
 
 # The main job, end to end on loopback: issuer, sshd, ssh, git, rsync (tests/demo.sh).
@@ -110,6 +110,11 @@ demo: deps
 
 # A stand-in syslog daemon for the demo and the sshd tests (tests/tools/syslog-sink.c).
 $(B)/tools/syslog-sink: tests/tools/syslog-sink.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+
+# The attacker of the helper-isolation test (tests/integration/check_helper.c).
+$(B)/tools/ptrace-race: tests/tools/ptrace-race.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
 

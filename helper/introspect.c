@@ -190,6 +190,29 @@ static const char *status_failure(long status)
 	return "http_status";
 }
 
+/*
+ * The module execs us with the drop to helper_user half done: real uid the
+ * helper user's, effective and saved uid root (lib/child.c). Until here no
+ * process of helper_user could attach to us; finish the drop before the
+ * request is read, and make sure it cannot be undone. A full credential
+ * change makes the kernel mark us non-dumpable, and prctl() keeps it so
+ * even where fs.suid_dumpable says otherwise. -1 when the drop failed.
+ */
+static int finish_drop(void)
+{
+	uid_t ruid, euid, suid, uid = getuid();
+
+	if (geteuid() == uid)
+		return 0; /* not run by a root module: nothing to drop */
+	if (uid == 0 || setresuid(uid, uid, uid) != 0)
+		return -1;
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (getresuid(&ruid, &euid, &suid) != 0 || ruid != uid || euid != uid || suid != uid ||
+	    setuid(0) == 0 || seteuid(0) == 0)
+		return -1;
+	return 0;
+}
+
 int cmd_introspect(int argc, char **argv)
 {
 	struct buf in = BUF_INIT, out = BUF_INIT, form = BUF_INIT, user = BUF_INIT, pass = BUF_INIT,
@@ -207,6 +230,8 @@ int cmd_introspect(int argc, char **argv)
 	/* The token is in this process's memory: no core file, no ptrace by others. */
 	setrlimit(RLIMIT_CORE, &no_core);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (finish_drop() < 0)
+		return 126; /* the module says "could not set up (drop to ...)" */
 	if (argc != 1 || isatty(STDIN_FILENO)) {
 		fprintf(stderr, "apitoken introspect: for the PAM module only; reads its request "
 				"on standard input\n");

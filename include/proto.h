@@ -15,7 +15,9 @@
 #include <stddef.h>
 #include "buf.h"
 
-#define PROTO_REQUEST_MAGIC  "apitoken-introspect-request 1"
+/* 2: the helper finishes the drop to helper_user itself (lib/child.c); one that does not must not
+ * run. */
+#define PROTO_REQUEST_MAGIC  "apitoken-introspect-request 2"
 #define PROTO_RESPONSE_MAGIC "apitoken-introspect-response 1"
 #define PROTO_MAX_FIELDS     32
 #define PROTO_MAX_VALUE	     (128 * 1024)

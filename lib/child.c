@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "file.h"
 
 static long now_ms(void)
 {
@@ -29,31 +30,6 @@ static long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The helper runs with our privileges until it drops them: it must be ours. */
-static enum apt_rc check_program(const char *path, char *err, size_t errlen)
-{
-	struct stat st;
-
-	if (path[0] != '/') {
-		snprintf(err, errlen, "helper %s: not an absolute path", path);
-		return APT_SERVICE;
-	}
-	if (stat(path, &st) != 0) {
-		snprintf(err, errlen, "helper %s: %s", path, strerror(errno));
-		return APT_SERVICE;
-	}
-	if (!S_ISREG(st.st_mode) || !(st.st_mode & S_IXUSR)) {
-		snprintf(err, errlen, "helper %s: not an executable file", path);
-		return APT_SERVICE;
-	}
-	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		snprintf(err, errlen, "helper %s: must be owned by root and not writable by others",
-			 path);
-		return APT_SERVICE;
-	}
-	return APT_OK;
 }
 
 static enum apt_rc lookup_user(const char *user, uid_t *uid, gid_t *gid, char *err, size_t errlen)
@@ -65,7 +41,11 @@ static enum apt_rc lookup_user(const char *user, uid_t *uid, gid_t *gid, char *e
 	if (e == ENOMEM || e == ERANGE)
 		return APT_NOMEM;
 	if (res == NULL) {
-		snprintf(err, errlen, "helper_user %s: no such user", user);
+		snprintf(
+		    err, errlen,
+		    "helper_user %s: no such user; create it (useradd --system --no-create-home "
+		    "--home-dir /nonexistent --shell /usr/sbin/nologin %s; make install does)",
+		    user, user);
 		return APT_SERVICE;
 	}
 	if (pw.pw_uid == 0) {
@@ -77,9 +57,21 @@ static enum apt_rc lookup_user(const char *user, uid_t *uid, gid_t *gid, char *e
 	return APT_OK;
 }
 
-/* In the child: only async-signal-safe calls from here to execve. */
+/*
+ * In the child: only async-signal-safe calls from here to the exec.
+ *
+ * The drop to helper_user is left half done on purpose: real uid and all
+ * gids become the helper user's, the effective and saved uids stay root.
+ * The kernel execs such a process as non-dumpable and with AT_SECURE, and
+ * a process of helper_user cannot ptrace it (the effective uid differs), so
+ * from its first instruction the helper cannot be attached to, read or
+ * steered by anyone running as helper_user. The helper finishes the drop
+ * itself, which makes it non-dumpable again (helper/introspect.c). Dropping
+ * fully here would exec a dumpable image that helper_user could seize
+ * before the helper's own prctl().
+ */
 static void __attribute__((noreturn))
-exec_child(int sock, const struct child_spec *spec, bool drop, uid_t uid, gid_t gid)
+exec_child(int sock, int prog, const struct child_spec *spec, bool drop, uid_t uid, gid_t gid)
 {
 	static char *const empty_env[] = {NULL};
 	struct rlimit no_core = {0, 0};
@@ -95,26 +87,33 @@ exec_child(int sock, const struct child_spec *spec, bool drop, uid_t uid, gid_t 
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
 	/*
-	 * A daemon may run with 0-2 closed, so the socket can itself be 0 or 1;
-	 * dup2 onto the same number would keep its close-on-exec flag. Move it
-	 * above 2 first.
+	 * A daemon may run with 0-2 closed, so the socket or the program can
+	 * itself be 0, 1 or 2; dup2 onto the same number would keep its
+	 * close-on-exec flag. Move both above 2 first.
 	 */
 	if (sock < 3 && (sock = fcntl(sock, F_DUPFD, 3)) < 0)
+		_exit(126);
+	if (prog < 3 && (prog = fcntl(prog, F_DUPFD_CLOEXEC, 3)) < 0)
 		_exit(126);
 	devnull = open("/dev/null", O_RDWR);
 	if (dup2(sock, 0) < 0 || dup2(sock, 1) < 0 || devnull < 0 || dup2(devnull, 2) < 0)
 		_exit(126);
-	if (close_range(3, ~0U, 0) != 0)
+	/* Everything but 0-2 and the program (close-on-exec itself) goes. */
+	if ((prog > 3 && close_range(3, (unsigned)prog - 1, 0) != 0) ||
+	    close_range((unsigned)prog + 1, ~0U, 0) != 0)
 		for (int fd = 3; fd < 1024; fd++)
-			close(fd);
+			if (fd != prog)
+				close(fd);
 	if (drop) {
-		if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
+		if (setgroups(0, NULL) != 0 || setresgid(gid, gid, gid) != 0 ||
+		    setresuid(uid, 0, 0) != 0)
 			_exit(126);
-		if (setuid(0) == 0 || getuid() != uid || geteuid() != uid)
-			_exit(126); /* the drop must be irreversible */
+		if (getuid() != uid || getgid() != gid || getegid() != gid)
+			_exit(126);
 	}
 	setrlimit(RLIMIT_CORE, &no_core);
-	execve(spec->path, (char *const *)spec->argv, empty_env);
+	/* The very file that was checked, not whatever the path names by now. */
+	fexecve(prog, (char *const *)spec->argv, empty_env);
 	_exit(127);
 }
 
@@ -193,20 +192,28 @@ enum apt_rc child_run(const struct child_spec *spec, const struct buf *in, struc
 	gid_t gid = 0;
 	bool drop = spec->user != NULL && geteuid() == 0, killed = false;
 	long deadline = now_ms() + spec->deadline_ms;
-	const char *why;
-	int sv[2], status;
+	const char *failed;
+	char why[512];
+	int sv[2], status, prog;
 	pid_t pid;
 
-	*reason = "helper_failed";
-	rc = check_program(spec->path, err, errlen);
-	if (rc == APT_OK && drop)
-		rc = lookup_user(spec->user, &uid, &gid, err, errlen);
+	/* It runs as root until it drops: it and every directory above it must be root's. */
+	*reason = "helper_config";
+	prog = file_open_checked(spec->path, FILE_PROGRAM, why, sizeof(why));
+	if (prog < 0) {
+		snprintf(err, errlen, "helper %s", why);
+		return APT_SERVICE;
+	}
+	rc = drop ? lookup_user(spec->user, &uid, &gid, err, errlen) : APT_OK;
 	if (rc != APT_OK) {
 		*reason = rc == APT_NOMEM ? "no_memory" : "helper_config";
+		close(prog);
 		return rc;
 	}
+	*reason = "helper_failed";
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
 		snprintf(err, errlen, "socketpair: %s", strerror(errno));
+		close(prog);
 		return APT_UNAVAIL;
 	}
 
@@ -222,9 +229,10 @@ enum apt_rc child_run(const struct child_spec *spec, const struct buf *in, struc
 	pid = fork();
 	if (pid == 0) {
 		close(sv[0]);
-		exec_child(sv[1], spec, drop, uid, gid);
+		exec_child(sv[1], prog, spec, drop, uid, gid);
 	}
 	close(sv[1]);
+	close(prog);
 	if (pid < 0) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
 		close(sv[0]);
@@ -232,18 +240,18 @@ enum apt_rc child_run(const struct child_spec *spec, const struct buf *in, struc
 		return APT_UNAVAIL;
 	}
 
-	why = exchange(sv[0], in, out, deadline, spec->max_output);
+	failed = exchange(sv[0], in, out, deadline, spec->max_output);
 	close(sv[0]);
-	if (why != NULL) {
+	if (failed != NULL) {
 		kill(pid, SIGKILL);
 		killed = true;
 	}
 	status = reap(pid, deadline, &killed);
 	sigaction(SIGCHLD, &saved, NULL);
 
-	if (why != NULL) {
-		*reason = why;
-		return strcmp(why, "no_memory") == 0 ? APT_NOMEM : APT_UNAVAIL;
+	if (failed != NULL) {
+		*reason = failed;
+		return strcmp(failed, "no_memory") == 0 ? APT_NOMEM : APT_UNAVAIL;
 	}
 	if (killed) {
 		*reason = "timeout";

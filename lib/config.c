@@ -79,7 +79,7 @@ static enum apt_rc set_defaults(struct apt_config *cfg)
 	cfg->ip_ranges_claim = strdup("allowed_ip_ranges");
 	cfg->cache_dir = strdup("/var/cache/pam_apitoken");
 	cfg->helper = strdup(APITOKEN_HELPER_PATH);
-	cfg->helper_user = strdup("nobody");
+	cfg->helper_user = strdup("_apitoken");
 	cfg->prompt = strdup("API token: ");
 	if (!cfg->username_claim || !cfg->ip_ranges_claim || !cfg->cache_dir || !cfg->helper ||
 	    !cfg->helper_user || !cfg->prompt)

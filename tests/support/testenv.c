@@ -7,8 +7,10 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 #include <security/pam_appl.h>
 
 #include "testenv.h"
+#include "unit.h"
 
 struct testenv T;
 
@@ -453,6 +456,23 @@ static void copy_file(const char *from, const char *to, mode_t mode)
 	close(out);
 }
 
+/*
+ * The helper's user (helper_user's default), made as `make install` makes
+ * it when this machine has none, and removed again at the end if we made it.
+ */
+static bool made_helper_user;
+
+static void helper_user_ensure(void)
+{
+	if (geteuid() != 0 || getpwnam(HELPER_USER) != NULL)
+		return;
+	if (system("useradd --system --no-create-home --home-dir /nonexistent "
+		   "--shell /usr/sbin/nologin " HELPER_USER " >/dev/null 2>&1") != 0 ||
+	    getpwnam(HELPER_USER) == NULL)
+		die("useradd " HELPER_USER " failed");
+	made_helper_user = true;
+}
+
 void testenv_setup(void)
 {
 	char cwd[PATH_MAX];
@@ -460,10 +480,12 @@ void testenv_setup(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (getcwd(cwd, sizeof(cwd)) == NULL)
 		die("getcwd");
-	snprintf(T.root, sizeof(T.root), "/tmp/apitoken-test.XXXXXX");
+	helper_user_ensure();
+	/* Not /tmp: the module refuses files under a directory others can write. */
+	snprintf(T.root, sizeof(T.root), "%s/apitoken-test.XXXXXX", unit_scratch_base());
 	if (mkdtemp(T.root) == NULL)
-		die("mkdtemp: %s", strerror(errno));
-	/* The helper runs as nobody: it must be able to reach and run its copy. */
+		die("mkdtemp %s: %s", T.root, strerror(errno));
+	/* The helper runs as helper_user: it must be able to reach and run its copy. */
 	chmod(T.root, 0755);
 	snprintf(T.module, sizeof(T.module), "%s/build/pam_apitoken.so", cwd);
 	snprintf(T.helper, sizeof(T.helper), "%s/apitoken", T.root);
@@ -474,7 +496,9 @@ void testenv_teardown(void)
 {
 	char cmd[300];
 
-	if (T.root[0] == '\0' || strncmp(T.root, "/tmp/apitoken-test.", 19) != 0)
+	if (made_helper_user && system("userdel " HELPER_USER " >/dev/null 2>&1") == 0)
+		made_helper_user = false;
+	if (T.root[0] == '\0' || strstr(T.root, "/apitoken-test.") == NULL)
 		return;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", T.root);
 	if (system(cmd) != 0)

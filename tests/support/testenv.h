@@ -53,6 +53,9 @@ char *fault_last(const struct server *f); /* JSON of the last request */
 /* A port on 127.0.0.1 where nothing listens. */
 int closed_port(void);
 
+/* helper_user's default; testenv_setup() creates it, as make install does, if missing. */
+#define HELPER_USER "_apitoken"
+
 /* The scratch tree: root dir (0755), helper copy, module path. */
 struct testenv {
 	char root[256];

@@ -127,7 +127,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(cfg.cache_max_entries, 10000);
 	ck_assert_int_eq(cfg.offline_grace, 0);
 	ck_assert_str_eq(cfg.helper, APITOKEN_HELPER_PATH);
-	ck_assert_str_eq(cfg.helper_user, "nobody");
+	ck_assert_str_eq(cfg.helper_user, "_apitoken");
 	ck_assert_str_eq(cfg.prompt, "API token: ");
 	ck_assert(!cfg.debug);
 	ck_assert(!cfg.use_first_pass);
