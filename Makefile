@@ -2,7 +2,8 @@
 #
 #   make            build/pam_apitoken.so and build/apitoken
 #   make check      every test (installs missing test dependencies first when root)
-#   make install    DESTDIR=, PREFIX= (default /usr/local)
+#   make install    DESTDIR=, PREFIX= (default /usr/local); as root without
+#                   DESTDIR it also creates the helper's system user _apitoken
 
 PREFIX     ?= /usr/local
 LIBEXECDIR ?= $(PREFIX)/libexec/apitoken
@@ -138,7 +139,9 @@ install: all
 	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/security
 	install -m 0644 $(B)/pam_apitoken.so $(DESTDIR)$(PAMDIR)/pam_apitoken.so
-	install -m 0755 $(B)/apitoken $(DESTDIR)$(LIBEXECDIR)/apitoken
+	@# 0711: helper_user may run it but not read it (defence in depth; the
+	@# module already execs it out of helper_user's reach, lib/child.c).
+	install -m 0711 $(B)/apitoken $(DESTDIR)$(LIBEXECDIR)/apitoken
 	ln -sf apitoken $(DESTDIR)$(LIBEXECDIR)/apitoken-askpass
 	install -d $(DESTDIR)$(BINDIR)
 	ln -sf $(LIBEXECDIR)/apitoken $(DESTDIR)$(BINDIR)/apitoken
@@ -149,6 +152,13 @@ install: all
 	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/security/pam_apitoken.conf ]; then \
 	    install -m 0644 conf/pam_apitoken.conf $(DESTDIR)$(SYSCONFDIR)/security/pam_apitoken.conf; \
 	else echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/security/pam_apitoken.conf"; fi
+	@# The helper's own system user (helper_user's default). Into a DESTDIR
+	@# (packaging) it is left to the package's maintainer scripts.
+	@if [ -z "$(DESTDIR)" ] && ! getent passwd _apitoken >/dev/null; then \
+	    echo "useradd --system _apitoken"; \
+	    useradd --system --no-create-home --home-dir /nonexistent \
+	        --shell /usr/sbin/nologin _apitoken; \
+	fi
 
 format:
 	clang-format -i pam_apitoken.c $(LIB_SRC) $(HELPER_SRC) include/*.h $(wildcard helper/*.h) \

@@ -29,12 +29,13 @@ fail() {
 failed=0
 
 # --- what we make, and how it goes away -------------------------------------------
-work=$(mktemp -d /tmp/apitoken-demo.XXXXXX)
+# Not /tmp: the module refuses files under a directory that others can write.
+work=$(mktemp -d /run/apitoken-demo.XXXXXX)
 chmod 755 "$work"
 tag=$(basename "$work" | tr -cd 'a-zA-Z0-9' | tail -c 7 | tr 'A-Z' 'a-z')
 user="apitoken-demo-$tag"
 service="sshd-apitoken-demo-$tag"
-made_group=0
+made_group=0 made_helper_user=0
 sshd_pid= sshd2_pid= idp_pid= sink_pid=
 
 cleanup() {
@@ -45,6 +46,7 @@ cleanup() {
 	[ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null && wait "$sink_pid" 2>/dev/null
 	id "$user" >/dev/null 2>&1 && userdel -r "$user" 2>/dev/null
 	[ "$made_group" = 1 ] && groupdel apitoken 2>/dev/null
+	[ "$made_helper_user" = 1 ] && userdel _apitoken 2>/dev/null
 	rm -f "/etc/pam.d/$service"
 	rm -rf "$work"
 	echo
@@ -75,8 +77,16 @@ sh tests/deps.sh || fail "installing dependencies"
 make -s all build/tools/syslog-sink >/dev/null || fail "make"
 ok "built build/pam_apitoken.so and build/apitoken"
 
-# The helper runs as 'nobody': give it a root-owned copy it can reach.
-install -m 0755 build/apitoken "$work/apitoken"
+# The helper runs as its own system user, as make install sets it up: a
+# root-owned copy under root-owned directories, which that user can run but
+# not read.
+if ! getent passwd _apitoken >/dev/null; then
+	useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin _apitoken ||
+		fail "useradd _apitoken"
+	made_helper_user=1
+fi
+chmod 0755 "$work"
+install -m 0711 build/apitoken "$work/apitoken"
 ln -s apitoken "$work/apitoken-askpass"
 
 # Starts a server whose stdin is a FIFO this shell holds open: when the demo
