@@ -89,14 +89,18 @@ exec_child(int sock, int prog, const struct child_spec *spec, bool drop, uid_t u
 	/*
 	 * A daemon may run with 0-2 closed, so the socket or the program can
 	 * itself be 0, 1 or 2; dup2 onto the same number would keep its
-	 * close-on-exec flag. Move both above 2 first.
+	 * close-on-exec flag, and a later dup2 onto 0 or 1 would close it.
+	 * Move both above 2 first.
 	 */
 	if (sock < 3 && (sock = fcntl(sock, F_DUPFD, 3)) < 0)
 		_exit(126);
 	if (prog < 3 && (prog = fcntl(prog, F_DUPFD_CLOEXEC, 3)) < 0)
 		_exit(126);
+	/* /dev/null too: opened at 0 or 1, the dup2s below would put the socket on stderr. */
 	devnull = open("/dev/null", O_RDWR);
-	if (dup2(sock, 0) < 0 || dup2(sock, 1) < 0 || devnull < 0 || dup2(devnull, 2) < 0)
+	if (devnull >= 0 && devnull < 3)
+		devnull = fcntl(devnull, F_DUPFD, 3);
+	if (devnull < 0 || dup2(sock, 0) < 0 || dup2(sock, 1) < 0 || dup2(devnull, 2) < 0)
 		_exit(126);
 	/* Everything but 0-2 and the program (close-on-exec itself) goes. */
 	if ((prog > 3 && close_range(3, (unsigned)prog - 1, 0) != 0) ||

@@ -217,6 +217,61 @@ START_TEST(helper_works_as_helper_user_for_good)
 }
 END_TEST
 
+/*
+ * A PAM host may run with 0 and 1 closed (a daemon that closed its stdio):
+ * the helper must still get the socket on 0 and 1 and /dev/null on 2, or
+ * whatever it says on stderr lands in its answer.
+ */
+START_TEST(helper_stdio_when_the_host_has_none)
+{
+	char conf[1024], fd0[256] = "", fd1[256] = "", fd2[256] = "", uids[128], p[64];
+	struct passwd *pw = getpwnam(HELPER_USER);
+	pid_t login, helper = 0;
+	const char *dir;
+	bool found = false;
+	int status;
+
+	if (geteuid() != 0)
+		return;
+	snprintf(conf, sizeof(conf), "introspection_url = %s\n", fault_url(&fault, "/hang"));
+	dir = make_service(conf, NULL);
+	login = fork();
+	ck_assert_int_ge(login, 0);
+	if (login == 0) {
+		close(0);
+		close(1);
+		_exit(pam_run(dir, "alice", "192.0.2.7", "ucat_" MARKER).auth ==
+			      PAM_AUTHINFO_UNAVAIL
+			  ? 0
+			  : 1);
+	}
+	for (int i = 0; i < 250 && !found; i++) {
+		usleep(10 * 1000);
+		found = find_helper(pw->pw_uid, &helper, uids, sizeof(uids));
+	}
+	if (found) {
+		ssize_t n;
+
+		usleep(100 * 1000); /* past its start, waiting on the issuer */
+		snprintf(p, sizeof(p), "/proc/%d/fd/0", (int)helper);
+		n = readlink(p, fd0, sizeof(fd0) - 1);
+		fd0[n > 0 ? n : 0] = '\0';
+		snprintf(p, sizeof(p), "/proc/%d/fd/1", (int)helper);
+		n = readlink(p, fd1, sizeof(fd1) - 1);
+		fd1[n > 0 ? n : 0] = '\0';
+		snprintf(p, sizeof(p), "/proc/%d/fd/2", (int)helper);
+		n = readlink(p, fd2, sizeof(fd2) - 1);
+		fd2[n > 0 ? n : 0] = '\0';
+	}
+	waitpid(login, &status, 0);
+	ck_assert_msg(found, "no helper seen");
+	ck_assert_msg(strncmp(fd0, "socket:", 7) == 0, "fd 0 is %s", fd0);
+	ck_assert_str_eq(fd1, fd0);
+	ck_assert_str_eq(fd2, "/dev/null");
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
 START_TEST(missing_helper_user_names_the_fix)
 {
 	if (geteuid() != 0)
@@ -403,6 +458,7 @@ static Suite *suite(void)
 	tcase_set_timeout(race, 120);
 	tcase_add_test(race, helper_user_cannot_trace_the_helper);
 	tcase_add_test(race, helper_works_as_helper_user_for_good);
+	tcase_add_test(race, helper_stdio_when_the_host_has_none);
 	tcase_add_test(race, missing_helper_user_names_the_fix);
 	suite_add_tcase(s, race);
 
