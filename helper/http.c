@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "http.h"
+#include "proto.h"
 
 /* The libcurl functions we use, from the library loaded at run time. */
 static struct {
@@ -87,21 +88,24 @@ long http_parse_retry_after(const char *v, long now)
 	while (*v == ' ' || *v == '\t')
 		v++;
 	if (isdigit((unsigned char)*v)) {
-		for (i = 0; isdigit((unsigned char)v[i]); i++) {
-			if (i >= 9)
-				return -1;
-			secs = secs * 10 + (v[i] - '0');
-		}
+		/* Any length: a number past the cap is the cap, not a bad answer. */
+		for (i = 0; isdigit((unsigned char)v[i]); i++)
+			if (secs <= PROTO_RETRY_AFTER_MAX)
+				secs = secs * 10 + (v[i] - '0');
 		while (v[i] == ' ' || v[i] == '\t' || v[i] == '\r' || v[i] == '\n')
 			i++;
-		return v[i] == '\0' ? secs : -1;
+		if (v[i] != '\0')
+			return -1;
+		return secs > PROTO_RETRY_AFTER_MAX ? PROTO_RETRY_AFTER_MAX : secs;
 	}
 	if (curl_load() < 0)
 		return -1;
 	when = C.getdate(v, NULL);
 	if (when == (time_t)-1)
 		return -1;
-	return when > now ? (long)(when - now) : 0;
+	if (when <= now)
+		return 0;
+	return when - now > PROTO_RETRY_AFTER_MAX ? PROTO_RETRY_AFTER_MAX : (long)(when - now);
 }
 
 static size_t on_header(char *data, size_t size, size_t n, void *arg)

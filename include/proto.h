@@ -22,6 +22,8 @@
 #define PROTO_MAX_FIELDS     32
 #define PROTO_MAX_VALUE	     (128 * 1024)
 #define PROTO_MAX_MESSAGE    (512 * 1024)
+/* The longest Retry-After the helper reports (it clamps) and the module accepts. */
+#define PROTO_RETRY_AFTER_MAX (7L * 86400)
 
 struct proto_field {
 	char key[33];

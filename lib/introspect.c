@@ -99,7 +99,7 @@ enum apt_rc introspect_parse_response(const unsigned char *p, size_t len,
 	    proto_get_long(&m, "http_status", 100, 999, &ans->http_status) < 0)
 		return APT_UNAVAIL;
 	if (proto_get(&m, "retry_after") != NULL &&
-	    proto_get_long(&m, "retry_after", 0, 86400 * 7, &ans->retry_after) < 0)
+	    proto_get_long(&m, "retry_after", 0, PROTO_RETRY_AFTER_MAX, &ans->retry_after) < 0)
 		return APT_UNAVAIL;
 
 	if (strcmp(word, "error") == 0) {

@@ -111,6 +111,16 @@ function route(req, res, path, port) {
     json(res, 429, { error: 'x' }, { 'Retry-After': when });
     return;
   }
+  if (path === '/ratelimit-far') {
+    // Longer than any backoff we keep, in both forms: seconds and a date.
+    json(res, 429, { error: 'x' }, { 'Retry-After': '999999999' });
+    return;
+  }
+  if (path === '/ratelimit-date-far') {
+    const when = new Date(Date.now() + 30 * 86400 * 1000).toUTCString();
+    json(res, 429, { error: 'x' }, { 'Retry-After': when });
+    return;
+  }
   if (path === '/truncated') {
     send(res, 200, 'application/json', '{"active":true,"username":"ali');
     return;

@@ -430,12 +430,20 @@ static const struct {
 	const char *path;
 	const char *reason;
 } unavailable_cases[] = {
-    {"/status/500", "http_status"}, {"/status/503", "http_status"},
-    {"/status/404", "http_status"}, {"/status/401", "client_auth"},
-    {"/ratelimit", "rate_limited"}, {"/ratelimit-date", "rate_limited"},
-    {"/truncated", "bad_json"},	    {"/truncated-conn", "connect_failed"},
-    {"/empty", "bad_json"},	    {"/html", "bad_json"},
-    {"/dupkeys", "bad_json"},	    {"/redirect", "redirect"},
+    {"/status/500", "http_status"},
+    {"/status/503", "http_status"},
+    {"/status/404", "http_status"},
+    {"/status/401", "client_auth"},
+    {"/ratelimit", "rate_limited"},
+    {"/ratelimit-date", "rate_limited"},
+    {"/ratelimit-far", "rate_limited"},
+    {"/ratelimit-date-far", "rate_limited"},
+    {"/truncated", "bad_json"},
+    {"/truncated-conn", "connect_failed"},
+    {"/empty", "bad_json"},
+    {"/html", "bad_json"},
+    {"/dupkeys", "bad_json"},
+    {"/redirect", "redirect"},
     {"/huge", "body_too_large"},
 };
 
