@@ -119,11 +119,26 @@ int log_count(const char *needle)
 
 /* --- servers --------------------------------------------------------------- */
 
-void server_start(struct server *s, const char *script)
+/* Kills a server that did not come up; nothing of it outlives the test. */
+static void server_kill(struct server *s)
+{
+	int status;
+
+	if (s->pid <= 0)
+		return;
+	close(s->in_fd);
+	kill(s->pid, SIGKILL);
+	waitpid(s->pid, &status, 0);
+	s->pid = 0;
+}
+
+/* One try: NULL when it said "listening PORT", else what went wrong. */
+static const char *server_try(struct server *s, const char *script)
 {
 	int in[2], out[2];
 	char line[128];
 	size_t len = 0;
+	const char *why = NULL;
 
 	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
 		die("pipe: %s", strerror(errno));
@@ -143,25 +158,49 @@ void server_start(struct server *s, const char *script)
 	close(in[0]);
 	close(out[1]);
 	s->in_fd = in[1];
-	for (;;) {
+	while (why == NULL) {
 		struct pollfd p = {out[0], POLLIN, 0};
 		ssize_t n;
 
-		if (poll(&p, 1, 20000) <= 0)
-			die("%s: no 'listening' line within 20 s", script);
+		if (poll(&p, 1, 20000) <= 0) {
+			why = "no 'listening' line within 20 s";
+			break;
+		}
 		n = read(out[0], line + len, sizeof(line) - 1 - len);
-		if (n <= 0)
-			die("%s: exited before listening", script);
+		if (n <= 0) {
+			why = "exited before listening";
+			break;
+		}
 		len += (size_t)n;
 		line[len] = '\0';
 		if (strchr(line, '\n') != NULL)
 			break;
 		if (len == sizeof(line) - 1)
-			die("%s: unexpected output", script);
+			why = "unexpected output";
 	}
-	if (sscanf(line, "listening %d", &s->port) != 1)
-		die("%s: said \"%s\"", script, line);
+	if (why == NULL && sscanf(line, "listening %d", &s->port) != 1)
+		why = "said something other than \"listening PORT\"";
 	close(out[0]);
+	if (why != NULL)
+		server_kill(s);
+	return why;
+}
+
+/*
+ * A first start on a fresh machine can be slow (node reading its modules
+ * from a cold disk, ssh-keygen making the CA): a server that misses the
+ * mark is killed and started once more, rather than waited for longer.
+ */
+void server_start(struct server *s, const char *script)
+{
+	const char *why = server_try(s, script);
+
+	if (why != NULL) {
+		fprintf(stderr, "testenv: %s: %s; starting it again\n", script, why);
+		why = server_try(s, script);
+	}
+	if (why != NULL)
+		die("%s: %s (see build/tests/servers.log)", script, why);
 }
 
 void server_stop(struct server *s)
