@@ -20,7 +20,8 @@ B       := build
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
             -Wmissing-prototypes -Wformat=2 -Wvla
-HARDEN   := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIC
+HARDEN   := -fstack-protector-strong -fstack-clash-protection -fcf-protection \
+            -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 -fPIC
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -Iinclude \
              -DAPITOKEN_VERSION='"$(VERSION)"' \
