@@ -93,9 +93,14 @@ $(B)/tests/%: tests/unit/%.c $(B)/libhelper.a $(B)/libapitoken.a $(TSUP_OBJ)
 	    $(B)/libhelper.a $(B)/libapitoken.a \
 	    $(CHECK_LIBS) $(TEST_LIBS) $(PAM_LIBS)
 
+# Every allocation of the core goes through the test's wrappers, which fail the Nth.
+$(B)/tests/check_nomem: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc \
+    -Wl,--wrap=strdup,--wrap=strndup,--wrap=free
+
 $(B)/tests/%: tests/integration/%.c $(B)/libapitoken.a $(TSUP_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests/support $(ALL_LDFLAGS) -o $@ $< $(TSUP_OBJ) $(B)/libapitoken.a \
+	$(CC) $(ALL_CFLAGS) -Itests/support $(ALL_LDFLAGS) $(TEST_LDFLAGS) -o $@ $< $(TSUP_OBJ) \
+	    $(B)/libapitoken.a \
 	    $(CHECK_LIBS) $(TEST_LIBS) $(PAM_LIBS) -ldl
 
 deps:

@@ -30,7 +30,8 @@ enum file_kind {
  * Opens path after the checks above and those of kind. Returns a
  * close-on-exec descriptor (read-only, or O_PATH for FILE_PROGRAM), or -1
  * with a message in err that names the file, the component at fault and
- * what to change. The message never holds file contents.
+ * what to change, and errno ENOMEM when it ran out of memory (else EACCES).
+ * The message never holds file contents.
  */
 int file_open_checked(const char *path, enum file_kind kind, char *err, size_t errlen);
 
@@ -48,7 +49,8 @@ enum apt_rc file_read_checked(const char *path, enum file_kind kind, size_t max,
  * helper as helper_user): checks path as FILE_PUBLIC and writes the name it
  * resolves to, with no symbolic link left in it, to resolved. Every
  * directory on that name passed the check, so no one but root or the
- * effective user can make it name another file. APT_OK or APT_SERVICE.
+ * effective user can make it name another file. APT_OK, APT_SERVICE or
+ * APT_NOMEM.
  */
 enum apt_rc file_resolve_public(const char *path, char *resolved, size_t len, char *err,
 				size_t errlen);

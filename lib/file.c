@@ -121,6 +121,7 @@ int file_open_checked(const char *path, enum file_kind kind, char *err, size_t e
 	w = calloc(1, sizeof(*w));
 	if (w == NULL) {
 		errf(err, errlen, "%s: %s", path, strerror(ENOMEM));
+		errno = ENOMEM;
 		return -1;
 	}
 	w->dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -210,6 +211,7 @@ fail:
 	if (w->dir >= 0)
 		close(w->dir);
 	free(w);
+	errno = EACCES; /* refused; ENOMEM is kept for running out of memory */
 	return -1;
 }
 
@@ -226,7 +228,7 @@ enum apt_rc file_read_checked(const char *path, enum file_kind kind, size_t max,
 	*len = 0;
 	fd = file_open_checked(path, kind, err, errlen);
 	if (fd < 0)
-		return APT_SERVICE;
+		return errno == ENOMEM ? APT_NOMEM : APT_SERVICE;
 	if (fstat(fd, &st) != 0) {
 		errf(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
@@ -283,7 +285,7 @@ enum apt_rc file_resolve_public(const char *path, char *resolved, size_t len, ch
 	int fd = file_open_checked(path, FILE_PUBLIC, err, errlen);
 
 	if (fd < 0)
-		return APT_SERVICE;
+		return errno == ENOMEM ? APT_NOMEM : APT_SERVICE;
 	/* The kernel's name for what we opened: the walk's end, links resolved. */
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	n = readlink(proc, resolved, len);
