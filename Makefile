@@ -125,6 +125,17 @@ $(B)/tools/ptrace-race: tests/tools/ptrace-race.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
 
+# Minutes of logins under faults (tests/soak/soak.c): prints counts, fails on a bad yes.
+.PHONY: soak
+soak: deps
+	@$(MAKE) --no-print-directory all $(B)/soak/soak
+	@$(B)/soak/soak
+
+$(B)/soak/soak: tests/soak/soak.c $(B)/libapitoken.a $(TSUP_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/support $(ALL_LDFLAGS) -o $@ $< $(TSUP_OBJ) $(B)/libapitoken.a \
+	    $(TEST_LIBS) $(PAM_LIBS)
+
 # A benchmark, not a test (tests/bench/bench.c): prints a table, writes build/bench.json.
 .PHONY: bench
 bench: deps
