@@ -831,8 +831,12 @@ START_TEST(test_timeouts)
 	args_bad((const char *[]){"introspection_url=" URL, "connect_timeout_ms=3000",
 				  "timeout_ms=2999", NULL},
 		 "connect_timeout_ms is longer than timeout_ms");
-	/* Against the default connect_timeout_ms of 2000. */
-	args_bad((const char *[]){"introspection_url=" URL, "timeout_ms=1000", NULL},
+	/* Given explicitly, in the file, it is still checked against timeout_ms. */
+	text_bad("timeouts.conf",
+		 "introspection_url = " URL "\nconnect_timeout_ms = 1600\ntimeout_ms = 1500\n", 0,
+		 "connect_timeout_ms is longer than timeout_ms");
+	args_bad((const char *[]){"introspection_url=" URL, "connect_timeout_ms=2000",
+				  "timeout_ms=1000", NULL},
 		 "connect_timeout_ms is longer than timeout_ms");
 	ck_assert_int_eq(load(&cfg, empty_conf,
 			      (const char *[]){"introspection_url=" URL, "connect_timeout_ms=3000",
@@ -840,6 +844,70 @@ START_TEST(test_timeouts)
 			      err, sizeof(err)),
 			 APT_OK);
 	config_free(&cfg);
+}
+END_TEST
+
+/*
+ * Unset, connect_timeout_ms is min(2000, timeout_ms) (DESIGN.md §4): a short
+ * timeout_ms alone is a valid config, not a conflict with a default.
+ */
+START_TEST(test_connect_timeout_default_clamped)
+{
+	static const struct {
+		const char *timeout, *connect;
+		long want_timeout, want_connect;
+	} cases[] = {
+	    {"timeout_ms=1500", NULL, 1500, 1500},
+	    {"timeout_ms=1", NULL, 1, 1},
+	    {"timeout_ms=1999", NULL, 1999, 1999},
+	    {"timeout_ms=2000", NULL, 2000, 2000},
+	    {"timeout_ms=2001", NULL, 2001, 2000},
+	    {"timeout_ms=600000", NULL, 600000, 2000},
+	    {NULL, NULL, 5000, 2000},
+	    {"timeout_ms=1500", "connect_timeout_ms=700", 1500, 700},
+	    {NULL, "connect_timeout_ms=5000", 5000, 5000},
+	};
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct apt_config cfg;
+		char err[512] = "";
+		const char *args[4] = {"introspection_url=" URL};
+		int n = 1;
+
+		if (cases[i].timeout != NULL)
+			args[n++] = cases[i].timeout;
+		if (cases[i].connect != NULL)
+			args[n++] = cases[i].connect;
+		ck_assert_msg(load(&cfg, empty_conf, args, err, sizeof(err)) == APT_OK,
+			      "case %zu: %s", i, err);
+		ck_assert_int_eq(cfg.timeout_ms, cases[i].want_timeout);
+		ck_assert_int_eq(cfg.connect_timeout_ms, cases[i].want_connect);
+		config_free(&cfg);
+	}
+	/* The same from the file. */
+	{
+		struct apt_config cfg;
+
+		load_text_ok(&cfg, "short-timeout.conf",
+			     "introspection_url = " URL "\ntimeout_ms = 1500\n", NULL);
+		ck_assert_int_eq(cfg.timeout_ms, 1500);
+		ck_assert_int_eq(cfg.connect_timeout_ms, 1500);
+		config_free(&cfg);
+	}
+	/* An argument's timeout_ms over the file's: the clamp follows the value in force. */
+	unit_write(path, "long-timeout.conf", S("introspection_url = " URL "\ntimeout_ms = 9000\n"),
+		   0644);
+	{
+		struct apt_config cfg;
+		char err[512] = "";
+
+		ck_assert_msg(load(&cfg, path, (const char *[]){"timeout_ms=1200", NULL}, err,
+				   sizeof(err)) == APT_OK,
+			      "%s", err);
+		ck_assert_int_eq(cfg.connect_timeout_ms, 1200);
+		config_free(&cfg);
+	}
 }
 END_TEST
 
@@ -1090,6 +1158,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_url_userinfo_and_lengths);
 	tcase_add_test(tc, test_pairs);
 	tcase_add_test(tc, test_timeouts);
+	tcase_add_test(tc, test_connect_timeout_default_clamped);
 	tcase_add_test(tc, test_empty_required);
 	suite_add_tcase(s, tc);
 
