@@ -587,6 +587,41 @@ START_TEST(scope_claim_checked)
 }
 END_TEST
 
+/*
+ * RFC 6749 §3.3: scope tokens are separated by spaces only. An issuer's
+ * "a<TAB>ssh" is one scope, which is not "ssh".
+ */
+START_TEST(scope_split_on_spaces_only)
+{
+	static const char *bad[] = {
+	    "{\"active\":true,\"username\":\"alice\",\"scope\":\"a\\tssh\"}",
+	    "{\"active\":true,\"username\":\"alice\",\"scope\":\"ssh\\tgit\"}",
+	    "{\"active\":true,\"username\":\"alice\",\"scope\":\"git\\nssh\"}",
+	};
+	const char *good = "{\"active\":true,\"username\":\"alice\",\"scope\":\"a\\tb ssh\"}";
+	char *url;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		url = fault_json_url(&fault, bad[i], strlen(bad[i]));
+		log_reset();
+		ck_assert_msg(pam_run(fault_service(url, "required_scopes = ssh\n"), "alice",
+				      "192.0.2.7", "ucat_x")
+				      .auth == PAM_AUTH_ERR,
+			      "%s: not refused", bad[i]);
+		ck_audit("deny", "scope_missing");
+		free(url);
+	}
+	url = fault_json_url(&fault, good, strlen(good));
+	log_reset();
+	ck_assert_int_eq(
+	    pam_run(fault_service(url, "required_scopes = ssh\n"), "alice", "192.0.2.7", "ucat_x")
+		.auth,
+	    PAM_SUCCESS);
+	ck_audit("allow", "ok");
+	free(url);
+}
+END_TEST
+
 START_TEST(audience_claim_checked)
 {
 	const char *list = "{\"active\":true,\"username\":\"alice\",\"aud\":[\"a\",\"hosts\"]}";
@@ -813,6 +848,7 @@ static Suite *suite(void)
 	tcase_add_test(faults, refused_connection);
 	tcase_add_loop_test(faults, fault_claims, 0, sizeof(claim_cases) / sizeof(claim_cases[0]));
 	tcase_add_test(faults, scope_claim_checked);
+	tcase_add_test(faults, scope_split_on_spaces_only);
 	tcase_add_test(faults, audience_claim_checked);
 	tcase_add_test(faults, request_on_the_wire);
 	suite_add_tcase(s, faults);
