@@ -235,7 +235,7 @@ enum apt_rc config_load(struct apt_config *cfg, int argc, const char **argv, cha
 	for (i = 0; i < argc; i++) {
 		if (strncmp(argv[i], "config=", 7) == 0)
 			continue;
-		rc = conf_set(&table, cfg, argv[i], err, errlen);
+		rc = conf_set_arg(&table, cfg, argv[i], i + 1, err, errlen);
 		if (rc != APT_OK)
 			return rc;
 	}

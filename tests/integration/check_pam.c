@@ -789,6 +789,64 @@ START_TEST(config_errors)
 }
 END_TEST
 
+/* log (what syslog got) holds no 8-byte piece of planted. */
+static void log_never_quotes(const char *planted)
+{
+	char piece[9];
+
+	for (size_t i = 0; i + 8 <= strlen(planted); i++) {
+		memcpy(piece, planted + i, 8);
+		piece[8] = '\0';
+		ck_assert_msg(strstr(log_text(), piece) == NULL, "log quotes \"%s\":\n%s", piece,
+			      log_text());
+	}
+}
+
+/*
+ * A token pasted into the config, a secret file given as config=, a token as
+ * a module argument: the error line and the audit line say where, never
+ * what.
+ */
+START_TEST(config_errors_never_quote_text)
+{
+	static const char tok[] = "ucat_Pz4mW8qL2xV6nB0tR5yK9cJ3";
+	static const char secret[] = "rs-9f3Kq7Lm2Xv8Wz4Tn6Hy";
+	char url[128], conf[1024], svc[5000], want[700];
+	const char *dir;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/json/e30", fault.port);
+
+	snprintf(conf, sizeof(conf), "introspection_url = %s\n%s\n", url, tok);
+	log_reset();
+	ck_assert_int_eq(pam_run(make_service(conf, NULL), "alice", "192.0.2.7", "ucat_x").auth,
+			 PAM_SERVICE_ERR);
+	log_never_quotes(tok);
+	snprintf(want, sizeof(want), "%s/apt.conf:2: unknown option", T.root);
+	ck_assert_msg(strstr(log_text(), want) != NULL, "want \"%s\" in\n%s", want, log_text());
+	ck_audit("error", "config");
+
+	snprintf(conf, sizeof(conf), "introspection_url = %s\n", url);
+	log_reset();
+	ck_assert_int_eq(pam_run(make_service(conf, tok), "alice", "192.0.2.7", "ucat_x").auth,
+			 PAM_SERVICE_ERR);
+	log_never_quotes(tok);
+	ck_assert_msg(strstr(log_text(), "argument 2: unknown option") != NULL, "%s", log_text());
+	ck_audit("error", "config");
+
+	/* config= naming the client secret file instead of the config. */
+	dir = make_service(conf, NULL);
+	snprintf(svc, sizeof(svc), "auth required %s config=%s\n", T.module,
+		 write_file("secret", 0600, secret));
+	write_file("pam.d/svc", 0644, svc);
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_x").auth, PAM_SERVICE_ERR);
+	log_never_quotes(secret);
+	snprintf(want, sizeof(want), "%s/secret:1: unknown option", T.root);
+	ck_assert_msg(strstr(log_text(), want) != NULL, "want \"%s\" in\n%s", want, log_text());
+	ck_audit("error", "config");
+}
+END_TEST
+
 START_TEST(unsafe_helper_refused)
 {
 	char conf[2048], url[128], hpath[600];
@@ -857,6 +915,7 @@ static Suite *suite(void)
 	tcase_set_timeout(config, 60);
 	tcase_add_test(config, config_errors);
 	tcase_add_test(config, unsafe_helper_refused);
+	tcase_add_test(config, config_errors_never_quote_text);
 	suite_add_tcase(s, config);
 	return s;
 }
