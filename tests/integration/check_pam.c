@@ -312,7 +312,10 @@ START_TEST(first_pass_flags)
 	struct pam_result r;
 	const char *dir = idp_service(NULL, NULL);
 
-	/* Two instances: the second takes the token the first asked for. */
+	/*
+	 * Two instances: the token the first asked for is not left in
+	 * PAM_AUTHTOK, so the second, with use_first_pass, has none.
+	 */
 	snprintf(svc, sizeof(svc),
 		 "auth required %s config=%s/apt.conf\n"
 		 "auth required %s config=%s/apt.conf use_first_pass\n"
@@ -321,9 +324,10 @@ START_TEST(first_pass_flags)
 	write_file("pam.d/svc", 0644, svc);
 	log_reset();
 	r = pam_run(dir, "alice", "192.0.2.7", tok);
-	ck_assert_int_eq(r.auth, PAM_SUCCESS);
+	ck_assert_int_eq(r.auth, PAM_AUTH_ERR);
 	ck_assert_int_eq(r.prompts, 1);
-	ck_assert_int_eq(log_count("result=allow"), 2);
+	ck_assert_int_eq(log_count("result=allow reason=ok "), 1);
+	ck_assert_int_eq(log_count("result=deny reason=no_token "), 1);
 
 	/* use_first_pass alone, with nothing on the stack: no prompt, refused. */
 	snprintf(svc, sizeof(svc), "auth required %s config=%s/apt.conf use_first_pass\n", T.module,
@@ -340,6 +344,68 @@ START_TEST(first_pass_flags)
 	r = pam_run(dir, "alice", "192.0.2.7", tok);
 	ck_assert_int_eq(r.auth, PAM_SUCCESS);
 	ck_assert_int_eq(r.prompts, 1);
+	free(tok);
+}
+END_TEST
+
+/* --- PAM_AUTHTOK: other modules' passwords, our token ------------------- */
+
+/* pam_unix asks for the user's password ("Password: ") and leaves it in PAM_AUTHTOK. */
+#define UNIX_FIRST    "auth optional pam_unix.so nodelay\n"
+#define UNIX_PASSWORD "ucat_ThisIsTheUnixPassword0000"
+
+/* Writes the service svc: before, the module with args, after, account pam_permit. */
+static void authtok_service(const char *before, const char *args, const char *after)
+{
+	char svc[10000];
+
+	snprintf(svc, sizeof(svc),
+		 "%sauth required %s config=%s/apt.conf %s\n%saccount required pam_permit.so\n",
+		 before, T.module, T.root, args, after);
+	write_file("pam.d/svc", 0644, svc);
+}
+
+/*
+ * DESIGN.md §5 (★2): without use_first_pass/try_first_pass a PAM_AUTHTOK set
+ * by an earlier module (here pam_unix's password) is ignored: the module asks
+ * for the token itself, and the issuer gets the token, not the password.
+ */
+START_TEST(earlier_modules_password_not_taken)
+{
+	char *tok = idp_mint(&idp, "alice", "ssh", 300, NULL);
+	const char *json = "{\"active\":true,\"username\":\"alice\"}";
+	char *url = fault_json_url(&fault, json, strlen(json)), *last, transcript[1024];
+	const struct pam_answer answers[] = {
+	    {"Password: ", UNIX_PASSWORD}, {"API token: ", NULL}, {NULL, NULL}};
+	struct pam_answer a[3];
+	struct pam_result r;
+	const char *dir;
+
+	/* The real issuer: the decision is on the token. */
+	memcpy(a, answers, sizeof(a));
+	a[1].answer = tok;
+	dir = idp_service(NULL, NULL);
+	authtok_service(UNIX_FIRST, "", "");
+	log_reset();
+	r = pam_run_answers(dir, "alice", "192.0.2.7", a, transcript, sizeof(transcript));
+	ck_assert_msg(r.auth == PAM_SUCCESS, "got %d\n%s\n%s", r.auth, transcript, log_text());
+	ck_assert_str_eq(transcript, "off:Password: \noff:API token: \n");
+	ck_audit("allow", "ok");
+
+	/* On the wire: the token went to the issuer, the password did not. */
+	a[1].answer = "ucat_TheTokenTypedAtTheTokenPrompt";
+	dir = fault_service(url, NULL);
+	authtok_service(UNIX_FIRST, "", "");
+	log_reset();
+	r = pam_run_answers(dir, "alice", "192.0.2.7", a, transcript, sizeof(transcript));
+	ck_assert_int_eq(r.auth, PAM_SUCCESS);
+	ck_assert_str_eq(transcript, "off:Password: \noff:API token: \n");
+	last = fault_last(&fault);
+	ck_assert_msg(strstr(last, "token=ucat_TheTokenTypedAtTheTokenPrompt&") != NULL, "%s",
+		      last);
+	ck_assert_msg(strstr(last, UNIX_PASSWORD) == NULL, "%s", last);
+	free(last);
+	free(url);
 	free(tok);
 }
 END_TEST
@@ -891,6 +957,7 @@ static Suite *suite(void)
 	tcase_add_test(issuer, token_of_max_length_is_sent);
 	tcase_add_test(issuer, wrong_client_secret_is_unavailable);
 	tcase_add_test(issuer, first_pass_flags);
+	tcase_add_test(issuer, earlier_modules_password_not_taken);
 	tcase_add_test(issuer, prompt_is_configurable);
 	tcase_add_test(issuer, acct_mgmt_only_for_our_user);
 	tcase_add_test(issuer, logs_hold_no_secret);
