@@ -4,6 +4,8 @@
  * map the core's result onto a PAM code (DESIGN.md §5). No decision is made
  * here.
  */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -74,24 +76,26 @@ static void audit(pam_handle_t *pamh, const struct auth_outcome *o, const char *
 }
 
 /*
- * The token, as our own copy (*tok, freed with free_secret()). With
- * use_first_pass or try_first_pass it is the PAM_AUTHTOK an earlier module
- * set; otherwise, or when try_first_pass finds none, we ask ourselves with
- * the configured prompt, echo off. Not pam_get_authtok(): it hands back a
- * PAM_AUTHTOK an earlier module set (a pam_unix password would go to the
- * issuer, DESIGN.md §5) and stores what it reads there, for every later
- * module of the stack to read.
+ * The token, as our own copy (*tok, freed with free_secret()), and whether
+ * it was PAM_AUTHTOK (*from_item). With use_first_pass or try_first_pass it
+ * is the PAM_AUTHTOK an earlier module set; otherwise, or when
+ * try_first_pass finds none, we ask ourselves with the configured prompt,
+ * echo off. Not pam_get_authtok(): it hands back a PAM_AUTHTOK an earlier
+ * module set (a pam_unix password would go to the issuer, DESIGN.md §5) and
+ * stores what it reads there, for every later module of the stack to read.
  */
-static int get_token(pam_handle_t *pamh, const struct apt_config *cfg, char **tok)
+static int get_token(pam_handle_t *pamh, const struct apt_config *cfg, char **tok, bool *from_item)
 {
 	const void *item = NULL;
 	char *resp = NULL;
 	int r;
 
 	*tok = NULL;
+	*from_item = false;
 	if (cfg->use_first_pass || cfg->try_first_pass) {
 		if (pam_get_item(pamh, PAM_AUTHTOK, &item) == PAM_SUCCESS && item != NULL) {
 			*tok = strndup(item, TOKEN_READ_MAX);
+			*from_item = true;
 			return *tok != NULL ? PAM_SUCCESS : PAM_BUF_ERR;
 		}
 		if (cfg->use_first_pass)
@@ -122,6 +126,7 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	const void *rhost = NULL;
 	char *tok = NULL, *saved;
 	size_t toklen;
+	bool from_item = false;
 	int r;
 
 	(void)flags;
@@ -143,7 +148,7 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 		user = NULL;
 		goto out;
 	}
-	r = get_token(pamh, &cfg, &tok);
+	r = get_token(pamh, &cfg, &tok, &from_item);
 	if (r != PAM_SUCCESS || tok == NULL) {
 		o.rc = r == PAM_BUF_ERR ? APT_NOMEM : APT_DENY;
 		o.reason = "no_token";
@@ -157,6 +162,17 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 			   cfg.config ? cfg.config : "(none)", cfg.introspection_url, cfg.helper,
 			   cfg.helper_user, cfg.timeout_ms);
 	auth_token(&cfg, user, rhost, tok, toklen, &o);
+	/*
+	 * A PAM_AUTHTOK that was a good token is ours now: no later module of
+	 * the stack gets to read it. Refused, it stays as the earlier module
+	 * set it: it may be that module's password, which a later
+	 * try_first_pass module still needs (pam_apitoken(8), PAM_AUTHTOK).
+	 */
+	if (o.rc == APT_OK && from_item && pam_set_item(pamh, PAM_AUTHTOK, NULL) != PAM_SUCCESS) {
+		o.rc = APT_SERVICE;
+		o.reason = "internal";
+		snprintf(o.err, sizeof(o.err), "cannot clear PAM_AUTHTOK");
+	}
 	if (o.rc == APT_OK) {
 		/* For acct_mgmt: this module vouches for this user, no other. */
 		saved = strdup(user);

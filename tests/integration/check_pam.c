@@ -354,6 +354,41 @@ END_TEST
 #define UNIX_FIRST    "auth optional pam_unix.so nodelay\n"
 #define UNIX_PASSWORD "ucat_ThisIsTheUnixPassword0000"
 
+/*
+ * A later module that reads PAM_AUTHTOK: pam_exec expose_authtok writes it
+ * to the script's stdin, and asks "Password: " itself when it is empty.
+ * Returns the line for the service; the script leaves what it got in
+ * T.root/seen.
+ */
+static const char *authtok_reader(void)
+{
+	static char line[1400];
+	char script[1200];
+
+	snprintf(script, sizeof(script), "#!/bin/sh\ncat >'%s/seen'\n", T.root);
+	snprintf(line, sizeof(line), "auth optional pam_exec.so expose_authtok quiet %s\n",
+		 write_file("seen.sh", 0755, script));
+	write_file("seen", 0600, NULL);
+	return line;
+}
+
+/* What the later module read from PAM_AUTHTOK (pam_exec sends it with its NUL). */
+static const char *authtok_seen(void)
+{
+	static char buf[8192];
+	char path[600];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/seen", T.root);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
 /* Writes the service svc: before, the module with args, after, account pam_permit. */
 static void authtok_service(const char *before, const char *args, const char *after)
 {
@@ -406,6 +441,80 @@ START_TEST(earlier_modules_password_not_taken)
 	ck_assert_msg(strstr(last, UNIX_PASSWORD) == NULL, "%s", last);
 	free(last);
 	free(url);
+	free(tok);
+}
+END_TEST
+
+/*
+ * The token never stays in PAM_AUTHTOK for a later module: asked for by the
+ * module, it is never stored there; taken from there (use_first_pass,
+ * try_first_pass) and accepted, it is removed. Refused, an earlier module's
+ * PAM_AUTHTOK stays for the later ones (it may be that module's password).
+ */
+START_TEST(token_not_left_in_authtok)
+{
+	char *tok = idp_mint(&idp, "alice", "ssh", 300, NULL);
+	char transcript[1024];
+	const char *reader, *dir = idp_service(NULL, NULL);
+	struct pam_result r;
+	static const char *const flags[] = {"use_first_pass", "try_first_pass"};
+
+	/* The module asks: the later module finds PAM_AUTHTOK empty and asks too. */
+	reader = authtok_reader();
+	authtok_service("", "", reader);
+	log_reset();
+	r = pam_run_answers(dir, "alice", "192.0.2.7",
+			    (const struct pam_answer[]){{"API token: ", tok},
+							{"Password: ", "authtok-was-empty"},
+							{NULL, NULL}},
+			    transcript, sizeof(transcript));
+	ck_assert_msg(r.auth == PAM_SUCCESS, "got %d\n%s\n%s", r.auth, transcript, log_text());
+	ck_audit("allow", "ok");
+	ck_assert_ptr_null(strstr(authtok_seen(), tok));
+	ck_assert_str_eq(authtok_seen(), "authtok-was-empty");
+	ck_assert_str_eq(transcript, "off:API token: \noff:Password: \n");
+
+	/* The token typed at pam_unix's prompt, taken with a flag: removed once accepted. */
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		reader = authtok_reader();
+		authtok_service(UNIX_FIRST, flags[i], reader);
+		log_reset();
+		r = pam_run_answers(dir, "alice", "192.0.2.7",
+				    (const struct pam_answer[]){{"Password: ", tok},
+								{"Password: ", "authtok-was-empty"},
+								{NULL, NULL}},
+				    transcript, sizeof(transcript));
+		ck_assert_msg(r.auth == PAM_SUCCESS, "%s: got %d\n%s\n%s", flags[i], r.auth,
+			      transcript, log_text());
+		ck_audit("allow", "ok");
+		ck_assert_msg(strstr(authtok_seen(), tok) == NULL,
+			      "%s: the later module read the token", flags[i]);
+		ck_assert_str_eq(authtok_seen(), "authtok-was-empty");
+		ck_assert_str_eq(transcript, "off:Password: \noff:Password: \n");
+	}
+
+	/*
+	 * Refused (here: the Unix password is no token), the earlier module's
+	 * PAM_AUTHTOK is left as it was, for a later try_first_pass module.
+	 */
+	reader = authtok_reader();
+	{
+		char svc[10000];
+
+		snprintf(svc, sizeof(svc),
+			 UNIX_FIRST "auth sufficient %s config=%s/apt.conf try_first_pass\n%s"
+				    "account required pam_permit.so\n",
+			 T.module, T.root, reader);
+		write_file("pam.d/svc", 0644, svc);
+	}
+	log_reset();
+	r = pam_run_answers(
+	    dir, "alice", "192.0.2.7",
+	    (const struct pam_answer[]){{"Password: ", UNIX_PASSWORD}, {NULL, NULL}}, transcript,
+	    sizeof(transcript));
+	ck_audit("deny", "inactive");
+	ck_assert_str_eq(authtok_seen(), UNIX_PASSWORD);
+	ck_assert_str_eq(transcript, "off:Password: \n");
 	free(tok);
 }
 END_TEST
@@ -958,6 +1067,7 @@ static Suite *suite(void)
 	tcase_add_test(issuer, wrong_client_secret_is_unavailable);
 	tcase_add_test(issuer, first_pass_flags);
 	tcase_add_test(issuer, earlier_modules_password_not_taken);
+	tcase_add_test(issuer, token_not_left_in_authtok);
 	tcase_add_test(issuer, prompt_is_configurable);
 	tcase_add_test(issuer, acct_mgmt_only_for_our_user);
 	tcase_add_test(issuer, logs_hold_no_secret);
