@@ -138,16 +138,17 @@ static const char *value(const char *out, const char *keyword)
 {
 	static char v[512];
 	size_t k = strlen(keyword);
+	const char *l = out;
 
 	v[0] = '\0';
-	for (const char *l = out; l != NULL && *l != '\0';
-	     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+	while (l != NULL && *l != '\0') {
 		if (strncmp(l, keyword, k) == 0 && l[k] == ' ') {
-			size_t n = strcspn(l + k + 1, "\n");
-
-			snprintf(v, sizeof(v), "%.*s", (int)n, l + k + 1);
+			snprintf(v, sizeof(v), "%.*s", (int)strcspn(l + k + 1, "\n"), l + k + 1);
 			break;
 		}
+		l = strchr(l, '\n');
+		if (l != NULL)
+			l++;
 	}
 	return v;
 }
