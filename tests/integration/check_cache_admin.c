@@ -638,7 +638,9 @@ START_TEST(states_prefixes_invalid_entries_and_backoff)
 	out = admin_with(conf, "stats", &status);
 	err = slurp(errfile);
 	ck_assert_int_eq(status, 2);
-	ck_assert_ptr_nonnull(strstr(err, "cache_size"));
+	/* The place, not the text: an unknown key could be a secret on the wrong line. */
+	ck_assert_msg(strstr(err, "bad.conf:2: unknown option") != NULL, "%s", err);
+	ck_assert_ptr_null(strstr(err, "cache_size"));
 	free(err);
 	free(out);
 	out = admin_with("relative.conf", "stats", &status);
