@@ -23,17 +23,33 @@
 struct result {
 	int status;
 	char out[8192];
+	char err[4096];
 };
 
-/* Runs argv with exactly env, stdin from /dev/null; collects stdout. */
+/* Reads fd to its end into buf (len bytes, NUL-terminated). */
+static void slurp_fd(int fd, char *buf, size_t len)
+{
+	size_t have = 0;
+	ssize_t n;
+
+	while (have < len - 1 && (n = read(fd, buf + have, len - 1 - have)) > 0)
+		have += (size_t)n;
+	buf[have] = '\0';
+}
+
+/* Runs argv with exactly env, stdin from /dev/null; collects stdout and stderr. */
 static struct result run(char *const argv[], char *const env[])
 {
-	struct result r = {-1, ""};
-	int p[2];
-	size_t len = 0;
-	ssize_t n;
+	struct result r = {-1, "", ""};
+	char errpath[PATH_MAX];
+	int p[2], errfd;
 	pid_t pid;
 
+	/* stderr to a file: read after the end, it cannot block the child meanwhile. */
+	unit_path(errpath, sizeof(errpath), "stderr");
+	unlink(errpath);
+	errfd = open(errpath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ck_assert_int_ge(errfd, 0);
 	ck_assert_int_eq(pipe(p), 0);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
@@ -41,19 +57,19 @@ static struct result run(char *const argv[], char *const env[])
 		int null = open("/dev/null", O_RDWR);
 		dup2(null, 0);
 		dup2(p[1], 1);
-		dup2(null, 2);
+		dup2(errfd, 2);
 		close(p[0]);
 		execve(argv[0], argv, env);
 		_exit(127);
 	}
 	close(p[1]);
-	while (len < sizeof(r.out) - 1 &&
-	       (n = read(p[0], r.out + len, sizeof(r.out) - 1 - len)) > 0)
-		len += (size_t)n;
-	r.out[len] = '\0';
+	slurp_fd(p[0], r.out, sizeof(r.out));
 	close(p[0]);
 	waitpid(pid, &r.status, 0);
 	r.status = WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1;
+	lseek(errfd, 0, SEEK_SET);
+	slurp_fd(errfd, r.err, sizeof(r.err));
+	close(errfd);
 	return r;
 }
 
@@ -129,6 +145,76 @@ START_TEST(askpass_answers_only_our_prompt)
 		ck_assert_msg(r.status == 1, "%s: %d", others[i], r.status);
 		ck_assert_msg(r.out[0] == '\0', "answered \"%s\"", others[i]);
 	}
+}
+END_TEST
+
+/*
+ * hosts names where the token may go. A git submodule, a ProxyJump or a
+ * second rsync target can point ssh at another host; its prompt must get
+ * nothing, even when it asks with our prompt.
+ */
+START_TEST(askpass_answers_only_hosts)
+{
+	static const char *ours[] = {
+	    "(ci@git.corp.example) API token: ",
+	    "(deploy@a.b.corp.example) API token: ",
+	    "(ci@127.0.0.1) API token: ",
+	};
+	static const char *others[] = {
+	    "(ci@evil.example.net) API token: ",
+	    "(ci@git.corp.example.evil.net) API token: ",
+	    "(ci@vault.corp.example) API token: ",
+	    "(ci@corp.example) API token: ",
+	    "(ci@127.0.0.2) API token: ",
+	    /* The server's text cannot make itself a host: the prefix ends at the first ')'. */
+	    "(ci@evil.example.net) (ci@git.corp.example) API token: ",
+	    "(ci@evil.example.net x@git.corp.example) API token: ",
+	    "(ci@git.corp.example (x@evil.example.net) API token: ",
+	    "(ci@) API token: ",
+	    "(git.corp.example) API token: ",
+	    /* No "(user@host) ": the host is unknown. */
+	    "API token: ",
+	};
+	struct result r;
+
+	client_config("hosts = *.corp.example !vault.corp.example 127.0.0.1\n", NULL, 0);
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+		r = askpass(ours[i], TOKEN, false);
+		ck_assert_msg(r.status == 0, "%s: %d %s", ours[i], r.status, r.err);
+		ck_assert_str_eq(r.out, TOKEN "\n");
+	}
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		r = askpass(others[i], TOKEN, false);
+		ck_assert_msg(r.status == 1, "%s: %d", others[i], r.status);
+		ck_assert_msg(r.out[0] == '\0', "answered \"%s\"", others[i]);
+		ck_assert_msg(strstr(r.err, TOKEN) == NULL, "%s", r.err);
+	}
+	/* The refusal names the host and the setting. */
+	r = askpass("(ci@evil.example.net) API token: ", TOKEN, false);
+	ck_assert_msg(strstr(r.err, "evil.example.net is not in hosts (hosts = *.corp.example "
+				    "!vault.corp.example 127.0.0.1)") != NULL,
+		      "%s", r.err);
+	r = askpass("API token: ", TOKEN, false);
+	ck_assert_msg(strstr(r.err, "names no host and hosts is set") != NULL, "%s", r.err);
+
+	/* exec --password: the host of "user@host's password: " is checked too. */
+	r = askpass("ci@git.corp.example's password: ", TOKEN, true);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, TOKEN "\n");
+	r = askpass("ci@evil.example.net's password: ", TOKEN, true);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_msg(strstr(r.err, "evil.example.net is not in hosts") != NULL, "%s", r.err);
+
+	/* Comma lists as well as blanks. */
+	client_config("hosts = a.example,*.corp.example\n", NULL, 0);
+	ck_assert_int_eq(askpass("(ci@git.corp.example) API token: ", TOKEN, false).status, 0);
+	ck_assert_int_eq(askpass("(ci@b.example) API token: ", TOKEN, false).status, 1);
+
+	/* Without hosts, any host (as before): the bare prompt too. */
+	client_config(NULL, NULL, 0);
+	ck_assert_int_eq(askpass("(ci@evil.example.net) API token: ", TOKEN, false).status, 0);
+	ck_assert_int_eq(askpass("API token: ", TOKEN, false).status, 0);
 }
 END_TEST
 
@@ -267,6 +353,7 @@ int main(void)
 
 	unit_tmpdir("check_client");
 	tcase_add_test(tc, askpass_answers_only_our_prompt);
+	tcase_add_test(tc, askpass_answers_only_hosts);
 	tcase_add_test(tc, askpass_password_prompt_only_when_asked);
 	tcase_add_test(tc, askpass_token_file);
 	tcase_add_test(tc, askpass_prompt_is_configurable);
