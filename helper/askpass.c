@@ -20,6 +20,7 @@
 #include "commands.h"
 #include "settings.h"
 #include "sshconfig.h"
+#include "tokensock.h"
 
 /*
  * The host part of a prompt, as ssh put it there from the command line (or
@@ -99,7 +100,7 @@ int cmd_askpass(int argc, char **argv)
 	struct settings s;
 	char err[512], host[NI_MAXHOST], *tok = NULL;
 	const char *prompt = argc > 1 ? argv[1] : "";
-	const char *pw = getenv("APITOKEN_ASKPASS_PASSWORD");
+	const char *pw = getenv("APITOKEN_ASKPASS_PASSWORD"), *sock;
 	size_t len;
 	enum apt_rc rc;
 	int r = 1;
@@ -140,7 +141,12 @@ int cmd_askpass(int argc, char **argv)
 			    host, s.hosts);
 		goto out;
 	}
-	rc = settings_token(&s, &tok, &len, err, sizeof(err));
+	/* Under `apitoken exec` the token is not in the environment: exec serves it. */
+	sock = getenv(TOKENSOCK_ENV);
+	if (sock != NULL && sock[0] != '\0')
+		rc = tokensock_fetch(sock, &tok, &len, err, sizeof(err));
+	else
+		rc = settings_token(&s, &tok, &len, err, sizeof(err));
 	if (rc != APT_OK) {
 		fprintf(stderr, "apitoken askpass: %s\n", rc == APT_NOMEM ? "out of memory" : err);
 		goto out;
