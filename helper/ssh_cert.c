@@ -47,12 +47,15 @@
 
 struct state {
 	char dir[PATH_MAX - 64]; /* room for the file names below */
-	char key[PATH_MAX], pub[PATH_MAX], cert[PATH_MAX], include[PATH_MAX];
+	char key[PATH_MAX], pub[PATH_MAX], cert[PATH_MAX], include[PATH_MAX], cas[PATH_MAX];
 	int dirfd;
 };
 
+#define PINNED_CAS "ca_keys" /* the CA keys trusted at the first load, in the state dir */
+
 struct opts {
-	bool new_cert, refresh_only, agent, write_config, quiet, no_interaction, json, check;
+	bool new_cert, refresh_only, agent, write_config, quiet, no_interaction, json, check,
+	    forget_ca;
 };
 
 /* --- the state directory ------------------------------------------------------ */
@@ -106,6 +109,7 @@ static int state_open(struct state *st, bool create, char *err, size_t errlen)
 	snprintf(st->pub, sizeof(st->pub), "%s/id_ed25519.pub", st->dir);
 	snprintf(st->cert, sizeof(st->cert), "%s/id_ed25519-cert.pub", st->dir);
 	snprintf(st->include, sizeof(st->include), "%s/ssh_config", st->dir);
+	snprintf(st->cas, sizeof(st->cas), "%s/" PINNED_CAS, st->dir);
 	if (create && make_dirs(st->dir) < 0) {
 		snprintf(err, errlen, "%.300s: %s", st->dir, strerror(errno));
 		return EXIT_CONFIG;
@@ -328,6 +332,120 @@ out:
 	return rc;
 }
 
+/* --- which CA -------------------------------------------------------------------- */
+
+/*
+ * The pinned CA keys of the state directory, or NULL (none yet, or unreadable:
+ * then *rc says which).
+ */
+static char *pinned_cas(const struct state *st, int *rc, char *err, size_t errlen)
+{
+	char *text = NULL;
+	size_t len;
+
+	*rc = 0;
+	if (st->dirfd < 0 ||
+	    (faccessat(st->dirfd, PINNED_CAS, F_OK, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT))
+		return NULL;
+	if (file_read_checked(st->cas, FILE_CONFIG, CA_KEYS_MAX, &text, &len, err, errlen) !=
+	    APT_OK) {
+		*rc = EXIT_CONFIG;
+		return NULL;
+	}
+	return text;
+}
+
+/*
+ * Whether c comes from the CA we trust, with what that means in what
+ * (for the output). The signature itself is already verified; without a
+ * pin that proves only that the certificate is intact, since the key it
+ * is checked against is the one the certificate carries. So, as
+ * known_hosts does for host keys: ca_key_file pins when set; otherwise the
+ * first load records the CA keys cert_url/authority publishes (or, when
+ * it publishes none, the key that signed this first certificate) and every
+ * later load refuses a certificate from any other CA.
+ */
+static int ca_trusted(const struct settings *s, const struct state *st, const struct sshcert *c,
+		      char *what, size_t wlen, char *err, size_t errlen)
+{
+	char fp[SSHKEY_FP_LEN] = "", aerr[256] = "", **lines = NULL, *text;
+	struct buf rec = BUF_INIT;
+	size_t n = 0;
+	int rc;
+
+	sshcert_ca_fingerprint(c, fp);
+	if (s->ca_key_file != NULL) {
+		if ((rc = cert_ca_pinned(s, c, err, errlen)) != 0)
+			return rc;
+		snprintf(what, wlen, "signed by the pinned CA %s (ca_key_file %.300s)", fp,
+			 s->ca_key_file);
+		return 0;
+	}
+	if ((text = pinned_cas(st, &rc, err, errlen)) != NULL || rc != 0) {
+		bool ok = text != NULL && cert_ca_listed(c, text);
+
+		free(text);
+		if (rc != 0)
+			return rc;
+		if (!ok) {
+			snprintf(
+			    err, errlen,
+			    "the certificate is signed by %s, not by the CA pinned at the first "
+			    "load (%.300s). If the issuer really changed its CA, check the new "
+			    "key with its administrator, then run `apitoken ssh-cert clear "
+			    "--forget-ca` and load again, or set ca_key_file",
+			    fp, st->cas);
+			return EXIT_BADCERT;
+		}
+		if ((rc = cert_ca_pinned(s, c, err, errlen)) != 0) /* pin_ca: also published now */
+			return rc;
+		snprintf(what, wlen, "signed by the pinned CA %s", fp);
+		return 0;
+	}
+
+	/* The first load: trust on first use, as ssh does for a host key. */
+	buf_appendf(&rec, "# The CA keys `apitoken ssh-cert load` trusts, recorded at the first "
+			  "load.\n# `apitoken ssh-cert clear --forget-ca` removes them.\n");
+	rc = cert_authorities(s, &lines, &n, aerr, sizeof(aerr));
+	if (rc == 0) {
+		bool ok = false;
+
+		for (size_t i = 0; i < n; i++) {
+			ok = ok || cert_ca_listed(c, lines[i]);
+			if (strpbrk(lines[i], "\r\n") == NULL)
+				buf_appendf(&rec, "%s\n", lines[i]);
+		}
+		free_lines(lines, n);
+		if (!ok) {
+			snprintf(
+			    err, errlen,
+			    "the certificate is signed by %s, which cert_url/authority does not "
+			    "publish",
+			    fp);
+			rc = EXIT_BADCERT;
+			goto out;
+		}
+	} else if (s->pin_ca) {
+		snprintf(err, errlen, "%s", aerr);
+		goto out;
+	} else if (cert_ca_line(c, &rec) < 0) { /* no authority published: its signer, then */
+		snprintf(err, errlen, "out of memory");
+		rc = EXIT_CONFIG;
+		goto out;
+	}
+	if (rec.failed || file_replace_at(st->dirfd, PINNED_CAS, rec.p, rec.len, 0600) < 0) {
+		snprintf(err, errlen, "%.300s: %s", st->cas,
+			 rec.failed ? "out of memory" : strerror(errno));
+		rc = EXIT_CONFIG;
+		goto out;
+	}
+	rc = 0;
+	snprintf(what, wlen, "signed by the CA %s, pinned now (first load; %.300s)", fp, st->cas);
+out:
+	buf_free(&rec);
+	return rc;
+}
+
 /* --- load -------------------------------------------------------------------------- */
 
 static void say_loaded(const struct loaded *l, time_t now, const char *what)
@@ -348,7 +466,7 @@ static int load(const struct opts *o)
 	struct loaded l;
 	struct buf old_blob = BUF_INIT, publine = BUF_INIT, file = BUF_INIT;
 	struct sshcert fresh;
-	char err[512], why[256], *tok = NULL, *certline = NULL;
+	char err[1024], why[256], verified[512] = "", *tok = NULL, *certline = NULL;
 	time_t now = time(NULL);
 	bool new_key, have_fresh = false;
 	size_t len;
@@ -428,7 +546,7 @@ static int load(const struct opts *o)
 		rc = EXIT_BADCERT;
 		goto out;
 	}
-	if ((rc = cert_ca_pinned(&s, &fresh, err, sizeof(err))) != 0)
+	if ((rc = ca_trusted(&s, &st, &fresh, verified, sizeof(verified), err, sizeof(err))) != 0)
 		goto out;
 
 	/* The key first (a new one only): the old certificate no longer matches it anyway. */
@@ -463,8 +581,10 @@ static int load(const struct opts *o)
 		agent_forget(NULL, &old_blob); /* our previous certificate, if an agent held it */
 	if ((rc = write_config(&s, &st, o, err, sizeof(err))) != 0)
 		goto out;
-	if (!o->quiet)
+	if (!o->quiet) {
 		say_loaded(&l, time(NULL), "Loaded a certificate");
+		printf("Its signature is valid, %s.\n", verified);
+	}
 out:
 	if (rc != 0)
 		fprintf(stderr, "apitoken ssh-cert load: %s\n", err);
@@ -485,6 +605,46 @@ out:
 
 /* --- info ------------------------------------------------------------------------- */
 
+/*
+ * What info can say of c's CA without a request: whether the signature is
+ * valid, and whether its key is pinned (ca_key_file, else the keys the
+ * first load recorded).
+ */
+static void ca_status(const struct state *st, const struct sshcert *c, bool *sig_ok, bool *pinned,
+		      char *said, size_t len)
+{
+	char err[512], *text = NULL, *where;
+	struct settings s;
+	size_t tlen;
+	int rc = 0;
+
+	*sig_ok = sshcert_verify(c, err, sizeof(err)) == 0;
+	*pinned = false;
+	if (settings_load(&s, err, sizeof(err)) == APT_OK && s.ca_key_file != NULL) {
+		where = "ca_key_file";
+		if (file_read_checked(s.ca_key_file, FILE_CONFIG, CA_KEYS_MAX, &text, &tlen, err,
+				      sizeof(err)) != APT_OK)
+			rc = EXIT_CONFIG;
+	} else {
+		where = "first load";
+		text = pinned_cas(st, &rc, err, sizeof(err));
+	}
+	if (text != NULL)
+		*pinned = cert_ca_listed(c, text);
+	if (!*sig_ok)
+		snprintf(said, len, "signature NOT valid");
+	else if (*pinned)
+		snprintf(said, len, "signature valid, the pinned CA (%s)", where);
+	else if (text != NULL)
+		snprintf(said, len, "signature valid, NOT the pinned CA (%s)", where);
+	else if (rc != 0)
+		snprintf(said, len, "signature valid, pinned CAs unreadable: %.300s", err);
+	else
+		snprintf(said, len, "signature valid, CA not pinned");
+	free(text);
+	settings_free(&s);
+}
+
 static json_t *options_json(const struct sshcert_option *v, size_t n)
 {
 	json_t *o = json_object();
@@ -500,8 +660,9 @@ static int info(const struct opts *o)
 	struct loaded l;
 	char err[512], why[256], fp[SSHKEY_FP_LEN] = "", after[SSHCERT_TIME_LEN],
 				 before[SSHCERT_TIME_LEN];
+	char ca_said[600];
 	time_t now = time(NULL);
-	bool valid, match;
+	bool valid, match, sig_ok, pinned;
 	int rc;
 
 	rc = state_open(&st, false, err, sizeof(err));
@@ -511,18 +672,21 @@ static int info(const struct opts *o)
 		return o->check ? 1 : rc;
 	}
 	read_state(&st, &l);
-	state_close(&st);
 	valid = cert_good(&l, now, 0, why, sizeof(why));
 	if (o->check) {
+		state_close(&st);
 		loaded_free(&l);
 		return valid ? 0 : 1;
 	}
 	if (!l.have_cert) {
 		fprintf(stderr, "No certificate loaded (%s): run apitoken ssh-cert load.\n",
 			l.cert_err[0] ? l.cert_err : st.cert);
+		state_close(&st);
 		loaded_free(&l);
 		return 1;
 	}
+	ca_status(&st, &l.cert, &sig_ok, &pinned, ca_said, sizeof(ca_said));
+	state_close(&st);
 	match = l.have_key && sshcert_key_is(&l.cert, l.key_blob.p, l.key_blob.len);
 	sshcert_ca_fingerprint(&l.cert, fp);
 	sshcert_format_time(l.cert.valid_after, after);
@@ -548,6 +712,8 @@ static int info(const struct opts *o)
 		json_object_set_new(j, "extensions",
 				    options_json(l.cert.extensions, l.cert.nextensions));
 		json_object_set_new(j, "ca_fingerprint", json_string(fp));
+		json_object_set_new(j, "signature_valid", json_boolean(sig_ok));
+		json_object_set_new(j, "ca_pinned", json_boolean(pinned));
 		json_object_set_new(j, "key_matches", json_boolean(match));
 		json_object_set_new(j, "in_agent", json_boolean(in_agent(&l)));
 		json_object_set_new(j, "valid", json_boolean(valid));
@@ -579,7 +745,7 @@ static int info(const struct opts *o)
 		for (size_t i = 0; i < l.cert.nextensions; i++)
 			printf(" %s", l.cert.extensions[i].name);
 		printf("%s\n", l.cert.nextensions ? "" : " (none)");
-		printf("Signed by CA:     %s\n", fp);
+		printf("Signed by CA:     %s (%s)\n", fp, ca_said);
 		printf("Matches the key:  %s\n", match ? "yes" : "NO");
 		printf("In the agent:     %s\n", in_agent(&l) ? "yes" : "no");
 	}
@@ -617,9 +783,16 @@ static int clear(const struct opts *o)
 				strerror(errno));
 			rc = EXIT_CONFIG;
 		}
+	/* The pinned CAs survive a plain clear, as known_hosts survives a new key. */
+	if (o->forget_ca && st.dirfd >= 0 && unlinkat(st.dirfd, PINNED_CAS, 0) != 0 &&
+	    errno != ENOENT) {
+		fprintf(stderr, "apitoken ssh-cert clear: %s: %s\n", st.cas, strerror(errno));
+		rc = EXIT_CONFIG;
+	}
 	if (rc == 0 && !o->quiet)
-		printf("Cleared the certificate files%s%s.\n",
+		printf("Cleared the certificate files%s%s%s.\n",
 		       from_agent ? ", the agent's identity" : "",
+		       o->forget_ca ? ", the pinned CA keys" : "",
 		       changed ? " and the Include block in the ssh config" : "");
 	free(config);
 	loaded_free(&l);
@@ -634,7 +807,7 @@ static int usage(void)
 	fprintf(stderr, "usage: apitoken ssh-cert load [--new] [--refresh-only] [--agent] "
 			"[--write-ssh-config] [-q] [--no-interaction]\n"
 			"       apitoken ssh-cert info [--json] [--check]\n"
-			"       apitoken ssh-cert clear [-q]\n");
+			"       apitoken ssh-cert clear [--forget-ca] [-q]\n");
 	return EXIT_USAGE;
 }
 
@@ -667,6 +840,8 @@ int cmd_ssh_cert(int argc, char **argv)
 			o.json = true;
 		else if (is_info && strcmp(a, "--check") == 0)
 			o.check = true;
+		else if (strcmp(sub, "clear") == 0 && strcmp(a, "--forget-ca") == 0)
+			o.forget_ca = true;
 		else
 			return usage();
 	}
