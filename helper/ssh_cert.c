@@ -60,24 +60,29 @@ struct opts {
 
 /* --- the state directory ------------------------------------------------------ */
 
-/* $XDG_STATE_HOME, else ~/.local/state, for this user. */
-static int state_base(char *out, size_t len)
+/*
+ * Where the state directory hangs: $XDG_STATE_HOME, else the home
+ * directory, in base; and the path below it in rel.
+ */
+static int state_base(char *base, size_t len, const char **rel)
 {
 	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
 	struct passwd *pw;
 
+	*rel = "apitoken/ssh";
 	if (xdg != NULL && xdg[0] == '/')
-		return snprintf(out, len, "%s", xdg) < (int)len ? 0 : -1;
+		return snprintf(base, len, "%s", xdg) < (int)len ? 0 : -1;
 	if (home == NULL || home[0] != '/') {
 		pw = getpwuid(getuid());
 		home = pw ? pw->pw_dir : NULL;
 	}
 	if (home == NULL)
 		return -1;
-	return snprintf(out, len, "%s/.local/state", home) < (int)len ? 0 : -1;
+	*rel = ".local/state/apitoken/ssh";
+	return snprintf(base, len, "%s", home) < (int)len ? 0 : -1;
 }
 
-/* mkdir -p, new directories 0700. */
+/* mkdir -p, new directories 0700 (for a missing $XDG_STATE_HOME itself). */
 static int make_dirs(char *path)
 {
 	for (char *p = path + 1; *p; p++) {
@@ -93,15 +98,96 @@ static int make_dirs(char *path)
 	return mkdir(path, 0700) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+#define STATE_FIX "or set XDG_STATE_HOME to a directory of yours"
+
+/*
+ * A directory on the way to the key: whoever may write it can swap what is
+ * below, so it must be owned by root or us and not writable by group or
+ * others. The last one (ours alone) must be ours and is made private.
+ */
+static int dir_checked(int fd, const char *path, bool last, char *err, size_t errlen)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) != 0) {
+		snprintf(err, errlen, "%.300s: %s", path, strerror(errno));
+		return EXIT_CONFIG;
+	}
+	if (sb.st_uid != getuid() && (last || sb.st_uid != 0)) {
+		snprintf(err, errlen, "%.300s is owned by uid %u, not by you%s: " STATE_FIX, path,
+			 (unsigned)sb.st_uid, last ? "" : " or root");
+		return EXIT_CONFIG;
+	}
+	if (!last && (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		snprintf(
+		    err, errlen,
+		    "%.300s is writable by group or others, who could swap the state directory "
+		    "below it: run chmod go-w %.300s, " STATE_FIX,
+		    path, path);
+		return EXIT_CONFIG;
+	}
+	/* Ours: make it private if it is not (a key lives here). */
+	if (last && (sb.st_mode & 077) != 0 && fchmod(fd, 0700) != 0) {
+		snprintf(err, errlen, "%.300s: %s", path, strerror(errno));
+		return EXIT_CONFIG;
+	}
+	return 0;
+}
+
+/*
+ * Opens the directory name under parent without following a symbolic
+ * link, made 0700 with mkdirat when missing and create. *fd is -1 when it
+ * is missing and not to be made.
+ */
+static int dir_step(int parent, const char *name, const char *path, bool create, bool last, int *fd,
+		    char *err, size_t errlen)
+{
+	struct stat sb;
+	int rc;
+
+	*fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*fd < 0 && errno == ENOENT && create) {
+		if (mkdirat(parent, name, 0700) != 0 && errno != EEXIST) {
+			snprintf(err, errlen, "%.300s: %s", path, strerror(errno));
+			return EXIT_CONFIG;
+		}
+		*fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (*fd < 0) {
+		if (errno == ENOENT && !create)
+			return 0;
+		if (fstatat(parent, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(sb.st_mode))
+			snprintf(err, errlen,
+				 "%.300s is a symbolic link; the state directory is used only "
+				 "through real directories: remove the link, " STATE_FIX,
+				 path);
+		else
+			snprintf(err, errlen, "%.300s: %s", path, strerror(errno));
+		return EXIT_CONFIG;
+	}
+	if ((rc = dir_checked(*fd, path, last, err, errlen)) != 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return rc;
+}
+
+/*
+ * Opens the state directory one checked component at a time from its
+ * base down, each relative to the descriptor of the one above, so no
+ * link or directory swapped in by someone else can move where the key is
+ * written. Everything later is done relative to st->dirfd.
+ */
 static int state_open(struct state *st, bool create, char *err, size_t errlen)
 {
-	char base[PATH_MAX];
-	struct stat sb;
+	char base[PATH_MAX], path[PATH_MAX], names[PATH_MAX], *name, *save = NULL;
+	const char *rel;
+	int fd, next, rc = 0;
 
 	memset(st, 0, sizeof(*st));
 	st->dirfd = -1;
-	if (state_base(base, sizeof(base)) < 0 ||
-	    snprintf(st->dir, sizeof(st->dir), "%s/apitoken/ssh", base) >= (int)sizeof(st->dir)) {
+	if (state_base(base, sizeof(base), &rel) < 0 ||
+	    snprintf(st->dir, sizeof(st->dir), "%s/%s", base, rel) >= (int)sizeof(st->dir)) {
 		snprintf(err, errlen, "no state directory: set XDG_STATE_HOME or HOME");
 		return EXIT_CONFIG;
 	}
@@ -110,27 +196,69 @@ static int state_open(struct state *st, bool create, char *err, size_t errlen)
 	snprintf(st->cert, sizeof(st->cert), "%s/id_ed25519-cert.pub", st->dir);
 	snprintf(st->include, sizeof(st->include), "%s/ssh_config", st->dir);
 	snprintf(st->cas, sizeof(st->cas), "%s/" PINNED_CAS, st->dir);
-	if (create && make_dirs(st->dir) < 0) {
-		snprintf(err, errlen, "%.300s: %s", st->dir, strerror(errno));
+
+	/* The base is where the user put it (its own path may hold links); it is checked too. */
+	if (create && getenv("XDG_STATE_HOME") != NULL && access(base, F_OK) != 0 &&
+	    make_dirs(base) < 0) {
+		snprintf(err, errlen, "%.300s: %s", base, strerror(errno));
 		return EXIT_CONFIG;
 	}
-	st->dirfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (st->dirfd < 0) {
+	fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
 		if (!create && errno == ENOENT)
 			return 0; /* nothing loaded yet */
-		snprintf(err, errlen, "%.300s: %s", st->dir, strerror(errno));
+		snprintf(err, errlen, "%.300s: %s", base, strerror(errno));
 		return EXIT_CONFIG;
 	}
-	if (fstat(st->dirfd, &sb) != 0 || sb.st_uid != getuid()) {
-		snprintf(err, errlen, "%.300s: not owned by you", st->dir);
-		return EXIT_CONFIG;
+	if ((rc = dir_checked(fd, base, false, err, errlen)) != 0)
+		goto out;
+	snprintf(path, sizeof(path), "%s", base);
+	snprintf(names, sizeof(names), "%s", rel);
+	for (name = strtok_r(names, "/", &save); name != NULL; name = strtok_r(NULL, "/", &save)) {
+		bool last = strcmp(name, "ssh") == 0 && save != NULL && *save == '\0';
+
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s", name);
+		rc = dir_step(fd, name, path, create, last, &next, err, errlen);
+		close(fd);
+		fd = next;
+		if (rc != 0 || fd < 0)
+			goto out; /* refused, or (without create) not there: nothing loaded yet */
 	}
-	/* Ours: make it private if it is not (a key lives here). */
-	if ((sb.st_mode & 077) != 0 && fchmod(st->dirfd, 0700) != 0) {
-		snprintf(err, errlen, "%.300s: %s", st->dir, strerror(errno));
-		return EXIT_CONFIG;
+	st->dirfd = fd;
+	fd = -1;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/*
+ * file_read_checked() on a file of the state directory, resolved from
+ * st->dirfd rather than from its path: the reader takes a path, so it is
+ * given the bare name with the working directory moved to st->dirfd for
+ * the call, and moved back.
+ */
+static enum apt_rc read_in(const struct state *st, const char *name, enum file_kind kind,
+			   size_t max, char **out, size_t *len, char *err, size_t errlen)
+{
+	int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	enum apt_rc rc = APT_SERVICE;
+
+	*out = NULL;
+	*len = 0;
+	if (cwd < 0 || fchdir(st->dirfd) != 0) {
+		snprintf(err, errlen, "%.300s/%s: %s", st->dir, name, strerror(errno));
+	} else {
+		rc = file_read_checked(name, kind, max, out, len, err, errlen);
+		if (fchdir(cwd) != 0) {
+			/* Later relative paths would resolve in the wrong place: stop. */
+			perror("apitoken ssh-cert: fchdir back");
+			exit(EXIT_CONFIG);
+		}
 	}
-	return 0;
+	if (cwd >= 0)
+		close(cwd);
+	return rc;
 }
 
 static void state_close(struct state *st)
@@ -187,18 +315,18 @@ static void read_state(const struct state *st, struct loaded *l)
 	memset(l, 0, sizeof(*l));
 	if (st->dirfd < 0)
 		return;
-	if (file_read_checked(st->key, FILE_SECRET, SSHKEY_FILE_MAX, &text, &len, err,
-			      sizeof(err)) == APT_OK &&
+	if (read_in(st, "id_ed25519", FILE_SECRET, SSHKEY_FILE_MAX, &text, &len, err,
+		    sizeof(err)) == APT_OK &&
 	    sshkey_parse_private(&l->key, NULL, 0, text, len, err, sizeof(err)) == 0 &&
-	    stat(st->key, &sb) == 0) {
+	    fstatat(st->dirfd, "id_ed25519", &sb, AT_SYMLINK_NOFOLLOW) == 0) {
 		l->have_key = true;
 		l->key_mtime = sb.st_mtime;
 		sshkey_put_public(&l->key_blob, &l->key);
 	}
 	free_secret(text);
 	text = NULL;
-	if (file_read_checked(st->cert, FILE_CONFIG, SSHCERT_MAX_BLOB * 2, &text, &len, l->cert_err,
-			      sizeof(l->cert_err)) == APT_OK &&
+	if (read_in(st, "id_ed25519-cert.pub", FILE_CONFIG, SSHCERT_MAX_BLOB * 2, &text, &len,
+		    l->cert_err, sizeof(l->cert_err)) == APT_OK &&
 	    sshcert_parse_line(&l->cert, text, len, l->cert_err, sizeof(l->cert_err)) == 0)
 		l->have_cert = true;
 	free(text);
@@ -295,12 +423,21 @@ static int write_config(const struct settings *s, const struct state *st, const 
 			char *err, size_t errlen)
 {
 	char *config = NULL;
+	struct buf inc = BUF_INIT;
 	bool changed = false;
 	int rc = 0;
 
-	if (sshconfig_write_include(st->include, s->hosts, st->key, st->cert, err, errlen) !=
-	    APT_OK)
+	/* The include file, relative to the checked directory like every file of it. */
+	if (sshconfig_render(&inc, s->hosts, st->key, st->cert, err, errlen) != APT_OK) {
+		buf_free(&inc);
 		return EXIT_CONFIG;
+	}
+	if (file_replace_at(st->dirfd, "ssh_config", inc.p, inc.len, 0600) < 0) {
+		snprintf(err, errlen, "%.300s: %s", st->include, strerror(errno));
+		buf_free(&inc);
+		return EXIT_CONFIG;
+	}
+	buf_free(&inc);
 	if (!o->write_config &&
 	    (o->no_interaction || !isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)))
 		return 0;
@@ -347,8 +484,7 @@ static char *pinned_cas(const struct state *st, int *rc, char *err, size_t errle
 	if (st->dirfd < 0 ||
 	    (faccessat(st->dirfd, PINNED_CAS, F_OK, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT))
 		return NULL;
-	if (file_read_checked(st->cas, FILE_CONFIG, CA_KEYS_MAX, &text, &len, err, errlen) !=
-	    APT_OK) {
+	if (read_in(st, PINNED_CAS, FILE_CONFIG, CA_KEYS_MAX, &text, &len, err, errlen) != APT_OK) {
 		*rc = EXIT_CONFIG;
 		return NULL;
 	}

@@ -1302,6 +1302,81 @@ START_TEST(ca_pinned_without_authority)
 }
 END_TEST
 
+/* Nothing at all under dir: no key, no certificate written through a planted path. */
+static void ck_empty_dir(const char *dir)
+{
+	char cmd[700];
+
+	snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A '%s')\"", dir);
+	ck_assert_msg(system(cmd) == 0, "%s is not empty", dir);
+}
+
+/*
+ * The state directory is reached one checked component at a time. A
+ * symbolic link planted on the way (here $XDG_STATE_HOME/apitoken pointing
+ * elsewhere) or a component others may write (they could plant one) makes
+ * load refuse, naming the component and the fix, before any request and
+ * with nothing written anywhere.
+ */
+START_TEST(state_path_checked)
+{
+	char comp[600], elsewhere[600], sshdir_elsewhere[700];
+
+	mkdir_ok(C.state, 0700);
+	snprintf(comp, sizeof(comp), "%s/apitoken", C.state);
+	snprintf(elsewhere, sizeof(elsewhere), "%s/elsewhere", C.dir);
+	mkdir_ok(elsewhere, 0700);
+	ck_assert_int_eq(symlink(elsewhere, comp), 0);
+	ck_apt(3, "ssh-cert", "load", "--no-interaction");
+	ck_assert_msg(strstr(C.err, comp) != NULL && strstr(C.err, "is a symbolic link") != NULL &&
+			  strstr(C.err, "remove the link") != NULL,
+		      "%s", C.err);
+	ck_empty_dir(elsewhere);
+	ck_assert_int_eq(idp_stat(&idp, "cert_requests"), 0);
+	/* info and clear go no further either. */
+	ck_apt(3, "ssh-cert", "info");
+	ck_assert_msg(strstr(C.err, "is a symbolic link") != NULL, "%s", C.err);
+	ck_apt(1, "ssh-cert", "info", "--check");
+	ck_apt(3, "ssh-cert", "clear");
+	ck_empty_dir(elsewhere);
+
+	/* The same for the last component. */
+	ck_assert_int_eq(unlink(comp), 0);
+	mkdir_ok(comp, 0700);
+	snprintf(sshdir_elsewhere, sizeof(sshdir_elsewhere), "%s/apitoken/ssh", C.state);
+	ck_assert_int_eq(symlink(elsewhere, sshdir_elsewhere), 0);
+	ck_apt(3, "ssh-cert", "load", "--no-interaction");
+	ck_assert_msg(strstr(C.err, sshdir_elsewhere) != NULL, "%s", C.err);
+	ck_empty_dir(elsewhere);
+	ck_assert_int_eq(unlink(sshdir_elsewhere), 0);
+
+	/* A group-writable component. */
+	ck_assert_int_eq(chmod(comp, 0770), 0);
+	ck_apt(3, "ssh-cert", "load", "--no-interaction");
+	ck_assert_msg(strstr(C.err, comp) != NULL &&
+			  strstr(C.err, "writable by group or others") != NULL &&
+			  strstr(C.err, "chmod go-w") != NULL,
+		      "%s", C.err);
+	ck_empty_dir(comp);
+	/* ... or $XDG_STATE_HOME itself, writable by others. */
+	ck_assert_int_eq(chmod(comp, 0700), 0);
+	ck_assert_int_eq(chmod(C.state, 0703), 0);
+	ck_apt(3, "ssh-cert", "load", "--no-interaction");
+	ck_assert_msg(strstr(C.err, C.state) != NULL &&
+			  strstr(C.err, "writable by group or others") != NULL,
+		      "%s", C.err);
+	ck_empty_dir(comp);
+	ck_assert_int_eq(idp_stat(&idp, "cert_requests"), 0);
+
+	/* Fixed as the message says: it works, and only in the real directory. */
+	ck_assert_int_eq(chmod(C.state, 0700), 0);
+	ck_apt(0, "ssh-cert", "load", "--no-interaction");
+	ck_assert(exists(C.key) && exists(C.cert));
+	ck_apt(0, "ssh-cert", "info", "--check");
+	ck_empty_dir(elsewhere);
+}
+END_TEST
+
 /* Settings mistakes are configuration errors, said before anything is sent or written. */
 START_TEST(settings_mistakes_fail_early)
 {
@@ -1358,6 +1433,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, pinned_ca);
 	tcase_add_test(tc, ca_pinned_at_first_load);
 	tcase_add_test(tc, ca_pinned_without_authority);
+	tcase_add_test(tc, state_path_checked);
 	tcase_add_test(tc, settings_mistakes_fail_early);
 	suite_add_tcase(s, tc);
 	return s;
