@@ -232,32 +232,17 @@ out:
 	return rc;
 }
 
-/*
- * file_read_checked() on a file of the state directory, resolved from
- * st->dirfd rather than from its path: the reader takes a path, so it is
- * given the bare name with the working directory moved to st->dirfd for
- * the call, and moved back.
- */
+/* A file of the state directory, reached from st->dirfd, never by its path. */
 static enum apt_rc read_in(const struct state *st, const char *name, enum file_kind kind,
 			   size_t max, char **out, size_t *len, char *err, size_t errlen)
 {
-	int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	enum apt_rc rc = APT_SERVICE;
+	char why[512];
+	enum apt_rc rc =
+	    file_read_checked_at(st->dirfd, name, kind, max, out, len, why, sizeof(why));
 
-	*out = NULL;
-	*len = 0;
-	if (cwd < 0 || fchdir(st->dirfd) != 0) {
-		snprintf(err, errlen, "%.300s/%s: %s", st->dir, name, strerror(errno));
-	} else {
-		rc = file_read_checked(name, kind, max, out, len, err, errlen);
-		if (fchdir(cwd) != 0) {
-			/* Later relative paths would resolve in the wrong place: stop. */
-			perror("apitoken ssh-cert: fchdir back");
-			exit(EXIT_CONFIG);
-		}
-	}
-	if (cwd >= 0)
-		close(cwd);
+	/* The message names the file; give it its directory. */
+	if (rc != APT_OK)
+		snprintf(err, errlen, "%.300s/%s", st->dir, why);
 	return rc;
 }
 

@@ -36,6 +36,15 @@ enum file_kind {
 int file_open_checked(const char *path, enum file_kind kind, char *err, size_t errlen);
 
 /*
+ * For a file directly under a directory the caller opened and checked
+ * itself (dirfd): name, a single component, gets the checks of kind on its
+ * own descriptor; a symbolic link is refused whatever the kind. Messages
+ * name it by name alone: the caller knows the directory.
+ */
+int file_open_checked_at(int dirfd, const char *name, enum file_kind kind, char *err,
+			 size_t errlen);
+
+/*
  * Reads path (opened as above) into a NUL-terminated heap string (*out,
  * *len). Returns APT_OK, APT_SERVICE with a message in err (any refusal of
  * file_open_checked, larger than max, unreadable, a NUL byte: every file we
@@ -43,6 +52,9 @@ int file_open_checked(const char *path, enum file_kind kind, char *err, size_t e
  */
 enum apt_rc file_read_checked(const char *path, enum file_kind kind, size_t max, char **out,
 			      size_t *len, char *err, size_t errlen);
+/* The same, for name under the checked directory dirfd (file_open_checked_at). */
+enum apt_rc file_read_checked_at(int dirfd, const char *name, enum file_kind kind, size_t max,
+				 char **out, size_t *len, char *err, size_t errlen);
 
 /*
  * For files another process opens by name later (ca_file, opened by the
