@@ -1,17 +1,19 @@
 /*
- * The on-disk token cache (DESIGN.md §6). One file per token in cache_dir,
- * named by HMAC-SHA256(host key, token), so the directory is no oracle for
- * tokens; each entry carries its own MAC (bound to its name) so a corrupt,
- * truncated or planted file is simply not there. Entries hold the typed
- * claims the policy needs, the token's fingerprint (for admins) and the
- * fetch time, never the token.
+ * The on-disk token cache (DESIGN.md §6). One file per token and
+ * configuration in cache_dir, named by HMAC-SHA256 under a key derived from
+ * the host key and the settings that shape an answer (cache_bind), so the
+ * directory is no oracle for tokens and two services sharing it never serve
+ * each other's answers; each entry carries its own MAC (bound to its name
+ * and its configuration) so a corrupt, truncated or planted file is simply
+ * not there. Entries hold the typed claims the policy needs, the token's
+ * fingerprint (for admins) and the fetch time, never the token.
  *
  * Layout of cache_dir (0700, owned by root or the effective user):
- *   .key          32 random bytes, 0600, made on first use
- *   .backoff      "until UNIXTIME": no request is sent before then
- *   .prune        bookkeeping for opportunistic pruning
- *   .lock-XX      256 lock stripes for single flight (XX = first name byte)
- *   <64 hex>      one entry per token
+ *   .key             32 random bytes, 0600, made on first use
+ *   .backoff         "until UNIXTIME": no request is sent before then
+ *   .prune           bookkeeping for opportunistic pruning
+ *   .lock-XX         256 lock stripes for single flight (XX = first name byte)
+ *   <64 hex>         one entry per token and configuration
  */
 #ifndef APITOKEN_CACHE_H
 #define APITOKEN_CACHE_H
@@ -30,6 +32,7 @@
 #define CACHE_NAME_LEN	  (SHA256_DIGEST_LEN * 2)
 #define CACHE_KEY_LEN	  32
 #define CACHE_ENTRY_MAX	  (64 * 1024)
+#define CACHE_TAG_LEN	  (SHA256_DIGEST_LEN * 2)
 #define CACHE_BACKOFF_DEF 30  /* seconds, when a 429/5xx gives no Retry-After */
 #define CACHE_BACKOFF_MAX 600 /* a Retry-After longer than this is cut to it */
 
@@ -37,6 +40,9 @@ struct cache {
 	int dirfd;
 	unsigned char key[CACHE_KEY_LEN];
 	const struct apt_config *cfg;
+	/* From cache_bind: the key entry names are made with (secret), and its public tag. */
+	unsigned char bind[SHA256_DIGEST_LEN];
+	char tag[CACHE_TAG_LEN + 1];
 };
 
 enum cache_kind { CACHE_POSITIVE, CACHE_NEGATIVE };
@@ -49,6 +55,9 @@ struct cache_entry {
 	time_t grace_until; /* positive: min(fresh_until + offline_grace, exp) */
 	char fingerprint[FINGERPRINT_LEN];
 	struct claims claims;
+	/* Set by cache_walk only: the entry of another configuration sharing cache_dir. */
+	bool other_config;
+	char config[CACHE_TAG_LEN + 1]; /* the tag of the configuration it was made for */
 };
 
 /*
@@ -60,11 +69,21 @@ enum apt_rc cache_open(struct cache *c, const struct apt_config *cfg, bool creat
 		       size_t errlen);
 void cache_close(struct cache *c);
 
-/* The entry name of a token. */
+/*
+ * Binds c to the settings in c->cfg that shape an answer (DESIGN.md §6 ★2):
+ * sets c->bind and c->tag from c->key. cache_open does it; for a struct
+ * cache filled by hand. 0, or -1 when out of memory.
+ */
+int cache_bind(struct cache *c);
+
+/* The entry name of a token: HMAC-SHA256 under c->bind, so per configuration. */
 void cache_name(const struct cache *c, const char *token, size_t len,
 		char name[CACHE_NAME_LEN + 1]);
 
-/* Reads and verifies an entry: 0 with *e filled, -1 when absent, corrupt or forged. */
+/*
+ * Reads and verifies an entry: 0 with *e filled, -1 when absent, corrupt,
+ * forged, or made for another configuration.
+ */
 int cache_read(const struct cache *c, const char *name, struct cache_entry *e);
 enum cache_state {
 	CACHE_FRESH,   /* serves any login (a negative one denies) */
@@ -103,9 +122,10 @@ time_t cache_backoff_until(const struct cache *c, time_t now);
 void cache_backoff_set(const struct cache *c, time_t now, long retry_after);
 
 /*
- * Walks the entries (for pruning and the admin commands): calls fn for each
- * valid entry; invalid ones are reported with e == NULL. Stops when fn
- * returns non-zero.
+ * Walks the entries (for the admin commands): calls fn for each valid entry,
+ * those of other configurations sharing cache_dir included (e->other_config;
+ * their lifetimes by c's config); invalid ones are reported with e == NULL.
+ * Stops when fn returns non-zero.
  */
 typedef int (*cache_walk_fn)(const struct cache *c, const char *name, const struct cache_entry *e,
 			     void *arg);

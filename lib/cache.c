@@ -3,7 +3,8 @@
  * directory's descriptor with O_NOFOLLOW and checked on the open descriptor;
  * every write goes through a temporary file, fsync and rename, so a reader
  * sees a whole entry or none. Nothing here decides a login: the caller
- * applies the policy to what an entry holds.
+ * applies the policy to what an entry holds. Entry names and MACs are bound
+ * to the configuration (cache_bind).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,7 +24,9 @@
 #include "file.h"
 #include "proto.h"
 
-#define ENTRY_MAGIC "apitoken-cache-entry 1"
+/* 2: entries carry the tag of their configuration (DESIGN.md §6 ★2). */
+#define ENTRY_MAGIC "apitoken-cache-entry 2"
+#define BIND_MAGIC  "apitoken-cache-config 1"
 #define MAC_LINE    (4 + SHA256_DIGEST_LEN * 2 + 1) /* "mac " hex "\n" */
 #define PRUNE_EVERY 60				    /* seconds between full scans */
 
@@ -170,6 +173,11 @@ enum apt_rc cache_open(struct cache *c, const struct apt_config *cfg, bool creat
 		cache_close(c);
 		return APT_SERVICE;
 	}
+	if (cache_bind(c) < 0) {
+		snprintf(err, errlen, "cache %s: out of memory", path);
+		cache_close(c);
+		return APT_NOMEM;
+	}
 	return APT_OK;
 }
 
@@ -179,13 +187,80 @@ void cache_close(struct cache *c)
 		close(c->dirfd);
 	c->dirfd = -1;
 	explicit_bzero(c->key, sizeof(c->key));
+	explicit_bzero(c->bind, sizeof(c->bind));
+}
+
+/*
+ * The settings that shape what an entry says (DESIGN.md §6 ★2): which check
+ * the helper makes, at which endpoint, as which client, and by which names it
+ * takes the claims out of the answer. A new answer-shaping key (verify =
+ * userinfo and its URL, user_map's content) is one more row here; its value
+ * goes in as it is. Lifetimes and the policy are not here: both are applied
+ * from the config in force at every read.
+ */
+static const char *bind_verify(const struct apt_config *cfg)
+{
+	(void)cfg;
+	return "introspection"; /* the only check there is today */
+}
+static const char *bind_endpoint(const struct apt_config *cfg)
+{
+	return cfg->introspection_url;
+}
+static const char *bind_client_id(const struct apt_config *cfg)
+{
+	return cfg->client_id;
+}
+static const char *bind_username_claim(const struct apt_config *cfg)
+{
+	return cfg->username_claim;
+}
+static const char *bind_ip_ranges_claim(const struct apt_config *cfg)
+{
+	return cfg->ip_ranges_claim;
+}
+
+static const struct {
+	const char *key;
+	const char *(*value)(const struct apt_config *cfg); /* NULL when not set */
+} bind_inputs[] = {
+    {"verify", bind_verify},
+    {"endpoint", bind_endpoint},
+    {"client_id", bind_client_id},
+    {"username_claim", bind_username_claim},
+    {"ip_ranges_claim", bind_ip_ranges_claim},
+};
+
+/*
+ * bind = HMAC(host key, the inputs as one length-prefixed proto message, so
+ * no two settings encode alike); it keys entry names and never leaves memory.
+ * The tag, SHA-256(bind), is what entries carry: it tells
+ * configurations apart and says nothing about bind or the settings.
+ */
+int cache_bind(struct cache *c)
+{
+	struct buf b = BUF_INIT;
+	unsigned char tag[SHA256_DIGEST_LEN];
+
+	proto_begin(&b, BIND_MAGIC);
+	for (size_t i = 0; i < sizeof(bind_inputs) / sizeof(bind_inputs[0]); i++)
+		proto_put_str(&b, bind_inputs[i].key, bind_inputs[i].value(c->cfg));
+	if (proto_end(&b) < 0) {
+		buf_free(&b);
+		return -1;
+	}
+	hmac_sha256(c->key, CACHE_KEY_LEN, b.p, b.len, c->bind);
+	buf_free(&b);
+	sha256(c->bind, sizeof(c->bind), tag);
+	to_hex(tag, sizeof(tag), c->tag);
+	return 0;
 }
 
 void cache_name(const struct cache *c, const char *token, size_t len, char name[CACHE_NAME_LEN + 1])
 {
 	unsigned char mac[SHA256_DIGEST_LEN];
 
-	hmac_sha256(c->key, CACHE_KEY_LEN, token, len, mac);
+	hmac_sha256(c->bind, sizeof(c->bind), token, len, mac);
 	to_hex(mac, sizeof(mac), name);
 	explicit_bzero(mac, sizeof(mac));
 }
@@ -224,7 +299,13 @@ static bool equal_ct(const char *a, const char *b, size_t n)
 	return d == 0;
 }
 
-int cache_read(const struct cache *c, const char *name, struct cache_entry *e)
+/*
+ * The MAC is under the host key, so the admin commands can verify entries of
+ * every configuration; a login reads only its own (any_config false): the
+ * name it computed, holding its own tag.
+ */
+static int read_entry(const struct cache *c, const char *name, bool any_config,
+		      struct cache_entry *e)
 {
 	struct buf b = BUF_INIT;
 	struct proto_msg m;
@@ -245,7 +326,12 @@ int cache_read(const struct cache *c, const char *name, struct cache_entry *e)
 		goto out;
 	if (proto_parse(ENTRY_MAGIC, b.p, mlen, &m) < 0 ||
 	    proto_get_str(&m, "kind", kind, sizeof(kind)) < 0 ||
-	    proto_get_str(&m, "fingerprint", e->fingerprint, sizeof(e->fingerprint)) < 0)
+	    proto_get_str(&m, "fingerprint", e->fingerprint, sizeof(e->fingerprint)) < 0 ||
+	    proto_get_str(&m, "config", e->config, sizeof(e->config)) < 0 ||
+	    strlen(e->config) != CACHE_TAG_LEN)
+		goto out;
+	e->other_config = !equal_ct(e->config, c->tag, CACHE_TAG_LEN);
+	if (e->other_config && !any_config)
 		goto out;
 	if (strcmp(kind, "positive") == 0)
 		e->kind = CACHE_POSITIVE;
@@ -272,6 +358,11 @@ out:
 		cache_entry_free(e);
 	buf_free(&b);
 	return r;
+}
+
+int cache_read(const struct cache *c, const char *name, struct cache_entry *e)
+{
+	return read_entry(c, name, false, e);
 }
 
 enum cache_state cache_entry_state(const struct cache_entry *e, time_t now)
@@ -361,6 +452,7 @@ int cache_format_entry(const struct cache *c, const char *name, const struct cac
 	proto_put_str(out, "kind", e->kind == CACHE_POSITIVE ? "positive" : "negative");
 	proto_put_long(out, "fetched", (long)e->fetched);
 	proto_put_str(out, "fingerprint", e->fingerprint);
+	proto_put_str(out, "config", c->tag);
 	for (int i = 0; i < CLAIM_COUNT; i++) {
 		char key[48];
 
@@ -503,7 +595,7 @@ int cache_walk(const struct cache *c, cache_walk_fn fn, void *arg)
 
 		if (!is_entry_name(d->d_name))
 			continue;
-		if (cache_read(c, d->d_name, &e) == 0) {
+		if (read_entry(c, d->d_name, true, &e) == 0) {
 			r = fn(c, d->d_name, &e, arg);
 			cache_entry_free(&e);
 		} else {

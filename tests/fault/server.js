@@ -21,6 +21,7 @@ const ADMIN_PATHS = new Set(['/stats', '/last', '/reset']);
 
 let requests = 0;
 let last = {};
+let switchStatus = 0; // /switch/...: 0 = answer the JSON, else this status
 
 // ---------------------------------------------------------------- helpers
 
@@ -146,7 +147,11 @@ function route(req, res, path, port) {
     send(res, 200, 'application/json', body);
     return;
   }
-  if ((m = /^\/json\/([^/]*)$/.exec(path))) {
+  if ((m = /^\/switch\/([^/]*)$/.exec(path)) && switchStatus !== 0) {
+    json(res, switchStatus, { error: 'x' });
+    return;
+  }
+  if ((m = /^\/(?:json|switch)\/([^/]*)$/.exec(path))) {
     const body = decodeB64url(m[1]);
     if (body === null) {
       json(res, 400, { error: 'bad base64url' });
@@ -159,6 +164,12 @@ function route(req, res, path, port) {
 }
 
 function admin(req, res, path) {
+  let m;
+  if ((m = /^\/switch-status\/(\d{1,3})$/.exec(path))) {
+    switchStatus = Number(m[1]);
+    json(res, 200, { switch_status: switchStatus });
+    return;
+  }
   if (path === '/stats') {
     json(res, 200, { requests });
     return;
@@ -170,6 +181,7 @@ function admin(req, res, path) {
   // /reset
   requests = 0;
   last = {};
+  switchStatus = 0;
   json(res, 200, { requests });
 }
 
@@ -182,7 +194,7 @@ function main() {
   const server = http.createServer((req, res) => {
     const url = req.url || '/';
     const path = url.split('?')[0];
-    const isAdmin = ADMIN_PATHS.has(path);
+    const isAdmin = ADMIN_PATHS.has(path) || path.startsWith('/switch-status/');
     if (!isAdmin) requests += 1;
     readBody(req).then((body) => {
       if (isAdmin) {

@@ -3,8 +3,9 @@
  * (DESIGN.md §6): reuse, revocation delay, negative entries, the policy on
  * every hit, tampered entries, unsafe directories, single flight under 40
  * parallel logins, offline grace, 429/5xx backoff, lifetimes capped by exp,
- * the entry bound, and no token on disk. Request counts come from the
- * issuer's and the fault server's own counters.
+ * the entry bound, no token on disk, and entries bound to the configuration
+ * (two services sharing cache_dir, answer-shaping keys changed). Request
+ * counts come from the issuer's and the fault server's own counters.
  */
 #include <check.h>
 #include <dirent.h>
@@ -40,19 +41,28 @@ static void servers_down(void)
 
 static char cache_dir[600];
 
-/* A fresh cache dir per test, and a service on the real issuer using it. */
-static const char *cached_service(const char *extra)
+/* A service on the real issuer using ROOT/cache, as it is. */
+static const char *idp_service(const char *extra)
 {
-	char conf[4096], cmd[700], *url = idp_url(&idp);
+	char conf[4096], *url = idp_url(&idp);
 
 	snprintf(cache_dir, sizeof(cache_dir), "%s/cache", T.root);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cache_dir);
-	ck_assert_int_eq(system(cmd), 0);
 	snprintf(conf, sizeof(conf),
 		 "introspection_url = %s\nclient_id = rs\nclient_secret_file = %s\ncache = yes\n%s",
 		 url, write_file("secret", 0600, "rs-secret"), extra ? extra : "");
 	free(url);
 	return make_service(conf, NULL);
+}
+
+/* A fresh cache dir per test, and a service on the real issuer using it. */
+static const char *cached_service(const char *extra)
+{
+	char cmd[700];
+
+	snprintf(cache_dir, sizeof(cache_dir), "%s/cache", T.root);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cache_dir);
+	ck_assert_int_eq(system(cmd), 0);
+	return idp_service(extra);
 }
 
 /* Same, on a fault-server URL (the cache dir is kept: see fresh). */
@@ -417,19 +427,42 @@ START_TEST(parallel_logins_against_429_make_one_request)
 }
 END_TEST
 
+/* One URL on the fault server whose issuer answers json, or status once switch_status sets it. */
+static char *switch_url(const char *json)
+{
+	char *u = fault_json_url(&fault, json, strlen(json)), *at = strstr(u, "/json/"), *out;
+
+	ck_assert_ptr_nonnull(at);
+	ck_assert_int_ge(asprintf(&out, "%.*s/switch/%s", (int)(at - u), u, at + 6), 0);
+	free(u);
+	return out;
+}
+
+static void switch_status(int code)
+{
+	char path[64], *u, *body;
+	long status = 0;
+
+	snprintf(path, sizeof(path), "/switch-status/%d", code);
+	u = fault_url(&fault, path);
+	body = http_call("POST", u, NULL, "", &status);
+	ck_assert_int_eq(status, 200);
+	free(body);
+	free(u);
+}
+
 START_TEST(backoff_after_5xx_and_grace_during_it)
 {
-	const char *json = "{\"active\":true,\"username\":\"alice\"}";
-	char *good = fault_json_url(&fault, json, strlen(json)),
-	     *down = fault_url(&fault, "/status/503");
+	char *url = switch_url("{\"active\":true,\"username\":\"alice\"}");
 	const char *dir;
 	long before;
 
-	dir = cached_fault_service(good, "cache_ttl = 1\noffline_grace = 120\n", true);
+	switch_status(0);
+	dir = cached_fault_service(url, "cache_ttl = 1\noffline_grace = 120\n", true);
 	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_cached").auth, PAM_SUCCESS);
 	sleep(2);
 	/* The issuer now answers 503: the stale entry serves, and a backoff starts. */
-	dir = cached_fault_service(down, "cache_ttl = 1\noffline_grace = 120\n", false);
+	switch_status(503);
 	before = fault_requests(&fault);
 	log_reset();
 	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_cached").auth, PAM_SUCCESS);
@@ -443,8 +476,8 @@ START_TEST(backoff_after_5xx_and_grace_during_it)
 	ck_assert_int_eq(log_count("source=grace"), 1);
 	ck_assert_int_eq(log_count("reason=backoff"), 1);
 	ck_assert_int_eq(fault_requests(&fault), before + 1);
-	free(good);
-	free(down);
+	switch_status(0);
+	free(url);
 }
 END_TEST
 
@@ -505,6 +538,95 @@ START_TEST(cache_no_writes_nothing)
 }
 END_TEST
 
+/* --- entries bound to the config ------------------------------------------------ */
+
+/* Two services, one cache_dir, two issuers: neither is served the other's answer. */
+START_TEST(services_sharing_cache_dir_keep_their_answers_apart)
+{
+	char *tok = idp_mint(&idp, "alice", "ssh", 300, NULL);
+	const char *no = "{\"active\":false}";
+	char *other = fault_json_url(&fault, no, strlen(no));
+	const char *dir;
+	long before;
+
+	dir = cached_service(NULL);
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_SUCCESS);
+	/* Service B's issuer calls the token inactive: B must ask it, not reuse A's "yes". */
+	dir = cached_fault_service(other, NULL, false);
+	before = fault_requests(&fault);
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_AUTH_ERR);
+	ck_assert_msg(log_count("result=deny reason=inactive") == 1, "%s", log_text());
+	ck_assert_int_eq(log_count("source=network"), 1);
+	ck_assert_int_eq(fault_requests(&fault), before + 1);
+	/* Each keeps its own entry in the shared directory. */
+	ck_assert_int_eq(entries(cache_dir), 2);
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_AUTH_ERR);
+	ck_assert_int_eq(log_count("source=cache"), 1);
+	before = idp_introspections(&idp);
+	dir = idp_service(NULL);
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_SUCCESS);
+	ck_assert_int_eq(log_count("source=cache"), 1);
+	ck_assert_int_eq(idp_introspections(&idp), before);
+	free(other);
+	free(tok);
+}
+END_TEST
+
+/* Changing a key that shapes the answer makes a live entry unused at once. */
+START_TEST(answer_shaping_keys_bind_entries)
+{
+	const char *json = "{\"active\":true,\"username\":\"alice\",\"login\":\"alice\","
+			   "\"allowed_ip_ranges\":[\"192.0.2.0/24\"],\"nets\":[\"192.0.2.0/24\"]}";
+	const char *json2 = "{\"active\":true,\"login\":\"alice\",\"v\":2}";
+	char *url = fault_json_url(&fault, json, strlen(json)),
+	     *url2 = fault_json_url(&fault, json2, strlen(json2)), secret[700];
+	struct {
+		const char *what, *extra;
+		bool second_url;
+	} step[] = {
+	    {"first", "", false},
+	    {"username_claim", "username_claim = login\n", false},
+	    {"ip_ranges_claim", "username_claim = login\nip_ranges_claim = nets\n", false},
+	    {"client_id", NULL, false},
+	    {"introspection_url", NULL, true},
+	    {"back to the first", "", false},
+	};
+	char extra[1024];
+
+	snprintf(secret, sizeof(secret), "%s", write_file("fault-secret", 0600, "s3cret"));
+	for (size_t i = 0; i < sizeof(step) / sizeof(step[0]); i++) {
+		const char *dir;
+		long before;
+		bool cached = i == sizeof(step) / sizeof(step[0]) - 1;
+
+		snprintf(extra, sizeof(extra), "%s",
+			 step[i].extra ? step[i].extra
+				       : "username_claim = login\nip_ranges_claim = nets\n");
+		if (step[i].extra == NULL)
+			snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
+				 "client_id = other\nclient_secret_file = %s\n", secret);
+		dir = cached_fault_service(step[i].second_url ? url2 : url, extra, i == 0);
+		before = fault_requests(&fault);
+		log_reset();
+		ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_bound").auth,
+				 PAM_SUCCESS);
+		ck_assert_msg(fault_requests(&fault) == before + (cached ? 0 : 1),
+			      "%s: %ld requests: %s", step[i].what, fault_requests(&fault) - before,
+			      log_text());
+		/* And the new entry serves the next login of the same config. */
+		ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_bound").auth,
+				 PAM_SUCCESS);
+		ck_assert_int_eq(log_count("source=cache"), cached ? 2 : 1);
+		ck_assert_int_eq(fault_requests(&fault), before + (cached ? 0 : 1));
+	}
+	free(url);
+	free(url2);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("pam_cache");
@@ -527,6 +649,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, lifetime_never_past_exp);
 	tcase_add_test(tc, entries_are_bounded);
 	tcase_add_test(tc, cache_no_writes_nothing);
+	tcase_add_test(tc, services_sharing_cache_dir_keep_their_answers_apart);
+	tcase_add_test(tc, answer_shaping_keys_bind_entries);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,7 +1,8 @@
 /*
  * Unit tests for lib/cache.c: the directory and host-key rules of
- * cache_open, entry names (checked against libcrypto's HMAC), entry
- * round-trips for every claim type, every way an entry file can be damaged
+ * cache_open, entry names (checked against libcrypto's HMAC) and their
+ * binding to the answer-shaping settings, entry round-trips for every claim
+ * type, every way an entry file can be damaged
  * or planted, atomic writes, the backoff marker, single-flight locks across
  * processes, pruning by age and by count, and cache_walk. Each test works in
  * its own directory under one mkdtemp() directory, removed at the end.
@@ -24,6 +25,7 @@
 #include <openssl/hmac.h>
 
 #include "cache.h"
+#include "proto.h"
 #include "unit.h"
 
 static const char *top; /* the temp dir */
@@ -320,7 +322,31 @@ START_TEST(test_name_is_hmac_of_token)
 			      "name %s", name);
 	key = read_raw(dirpath, ".key", &len);
 	ck_assert_uint_eq(len, CACHE_KEY_LEN);
-	ck_assert_ptr_nonnull(HMAC(EVP_sha256(), key, (int)len, (const unsigned char *)TOKEN_A,
+	/* bind = HMAC(host key, the answer-shaping settings); name = HMAC(bind, token). */
+	{
+		struct buf b = BUF_INIT;
+		unsigned char bind[EVP_MAX_MD_SIZE];
+		unsigned int blen = 0;
+
+		cfg.introspection_url = "https://issuer.example/introspect";
+		cfg.username_claim = "username";
+		cache_close(&c);
+		open_ok(&c, false);
+		cache_name(&c, TOKEN_A, strlen(TOKEN_A), name);
+		proto_begin(&b, "apitoken-cache-config 1");
+		proto_put_str(&b, "verify", "introspection");
+		proto_put_str(&b, "endpoint", cfg.introspection_url);
+		proto_put_str(&b, "username_claim", "username");
+		ck_assert_int_eq(proto_end(&b), 0);
+		ck_assert_ptr_nonnull(HMAC(EVP_sha256(), key, (int)len, b.p, b.len, bind, &blen));
+		ck_assert_int_eq(memcmp(bind, c.bind, 32), 0);
+		buf_free(&b);
+		free(key);
+		key = malloc(32);
+		ck_assert_ptr_nonnull(key);
+		memcpy(key, bind, 32);
+	}
+	ck_assert_ptr_nonnull(HMAC(EVP_sha256(), key, 32, (const unsigned char *)TOKEN_A,
 				   strlen(TOKEN_A), md, &mdlen));
 	ck_assert_uint_eq(mdlen, 32);
 	for (i = 0; i < mdlen; i++)
@@ -330,6 +356,115 @@ START_TEST(test_name_is_hmac_of_token)
 	ck_assert_ptr_null(strstr(name, "secret"));
 	free(key);
 	cache_close(&c);
+}
+END_TEST
+
+/* Each answer-shaping setting changes names and tag; lifetimes and policy keys do not. */
+START_TEST(test_names_bound_to_config)
+{
+	struct cache c;
+	char base[CACHE_NAME_LEN + 1], name[CACHE_NAME_LEN + 1], tag[CACHE_TAG_LEN + 1];
+	struct apt_config keep;
+	char **field[] = {&cfg.introspection_url, &cfg.client_id, &cfg.username_claim,
+			  &cfg.ip_ranges_claim};
+
+	fresh_cfg();
+	cfg.introspection_url = "http://127.0.0.1:1/a";
+	cfg.client_id = "rs";
+	cfg.username_claim = "username";
+	cfg.ip_ranges_claim = "allowed_ip_ranges";
+	keep = cfg;
+	open_ok(&c, true);
+	cache_name(&c, TOKEN_A, strlen(TOKEN_A), base);
+	memcpy(tag, c.tag, sizeof(tag));
+	ck_assert_uint_eq(strlen(tag), CACHE_TAG_LEN);
+	cache_close(&c);
+	for (size_t i = 0; i < sizeof(field) / sizeof(field[0]); i++) {
+		for (int unset = 0; unset < 2; unset++) {
+			cfg = keep;
+			*field[i] = unset ? NULL : "other";
+			open_ok(&c, false);
+			cache_name(&c, TOKEN_A, strlen(TOKEN_A), name);
+			ck_assert_msg(strcmp(name, base) != 0, "field %zu (unset %d)", i, unset);
+			ck_assert_str_ne(c.tag, tag);
+			cache_close(&c);
+		}
+	}
+	/* Values cannot run into each other: "ab"+"c" is not "a"+"bc". */
+	cfg = keep;
+	cfg.username_claim = "ab";
+	cfg.ip_ranges_claim = "c";
+	open_ok(&c, false);
+	cache_name(&c, TOKEN_A, strlen(TOKEN_A), base);
+	cache_close(&c);
+	cfg.username_claim = "a";
+	cfg.ip_ranges_claim = "bc";
+	open_ok(&c, false);
+	cache_name(&c, TOKEN_A, strlen(TOKEN_A), name);
+	ck_assert_str_ne(name, base);
+	cache_close(&c);
+	/* Not answer-shaping: applied at every read instead. */
+	cfg = keep;
+	open_ok(&c, false);
+	cache_name(&c, TOKEN_A, strlen(TOKEN_A), base);
+	cache_close(&c);
+	cfg.cache_ttl = 5;
+	cfg.offline_grace = 99;
+	cfg.required_scopes = "ssh";
+	cfg.audience = "x";
+	open_ok(&c, false);
+	cache_name(&c, TOKEN_A, strlen(TOKEN_A), name);
+	ck_assert_str_eq(name, base);
+	ck_assert_str_eq(c.tag, tag);
+	cache_close(&c);
+}
+END_TEST
+
+static int find_cb(const struct cache *c, const char *name, const struct cache_entry *e, void *arg)
+{
+	int *seen = arg;
+
+	(void)c;
+	(void)name;
+	if (e != NULL)
+		*seen = e->other_config ? 2 : 1;
+	return 0;
+}
+
+/* An entry of another configuration: never read by a login, shown by the walk as other. */
+START_TEST(test_entry_of_other_config)
+{
+	struct cache a, b;
+	struct cache_entry w, r;
+	char na[CACHE_NAME_LEN + 1], nb[CACHE_NAME_LEN + 1];
+	struct apt_config cfg_b;
+	int seen = 0;
+
+	fresh_cfg();
+	cfg.introspection_url = "http://127.0.0.1:1/a";
+	open_ok(&a, true);
+	cfg_b = cfg;
+	cfg_b.introspection_url = "http://127.0.0.1:1/b";
+	ck_assert_int_eq(cache_open(&b, &cfg_b, false, NULL, 0), APT_OK);
+	cache_name(&a, TOKEN_A, strlen(TOKEN_A), na);
+	cache_name(&b, TOKEN_A, strlen(TOKEN_A), nb);
+	ck_assert_str_ne(na, nb);
+	make_positive(&w, time(NULL));
+	ck_assert_int_eq(cache_write(&a, na, &w), 0);
+	ck_assert_int_eq(cache_read(&a, na, &r), 0);
+	ck_assert(!r.other_config);
+	ck_assert_str_eq(r.config, a.tag);
+	cache_entry_free(&r);
+	/* Not under B's name, and not under A's name either when B reads it. */
+	expect_unreadable(&b, nb, "B's name for the token");
+	expect_unreadable(&b, na, "A's entry read by B");
+	ck_assert_int_eq(cache_walk(&a, find_cb, &seen), 0);
+	ck_assert_int_eq(seen, 1);
+	ck_assert_int_eq(cache_walk(&b, find_cb, &seen), 0);
+	ck_assert_int_eq(seen, 2);
+	cache_entry_free(&w);
+	cache_close(&a);
+	cache_close(&b);
 }
 END_TEST
 
@@ -1032,6 +1167,8 @@ static Suite *cache_suite(void)
 	tcase_add_test(tc, test_open_without_create);
 	tcase_add_test(tc, test_names_differ_by_key);
 	tcase_add_test(tc, test_name_is_hmac_of_token);
+	tcase_add_test(tc, test_names_bound_to_config);
+	tcase_add_test(tc, test_entry_of_other_config);
 	tcase_add_test(tc, test_refuses_symlink_dir);
 	tcase_add_test(tc, test_refuses_writable_dir);
 	tcase_add_test(tc, test_refuses_foreign_owner);
