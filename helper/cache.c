@@ -10,7 +10,8 @@
  * Their entries verify under the host key but are named under their own
  * configuration, which we cannot compute: they are listed (CONFIG shows
  * their tag instead of "this") with their state by our lifetimes, forget
- * finds them by fingerprint, and flush removes them too.
+ * finds them by fingerprint, and flush removes them with every backoff
+ * marker.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -61,7 +62,7 @@ static void usage(FILE *f)
 	      "  stats    counts of entries by state, backoff, and the cache settings\n"
 	      "  list     one line per entry, newest first; CONFIG is \"this\", or the tag of\n"
 	      "           another configuration sharing the directory\n"
-	      "  flush    removes every entry (of every configuration) and the backoff marker\n"
+	      "  flush    removes every entry (of every configuration) and the backoff markers\n"
 	      "  forget   removes the entries of one token, named by its fingerprint as the\n"
 	      "           audit line shows it (ucat_sha256:3f2a9c1b, or sha256:3f2a9c1b for\n"
 	      "           whatever prefix), of every configuration; exits 1 when none matched\n"
@@ -654,9 +655,9 @@ static int cmd_flush(const struct opts *o, const struct apt_config *cfg, const s
 	if ((n = gather_and_remove(c, &rs)) < 0)
 		return EXIT_USAGE;
 	/* Flushing is what an admin does after fixing the issuer: let logins ask it at once. */
-	if (unlinkat(c->dirfd, ".backoff", 0) != 0 && errno != ENOENT) {
-		fprintf(stderr, "apitoken cache: cannot remove %s/.backoff: %s\n", cfg->cache_dir,
-			strerror(errno));
+	if (cache_clear_backoff(c) != 0) {
+		fprintf(stderr, "apitoken cache: cannot remove the backoff markers in %s: %s\n",
+			cfg->cache_dir, strerror(errno));
 		return EXIT_USAGE;
 	}
 	return report_count(o, "flushed", n, "");

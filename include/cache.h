@@ -10,9 +10,12 @@
  *
  * Layout of cache_dir (0700, owned by root or the effective user):
  *   .key             32 random bytes, 0600, made on first use
- *   .backoff         "until UNIXTIME": no request is sent before then
+ *   .backoff-TAG     per configuration (TAG: 16 hex of its tag): the
+ *                    host-wide backoff and recent per-token failures, by
+ *                    entry name; MAC'd, at most CACHE_BACKOFF_FILE_MAX bytes
  *   .prune           bookkeeping for opportunistic pruning
  *   .lock-XX         256 lock stripes for single flight (XX = first name byte)
+ *   .lock-backoff    serialises updates of the .backoff-TAG files
  *   <64 hex>         one entry per token and configuration
  */
 #ifndef APITOKEN_CACHE_H
@@ -33,8 +36,16 @@
 #define CACHE_KEY_LEN	  32
 #define CACHE_ENTRY_MAX	  (64 * 1024)
 #define CACHE_TAG_LEN	  (SHA256_DIGEST_LEN * 2)
-#define CACHE_BACKOFF_DEF 30  /* seconds, when a 429/5xx gives no Retry-After */
+#define CACHE_BACKOFF_DEF 30  /* seconds, host-wide, when a 429 gives no Retry-After */
 #define CACHE_BACKOFF_MAX 600 /* a Retry-After longer than this is cut to it */
+/* One token's failure (5xx, transport, ...): that token alone waits this long by default. */
+#define CACHE_TOKEN_BACKOFF_DEF 10
+/* Failures of this many distinct tokens within the window are the endpoint's: host-wide. */
+#define CACHE_FAIL_TOKENS      3
+#define CACHE_FAIL_WINDOW      30 /* seconds */
+#define CACHE_FAIL_RECORDS     16 /* per-token failures kept per configuration, newest */
+#define CACHE_BACKOFF_FILE_MAX 4096
+#define CACHE_REASON_LEN       24
 
 struct cache {
 	int dirfd;
@@ -115,11 +126,41 @@ void cache_entry_free(struct cache_entry *e);
 int cache_lock(const struct cache *c, const char *name, long wait_ms);
 void cache_unlock(int fd);
 
-/* Host-wide backoff after a 429 or 5xx. */
-bool cache_backoff_active(const struct cache *c, time_t now);
-/* When the backoff that holds at now ends (for the admin commands); 0 when none holds. */
+/*
+ * Backoff (DESIGN.md §6 ★2), per configuration: a host-wide one (a 429, or
+ * failures of CACHE_FAIL_TOKENS distinct tokens within CACHE_FAIL_WINDOW)
+ * and one per token (its own last failure). A marker that is corrupt,
+ * planted, oversized or out of range is not there.
+ */
+struct cache_backoff {
+	time_t until;
+	bool host_wide;		       /* else it is name's own */
+	char reason[CACHE_REASON_LEN]; /* the failure's word, [a-z_] only */
+};
+/* True with *b when a backoff holds for name (NULL: the host-wide one only) at now. */
+bool cache_backoff_get(const struct cache *c, const char *name, time_t now,
+		       struct cache_backoff *b);
+bool cache_backoff_active(const struct cache *c, time_t now); /* host-wide */
+/* When the host-wide backoff that holds at now ends (for the admin commands); 0 when none. */
 time_t cache_backoff_until(const struct cache *c, time_t now);
+/* Host-wide after a 429: Retry-After (-1: none, CACHE_BACKOFF_DEF), at most the cap. */
 void cache_backoff_set(const struct cache *c, time_t now, long retry_after);
+
+enum cache_fail {
+	CACHE_FAIL_TOKEN,   /* about this request (a 4xx...): this token only */
+	CACHE_FAIL_COUNTED, /* 5xx or transport: this token, host-wide once several fail */
+	CACHE_FAIL_HOST,    /* 429: every token of this configuration */
+};
+/*
+ * Records a failed request for name (reason: its audit word): the token
+ * backs off for Retry-After (-1: CACHE_TOKEN_BACKOFF_DEF, or CACHE_BACKOFF_DEF
+ * when host-wide), at most CACHE_BACKOFF_MAX; waiters behind the failed
+ * request find it here. Never stores a token: names are HMACs.
+ */
+void cache_fail_note(const struct cache *c, const char *name, time_t now, long retry_after,
+		     const char *reason, enum cache_fail kind);
+/* The name of c's backoff marker in cache_dir (".backoff-" and 16 hex). */
+void cache_backoff_file(const struct cache *c, char out[32]);
 
 /*
  * Walks the entries (for the admin commands): calls fn for each valid entry,
@@ -131,6 +172,8 @@ typedef int (*cache_walk_fn)(const struct cache *c, const char *name, const stru
 			     void *arg);
 int cache_walk(const struct cache *c, cache_walk_fn fn, void *arg);
 int cache_remove(const struct cache *c, const char *name);
+/* Removes the backoff markers of every configuration (for flush). 0, or -1 with errno. */
+int cache_clear_backoff(const struct cache *c);
 
 /* Drops expired entries and, past cache_max_entries, the oldest. Returns the count left. */
 long cache_prune(struct cache *c, time_t now);

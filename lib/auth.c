@@ -87,10 +87,15 @@ static void remember(struct run *r, const struct claims *cl, time_t now)
 	cache_write(&r->cache, r->name, &e);
 }
 
-/* While the issuer asked us to wait, no request: grace or nothing. True when decided. */
+/*
+ * While a backoff holds (the endpoint's, or this token's own after its
+ * request failed), no request: grace or nothing. True when decided.
+ */
 static bool backed_off(struct run *r, time_t now, struct cache_entry *stale, bool have_stale)
 {
-	if (!cache_backoff_active(&r->cache, now))
+	struct cache_backoff b;
+
+	if (!cache_backoff_get(&r->cache, r->name, now, &b))
 		return false;
 	if (have_stale) {
 		decide_from_entry(r, stale, now, "grace");
@@ -102,8 +107,20 @@ static bool backed_off(struct run *r, time_t now, struct cache_entry *stale, boo
 	return true;
 }
 
-static void ask_issuer(struct run *r, const char *token, size_t len, time_t now,
-		       struct cache_entry *stale, bool have_stale)
+/* What a failed request means for the next ones (DESIGN.md §6 ★2). */
+static void note_failure(struct run *r, const struct introspect_answer *ans)
+{
+	enum cache_fail kind = CACHE_FAIL_TOKEN;
+
+	if (ans->http_status == 429)
+		kind = CACHE_FAIL_HOST; /* the endpoint asked every client to wait */
+	else if (ans->http_status >= 500 || ans->http_status == 0)
+		kind = CACHE_FAIL_COUNTED; /* maybe this token, maybe the endpoint */
+	cache_fail_note(&r->cache, r->name, time(NULL), ans->retry_after, r->out->reason, kind);
+}
+
+static void ask_issuer(struct run *r, const char *token, size_t len, struct cache_entry *stale,
+		       bool have_stale)
 {
 	struct introspect_answer ans;
 	struct auth_outcome *out = r->out;
@@ -121,9 +138,7 @@ static void ask_issuer(struct run *r, const char *token, size_t len, time_t now,
 	}
 	if (out->rc != APT_UNAVAIL || !r->cached)
 		return;
-	/* The issuer is struggling: leave it alone for a while (DESIGN.md §6). */
-	if (ans.http_status == 429 || ans.http_status >= 500)
-		cache_backoff_set(&r->cache, now, ans.retry_after);
+	note_failure(r, &ans);
 	if (have_stale)
 		decide_from_entry(r, stale, time(NULL), "grace");
 }
@@ -162,7 +177,7 @@ void auth_token(const struct apt_config *cfg, const char *user, const char *rhos
 			goto done;
 		/*
 		 * Single flight: whoever waited here finds the answer the first
-		 * one got, or the backoff its 429 set.
+		 * one got, or the backoff its failure set.
 		 */
 		lock = cache_lock(&r.cache, r.name, cfg->timeout_ms);
 		if (lock >= 0) {
@@ -172,7 +187,7 @@ void auth_token(const struct apt_config *cfg, const char *user, const char *rhos
 				goto done;
 		}
 	}
-	ask_issuer(&r, token, len, now, &stale, have_stale);
+	ask_issuer(&r, token, len, &stale, have_stale);
 done:
 	cache_unlock(lock);
 	if (have_stale)

@@ -85,8 +85,22 @@ function slow(req, res) {
   res.on('close', () => clearInterval(timer));
 }
 
-function route(req, res, path, port) {
+// The form field token=..., for /pertoken.
+function formToken(body) {
+  return new URLSearchParams(body.toString('utf8')).get('token') || '';
+}
+
+function route(req, res, path, port, body) {
   let m;
+  if (path === '/pertoken') {
+    // One endpoint whose answer depends on the token, for backoff scoping tests.
+    const tok = formToken(body);
+    if (tok.includes('fail500')) json(res, 500, { error: 'x' });
+    else if (tok.includes('ratelimit')) json(res, 429, { error: 'x' }, { 'Retry-After': '30' });
+    else if (tok.includes('hang')) return;
+    else json(res, 200, { active: true, username: 'alice' });
+    return;
+  }
   if (path === '/hang') {
     return; // the body has been read; never answer
   }
@@ -204,7 +218,7 @@ function main() {
       const headers = {};
       for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = v;
       last = { method: req.method, path, url, headers, body: body.toString('utf8') };
-      route(req, res, path, actual);
+      route(req, res, path, actual, body);
     });
   });
   // Never time out held connections (the client decides when to give up).

@@ -3,9 +3,8 @@
  * (DESIGN.md §6): reuse, revocation delay, negative entries, the policy on
  * every hit, tampered entries, unsafe directories, single flight under 40
  * parallel logins, offline grace, 429/5xx backoff, lifetimes capped by exp,
- * the entry bound, no token on disk, and entries bound to the configuration
- * (two services sharing cache_dir, answer-shaping keys changed). Request
- * counts come from the issuer's and the fault server's own counters.
+ * the entry bound, and no token on disk. Request counts come from the
+ * issuer's and the fault server's own counters.
  */
 #include <check.h>
 #include <dirent.h>
@@ -20,6 +19,7 @@
 
 #include <security/pam_appl.h>
 
+#include "cache.h"
 #include "testenv.h"
 #include "unit.h"
 
@@ -142,6 +142,21 @@ static int parallel_logins(int n, const char *dir, const char *tok, int want)
 		got += WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	}
 	return got;
+}
+
+/* The path of the only backoff marker (.backoff-TAG) in the cache dir. */
+static void backoff_marker(char *out, size_t len)
+{
+	DIR *d = opendir(cache_dir);
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, ".backoff-", 9) == 0 && strlen(e->d_name) < 64 && ++n)
+			snprintf(out, len, "%s/%.63s", cache_dir, e->d_name);
+	closedir(d);
+	ck_assert_int_eq(n, 1);
 }
 
 START_TEST(second_login_is_served_from_cache)
@@ -373,7 +388,8 @@ START_TEST(grace_serves_while_issuer_is_down)
 	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_other").auth,
 			 PAM_AUTHINFO_UNAVAIL);
 
-	/* offline_grace = 0 fails closed. */
+	/* offline_grace = 0 fails closed (and, this soon after its failure, the token backs off).
+	 */
 	snprintf(conf, sizeof(conf),
 		 "introspection_url = %s\nclient_id = rs\nclient_secret_file = %s\ncache = yes\n"
 		 "cache_ttl = 1\noffline_grace = 0\n",
@@ -381,7 +397,8 @@ START_TEST(grace_serves_while_issuer_is_down)
 	dir = make_service(conf, NULL);
 	log_reset();
 	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_AUTHINFO_UNAVAIL);
-	ck_assert_int_eq(log_count("result=unavailable reason=connect_failed"), 1);
+	ck_assert_int_eq(log_count("result=unavailable reason=backoff"), 1);
+	ck_assert_int_eq(log_count("source=grace"), 0);
 	free(tok);
 }
 END_TEST
@@ -399,7 +416,7 @@ START_TEST(backoff_after_429_sends_nothing)
 			 PAM_AUTHINFO_UNAVAIL);
 	ck_assert_int_eq(log_count("reason=rate_limited"), 1);
 	ck_assert_int_eq(fault_requests(&fault), before + 1);
-	snprintf(marker, sizeof(marker), "%s/.backoff", cache_dir);
+	backoff_marker(marker, sizeof(marker));
 	ck_assert_int_eq(stat(marker, &st), 0);
 
 	/* During the backoff: no request at all, for this token or another. */
@@ -461,21 +478,29 @@ START_TEST(backoff_after_5xx_and_grace_during_it)
 	dir = cached_fault_service(url, "cache_ttl = 1\noffline_grace = 120\n", true);
 	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_cached").auth, PAM_SUCCESS);
 	sleep(2);
-	/* The issuer now answers 503: the stale entry serves, and a backoff starts. */
+	/* The issuer now answers 503: the stale entry serves, and that token backs off. */
 	switch_status(503);
 	before = fault_requests(&fault);
 	log_reset();
 	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_cached").auth, PAM_SUCCESS);
 	ck_assert_int_eq(log_count("source=grace"), 1);
 	ck_assert_int_eq(fault_requests(&fault), before + 1);
-	/* Within the backoff: grace again, with no request; other tokens fail fast. */
+	/* Within its backoff: grace again, with no request. */
 	log_reset();
 	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_cached").auth, PAM_SUCCESS);
+	ck_assert_int_eq(log_count("source=grace"), 1);
+	ck_assert_int_eq(fault_requests(&fault), before + 1);
+	/* Another token is not stopped by that one failure: it asks, and fails on its own. */
+	log_reset();
 	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_uncached").auth,
 			 PAM_AUTHINFO_UNAVAIL);
-	ck_assert_int_eq(log_count("source=grace"), 1);
+	ck_assert_int_eq(log_count("result=unavailable reason=http_status"), 1);
+	ck_assert_int_eq(fault_requests(&fault), before + 2);
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_uncached").auth,
+			 PAM_AUTHINFO_UNAVAIL);
 	ck_assert_int_eq(log_count("reason=backoff"), 1);
-	ck_assert_int_eq(fault_requests(&fault), before + 1);
+	ck_assert_int_eq(fault_requests(&fault), before + 2);
 	switch_status(0);
 	free(url);
 }
@@ -538,7 +563,7 @@ START_TEST(cache_no_writes_nothing)
 }
 END_TEST
 
-/* --- entries bound to the config ------------------------------------------------ */
+/* --- entries bound to the config, backoff scoped ---------------------------------- */
 
 /* Two services, one cache_dir, two issuers: neither is served the other's answer. */
 START_TEST(services_sharing_cache_dir_keep_their_answers_apart)
@@ -627,6 +652,89 @@ START_TEST(answer_shaping_keys_bind_entries)
 }
 END_TEST
 
+/* A 5xx for one junk token stops that token for a while, not the next good one. */
+START_TEST(one_failing_token_does_not_stop_others)
+{
+	char *url = fault_url(&fault, "/pertoken");
+	const char *dir = cached_fault_service(url, NULL, true);
+	long before = fault_requests(&fault);
+
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_fail500_junk").auth,
+			 PAM_AUTHINFO_UNAVAIL);
+	ck_assert_int_eq(log_count("result=unavailable reason=http_status"), 1);
+	ck_assert_int_eq(fault_requests(&fault), before + 1);
+	/* Another token logs in at once, over the network. */
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_goodY").auth, PAM_SUCCESS);
+	ck_assert_msg(log_count("source=network") == 1, "%s", log_text());
+	ck_assert_int_eq(fault_requests(&fault), before + 2);
+	/* The failing one, within its backoff: no request. */
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_fail500_junk").auth,
+			 PAM_AUTHINFO_UNAVAIL);
+	ck_assert_int_eq(log_count("result=unavailable reason=backoff"), 1);
+	ck_assert_int_eq(fault_requests(&fault), before + 2);
+	free(url);
+}
+END_TEST
+
+/* Failures from several distinct tokens are about the endpoint: then host-wide. */
+START_TEST(failures_from_several_tokens_back_off_host_wide)
+{
+	char *url = fault_url(&fault, "/pertoken");
+	const char *dir = cached_fault_service(url, NULL, true);
+	long before = fault_requests(&fault);
+	char tok[64];
+
+	for (int i = 0; i < CACHE_FAIL_TOKENS; i++) {
+		snprintf(tok, sizeof(tok), "ucat_fail500_%d", i);
+		log_reset();
+		ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth,
+				 PAM_AUTHINFO_UNAVAIL);
+		ck_assert_msg(log_count("reason=http_status") == 1, "token %d: %s", i, log_text());
+		ck_assert_int_eq(fault_requests(&fault), before + i + 1);
+	}
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_goodZ").auth,
+			 PAM_AUTHINFO_UNAVAIL);
+	ck_assert_int_eq(log_count("result=unavailable reason=backoff"), 1);
+	ck_assert_int_eq(fault_requests(&fault), before + CACHE_FAIL_TOKENS);
+	free(url);
+}
+END_TEST
+
+/* A 429 stops every token of its endpoint, and no other endpoint sharing cache_dir. */
+START_TEST(rate_limit_stops_only_its_endpoint)
+{
+	const char *yes = "{\"active\":true,\"username\":\"alice\"}";
+	char *limited = fault_url(&fault, "/ratelimit"),
+	     *other = fault_json_url(&fault, yes, strlen(yes));
+	const char *dir = cached_fault_service(limited, NULL, true);
+	long before = fault_requests(&fault);
+
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_one").auth, PAM_AUTHINFO_UNAVAIL);
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_two").auth, PAM_AUTHINFO_UNAVAIL);
+	ck_assert_int_eq(log_count("reason=rate_limited"), 1);
+	ck_assert_int_eq(log_count("result=unavailable reason=backoff"), 1);
+	ck_assert_int_eq(fault_requests(&fault), before + 1);
+	dir = cached_fault_service(other, NULL, false);
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_two").auth, PAM_SUCCESS);
+	ck_assert_msg(log_count("source=network") == 1, "%s", log_text());
+	ck_assert_int_eq(fault_requests(&fault), before + 2);
+	dir = cached_fault_service(limited, NULL, false);
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_three").auth,
+			 PAM_AUTHINFO_UNAVAIL);
+	ck_assert_int_eq(log_count("result=unavailable reason=backoff"), 1);
+	ck_assert_int_eq(fault_requests(&fault), before + 2);
+	free(limited);
+	free(other);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("pam_cache");
@@ -651,6 +759,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, cache_no_writes_nothing);
 	tcase_add_test(tc, services_sharing_cache_dir_keep_their_answers_apart);
 	tcase_add_test(tc, answer_shaping_keys_bind_entries);
+	tcase_add_test(tc, one_failing_token_does_not_stop_others);
+	tcase_add_test(tc, failures_from_several_tokens_back_off_host_wide);
+	tcase_add_test(tc, rate_limit_stops_only_its_endpoint);
 	suite_add_tcase(s, tc);
 	return s;
 }
