@@ -121,7 +121,8 @@ void cache_entry_free(struct cache_entry *e);
 
 /*
  * Single flight: takes the lock stripe of name, waiting at most wait_ms.
- * Returns an fd to pass to cache_unlock, or -1 (not locked; go on anyway).
+ * Returns an fd to pass to cache_unlock, or -1: errno ETIMEDOUT when another
+ * login held it all that time, anything else when there is no lock to take.
  */
 int cache_lock(const struct cache *c, const char *name, long wait_ms);
 void cache_unlock(int fd);

@@ -519,11 +519,16 @@ static int lock_file(const struct cache *c, const char *lock, long wait_ms)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		waited = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-		if (waited >= wait_ms)
-			break;
+		if (waited >= wait_ms) {
+			close(fd);
+			errno = ETIMEDOUT;
+			return -1;
+		}
 		poll(NULL, 0, waited < 20 ? 1 : 5);
 	}
 	close(fd);
+	if (errno == ETIMEDOUT)
+		errno = EIO; /* ETIMEDOUT means "someone held it" and nothing else */
 	return -1;
 }
 

@@ -3,8 +3,11 @@
  * (DESIGN.md §6): reuse, revocation delay, negative entries, the policy on
  * every hit, tampered entries, unsafe directories, single flight under 40
  * parallel logins, offline grace, 429/5xx backoff, lifetimes capped by exp,
- * the entry bound, and no token on disk. Request counts come from the
- * issuer's and the fault server's own counters.
+ * the entry bound, no token on disk, entries bound to the configuration
+ * (two services sharing cache_dir, answer-shaping keys changed), backoff
+ * scoped to the failing token or the endpoint, and single flight when the
+ * first request fails or hangs. Request counts come from the issuer's and
+ * the fault server's own counters.
  */
 #include <check.h>
 #include <dirent.h>
@@ -111,36 +114,68 @@ static void only_entry(char *out, size_t len)
 	ck_assert_msg(out[0] != '\0', "no entry in %s", cache_dir);
 }
 
+static double secs_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 /*
  * n logins with one token, all released at once (when the parent closes a
  * pipe they wait on), each in its own process as sshd would run them.
- * Returns how many ended with want.
+ * Returns how many ended with want (and, when reason is set, logged it);
+ * secs, when set, gets each login's seconds.
  */
-static int parallel_logins(int n, const char *dir, const char *tok, int want)
+static int parallel_logins(int n, const char *dir, const char *tok, int want, const char *reason,
+			   double *secs)
 {
-	int go[2], got = 0;
+	int go[2], times[2], got = 0;
 	pid_t kids[64];
 
 	ck_assert_int_le(n, 64);
 	ck_assert_int_eq(pipe(go), 0);
+	ck_assert_int_eq(pipe(times), 0);
 	for (int i = 0; i < n; i++) {
 		kids[i] = fork();
 		ck_assert_int_ge(kids[i], 0);
 		if (kids[i] == 0) {
+			struct timespec t0;
+			double took;
+			bool ok;
 			char c;
+
 			close(go[1]);
+			close(times[0]);
 			if (read(go[0], &c, 1) < 0)
 				_exit(3);
-			_exit(pam_run(dir, "alice", "192.0.2.7", tok).auth == want ? 0 : 1);
+			log_reset();
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			ok = pam_run(dir, "alice", "192.0.2.7", tok).auth == want;
+			took = secs_since(&t0);
+			ok = ok && (reason == NULL || log_count(reason) == 1);
+			/* One small write: atomic on a pipe, so the lines never mix. */
+			if (write(times[1], &took, sizeof(took)) != sizeof(took))
+				_exit(3);
+			_exit(ok ? 0 : 1);
 		}
 	}
 	close(go[0]);
 	close(go[1]);
+	close(times[1]);
 	for (int i = 0; i < n; i++) {
 		int status;
 		waitpid(kids[i], &status, 0);
 		got += WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	}
+	for (int i = 0; i < n; i++) {
+		double took = -1;
+		ck_assert_int_eq(read(times[0], &took, sizeof(took)), sizeof(took));
+		if (secs != NULL)
+			secs[i] = took;
+	}
+	close(times[0]);
 	return got;
 }
 
@@ -347,7 +382,7 @@ START_TEST(parallel_cold_logins_make_one_request)
 	const char *dir = cached_service(NULL);
 	long before = idp_introspections(&idp);
 
-	ck_assert_int_eq(parallel_logins(40, dir, tok, PAM_SUCCESS), 40);
+	ck_assert_int_eq(parallel_logins(40, dir, tok, PAM_SUCCESS, NULL, NULL), 40);
 	ck_assert_int_le(idp_introspections(&idp) - before, 2);
 	ck_assert_int_ge(idp_introspections(&idp) - before, 1);
 	free(tok);
@@ -438,7 +473,8 @@ START_TEST(parallel_logins_against_429_make_one_request)
 	const char *dir = cached_fault_service(url, NULL, true);
 	long before = fault_requests(&fault);
 
-	ck_assert_int_eq(parallel_logins(20, dir, "ucat_herd", PAM_AUTHINFO_UNAVAIL), 20);
+	ck_assert_int_eq(parallel_logins(20, dir, "ucat_herd", PAM_AUTHINFO_UNAVAIL, NULL, NULL),
+			 20);
 	ck_assert_int_eq(fault_requests(&fault) - before, 1);
 	free(url);
 }
@@ -563,7 +599,7 @@ START_TEST(cache_no_writes_nothing)
 }
 END_TEST
 
-/* --- entries bound to the config, backoff scoped ---------------------------------- */
+/* --- entries bound to the config, backoff scoped, single flight on failure ------- */
 
 /* Two services, one cache_dir, two issuers: neither is served the other's answer. */
 START_TEST(services_sharing_cache_dir_keep_their_answers_apart)
@@ -735,6 +771,82 @@ START_TEST(rate_limit_stops_only_its_endpoint)
 }
 END_TEST
 
+/*
+ * Parallel logins against a hanging issuer: the first one's request times
+ * out, and the ones waiting behind it fail the same way without a request
+ * of their own, each within about timeout_ms.
+ */
+START_TEST(parallel_logins_against_hanging_issuer_make_one_request)
+{
+	enum { N = 4, TIMEOUT_MS = 1500 };
+	char *url = fault_url(&fault, "/hang"), extra[128];
+	const char *dir;
+	double secs[N];
+	long before;
+	int got;
+
+	snprintf(extra, sizeof(extra), "timeout_ms = %d\nconnect_timeout_ms = 1000\n", TIMEOUT_MS);
+	dir = cached_fault_service(url, extra, true);
+	before = fault_requests(&fault);
+	got = parallel_logins(N, dir, "ucat_hanging", PAM_AUTHINFO_UNAVAIL, "reason=timeout", secs);
+	printf("hanging issuer, %d parallel logins (timeout_ms %d), seconds:", N, TIMEOUT_MS);
+	for (int i = 0; i < N; i++)
+		printf(" %.2f", secs[i]);
+	printf("; requests: %ld\n", fault_requests(&fault) - before);
+	fflush(stdout);
+	ck_assert_int_eq(got, N);
+	ck_assert_int_eq(fault_requests(&fault) - before, 1);
+	for (int i = 0; i < N; i++)
+		ck_assert_msg(secs[i] < 2.0 * TIMEOUT_MS / 1000, "login %d took %.2f s", i,
+			      secs[i]);
+	free(url);
+}
+END_TEST
+
+/*
+ * A login that waited for the lock as long as the holder's deadline and a
+ * margin, and still finds no answer, does not send a request of its own.
+ */
+START_TEST(waiter_whose_wait_times_out_sends_nothing)
+{
+	char *url = fault_url(&fault, "/pertoken"), arg[700], err[1024], name[CACHE_NAME_LEN + 1];
+	const char *argv[1] = {arg}, *tok = "ucat_waiter";
+	const char *dir =
+	    cached_fault_service(url, "timeout_ms = 1000\nconnect_timeout_ms = 500\n", true);
+	long before = fault_requests(&fault);
+	struct apt_config cfg;
+	struct timespec t0;
+	struct cache c;
+	double took;
+	int lock;
+
+	/* This process holds the token's lock: a login whose request never ends. */
+	snprintf(arg, sizeof(arg), "config=%s/apt.conf", T.root);
+	ck_assert_msg(config_load(&cfg, 1, argv, err, sizeof(err)) == APT_OK, "%s", err);
+	ck_assert_msg(cache_open(&c, &cfg, true, err, sizeof(err)) == APT_OK, "%s", err);
+	cache_name(&c, tok, strlen(tok), name);
+	lock = cache_lock(&c, name, 0);
+	ck_assert_int_ge(lock, 0);
+	log_reset();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_AUTHINFO_UNAVAIL);
+	took = secs_since(&t0);
+	printf("waiter behind a lock never released: %.2f s (timeout_ms 1000)\n", took);
+	fflush(stdout);
+	ck_assert_msg(log_count("result=unavailable reason=timeout") == 1, "%s", log_text());
+	ck_assert_int_eq(log_count("source=cache"), 1);
+	ck_assert_int_eq(fault_requests(&fault), before);
+	ck_assert_msg(took >= 1.0 && took < 4.0, "%.2f s", took);
+	/* Nothing was noted against the token: once the lock is free, it logs in. */
+	cache_unlock(lock);
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_SUCCESS);
+	ck_assert_int_eq(fault_requests(&fault), before + 1);
+	cache_close(&c);
+	config_free(&cfg);
+	free(url);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("pam_cache");
@@ -762,6 +874,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, one_failing_token_does_not_stop_others);
 	tcase_add_test(tc, failures_from_several_tokens_back_off_host_wide);
 	tcase_add_test(tc, rate_limit_stops_only_its_endpoint);
+	tcase_add_test(tc, parallel_logins_against_hanging_issuer_make_one_request);
+	tcase_add_test(tc, waiter_whose_wait_times_out_sends_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }
