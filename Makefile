@@ -177,13 +177,35 @@ install: all
 	        --shell /usr/sbin/nologin _apitoken; \
 	fi
 
+# Every C file in the tree: product, tests, fuzzers, tools, bench, soak.
+C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build/*')
+
 format:
-	clang-format -i pam_apitoken.c $(LIB_SRC) $(HELPER_SRC) include/*.h $(wildcard helper/*.h) \
-	    $(UNIT_SRC) $(INTEG_SRC) $(TSUP_SRC) $(wildcard tests/support/*.h)
+	clang-format -i $(C_FILES)
 
 format-check:
-	clang-format --dry-run -Werror pam_apitoken.c $(LIB_SRC) $(HELPER_SRC) include/*.h \
-	    $(wildcard helper/*.h) $(UNIT_SRC) $(INTEG_SRC) $(TSUP_SRC) $(wildcard tests/support/*.h)
+	clang-format --dry-run -Werror $(C_FILES)
+
+# Static analysis (issue 9): cppcheck over everything, clang-tidy (.clang-tidy)
+# and the clang static analyzer over the product code. Any finding fails.
+LINT_SRC   := pam_apitoken.c $(LIB_SRC) $(HELPER_SRC)
+LINT_FLAGS := -std=c11 -D_GNU_SOURCE -Iinclude -Ihelper -Ihelper/ssh -Itests/support \
+              -DAPITOKEN_VERSION='"$(VERSION)"'
+.PHONY: lint
+lint: format-check
+	@# Style checks on the product code; on tests, warnings only. variableScope is
+	@# off: declaring at the top of a block is this code base's style.
+	cppcheck --quiet --std=c11 --enable=warning,style,performance,portability \
+	    --inline-suppr --error-exitcode=1 -D_GNU_SOURCE -Iinclude -Ihelper -Ihelper/ssh \
+	    --suppress=missingIncludeSystem --suppress=unusedFunction --suppress=variableScope \
+	    pam_apitoken.c lib helper
+	cppcheck --quiet --std=c11 --enable=warning --inline-suppr --error-exitcode=1 \
+	    -D_GNU_SOURCE -Iinclude -Ihelper -Ihelper/ssh -Itests/support \
+	    --suppress=missingIncludeSystem tests
+	clang-tidy --quiet $(LINT_SRC) -- $(LINT_FLAGS)
+	scan-build --status-bugs -o $(B)/scan-build --use-cc=clang \
+	    $(MAKE) --no-print-directory -B B=$(B)/scan CC=clang $(B)/scan/pam_apitoken.so \
+	    $(B)/scan/apitoken
 
 clean:
 	rm -rf $(B)

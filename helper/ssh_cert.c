@@ -583,7 +583,7 @@ static void say_loaded(const struct loaded *l, time_t now, const char *what)
 static int load(const struct opts *o)
 {
 	struct settings s;
-	struct state st;
+	struct state st = {.dirfd = -1};
 	struct loaded l;
 	struct buf old_blob = BUF_INIT, publine = BUF_INIT, file = BUF_INIT;
 	struct sshcert fresh;
@@ -777,7 +777,7 @@ static json_t *options_json(const struct sshcert_option *v, size_t n)
 
 static int info(const struct opts *o)
 {
-	struct state st;
+	struct state st = {.dirfd = -1};
 	struct loaded l;
 	char err[512], why[256], fp[SSHKEY_FP_LEN] = "", after[SSHCERT_TIME_LEN],
 				 before[SSHCERT_TIME_LEN];
@@ -880,7 +880,7 @@ static int clear(const struct opts *o)
 {
 	static const char *const files[] = {"id_ed25519-cert.pub", "id_ed25519", "id_ed25519.pub",
 					    "ssh_config"};
-	struct state st;
+	struct state st = {.dirfd = -1};
 	struct loaded l;
 	char err[512], *config = NULL;
 	bool changed = false, from_agent = false;

@@ -755,9 +755,8 @@ void cache_fail_note(const struct cache *c, const char *name, time_t now, long r
 	}
 	for (size_t i = 0; i < mk.n; i++)
 		distinct += mk.r[i].counted && mk.r[i].at > now - CACHE_FAIL_WINDOW;
-	if (kind == CACHE_FAIL_HOST)
-		host = clamp_secs(retry_after, CACHE_BACKOFF_DEF);
-	else if (kind == CACHE_FAIL_COUNTED && distinct >= CACHE_FAIL_TOKENS)
+	if (kind == CACHE_FAIL_HOST ||
+	    (kind == CACHE_FAIL_COUNTED && distinct >= CACHE_FAIL_TOKENS))
 		host = clamp_secs(retry_after, CACHE_BACKOFF_DEF);
 	/* A backoff is only ever lengthened by a later failure, never cut short. */
 	if (host != 0 && now + host > mk.host_until) {
@@ -908,7 +907,7 @@ long cache_prune(struct cache *c, time_t now)
 		n++;
 	}
 	closedir(dir);
-	if ((long)n > cfg->cache_max_entries) {
+	if (live != NULL && (long)n > cfg->cache_max_entries) {
 		/*
 		 * Down to 90% of the bound, not to the bound itself: otherwise a
 		 * full cache would be scanned again at every miss.

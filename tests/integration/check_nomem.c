@@ -56,7 +56,7 @@ static void track(void *p)
 		live[nlive++] = p;
 }
 
-static void untrack(void *p)
+static void untrack(const void *p)
 {
 	for (size_t i = nlive; i-- > 0;)
 		if (live[i] == p) {
