@@ -409,19 +409,32 @@ void cache_entry_free(struct cache_entry *e)
 	claims_free(&e->claims);
 }
 
-/* Bookkeeping in .prune: "TIME COUNT", the last full scan and entries since. */
-static bool prune_due(const struct cache *c, time_t now, long *count)
+/*
+ * Bookkeeping in .prune: "TIME COUNT", the last full scan and the writes
+ * since. False when absent, unreadable or out of range: anyone who could
+ * write it could write anything, and the arithmetic below must not overflow.
+ */
+static bool prune_read(const struct cache *c, time_t *when, long *count)
 {
 	struct buf b = BUF_INIT;
 	long long t = 0, n = 0;
-	bool due = true;
+	bool ok = read_at(c->dirfd, ".prune", S_IWGRP | S_IWOTH, 64, &b) == 0 &&
+		  buf_terminate(&b) == 0 && sscanf((char *)b.p, "%lld %lld", &t, &n) == 2 &&
+		  t >= 0 && t <= 1LL << 40 && n >= 0 && n <= 10000000000LL;
 
-	if (read_at(c->dirfd, ".prune", S_IWGRP | S_IWOTH, 64, &b) == 0 && buf_terminate(&b) == 0 &&
-	    sscanf((char *)b.p, "%lld %lld", &t, &n) == 2 && t <= now)
-		due = now - t >= PRUNE_EVERY || n + 1 > c->cfg->cache_max_entries;
 	buf_free(&b);
-	*count = (long)n;
-	return due;
+	*when = ok ? (time_t)t : 0;
+	*count = ok ? (long)n : 0;
+	return ok;
+}
+
+static bool prune_due(const struct cache *c, time_t now, long *count)
+{
+	time_t t;
+
+	if (!prune_read(c, &t, count) || t > now)
+		return true;
+	return now - t >= PRUNE_EVERY || *count + 1 > c->cfg->cache_max_entries;
 }
 
 static void prune_note(const struct cache *c, time_t when, long count)
@@ -435,13 +448,11 @@ static void prune_note(const struct cache *c, time_t when, long count)
 /* Counts a write since the last scan, keeping that scan's time. */
 static void prune_bump(const struct cache *c, long count)
 {
-	struct buf b = BUF_INIT;
-	long long t = 0, n = 0;
+	time_t t;
+	long n;
 
-	if (read_at(c->dirfd, ".prune", S_IWGRP | S_IWOTH, 64, &b) == 0 && buf_terminate(&b) == 0 &&
-	    sscanf((char *)b.p, "%lld %lld", &t, &n) == 2)
-		prune_note(c, (time_t)t, count);
-	buf_free(&b);
+	if (prune_read(c, &t, &n))
+		prune_note(c, t, count);
 }
 
 int cache_format_entry(const struct cache *c, const char *name, const struct cache_entry *e,

@@ -243,7 +243,9 @@ enum apt_rc conf_read_file(const struct conf_table *t, void *target, const char 
 out:
 	free(seen);
 	buf_free(&arg);
-	free_secret(text);
+	/* Every line was cut at its '\n': wipe all of it, not up to the first NUL. */
+	explicit_bzero(text, len);
+	free(text);
 	return rc;
 }
 

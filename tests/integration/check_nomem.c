@@ -11,6 +11,7 @@
  * write), which is counted.
  */
 #include <check.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,10 +107,16 @@ char *__wrap_strndup(const char *s, size_t n)
 	return p;
 }
 
+/* A string no freed block may hold: what the code read must be wiped before free. */
+static const char *watch;
+static long watch_hits;
+
 void __wrap_free(void *p)
 {
 	if (p != NULL)
 		untrack(p);
+	if (p != NULL && watch != NULL && memmem(p, malloc_usable_size(p), watch, strlen(watch)))
+		watch_hits++;
 	__real_free(p);
 }
 
@@ -293,6 +300,30 @@ START_TEST(bad_tokens_never_get_in)
 }
 END_TEST
 
+/*
+ * A token pasted into the config file, on any line, is wiped with the rest
+ * of the text the reader read, not only up to the first line's end.
+ */
+START_TEST(config_text_wiped_before_free)
+{
+	char arg[700], err[512];
+	const char *argv[] = {arg};
+	struct apt_config cfg;
+
+	write_file("wipe.conf", 0644,
+		   "introspection_url = https://issuer.example/x\n"
+		   "# ucat_pastedTokenWipeMe0123\n"
+		   "cache = no\n");
+	snprintf(arg, sizeof(arg), "config=%s/wipe.conf", T.root);
+	watch = "pastedTokenWipeMe";
+	watch_hits = 0;
+	ck_assert_int_eq(config_load(&cfg, 1, argv, err, sizeof(err)), APT_OK);
+	config_free(&cfg);
+	watch = NULL;
+	ck_assert_msg(watch_hits == 0, "%ld freed blocks still held the token\n", watch_hits);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("nomem");
@@ -303,6 +334,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, good_token_without_cache);
 	tcase_add_test(tc, good_token_with_cache);
 	tcase_add_test(tc, bad_tokens_never_get_in);
+	tcase_add_test(tc, config_text_wiped_before_free);
 	suite_add_tcase(s, tc);
 	return s;
 }

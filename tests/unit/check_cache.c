@@ -1261,6 +1261,38 @@ START_TEST(test_prune_by_count)
 }
 END_TEST
 
+/* A planted .prune with numbers at the edges of long long: read as none, rewritten sane. */
+START_TEST(test_prune_marker_out_of_range)
+{
+	static const char *const planted[] = {
+	    "-9223372036854775808 9223372036854775807\n",
+	    "9223372036854775807 1\n",
+	    "0 -5\n",
+	    "garbage\n",
+	};
+	struct cache c;
+	char names[1][CACHE_NAME_LEN + 1];
+	unsigned char *data;
+	long long t = -1, n = -1;
+	size_t len;
+
+	for (size_t i = 0; i < sizeof(planted) / sizeof(planted[0]); i++) {
+		fresh_cfg();
+		open_ok(&c, true);
+		write_raw(dirpath, ".prune", planted[i], strlen(planted[i]), 0600);
+		put(&c, "tok", true, names[0]);
+		data = read_raw(dirpath, ".prune", &len);
+		ck_assert_int_eq(sscanf((char *)data, "%lld %lld", &t, &n), 2);
+		/* A full scan ran and wrote its own time and count. */
+		ck_assert_msg(t > time(NULL) - 60 && t <= time(NULL), "%s: .prune now %s",
+			      planted[i], (char *)data);
+		ck_assert_int_eq(n, 1);
+		free(data);
+		cache_close(&c);
+	}
+}
+END_TEST
+
 struct tally {
 	int valid, invalid, calls, stop_after;
 	char bad[CACHE_NAME_LEN + 1];
@@ -1365,6 +1397,7 @@ static Suite *cache_suite(void)
 	tc = tcase_create("prune");
 	tcase_add_test(tc, test_prune_by_age);
 	tcase_add_test(tc, test_prune_by_count);
+	tcase_add_test(tc, test_prune_marker_out_of_range);
 	tcase_add_test(tc, test_walk);
 	suite_add_tcase(s, tc);
 
