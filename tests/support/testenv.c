@@ -619,26 +619,34 @@ static int converse(int n, const struct pam_message **msg, struct pam_response *
 	return PAM_SUCCESS;
 }
 
+/* One login of service "svc" in confdir with conv; the results go into *res. */
+static void pam_drive(const char *confdir, const char *user, const char *rhost,
+		      const struct pam_conv *conv, struct pam_result *res)
+{
+	pam_handle_t *pamh = NULL;
+	int r;
+
+	r = pam_start_confdir("svc", user, conv, confdir, &pamh);
+	if (r != PAM_SUCCESS)
+		die("pam_start_confdir: %d", r);
+	if (rhost != NULL)
+		pam_set_item(pamh, PAM_RHOST, rhost);
+	res->auth = pam_authenticate(pamh, 0);
+	if (res->auth == PAM_SUCCESS) {
+		res->acct = pam_acct_mgmt(pamh, 0);
+		res->setcred = pam_setcred(pamh, PAM_ESTABLISH_CRED);
+	}
+	pam_end(pamh, res->auth);
+}
+
 struct pam_result pam_run(const char *confdir, const char *user, const char *rhost,
 			  const char *token)
 {
 	struct pam_result res = {.auth = -1, .acct = -1, .setcred = -1};
 	struct conv_state st = {token, &res};
 	struct pam_conv conv = {converse, &st};
-	pam_handle_t *pamh = NULL;
-	int r;
 
-	r = pam_start_confdir("svc", user, &conv, confdir, &pamh);
-	if (r != PAM_SUCCESS)
-		die("pam_start_confdir: %d", r);
-	if (rhost != NULL)
-		pam_set_item(pamh, PAM_RHOST, rhost);
-	res.auth = pam_authenticate(pamh, 0);
-	if (res.auth == PAM_SUCCESS) {
-		res.acct = pam_acct_mgmt(pamh, 0);
-		res.setcred = pam_setcred(pamh, PAM_ESTABLISH_CRED);
-	}
-	pam_end(pamh, res.auth);
+	pam_drive(confdir, user, rhost, &conv, &res);
 	return res;
 }
 
@@ -709,21 +717,9 @@ struct pam_result pam_run_answers(const char *confdir, const char *user, const c
 	struct answers_state st = {
 	    .answers = answers, .res = &res, .transcript = transcript, .len = len};
 	struct pam_conv conv = {converse_answers, &st};
-	pam_handle_t *pamh = NULL;
-	int r;
 
 	if (transcript != NULL && len > 0)
 		transcript[0] = '\0';
-	r = pam_start_confdir("svc", user, &conv, confdir, &pamh);
-	if (r != PAM_SUCCESS)
-		die("pam_start_confdir: %d", r);
-	if (rhost != NULL)
-		pam_set_item(pamh, PAM_RHOST, rhost);
-	res.auth = pam_authenticate(pamh, 0);
-	if (res.auth == PAM_SUCCESS) {
-		res.acct = pam_acct_mgmt(pamh, 0);
-		res.setcred = pam_setcred(pamh, PAM_ESTABLISH_CRED);
-	}
-	pam_end(pamh, res.auth);
+	pam_drive(confdir, user, rhost, &conv, &res);
 	return res;
 }
