@@ -48,6 +48,16 @@ HELPER_OBJ := $(HELPER_SRC:%.c=$(B)/%.o)
 HLIB_OBJ   := $(filter-out $(B)/helper/main.o,$(HELPER_OBJ))
 TSUP_OBJ   := $(TSUP_SRC:%.c=$(B)/%.o)
 TESTS      := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%) $(INTEG_SRC:tests/integration/%.c=$(B)/tests/%)
+# The tests find the module, the helper and the tools in the build dir they were built for.
+TEST_DEFS  := -DTEST_BUILD='"$(B)"'
+$(TSUP_OBJ): EXTRA_CFLAGS = $(TEST_DEFS)
+
+# Set by check-asan's inner make: the sanitized executables (tests, tools, the
+# helper) link the compiled-in sanitizer options (tests/sanitizer/options.c);
+# the product build never does.
+SANITIZE       ?=
+SAN_TEST_OBJ   := $(if $(SANITIZE),$(B)/sanitizer/options-test.o)
+SAN_HELPER_OBJ := $(if $(SANITIZE),$(B)/sanitizer/options-helper.o)
 
 .DEFAULT_GOAL := all
 
@@ -64,7 +74,7 @@ all: $(B)/pam_apitoken.so $(B)/apitoken $(B)/apitoken-askpass
 $(B)/%.o: %.c $(wildcard include/*.h helper/*.h helper/ssh/*.h tests/support/*.h)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) -Ihelper -Ihelper/ssh -Itests/support -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(EXTRA_CFLAGS) -Ihelper -Ihelper/ssh -Itests/support -c -o $@ $<
 
 $(B)/libapitoken.a: $(LIB_OBJ)
 	@rm -f $@
@@ -84,12 +94,14 @@ $(B)/pam_apitoken.so: $(B)/pam_apitoken.o $(B)/libapitoken.a pam_apitoken.map
 $(B)/apitoken-askpass: $(B)/apitoken
 	ln -sf apitoken $@
 
-$(B)/apitoken: $(HELPER_OBJ) $(B)/libapitoken.a
-	$(CC) -pie $(ALL_LDFLAGS) -o $@ $(HELPER_OBJ) $(B)/libapitoken.a $(HELPER_LIBS)
+$(B)/apitoken: $(HELPER_OBJ) $(B)/libapitoken.a $(SAN_HELPER_OBJ)
+	$(CC) -pie $(ALL_LDFLAGS) -o $@ $(HELPER_OBJ) $(SAN_HELPER_OBJ) $(B)/libapitoken.a \
+	    $(HELPER_LIBS)
 
-$(B)/tests/%: tests/unit/%.c $(B)/libhelper.a $(B)/libapitoken.a $(TSUP_OBJ)
+$(B)/tests/%: tests/unit/%.c $(B)/libhelper.a $(B)/libapitoken.a $(TSUP_OBJ) $(SAN_TEST_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests/support -Ihelper -Ihelper/ssh $(ALL_LDFLAGS) -o $@ $< $(TSUP_OBJ) \
+	$(CC) $(ALL_CFLAGS) $(TEST_DEFS) -Itests/support -Ihelper -Ihelper/ssh $(ALL_LDFLAGS) -o $@ $< \
+	    $(TSUP_OBJ) $(SAN_TEST_OBJ) \
 	    $(B)/libhelper.a $(B)/libapitoken.a \
 	    $(CHECK_LIBS) $(TEST_LIBS) $(PAM_LIBS)
 
@@ -97,9 +109,10 @@ $(B)/tests/%: tests/unit/%.c $(B)/libhelper.a $(B)/libapitoken.a $(TSUP_OBJ)
 $(B)/tests/check_nomem: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc \
     -Wl,--wrap=strdup,--wrap=strndup,--wrap=free
 
-$(B)/tests/%: tests/integration/%.c $(B)/libapitoken.a $(TSUP_OBJ)
+$(B)/tests/%: tests/integration/%.c $(B)/libapitoken.a $(TSUP_OBJ) $(SAN_TEST_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests/support $(ALL_LDFLAGS) $(TEST_LDFLAGS) -o $@ $< $(TSUP_OBJ) \
+	$(CC) $(ALL_CFLAGS) $(TEST_DEFS) -Itests/support $(ALL_LDFLAGS) $(TEST_LDFLAGS) -o $@ $< \
+	    $(TSUP_OBJ) $(SAN_TEST_OBJ) \
 	    $(B)/libapitoken.a \
 	    $(CHECK_LIBS) $(TEST_LIBS) $(PAM_LIBS) -ldl
 
@@ -121,9 +134,9 @@ $(B)/tools/syslog-sink: tests/tools/syslog-sink.c
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
 
 # The attacker of the helper-isolation test (tests/integration/check_helper.c).
-$(B)/tools/ptrace-race: tests/tools/ptrace-race.c
+$(B)/tools/ptrace-race: tests/tools/ptrace-race.c $(SAN_TEST_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(SAN_TEST_OBJ)
 
 # Minutes of logins under faults (tests/soak/soak.c): prints counts, fails on a bad yes.
 .PHONY: soak
@@ -209,6 +222,48 @@ lint: format-check
 
 clean:
 	rm -rf $(B)
+
+# --- make check-asan: the whole suite under ASan and UBSan (issue 9) -------------
+# Everything is rebuilt sanitized in $(ASAN_B) with gcc, whose runtimes are
+# shared by default (libasan.so.8, libubsan.so.1, from libgcc-12-dev, which
+# gcc pulls in) and sit on the default library path: the module, dlopened by
+# libpam, and the helper, run by the module with an empty environment and
+# AT_SECURE, find them without LD_LIBRARY_PATH. The options cannot come from
+# the environment either: they are compiled in (tests/sanitizer/options.c).
+# sshd is not sanitized but loads the module: tests/support/sshd.c preloads
+# the runtime into it when APITOKEN_SANITIZER_PRELOAD is set, with
+# APITOKEN_SANITIZER_OPTIONS as its ASAN_OPTIONS (no leak check: sshd's
+# seccomp sandbox kills LSan's exit-time check). Any report file fails the run
+# (tests/run.sh, APITOKEN_SANITIZER_REPORTS).
+ASAN_B      := build/asan
+ASAN_CC     := gcc
+# FORTIFY off: its checked copies bypass ASan's interceptors. The instrumented
+# code defeats gcc's range analysis, which then reports -Wformat-truncation
+# on snprintf calls whose arguments are bounded (lib/cache.c's "t%d" keys).
+ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+               -fno-sanitize-recover=undefined -U_FORTIFY_SOURCE -Wno-format-truncation
+ASAN_TESTS  := $(patsubst $(B)/%,$(ASAN_B)/%,$(TESTS))
+ASAN_REPORTS = $(abspath $(ASAN_B))/reports
+
+$(B)/sanitizer/options-%.o: tests/sanitizer/options.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DSAN_LOG_DIR='"$(abspath $(B))/reports"' \
+	    -DSAN_HELPER=$(if $(filter helper,$*),1,0) -c -o $@ $<
+
+.PHONY: check-asan
+check-asan:
+	@# gcc brings these (libgcc-12-dev): named so that a missing one is installed.
+	@sh tests/deps.sh libasan8 libubsan1
+	@$(MAKE) --no-print-directory B=$(ASAN_B) CC=$(ASAN_CC) SANITIZE=1 \
+	    CFLAGS='$(ASAN_CFLAGS)' LDFLAGS='-fsanitize=address,undefined' \
+	    $(ASAN_B)/pam_apitoken.so $(ASAN_B)/apitoken $(ASAN_B)/apitoken-askpass \
+	    $(ASAN_TESTS) $(ASAN_B)/tools/ptrace-race
+	@# The helper writes its reports as helper_user: a sticky, world-writable dir.
+	@rm -rf $(ASAN_REPORTS) && mkdir -p $(ASAN_REPORTS) && chmod 1777 $(ASAN_REPORTS)
+	@APITOKEN_SANITIZER=asan APITOKEN_SANITIZER_REPORTS=$(ASAN_REPORTS) \
+	    APITOKEN_SANITIZER_PRELOAD=$$(realpath $$($(ASAN_CC) -print-file-name=libasan.so)) \
+	    APITOKEN_SANITIZER_OPTIONS=log_path=$(ASAN_REPORTS)/sshd:detect_leaks=0:halt_on_error=1:abort_on_error=1 \
+	    sh tests/run.sh $(ASAN_TESTS)
 
 # libFuzzer harnesses for the SSH parsers (tests/fuzz/), with ASan and UBSan,
 # and seed corpora made with ssh-keygen; not part of `make check`. Run e.g.

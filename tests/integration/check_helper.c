@@ -96,7 +96,8 @@ START_TEST(helper_user_cannot_trace_the_helper)
 		dup2(out[1], 1);
 		close(in[1]);
 		close(out[0]);
-		execl("build/tools/ptrace-race", "ptrace-race", HELPER_USER, MARKER, (char *)NULL);
+		execl(TEST_BUILD "/tools/ptrace-race", "ptrace-race", HELPER_USER, MARKER,
+		      (char *)NULL);
 		_exit(127);
 	}
 	close(in[0]);

@@ -135,8 +135,8 @@ static void up(void)
 {
 	char *ca;
 
-	if (realpath("build/apitoken", apitoken) == NULL) {
-		fprintf(stderr, "build/apitoken: %s (run make first)\n", strerror(errno));
+	if (realpath(TEST_BUILD "/apitoken", apitoken) == NULL) {
+		fprintf(stderr, TEST_BUILD "/apitoken: %s (run make first)\n", strerror(errno));
 		exit(2);
 	}
 	testenv_setup();
