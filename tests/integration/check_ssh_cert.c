@@ -207,6 +207,9 @@ static void fresh(void)
 	snprintf(C.cert_url, sizeof(C.cert_url), "http://127.0.0.1:%d/ssh/cert", idp.port);
 	C.token_url[0] = '\0';
 	C.agent = NULL;
+	/* The last test's output: under CK_FORK=no the tests share this process. */
+	free(C.out);
+	free(C.err);
 	C.out = C.err = NULL;
 }
 

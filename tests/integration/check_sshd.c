@@ -49,6 +49,17 @@ static void default_config(void)
 	write_config(2);
 }
 
+/*
+ * Before each test (a checked fixture): up()'s config and client, whatever
+ * the test before changed. Under CK_FORK=no (make check-valgrind) the tests
+ * share one process, and a test's server.test_askpass would otherwise stay.
+ */
+static void each_test(void)
+{
+	default_config();
+	server.test_askpass = false;
+}
+
 static void up(enum sshd_method method, const char *auth_after)
 {
 	testenv_setup();
@@ -556,8 +567,7 @@ static Suite *suite(void)
 	      *pw = tcase_create("password");
 
 	tcase_add_unchecked_fixture(kbd, up_kbdint, down);
-	/* Each test starts from the config of up(), whatever one before it changed. */
-	tcase_add_checked_fixture(kbd, default_config, NULL);
+	tcase_add_checked_fixture(kbd, each_test, NULL);
 	tcase_set_timeout(kbd, 120);
 	tcase_add_test(kbd, machine_user_runs_command);
 	tcase_add_test(kbd, client_sees_the_modules_prompt);
@@ -573,12 +583,14 @@ static Suite *suite(void)
 	suite_add_tcase(s, kbd);
 
 	tcase_add_unchecked_fixture(deb, up_debian, down);
+	tcase_add_checked_fixture(deb, each_test, NULL);
 	tcase_set_timeout(deb, 120);
 	tcase_add_test(deb, debian_stack_machine_user_logs_in);
 	tcase_add_test(deb, debian_stack_outsider_asked_for_password);
 	suite_add_tcase(s, deb);
 
 	tcase_add_unchecked_fixture(pw, up_password, down);
+	tcase_add_checked_fixture(pw, each_test, NULL);
 	tcase_set_timeout(pw, 120);
 	tcase_add_test(pw, password_method_logs_in);
 	tcase_add_test(pw, password_method_refuses_wrong_token);
