@@ -14,30 +14,33 @@
  * LSan's stop-the-world needs to ptrace the process, which the kernel then
  * refuses; LSan would fail every run with a fatal error.
  */
-#ifndef SAN_LOG_DIR
-#error "SAN_LOG_DIR: the reports directory, set by the Makefile"
+/* The Makefile passes SAN_LOG_DIR (absolute); without it reports go to stderr. */
+#ifdef SAN_LOG_DIR
+#define SAN_LOG(name) "log_path=" SAN_LOG_DIR "/" name ":"
+#else
+#define SAN_LOG(name) ""
 #endif
 #ifndef SAN_HELPER
-#define SAN_HELPER 0
+#define SAN_HELPER 0 /* 1 in the helper's copy: no leak check, see above */
 #endif
 
 #define SAN_COMMON "halt_on_error=1:abort_on_error=1"
+#define SAN_ASAN   ":detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1"
+#if SAN_HELPER
+#define SAN_LEAKS ":detect_leaks=0"
+#else
+#define SAN_LEAKS ":detect_leaks=1"
+#endif
 
 const char *__asan_default_options(void);
 const char *__ubsan_default_options(void);
 
 const char *__asan_default_options(void)
 {
-	return "log_path=" SAN_LOG_DIR "/asan:" SAN_COMMON ":detect_stack_use_after_return=1"
-	       ":check_initialization_order=1:strict_init_order=1"
-#if SAN_HELPER
-	       ":detect_leaks=0";
-#else
-	       ":detect_leaks=1";
-#endif
+	return SAN_LOG("asan") SAN_COMMON SAN_ASAN SAN_LEAKS;
 }
 
 const char *__ubsan_default_options(void)
 {
-	return "log_path=" SAN_LOG_DIR "/ubsan:" SAN_COMMON ":print_stacktrace=1";
+	return SAN_LOG("ubsan") SAN_COMMON ":print_stacktrace=1";
 }
