@@ -2,6 +2,8 @@
 #
 #   make            build/pam_apitoken.so and build/apitoken
 #   make check      every test (installs missing test dependencies first when root)
+#   make check-asan      the same tests, all built with ASan + UBSan (build/asan)
+#   make check-valgrind  the test binaries under valgrind memcheck
 #   make install    DESTDIR=, PREFIX= (default /usr/local); as root without
 #                   DESTDIR it also creates the helper's system user _apitoken
 
