@@ -2,10 +2,13 @@
 # Installs what the build and the tests need on Debian 12, and only what is
 # missing: a second run does nothing. Debian packages with apt-get (as root),
 # the test issuer's npm packages with `npm ci` from the pinned lock file.
+# Arguments: more Debian packages a target needs on top (make check-asan:
+# libasan8 libubsan1, make check-valgrind: valgrind), installed the same way,
+# only when missing.
 set -eu
 
 pkgs="gcc make pkg-config libpam0g-dev libcurl4-openssl-dev libjansson-dev libssl-dev check
-      openssh-server openssh-client pamtester libpam-wrapper git rsync ca-certificates"
+      openssh-server openssh-client pamtester libpam-wrapper git rsync ca-certificates $*"
 command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 

@@ -24,7 +24,7 @@
 #include "testenv.h"
 #include "unit.h"
 
-#define HELPER "build/apitoken"
+#define HELPER TEST_BUILD "/apitoken"
 
 static struct server idp;
 static char cache_dir[600], errfile[600];

@@ -18,10 +18,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "testenv.h"
 #include "unit.h"
 
-#define ASKPASS "build/apitoken-askpass"
-#define HELPER	"build/apitoken"
+#define ASKPASS TEST_BUILD "/apitoken-askpass"
+#define HELPER	TEST_BUILD "/apitoken"
 #define TOKEN	"ucat_clientTestToken0123456789"
 
 struct result {
@@ -293,7 +294,7 @@ START_TEST(exec_exports_exactly_what_it_says)
 	r = run(argv, env);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
-	snprintf(want, sizeof(want), "SSH_ASKPASS=%s/build/apitoken-askpass\n", cwd);
+	snprintf(want, sizeof(want), "SSH_ASKPASS=%s/" ASKPASS "\n", cwd);
 	ck_assert_msg(strstr(r.out, want) != NULL, "%s", r.out);
 	ck_assert_ptr_nonnull(strstr(r.out, "SSH_ASKPASS_REQUIRE=force\n"));
 	ck_assert_ptr_nonnull(strstr(r.out, "KEEP=me\n"));

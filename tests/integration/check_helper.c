@@ -96,7 +96,8 @@ START_TEST(helper_user_cannot_trace_the_helper)
 		dup2(out[1], 1);
 		close(in[1]);
 		close(out[0]);
-		execl("build/tools/ptrace-race", "ptrace-race", HELPER_USER, MARKER, (char *)NULL);
+		execl(TEST_BUILD "/tools/ptrace-race", "ptrace-race", HELPER_USER, MARKER,
+		      (char *)NULL);
 		_exit(127);
 	}
 	close(in[0]);
@@ -170,7 +171,7 @@ static bool find_helper(uid_t uid, pid_t *pid, char *uids, size_t len)
 
 START_TEST(helper_works_as_helper_user_for_good)
 {
-	char conf[1024], want[128], uids[128] = "", mem[64];
+	char conf[1024], want[128], uids[128] = "", mem[64], *url;
 	struct passwd *pw = getpwnam(HELPER_USER);
 	const char *dir;
 	struct stat st;
@@ -182,7 +183,9 @@ START_TEST(helper_works_as_helper_user_for_good)
 		return;
 	ck_assert_ptr_nonnull(pw);
 	/* The default helper_user, against an endpoint that never answers. */
-	snprintf(conf, sizeof(conf), "introspection_url = %s\n", fault_url(&fault, "/hang"));
+	url = fault_url(&fault, "/hang");
+	snprintf(conf, sizeof(conf), "introspection_url = %s\n", url);
+	free(url);
 	dir = make_service(conf, NULL);
 	login = fork();
 	ck_assert_int_ge(login, 0);
@@ -224,7 +227,7 @@ END_TEST
  */
 START_TEST(helper_stdio_when_the_host_has_none)
 {
-	char conf[1024], fd0[256] = "", fd1[256] = "", fd2[256] = "", uids[128], p[64];
+	char conf[1024], fd0[256] = "", fd1[256] = "", fd2[256] = "", uids[128], p[64], *url;
 	struct passwd *pw = getpwnam(HELPER_USER);
 	pid_t login, helper = 0;
 	const char *dir;
@@ -233,7 +236,9 @@ START_TEST(helper_stdio_when_the_host_has_none)
 
 	if (geteuid() != 0)
 		return;
-	snprintf(conf, sizeof(conf), "introspection_url = %s\n", fault_url(&fault, "/hang"));
+	url = fault_url(&fault, "/hang");
+	snprintf(conf, sizeof(conf), "introspection_url = %s\n", url);
+	free(url);
 	dir = make_service(conf, NULL);
 	login = fork();
 	ck_assert_int_ge(login, 0);

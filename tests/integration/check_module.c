@@ -13,8 +13,8 @@
 #include "testenv.h"
 #include "unit.h"
 
-#define MODULE "build/pam_apitoken.so"
-#define HELPER "build/apitoken"
+#define MODULE TEST_BUILD "/pam_apitoken.so"
+#define HELPER TEST_BUILD "/apitoken"
 
 /* The whole output of a command, or NULL. */
 static char *run(const char *cmd)
@@ -213,10 +213,25 @@ int main(void)
 	tcase_add_test(tc, binaries_are_hardened);
 	tcase_add_test(tc, helper_answers_help_and_version);
 	suite_add_tcase(s, tc);
-	tc = tcase_create("whole process");
-	tcase_set_timeout(tc, 60);
-	tcase_add_unchecked_fixture(tc, issuer_up, issuer_down);
-	tcase_add_test(tc, pamtester_under_pam_wrapper);
-	suite_add_tcase(s, tc);
+	/*
+	 * Under make check-asan (APITOKEN_SANITIZER set) the whole-process test
+	 * is left out: pamtester is not sanitized, so the sanitized module only
+	 * loads with the ASan runtime preloaded, and pam_wrapper dlopens with
+	 * RTLD_DEEPBIND, which ASan refuses. (pam_wrapper drops RTLD_DEEPBIND
+	 * when LD_PRELOAD names libasan.so; not relied on here.) The sshd tests
+	 * run the module in a whole process there.
+	 */
+	if (getenv("APITOKEN_SANITIZER") != NULL) {
+		printf("module: pamtester_under_pam_wrapper skipped: pam_wrapper's RTLD_DEEPBIND "
+		       "and the sanitizer do not mix (APITOKEN_SANITIZER=%s)\n",
+		       getenv("APITOKEN_SANITIZER"));
+		fflush(stdout);
+	} else {
+		tc = tcase_create("whole process");
+		tcase_set_timeout(tc, 60);
+		tcase_add_unchecked_fixture(tc, issuer_up, issuer_down);
+		tcase_add_test(tc, pamtester_under_pam_wrapper);
+		suite_add_tcase(s, tc);
+	}
 	return unit_run(s);
 }

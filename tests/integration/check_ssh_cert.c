@@ -135,8 +135,8 @@ static void up(void)
 {
 	char *ca;
 
-	if (realpath("build/apitoken", apitoken) == NULL) {
-		fprintf(stderr, "build/apitoken: %s (run make first)\n", strerror(errno));
+	if (realpath(TEST_BUILD "/apitoken", apitoken) == NULL) {
+		fprintf(stderr, TEST_BUILD "/apitoken: %s (run make first)\n", strerror(errno));
 		exit(2);
 	}
 	testenv_setup();
@@ -207,6 +207,9 @@ static void fresh(void)
 	snprintf(C.cert_url, sizeof(C.cert_url), "http://127.0.0.1:%d/ssh/cert", idp.port);
 	C.token_url[0] = '\0';
 	C.agent = NULL;
+	/* The last test's output: under CK_FORK=no the tests share this process. */
+	free(C.out);
+	free(C.err);
 	C.out = C.err = NULL;
 }
 

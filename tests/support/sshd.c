@@ -439,11 +439,35 @@ static bool exited(pid_t pid)
 	return waitpid(pid, &st, WNOHANG) == pid;
 }
 
+/*
+ * Under make check-asan the module is sanitized but sshd is not: sshd needs
+ * the sanitizer runtime preloaded (it must come first) and its options in
+ * the environment, as it has no compiled-in ones. The target sets
+ * APITOKEN_SANITIZER_PRELOAD (the runtime) and APITOKEN_SANITIZER_OPTIONS;
+ * otherwise sshd gets PATH alone. The helper children of the module need
+ * nothing from here: the module runs them with an empty environment.
+ */
+static void sanitizer_env(char *preload, size_t plen, char *asan, size_t alen, char *ubsan,
+			  size_t ulen)
+{
+	const char *lib = getenv("APITOKEN_SANITIZER_PRELOAD");
+	const char *opts = getenv("APITOKEN_SANITIZER_OPTIONS");
+
+	preload[0] = asan[0] = ubsan[0] = '\0';
+	if (lib == NULL || lib[0] == '\0')
+		return;
+	if (lib[0] != '/' || access(lib, R_OK) != 0)
+		die("APITOKEN_SANITIZER_PRELOAD=%s: not a readable absolute path", lib);
+	snprintf(preload, plen, "LD_PRELOAD=%s", lib);
+	snprintf(asan, alen, "ASAN_OPTIONS=%s", opts != NULL ? opts : "detect_leaks=0");
+	snprintf(ubsan, ulen, "UBSAN_OPTIONS=%s", opts != NULL ? opts : "");
+}
+
 /* One attempt on one port: true when sshd listens, false when the port was taken. */
 static bool try_start(struct sshd *s)
 {
 	char conf[4096], cfg[600], link[600], pidf[600], hostkey[600], errf[600], ready[100];
-	char auth[800];
+	char auth[800], san_preload[PATH_MAX + 16], san_asan[1200], san_ubsan[1200];
 	char *logtext;
 	struct timespec t0, now;
 	int fd;
@@ -486,12 +510,15 @@ static bool try_start(struct sshd *s)
 	put(cfg, 0644, conf);
 	unlink(s->log);
 
+	sanitizer_env(san_preload, sizeof(san_preload), san_asan, sizeof(san_asan), san_ubsan,
+		      sizeof(san_ubsan));
 	s->pid = fork();
 	if (s->pid < 0)
 		die("fork: %s", strerror(errno));
 	if (s->pid == 0) {
 		char *argv[] = {link, "-D", "-f", cfg, "-E", s->log, NULL};
-		char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+		char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+				san_preload[0] ? san_preload : NULL, san_asan, san_ubsan, NULL};
 
 		fd = open("/dev/null", O_RDONLY);
 		dup2(fd, 0);
@@ -804,8 +831,8 @@ int sshd_client(const struct sshd *s, const char *token, const char *cwd, const 
 	snprintf(env_home, sizeof(env_home), "HOME=%s/home", s->dir);
 	snprintf(env_port, sizeof(env_port), "SSH_PORT=%d", s->port);
 	/* The client as a CI job has it: build/apitoken, with apitoken-askpass beside it. */
-	if (realpath("build/apitoken", helper_path) == NULL)
-		die("build/apitoken: %s (run make first)", strerror(errno));
+	if (realpath(TEST_BUILD "/apitoken", helper_path) == NULL)
+		die(TEST_BUILD "/apitoken: %s (run make first)", strerror(errno));
 
 	pid = fork();
 	if (pid < 0)

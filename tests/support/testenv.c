@@ -147,7 +147,8 @@ static const char *server_try(struct server *s, const char *script)
 		die("fork: %s", strerror(errno));
 	if (s->pid == 0) {
 		/* Its chatter goes to a log beside the test's, not into the test output. */
-		int log = open("build/tests/servers.log", O_WRONLY | O_CREAT | O_APPEND, 0644);
+		int log =
+		    open(TEST_BUILD "/tests/servers.log", O_WRONLY | O_CREAT | O_APPEND, 0644);
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		if (log >= 0)
@@ -200,7 +201,7 @@ void server_start(struct server *s, const char *script)
 		why = server_try(s, script);
 	}
 	if (why != NULL)
-		die("%s: %s (see build/tests/servers.log)", script, why);
+		die("%s: %s (see " TEST_BUILD "/tests/servers.log)", script, why);
 }
 
 void server_stop(struct server *s)
@@ -526,9 +527,9 @@ void testenv_setup(void)
 		die("mkdtemp %s: %s", T.root, strerror(errno));
 	/* The helper runs as helper_user: it must be able to reach and run its copy. */
 	chmod(T.root, 0755);
-	snprintf(T.module, sizeof(T.module), "%s/build/pam_apitoken.so", cwd);
+	snprintf(T.module, sizeof(T.module), "%s/" TEST_BUILD "/pam_apitoken.so", cwd);
 	snprintf(T.helper, sizeof(T.helper), "%s/apitoken", T.root);
-	copy_file("build/apitoken", T.helper, 0755);
+	copy_file(TEST_BUILD "/apitoken", T.helper, 0755);
 }
 
 void testenv_teardown(void)

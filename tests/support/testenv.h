@@ -53,6 +53,15 @@ char *fault_last(const struct server *f); /* JSON of the last request */
 /* A port on 127.0.0.1 where nothing listens. */
 int closed_port(void);
 
+/*
+ * The build directory the tests run against, relative to the top of the tree
+ * (the Makefile's B: build, or build/asan for make check-asan), as a string
+ * literal to paste paths onto.
+ */
+#ifndef TEST_BUILD
+#define TEST_BUILD "build"
+#endif
+
 /* helper_user's default; testenv_setup() creates it, as make install does, if missing. */
 #define HELPER_USER "_apitoken"
 
