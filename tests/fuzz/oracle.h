@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	} while (0)
 
 /*
- * Cuts the next part off *p/*left at the first NUL byte (or the end) into a
+ * Cuts the next part off (*p, *left) at the first NUL byte (or the end) into a
  * fresh NUL-terminated string; NUL bytes separate the parts of an input.
  */
 static inline char *next_part(const uint8_t **p, size_t *left)
