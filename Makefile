@@ -178,7 +178,7 @@ clean:
 #   make fuzz-run FUZZ_SECONDS=30   runs each in turn, new inputs to build/fuzz/scratch/NAME
 #   make fuzz-corpus-check          every committed corpus once (-runs=0): a regression pass
 # One by hand: build/fuzz/fuzz_proto -max_total_time=60 build/fuzz/scratch/proto tests/fuzz/corpus/proto
-# Needs clang and libclang-rt-14-dev (tests/deps.sh installs them when missing).
+# Needs clang and libclang-rt-14-dev: `make fuzz-deps` installs them when missing.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 30
 # The whole core and the helper but main(), built once with the fuzz flags into
@@ -194,8 +194,11 @@ FUZZ_LIBS    := $(HELPER_LIBS)
 # certissue answers come from a stand-in for http_send (tests/fuzz/fuzz_certissue.c).
 FUZZ_LDFLAGS_certissue := -Wl,--wrap=http_send
 
-.PHONY: fuzz fuzz-run fuzz-corpus-check
+.PHONY: fuzz fuzz-deps fuzz-run fuzz-corpus-check
 fuzz: $(FUZZ_BINS)
+
+fuzz-deps:
+	@sh tests/deps.sh fuzz
 
 $(B)/fuzz/obj/%.o: %.c $(wildcard include/*.h helper/*.h helper/ssh/*.h)
 	@mkdir -p $(@D)

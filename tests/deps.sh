@@ -2,10 +2,13 @@
 # Installs what the build and the tests need on Debian 12, and only what is
 # missing: a second run does nothing. Debian packages with apt-get (as root),
 # the test issuer's npm packages with `npm ci` from the pinned lock file.
+#   usage: deps.sh [fuzz]
 set -eu
 
 pkgs="gcc make pkg-config libpam0g-dev libcurl4-openssl-dev libjansson-dev libssl-dev check
       openssh-server openssh-client pamtester libpam-wrapper git rsync ca-certificates"
+# `deps.sh fuzz` (make fuzz-deps): also clang with libFuzzer's runtime, for make fuzz.
+[ "${1:-}" = fuzz ] && pkgs="$pkgs clang libclang-rt-14-dev"
 command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 
@@ -25,6 +28,9 @@ if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
+
+# The fuzzers need no test issuer.
+[ "${1:-}" = fuzz ] && exit 0
 
 # The lock file pins the issuer; reinstall only when it changed.
 idp=tests/idp
