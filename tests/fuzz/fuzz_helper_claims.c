@@ -11,7 +11,10 @@
  * succeeds), and each claim it reads has the type and value the JSON had;
  * an error word is bad_json or internal and its error response reads as
  * that reason; and policy_check never allows unless "active" is JSON true
- * and the username claim is a JSON string equal to the user.
+ * and the username claim is a JSON string equal to the user, and never
+ * unless every configured check holds on the JSON itself: exp and nbf
+ * around now, the scope word, the client id, the audience (string or
+ * array), the issuer, and a numeric rhost when ranges are given.
  */
 #include <math.h>
 
@@ -56,6 +59,35 @@ static void same_value(json_t *v, const struct claim *c)
 	} else {
 		CHECK(c->type == CLAIM_OTHER);
 	}
+}
+
+static bool is_string(json_t *v, const char *want)
+{
+	return json_is_string(v) && json_string_length(v) == strlen(want) &&
+	       memcmp(json_string_value(v), want, strlen(want)) == 0;
+}
+
+static bool in_array(json_t *v, const char *want)
+{
+	for (size_t i = 0; i < json_array_size(v); i++)
+		if (is_string(json_array_get(v, i), want))
+			return true;
+	return false;
+}
+
+/* want is one of the space- or tab-separated words of the JSON string v (no NUL in it). */
+static bool has_word(json_t *v, const char *want)
+{
+	const char *s = json_string_value(v);
+	size_t n = strlen(want);
+
+	if (!json_is_string(v) || strlen(s) != json_string_length(v))
+		return false;
+	for (const char *p = s; (p = strstr(p, want)) != NULL; p++)
+		if ((p == s || p[-1] == ' ' || p[-1] == '\t') &&
+		    (p[n] == '\0' || p[n] == ' ' || p[n] == '\t'))
+			return true;
+	return false;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -114,7 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (policy_check(&cfg, &ans.claims, user, rhost[0] ? rhost : NULL, NOW, &reason) ==
 	    APT_OK) {
 		json_t *u = json_object_get(root, names[CLAIM_USERNAME]);
-		json_t *exp = json_object_get(root, "exp");
+		json_t *exp = json_object_get(root, "exp"), *nbf = json_object_get(root, "nbf");
 
 		CHECK(strcmp(reason, "ok") == 0);
 		CHECK(json_is_true(json_object_get(root, "active")));
@@ -123,6 +155,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(exp == NULL || (json_is_integer(exp) && json_integer_value(exp) > NOW - 30) ||
 		      (json_is_real(exp) && json_real_value(exp) > NOW - 30));
 		CHECK(!cfg.require_ip_ranges || json_object_get(root, names[CLAIM_IP_RANGES]));
+		CHECK(nbf == NULL ||
+		      (json_is_integer(nbf) && json_integer_value(nbf) <= NOW + 30) ||
+		      (json_is_real(nbf) && json_real_value(nbf) <= NOW + 30));
+		CHECK(!cfg.required_scopes || has_word(json_object_get(root, "scope"), "read"));
+		CHECK(!cfg.allowed_client_ids ||
+		      is_string(json_object_get(root, "client_id"), "deploy") ||
+		      is_string(json_object_get(root, "client_id"), "ci"));
+		CHECK(!cfg.audience || is_string(json_object_get(root, "aud"), "api") ||
+		      in_array(json_object_get(root, "aud"), "api"));
+		CHECK(!cfg.issuer || is_string(json_object_get(root, "iss"), cfg.issuer));
+		CHECK(json_object_get(root, names[CLAIM_IP_RANGES]) == NULL ||
+		      (rhost[0] != '\0' &&
+		       strspn(rhost, "0123456789abcdefABCDEF.:") == strlen(rhost)));
 	}
 	claims_free(&ans.claims);
 done:
