@@ -191,6 +191,8 @@ FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                 -Iinclude -Ihelper -Ihelper/ssh -DAPITOKEN_VERSION='"$(VERSION)"'
 FUZZ_LIBS    := $(HELPER_LIBS)
+# fuzz_askpass compiles helper/askpass.c in (its prompt tests are static).
+$(B)/fuzz/fuzz_askpass: helper/askpass.c
 # certissue answers come from a stand-in for http_send (tests/fuzz/fuzz_certissue.c).
 FUZZ_LDFLAGS_certissue := -Wl,--wrap=http_send
 
