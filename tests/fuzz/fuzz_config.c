@@ -10,8 +10,9 @@
  * http://) introspection_url without white space or user@, paths absolute,
  * no control bytes in any value, numbers in range, connect_timeout_ms <=
  * timeout_ms, client_id with client_secret_file and tls_cert_file with
- * tls_key_file. And it is stable: written back as a file ("key = "value""
- * lines) it loads again as the same configuration.
+ * tls_key_file. It is stable: written back as a file ("key = "value""
+ * lines) it loads again as the same configuration. And the module's
+ * request to the helper for it parses and fits the helper's buffers.
  */
 #include <stddef.h>
 #include <strings.h>
@@ -19,7 +20,9 @@
 #include "buf.h"
 
 #include "config.h"
+#include "introspect.h"
 #include "oracle.h"
+#include "proto.h"
 
 #define MAX_ARGS 16
 
@@ -95,6 +98,45 @@ static void check_valid(const struct apt_config *c)
 	}
 }
 
+/*
+ * The module's request for this config is one the helper reads: it parses,
+ * and each field fits the buffer cmd_introspect (helper/introspect.c) reads
+ * it into, so a config that loads never ends as the helper's bad_request.
+ * Only configs that name no file (secret, TLS, CA) are built: the files
+ * would have to exist.
+ */
+static void check_request(const struct apt_config *c)
+{
+	static const char token[] = "ucat_fuzz_token";
+	struct buf req = BUF_INIT;
+	struct proto_msg m;
+	char url[2048], uclaim[128], rclaim[128], proxy[1024], client_id[512], err[512];
+	const struct proto_field *f;
+	long cto, to;
+
+	if (c->client_secret_file || c->tls_cert_file || c->ca_file)
+		return;
+	CHECK(introspect_build_request(c, token, sizeof(token) - 1, &req, err, sizeof(err)) ==
+	      APT_OK);
+	CHECK(proto_parse(PROTO_REQUEST_MAGIC, req.p, req.len, &m) == 0);
+	CHECK(proto_get_str(&m, "url", url, sizeof(url)) == 0 &&
+	      strcmp(url, c->introspection_url) == 0);
+	CHECK(proto_get_str(&m, "username_claim", uclaim, sizeof(uclaim)) == 0 &&
+	      strcmp(uclaim, c->username_claim) == 0);
+	CHECK(proto_get_str(&m, "ip_ranges_claim", rclaim, sizeof(rclaim)) == 0 &&
+	      strcmp(rclaim, c->ip_ranges_claim) == 0);
+	CHECK(proto_get_long(&m, "connect_timeout_ms", 1, 600000, &cto) == 0 &&
+	      cto == c->connect_timeout_ms);
+	CHECK(proto_get_long(&m, "timeout_ms", 1, 600000, &to) == 0 && to <= c->timeout_ms);
+	f = proto_get(&m, "token");
+	CHECK(f != NULL && f->len == sizeof(token) - 1 && memcmp(f->val, token, f->len) == 0);
+	CHECK(c->proxy == NULL || (proto_get_str(&m, "proxy", proxy, sizeof(proxy)) == 0 &&
+				   strcmp(proxy, c->proxy) == 0));
+	CHECK(c->client_id == NULL ||
+	      proto_get_str(&m, "client_id", client_id, sizeof(client_id)) == 0);
+	buf_free(&req);
+}
+
 /* c as a file that config_load should read back as c. */
 static void write_back(const struct apt_config *c, struct buf *out)
 {
@@ -164,6 +206,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(memchr(err, '\0', sizeof(err)) != NULL);
 	if (rc == APT_OK) {
 		check_valid(&cfg);
+		check_request(&cfg);
 		CHECK(cfg.config != NULL && strcmp(cfg.config, path) == 0);
 		write_back(&cfg, &text);
 		CHECK(!text.failed);
