@@ -162,11 +162,13 @@ install: all
 
 format:
 	clang-format -i pam_apitoken.c $(LIB_SRC) $(HELPER_SRC) include/*.h $(wildcard helper/*.h) \
-	    $(UNIT_SRC) $(INTEG_SRC) $(TSUP_SRC) $(wildcard tests/support/*.h)
+	    $(UNIT_SRC) $(INTEG_SRC) $(TSUP_SRC) $(wildcard tests/support/*.h) \
+	    $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
 
 format-check:
 	clang-format --dry-run -Werror pam_apitoken.c $(LIB_SRC) $(HELPER_SRC) include/*.h \
-	    $(wildcard helper/*.h) $(UNIT_SRC) $(INTEG_SRC) $(TSUP_SRC) $(wildcard tests/support/*.h)
+	    $(wildcard helper/*.h) $(UNIT_SRC) $(INTEG_SRC) $(TSUP_SRC) $(wildcard tests/support/*.h) \
+	    $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
 
 clean:
 	rm -rf $(B)
