@@ -43,11 +43,17 @@ static void decode_encode(const uint8_t *data, size_t size)
 	CHECK(out.len == size && memcmp(out.p, data, size) == 0);
 	if (c.type == CLAIM_BOOL)
 		CHECK(c.n == 0 || c.n == 1);
-	/* A list that decodes is read to its end by the iterator the policy uses. */
-	while (claim_list_next(&c, &pos, &item, &itemlen))
+	/*
+	 * A list that decodes is read to its end by the iterator the policy uses,
+	 * and is canonical: its items written again are its bytes (no "01:" length).
+	 */
+	out.len = 0;
+	while (claim_list_next(&c, &pos, &item, &itemlen)) {
 		CHECK(item >= c.s && item + itemlen <= c.s + c.len);
+		CHECK(claim_list_add(&out, item, itemlen) == 0);
+	}
 	if (c.type == CLAIM_LIST)
-		CHECK(pos == c.len);
+		CHECK(pos == c.len && out.len == c.len && memcmp(out.p, c.s, c.len) == 0);
 	free(c.s);
 	buf_free(&out);
 }
