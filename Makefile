@@ -20,7 +20,8 @@ B       := build
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
             -Wmissing-prototypes -Wformat=2 -Wvla
-HARDEN   := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIC
+HARDEN   := -fstack-protector-strong -fstack-clash-protection -fcf-protection \
+            -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 -fPIC
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -Iinclude \
              -DAPITOKEN_VERSION='"$(VERSION)"' \
@@ -92,9 +93,14 @@ $(B)/tests/%: tests/unit/%.c $(B)/libhelper.a $(B)/libapitoken.a $(TSUP_OBJ)
 	    $(B)/libhelper.a $(B)/libapitoken.a \
 	    $(CHECK_LIBS) $(TEST_LIBS) $(PAM_LIBS)
 
+# Every allocation of the core goes through the test's wrappers, which fail the Nth.
+$(B)/tests/check_nomem: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc \
+    -Wl,--wrap=strdup,--wrap=strndup,--wrap=free
+
 $(B)/tests/%: tests/integration/%.c $(B)/libapitoken.a $(TSUP_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests/support $(ALL_LDFLAGS) -o $@ $< $(TSUP_OBJ) $(B)/libapitoken.a \
+	$(CC) $(ALL_CFLAGS) -Itests/support $(ALL_LDFLAGS) $(TEST_LDFLAGS) -o $@ $< $(TSUP_OBJ) \
+	    $(B)/libapitoken.a \
 	    $(CHECK_LIBS) $(TEST_LIBS) $(PAM_LIBS) -ldl
 
 deps:
@@ -118,6 +124,17 @@ $(B)/tools/syslog-sink: tests/tools/syslog-sink.c
 $(B)/tools/ptrace-race: tests/tools/ptrace-race.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+
+# Minutes of logins under faults (tests/soak/soak.c): prints counts, fails on a bad yes.
+.PHONY: soak
+soak: deps
+	@$(MAKE) --no-print-directory all $(B)/soak/soak
+	@$(B)/soak/soak
+
+$(B)/soak/soak: tests/soak/soak.c $(B)/libapitoken.a $(TSUP_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/support $(ALL_LDFLAGS) -o $@ $< $(TSUP_OBJ) $(B)/libapitoken.a \
+	    $(TEST_LIBS) $(PAM_LIBS)
 
 # A benchmark, not a test (tests/bench/bench.c): prints a table, writes build/bench.json.
 .PHONY: bench
@@ -160,15 +177,35 @@ install: all
 	        --shell /usr/sbin/nologin _apitoken; \
 	fi
 
+# Every C file in the tree: product, tests, fuzzers, tools, bench, soak.
+C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build/*')
+
 format:
-	clang-format -i pam_apitoken.c $(LIB_SRC) $(HELPER_SRC) include/*.h $(wildcard helper/*.h) \
-	    $(UNIT_SRC) $(INTEG_SRC) $(TSUP_SRC) $(wildcard tests/support/*.h) \
-	    $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
+	clang-format -i $(C_FILES)
 
 format-check:
-	clang-format --dry-run -Werror pam_apitoken.c $(LIB_SRC) $(HELPER_SRC) include/*.h \
-	    $(wildcard helper/*.h) $(UNIT_SRC) $(INTEG_SRC) $(TSUP_SRC) $(wildcard tests/support/*.h) \
-	    $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
+	clang-format --dry-run -Werror $(C_FILES)
+
+# Static analysis (issue 9): cppcheck over everything, clang-tidy (.clang-tidy)
+# and the clang static analyzer over the product code. Any finding fails.
+LINT_SRC   := pam_apitoken.c $(LIB_SRC) $(HELPER_SRC)
+LINT_FLAGS := -std=c11 -D_GNU_SOURCE -Iinclude -Ihelper -Ihelper/ssh -Itests/support \
+              -DAPITOKEN_VERSION='"$(VERSION)"'
+.PHONY: lint
+lint: format-check
+	@# Style checks on the product code; on tests, warnings only. variableScope is
+	@# off: declaring at the top of a block is this code base's style.
+	cppcheck --quiet --std=c11 --enable=warning,style,performance,portability \
+	    --inline-suppr --error-exitcode=1 -D_GNU_SOURCE -Iinclude -Ihelper -Ihelper/ssh \
+	    --suppress=missingIncludeSystem --suppress=unusedFunction --suppress=variableScope \
+	    pam_apitoken.c lib helper
+	cppcheck --quiet --std=c11 --enable=warning --inline-suppr --error-exitcode=1 \
+	    -D_GNU_SOURCE -Iinclude -Ihelper -Ihelper/ssh -Itests/support \
+	    --suppress=missingIncludeSystem tests
+	clang-tidy --quiet $(LINT_SRC) -- $(LINT_FLAGS)
+	scan-build --status-bugs -o $(B)/scan-build --use-cc=clang \
+	    $(MAKE) --no-print-directory -B B=$(B)/scan CC=clang $(B)/scan/pam_apitoken.so \
+	    $(B)/scan/apitoken
 
 clean:
 	rm -rf $(B)

@@ -4,6 +4,8 @@
  * map the core's result onto a PAM code (DESIGN.md §5). No decision is made
  * here.
  */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -19,6 +21,8 @@
 #include "fingerprint.h"
 
 #define DATA_USER "pam_apitoken.user"
+/* Read no further: the local checks refuse anything over 4096 bytes anyway. */
+#define TOKEN_READ_MAX 65536
 
 static int pam_code(enum apt_rc rc)
 {
@@ -72,24 +76,38 @@ static void audit(pam_handle_t *pamh, const struct auth_outcome *o, const char *
 }
 
 /*
- * The token: the one already on the stack with use_first_pass or
- * try_first_pass (from the arguments or the file), else asked for with the
- * configured prompt, echo off.
+ * The token, as our own copy (*tok, freed with free_secret()), and whether
+ * it was PAM_AUTHTOK (*from_item). With use_first_pass or try_first_pass it
+ * is the PAM_AUTHTOK an earlier module set; otherwise, or when
+ * try_first_pass finds none, we ask ourselves with the configured prompt,
+ * echo off. Not pam_get_authtok(): it hands back a PAM_AUTHTOK an earlier
+ * module set (a pam_unix password would go to the issuer, DESIGN.md §5) and
+ * stores what it reads there, for every later module of the stack to read.
  */
-static int get_token(pam_handle_t *pamh, const struct apt_config *cfg, const char **tok)
+static int get_token(pam_handle_t *pamh, const struct apt_config *cfg, char **tok, bool *from_item)
 {
 	const void *item = NULL;
+	char *resp = NULL;
+	int r;
 
 	*tok = NULL;
+	*from_item = false;
 	if (cfg->use_first_pass || cfg->try_first_pass) {
 		if (pam_get_item(pamh, PAM_AUTHTOK, &item) == PAM_SUCCESS && item != NULL) {
-			*tok = item;
-			return PAM_SUCCESS;
+			*tok = strndup(item, TOKEN_READ_MAX);
+			*from_item = true;
+			return *tok != NULL ? PAM_SUCCESS : PAM_BUF_ERR;
 		}
 		if (cfg->use_first_pass)
 			return PAM_AUTH_ERR;
 	}
-	return pam_get_authtok(pamh, PAM_AUTHTOK, tok, cfg->prompt);
+	r = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", cfg->prompt);
+	if (r != PAM_SUCCESS) {
+		free_secret(resp);
+		return r;
+	}
+	*tok = resp;
+	return resp != NULL ? PAM_SUCCESS : PAM_CONV_ERR;
 }
 
 static void free_data(pam_handle_t *pamh, void *data, int status)
@@ -104,10 +122,11 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	struct apt_config cfg;
 	struct auth_outcome o;
 	struct timespec t0;
-	const char *user = NULL, *tok = NULL;
+	const char *user = NULL;
 	const void *rhost = NULL;
-	char *tokcopy = NULL, *saved;
+	char *tok = NULL, *saved;
 	size_t toklen;
+	bool from_item = false;
 	int r;
 
 	(void)flags;
@@ -129,27 +148,31 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 		user = NULL;
 		goto out;
 	}
-	r = get_token(pamh, &cfg, &tok);
+	r = get_token(pamh, &cfg, &tok, &from_item);
 	if (r != PAM_SUCCESS || tok == NULL) {
 		o.rc = r == PAM_BUF_ERR ? APT_NOMEM : APT_DENY;
 		o.reason = "no_token";
 		goto out;
 	}
-	/* Our own copy, zeroed below: libpam keeps and later wipes its item. */
 	/* ms= is the module's own time: from the token in hand to the decision. */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	toklen = strnlen(tok, 65536);
-	tokcopy = strndup(tok, toklen);
-	if (tokcopy == NULL) {
-		o.rc = APT_NOMEM;
-		o.reason = "no_memory";
-		goto out;
-	}
+	toklen = strnlen(tok, TOKEN_READ_MAX);
 	if (cfg.debug)
 		pam_syslog(pamh, LOG_DEBUG, "config=%s url=%s helper=%s as=%s timeout_ms=%ld",
 			   cfg.config ? cfg.config : "(none)", cfg.introspection_url, cfg.helper,
 			   cfg.helper_user, cfg.timeout_ms);
-	auth_token(&cfg, user, rhost, tokcopy, toklen, &o);
+	auth_token(&cfg, user, rhost, tok, toklen, &o);
+	/*
+	 * A PAM_AUTHTOK that was a good token is ours now: no later module of
+	 * the stack gets to read it. Refused, it stays as the earlier module
+	 * set it: it may be that module's password, which a later
+	 * try_first_pass module still needs (pam_apitoken(8), PAM_AUTHTOK).
+	 */
+	if (o.rc == APT_OK && from_item && pam_set_item(pamh, PAM_AUTHTOK, NULL) != PAM_SUCCESS) {
+		o.rc = APT_SERVICE;
+		o.reason = "internal";
+		snprintf(o.err, sizeof(o.err), "cannot clear PAM_AUTHTOK");
+	}
 	if (o.rc == APT_OK) {
 		/* For acct_mgmt: this module vouches for this user, no other. */
 		saved = strdup(user);
@@ -162,7 +185,7 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	}
 out:
 	audit(pamh, &o, user, rhost, &t0);
-	free_secret(tokcopy);
+	free_secret(tok);
 	config_free(&cfg);
 	return pam_code(o.rc);
 }

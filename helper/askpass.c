@@ -3,8 +3,11 @@
  * `apitoken-askpass PROMPT`, which is how ssh calls it). It prints the token
  * for the module's prompt and for nothing else: a host-key question, a key
  * passphrase or somebody's password prompt gets no answer, so the token is
- * never typed into the wrong place.
+ * never typed into the wrong place; with `hosts` set, neither does a prompt
+ * from a host outside it.
  */
+#include <ctype.h>
+#include <netdb.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,42 +19,88 @@
 #include "buf.h"
 #include "commands.h"
 #include "settings.h"
+#include "sshconfig.h"
+#include "tokensock.h"
+
+/*
+ * The host part of a prompt, as ssh put it there from the command line (or
+ * HostKeyAlias): a host name or address. Anything else is refused rather
+ * than matched, so no server text can pass for a host.
+ */
+static bool host_ok(const char *host, size_t n)
+{
+	if (n == 0 || n >= NI_MAXHOST)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)host[i]) && strchr(".-_:%", host[i]) == NULL)
+			return false;
+	return true;
+}
+
+/*
+ * user@host in who[0..n): the host after the last '@', copied to host
+ * (NI_MAXHOST bytes). A user with blanks, control bytes or parentheses is
+ * refused: it could hold a second "user@host" for the last '@' to find.
+ */
+static bool split_host(const char *who, size_t n, char *host)
+{
+	const char *at = memrchr(who, '@', n);
+	size_t len;
+
+	if (at == NULL || at == who)
+		return false;
+	for (const char *u = who; u < at; u++)
+		if ((unsigned char)*u <= ' ' || *u == 0x7f || *u == '(' || *u == ')')
+			return false;
+	len = n - (size_t)(at + 1 - who);
+	if (!host_ok(at + 1, len))
+		return false;
+	memcpy(host, at + 1, len);
+	host[len] = '\0';
+	return true;
+}
 
 /*
  * ssh shows a keyboard-interactive prompt as the server sent it, since
  * OpenSSH 8.4 prefixed with "(user@host) "; the password method asks
  * "user@host's password: ". The first is ours if the rest is our prompt; the
- * second only when `apitoken exec --password` said so.
+ * second only when `apitoken exec --password` said so. The prefix ends at
+ * the first ')': what follows is the server's, what precedes it ours (the
+ * user and host from ssh's command line). host gets the host, or "" for a
+ * bare prompt.
  */
-static bool is_our_prompt(const char *prompt, const char *ours)
+static bool is_our_prompt(const char *prompt, const char *ours, char *host)
 {
 	const char *close;
 
+	host[0] = '\0';
 	if (strcmp(prompt, ours) == 0)
 		return true;
 	if (prompt[0] == '(' && (close = strchr(prompt, ')')) != NULL && close[1] == ' ' &&
-	    strchr(prompt, '\n') == NULL)
-		return strcmp(close + 2, ours) == 0;
+	    strchr(prompt, '\n') == NULL &&
+	    memchr(prompt + 1, '(', (size_t)(close - prompt - 1)) == NULL)
+		return strcmp(close + 2, ours) == 0 &&
+		       split_host(prompt + 1, (size_t)(close - prompt - 1), host);
 	return false;
 }
 
-static bool is_password_prompt(const char *prompt)
+static bool is_password_prompt(const char *prompt, char *host)
 {
 	static const char tail[] = "'s password: ";
 	size_t n = strlen(prompt), t = sizeof(tail) - 1, who = n - t;
 
 	/* "user@host's password: " and nothing else: no passphrase, no sudo. */
 	return n > t && strcmp(prompt + who, tail) == 0 && memchr(prompt, '@', who) != NULL &&
-	       strcspn(prompt, " \t\n") >= who;
+	       strcspn(prompt, " \t\n") >= who && split_host(prompt, who, host);
 }
 
 int cmd_askpass(int argc, char **argv)
 {
 	struct rlimit no_core = {0, 0};
 	struct settings s;
-	char err[512], *tok = NULL;
+	char err[512], host[NI_MAXHOST], *tok = NULL;
 	const char *prompt = argc > 1 ? argv[1] : "";
-	const char *pw = getenv("APITOKEN_ASKPASS_PASSWORD");
+	const char *pw = getenv("APITOKEN_ASKPASS_PASSWORD"), *sock;
 	size_t len;
 	enum apt_rc rc;
 	int r = 1;
@@ -67,13 +116,37 @@ int cmd_askpass(int argc, char **argv)
 		fprintf(stderr, "apitoken askpass: %s\n", rc == APT_NOMEM ? "out of memory" : err);
 		goto out;
 	}
-	if (!is_our_prompt(prompt, s.prompt) &&
-	    !(pw != NULL && strcmp(pw, "1") == 0 && is_password_prompt(prompt))) {
+	if (!is_our_prompt(prompt, s.prompt, host) &&
+	    !(pw != NULL && strcmp(pw, "1") == 0 && is_password_prompt(prompt, host))) {
 		/* Say so on stderr (ssh shows it), but never answer. */
 		fprintf(stderr, "apitoken askpass: not the API token prompt; not answering\n");
 		goto out;
 	}
-	rc = settings_token(&s, &tok, &len, err, sizeof(err));
+	/*
+	 * The token is for the hosts the user named, not for whichever host a
+	 * submodule URL, a ProxyJump or a second rsync target points ssh to. A
+	 * prompt without "(user@host) " names no host: with hosts set, refused.
+	 */
+	if (s.hosts != NULL && s.hosts[strspn(s.hosts, " \t,")] != '\0' &&
+	    !sshconfig_host_match(s.hosts, host)) {
+		if (host[0] == '\0')
+			fprintf(stderr,
+				"apitoken askpass: the prompt names no host and hosts is set "
+				"(hosts = %s); not answering\n",
+				s.hosts);
+		else
+			fprintf(
+			    stderr,
+			    "apitoken askpass: %s is not in hosts (hosts = %s); not answering\n",
+			    host, s.hosts);
+		goto out;
+	}
+	/* Under `apitoken exec` the token is not in the environment: exec serves it. */
+	sock = getenv(TOKENSOCK_ENV);
+	if (sock != NULL && sock[0] != '\0')
+		rc = tokensock_fetch(sock, &tok, &len, err, sizeof(err));
+	else
+		rc = settings_token(&s, &tok, &len, err, sizeof(err));
 	if (rc != APT_OK) {
 		fprintf(stderr, "apitoken askpass: %s\n", rc == APT_NOMEM ? "out of memory" : err);
 		goto out;

@@ -5,6 +5,13 @@
  * directory the module uses, and it reaches every entry through lib/cache.c,
  * so it trusts exactly what a login would trust. It never creates the cache,
  * and there is no token to show: entries hold fingerprints, never tokens.
+ *
+ * Other services may share cache_dir with other settings (DESIGN.md §6 ★2).
+ * Their entries verify under the host key but are named under their own
+ * configuration, which we cannot compute: they are listed (CONFIG shows
+ * their tag instead of "this") with their state by our lifetimes, forget
+ * finds them by fingerprint, and flush removes them with every backoff
+ * marker.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,11 +60,12 @@ static void usage(FILE *f)
 	      "       apitoken cache forget FINGERPRINT [--json] [--config PATH]\n"
 	      "\n"
 	      "  stats    counts of entries by state, backoff, and the cache settings\n"
-	      "  list     one line per entry, newest first\n"
-	      "  flush    removes every entry and the backoff marker\n"
+	      "  list     one line per entry, newest first; CONFIG is \"this\", or the tag of\n"
+	      "           another configuration sharing the directory\n"
+	      "  flush    removes every entry (of every configuration) and the backoff markers\n"
 	      "  forget   removes the entries of one token, named by its fingerprint as the\n"
 	      "           audit line shows it (ucat_sha256:3f2a9c1b, or sha256:3f2a9c1b for\n"
-	      "           whatever prefix); exits 1 when none matched\n"
+	      "           whatever prefix), of every configuration; exits 1 when none matched\n"
 	      "\n"
 	      "  --config PATH   the module's configuration file (default " APITOKEN_CONFIG_PATH
 	      ")\n"
@@ -206,7 +214,10 @@ static int open_cache(struct cache *c, const struct apt_config *cfg, enum dir_st
 		c->dirfd = fd;
 		c->cfg = cfg;
 		*state = CACHE_NO_KEY;
-		return 0;
+		if (cache_bind(c) == 0)
+			return 0;
+		c->dirfd = -1;
+		snprintf(err, sizeof(err), "out of memory");
 	}
 	if (fd >= 0)
 		close(fd);
@@ -297,6 +308,8 @@ struct row {
 	enum cache_kind kind;
 	const char *state;
 	time_t fetched, fresh_until, grace_until;
+	bool other_config;
+	char config[17]; /* "this", or 16 hex of the other configuration's tag */
 };
 
 struct rows {
@@ -336,6 +349,9 @@ static int gather(const struct cache *c, const char *name, const struct cache_en
 	r->fetched = e->fetched;
 	r->fresh_until = e->fresh_until;
 	r->grace_until = e->grace_until;
+	r->other_config = e->other_config;
+	/* The tag is hex under the MAC; %.16s keeps the column short whatever it holds. */
+	snprintf(r->config, sizeof(r->config), "%.16s", e->other_config ? e->config : "this");
 	r->user = escape_claim(&e->claims.c[CLAIM_USERNAME]);
 	r->scope = escape_claim(&e->claims.c[CLAIM_SCOPE]);
 	/* NULL from escape_claim also means out of memory when there was something to show. */
@@ -425,7 +441,7 @@ static int cmd_stats(const struct opts *o, const struct apt_config *cfg, const s
 		     enum dir_state state)
 {
 	struct rows rs = {.now = time(NULL)};
-	long fresh_pos = 0, fresh_neg = 0, grace = 0, expired = 0, invalid = 0;
+	long fresh_pos = 0, fresh_neg = 0, grace = 0, expired = 0, invalid = 0, other = 0;
 	time_t backoff = 0;
 	char iso[32];
 
@@ -439,6 +455,7 @@ static int cmd_stats(const struct opts *o, const struct apt_config *cfg, const s
 	for (size_t i = 0; i < rs.n; i++) {
 		const struct row *r = &rs.v[i];
 
+		other += r->valid && r->other_config;
 		if (!r->valid)
 			invalid++;
 		else if (strcmp(r->state, "fresh") == 0)
@@ -463,6 +480,9 @@ static int cmd_stats(const struct opts *o, const struct apt_config *cfg, const s
 		json_object_set_new(j, "grace", json_integer(grace));
 		json_object_set_new(j, "expired", json_integer(expired));
 		json_object_set_new(j, "invalid", json_integer(invalid));
+		json_object_set_new(j, "other_config", json_integer(other));
+		if (state != CACHE_MISSING)
+			json_object_set_new(j, "config", json_string(c->tag));
 		json_object_set_new(j, "backoff", json_boolean(backoff != 0));
 		if (backoff != 0)
 			json_time(j, "backoff_until", backoff);
@@ -487,6 +507,7 @@ static int cmd_stats(const struct opts *o, const struct apt_config *cfg, const s
 	printf("%-20s%ld\n", "  in grace", grace);
 	printf("%-20s%ld\n", "  expired", expired);
 	printf("%-20s%ld\n", "  invalid", invalid);
+	printf("%-20s%ld\n", "other configs", other);
 	if (backoff != 0) {
 		iso_time(backoff, iso);
 		printf("%-20syes, until %s (%lld s from now)\n", "backoff", iso,
@@ -494,6 +515,8 @@ static int cmd_stats(const struct opts *o, const struct apt_config *cfg, const s
 	} else {
 		printf("%-20sno\n", "backoff");
 	}
+	if (state != CACHE_MISSING)
+		printf("%-20s%.16s\n", "config tag", c->tag);
 	printf("%-20s%ld s\n", "cache_ttl", cfg->cache_ttl);
 	printf("%-20s%ld s\n", "negative_cache_ttl", cfg->negative_cache_ttl);
 	printf("%-20s%ld s\n", "offline_grace", cfg->offline_grace);
@@ -506,7 +529,7 @@ static int cmd_list(const struct opts *o, const struct apt_config *cfg, const st
 		    enum dir_state state)
 {
 	struct rows rs = {.now = time(NULL)};
-	size_t i, shown = 0, wfp = 11, wuser = 4;
+	size_t i, shown = 0, wfp = 11, wuser = 4, wscope = 5;
 	char t1[32], t2[32];
 
 	if (state != CACHE_MISSING && gather_all(c, &rs) < 0) {
@@ -536,6 +559,7 @@ static int cmd_list(const struct opts *o, const struct apt_config *cfg, const st
 			    j, "kind",
 			    json_string(r->kind == CACHE_POSITIVE ? "positive" : "negative"));
 			json_object_set_new(j, "state", json_string(r->state));
+			json_object_set_new(j, "config", json_string(r->config));
 			json_time(j, "fetched", r->fetched);
 			json_time(j, "fresh_until", r->fresh_until);
 			json_time(j, "grace_until", r->grace_until);
@@ -554,18 +578,22 @@ static int cmd_list(const struct opts *o, const struct apt_config *cfg, const st
 		wfp = n > wfp ? n : wfp;
 		n = rs.v[i].user ? strlen(rs.v[i].user) : 1;
 		wuser = n > wuser ? n : wuser;
+		n = rs.v[i].scope ? strlen(rs.v[i].scope) : 1;
+		wscope = n > wscope ? n : wscope;
 	}
-	printf("%-*s  %-*s  %-8s  %-8s  %-20s  %-20s  %s\n", (int)wfp, "FINGERPRINT", (int)wuser,
-	       "USER", "KIND", "STATE", "FETCHED", "FRESH-UNTIL", "SCOPE");
+	/* CONFIG last: scripts that cut the earlier columns keep working. */
+	printf("%-*s  %-*s  %-8s  %-8s  %-20s  %-20s  %-*s  %s\n", (int)wfp, "FINGERPRINT",
+	       (int)wuser, "USER", "KIND", "STATE", "FETCHED", "FRESH-UNTIL", (int)wscope, "SCOPE",
+	       "CONFIG");
 	for (i = 0; i < rs.n && rs.v[i].valid; i++) {
 		const struct row *r = &rs.v[i];
 
 		iso_time(r->fetched, t1);
 		iso_time(r->fresh_until, t2);
-		printf("%-*s  %-*s  %-8s  %-8s  %-20s  %-20s  %s\n", (int)wfp, r->fingerprint,
+		printf("%-*s  %-*s  %-8s  %-8s  %-20s  %-20s  %-*s  %s\n", (int)wfp, r->fingerprint,
 		       (int)wuser, r->user ? r->user : "-",
 		       r->kind == CACHE_POSITIVE ? "positive" : "negative", r->state, t1, t2,
-		       r->scope ? r->scope : "-");
+		       (int)wscope, r->scope ? r->scope : "-", r->config);
 	}
 	rows_free(&rs);
 	return 0;
@@ -627,9 +655,9 @@ static int cmd_flush(const struct opts *o, const struct apt_config *cfg, const s
 	if ((n = gather_and_remove(c, &rs)) < 0)
 		return EXIT_USAGE;
 	/* Flushing is what an admin does after fixing the issuer: let logins ask it at once. */
-	if (unlinkat(c->dirfd, ".backoff", 0) != 0 && errno != ENOENT) {
-		fprintf(stderr, "apitoken cache: cannot remove %s/.backoff: %s\n", cfg->cache_dir,
-			strerror(errno));
+	if (cache_clear_backoff(c) != 0) {
+		fprintf(stderr, "apitoken cache: cannot remove the backoff markers in %s: %s\n",
+			cfg->cache_dir, strerror(errno));
 		return EXIT_USAGE;
 	}
 	return report_count(o, "flushed", n, "");

@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "file.h"
 #include "http.h"
+#include "sshbuf.h"
 #include "sshcert.h"
 #include "sshkey.h"
 
@@ -296,33 +297,44 @@ static bool ca_in(const struct sshcert *c, char *const *lines, size_t n)
 	return false;
 }
 
+bool cert_ca_listed(const struct sshcert *c, const char *text)
+{
+	char *copy = strdup(text), *line, *save = NULL;
+	bool ok = false;
+
+	if (copy == NULL)
+		return false;
+	for (line = strtok_r(copy, "\n", &save); line != NULL && !ok;
+	     line = strtok_r(NULL, "\n", &save))
+		if (line[0] != '#')
+			ok = ca_in(c, &line, 1);
+	free(copy);
+	return ok;
+}
+
+int cert_ca_line(const struct sshcert *c, struct buf *out)
+{
+	buf_appendf(out, "%s ", c->ca_type);
+	if (base64_encode(out, c->ca_key, c->ca_key_len) < 0)
+		return -1;
+	buf_append(out, "\n", 1);
+	return out->failed ? -1 : 0;
+}
+
 int cert_ca_pinned(const struct settings *s, const struct sshcert *c, char *err, size_t errlen)
 {
-	char fp[SSHKEY_FP_LEN] = "", **lines = NULL, *text = NULL, *line, *save = NULL;
-	size_t n = 0, len, cap = 0;
+	char fp[SSHKEY_FP_LEN] = "", **lines = NULL, *text = NULL;
+	size_t n = 0, len;
 	bool ok = false;
 	int rc;
 
 	if (s->ca_key_file == NULL && !s->pin_ca)
 		return 0;
 	if (s->ca_key_file != NULL) {
-		if (file_read_checked(s->ca_key_file, FILE_CONFIG, 256 * 1024, &text, &len, err,
+		if (file_read_checked(s->ca_key_file, FILE_CONFIG, CA_KEYS_MAX, &text, &len, err,
 				      errlen) != APT_OK)
 			return EXIT_CONFIG;
-		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-			if (line[0] == '#')
-				continue;
-			if (n == cap) {
-				char **more =
-				    realloc(lines, (cap = cap ? cap * 2 : 8) * sizeof(*lines));
-				if (more == NULL)
-					break;
-				lines = more;
-			}
-			lines[n++] = line;
-		}
-		ok = ca_in(c, lines, n);
-		free(lines);
+		ok = cert_ca_listed(c, text);
 		free(text);
 	}
 	if (!ok && s->pin_ca) {

@@ -9,7 +9,10 @@
 #ifndef APITOKEN_CERTISSUE_H
 #define APITOKEN_CERTISSUE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include "buf.h"
 
 #include "settings.h"
 
@@ -40,5 +43,14 @@ struct sshcert;
  * certificate names, and sshd decides which CAs it trusts.
  */
 int cert_ca_pinned(const struct settings *s, const struct sshcert *c, char *err, size_t errlen);
+
+/* The most a file of CA key lines may hold (ca_key_file, the state's pinned CAs). */
+#define CA_KEYS_MAX (256 * 1024)
+
+/* Whether one of the key lines of text ('#' comments allowed) is c's CA. */
+bool cert_ca_listed(const struct sshcert *c, const char *text);
+
+/* c's CA as a key line ("ssh-ed25519 BASE64\n"), appended to out. 0, or -1. */
+int cert_ca_line(const struct sshcert *c, struct buf *out);
 
 #endif

@@ -2,27 +2,42 @@
  * `apitoken exec [--password] -- CMD [ARG...]`: runs CMD so that every ssh
  * it starts (directly, or through git, rsync, scp) answers the module's
  * prompt with the token through `apitoken-askpass`, with no terminal and no
- * token in any argv.
+ * token in any argv or in any child's environment.
  *
  * What CMD's environment gains, exactly:
  *   SSH_ASKPASS=<dir of this binary>/apitoken-askpass
  *   SSH_ASKPASS_REQUIRE=force
+ *   APITOKEN_ASKPASS_SOCKET=<private dir>/s
  *   APITOKEN_ASKPASS_PASSWORD=1     only with --password
- * The token itself is not added: askpass reads it where the user put it,
- * APITOKEN_TOKEN (already in the environment) or token_file.
+ * and it loses APITOKEN_TOKEN: build steps, git hooks and ProxyCommands
+ * inherit CMD's environment, and print, log and dump it. Instead exec stays
+ * as CMD's parent and serves the token on that socket to its own
+ * descendants (helper/tokensock.c), until CMD ends.
  */
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "commands.h"
 #include "settings.h"
+#include "tokensock.h"
+
+extern char **environ;
+
+/* Forwarded to CMD: exec is its parent, not a bystander. */
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
 static int usage(void)
 {
@@ -50,14 +65,109 @@ static int askpass_path(char *out, size_t len)
 	return stat(out, &st) == 0 && (st.st_mode & S_IXUSR) ? 0 : -1;
 }
 
+/*
+ * Wipes the value of APITOKEN_TOKEN where the kernel shows it
+ * (/proc/PID/environ is the initial environment block), then drops the
+ * variable, so no child inherits it.
+ */
+static void drop_token_env(void)
+{
+	static const char name[] = "APITOKEN_TOKEN=";
+
+	for (char **e = environ; e != NULL && *e != NULL; e++)
+		if (strncmp(*e, name, sizeof(name) - 1) == 0)
+			explicit_bzero(*e + sizeof(name) - 1, strlen(*e + sizeof(name) - 1));
+	unsetenv("APITOKEN_TOKEN");
+}
+
+/* The child: CMD with the documented variables, the parent's mask and core limit. */
+static void run_command(char **cmd, const char *askpass, const char *sock, bool password,
+			const sigset_t *oldmask, const struct rlimit *core)
+{
+	if (setenv("SSH_ASKPASS", askpass, 1) != 0 ||
+	    setenv("SSH_ASKPASS_REQUIRE", "force", 1) != 0 || setenv(TOKENSOCK_ENV, sock, 1) != 0 ||
+	    (password ? setenv("APITOKEN_ASKPASS_PASSWORD", "1", 1)
+		      : unsetenv("APITOKEN_ASKPASS_PASSWORD")) != 0) {
+		perror("apitoken exec: setenv");
+		_exit(EXIT_CONFIG);
+	}
+	setrlimit(RLIMIT_CORE, core);
+	sigprocmask(SIG_SETMASK, oldmask, NULL);
+	execvp(cmd[0], cmd);
+	fprintf(stderr, "apitoken exec: %s: %s\n", cmd[0], strerror(errno));
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+/*
+ * The parent: serves the socket, forwards signals, reaps orphans (it is
+ * their subreaper) until CMD ends; returns CMD's status as a shell reports it.
+ */
+static int serve(pid_t child, const struct tokensock *ts, int sfd, const char *tok, size_t len)
+{
+	char err[256];
+
+	for (;;) {
+		struct pollfd p[2] = {{ts->fd, POLLIN, 0}, {sfd, POLLIN, 0}};
+		struct signalfd_siginfo si;
+
+		if (poll(p, 2, -1) < 0) {
+			int status;
+
+			if (errno == EINTR)
+				continue;
+			/* Nothing left to serve with: CMD must not run on unsupervised. */
+			perror("apitoken exec: poll");
+			kill(child, SIGKILL);
+			while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+				;
+			return 1;
+		}
+		if (p[0].revents & POLLIN)
+			while (tokensock_serve_one(ts, tok, len, err, sizeof(err)) >= 0)
+				if (err[0] != '\0')
+					fprintf(stderr, "apitoken exec: %s\n", err);
+		if (!(p[1].revents & POLLIN) || read(sfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo != SIGCHLD) {
+			kill(child, (int)si.ssi_signo);
+			continue;
+		}
+		for (;;) {
+			int status;
+			pid_t r = waitpid(-1, &status, WNOHANG);
+
+			if (r <= 0)
+				break;
+			if (r == child)
+				return WIFEXITED(status)     ? WEXITSTATUS(status)
+				       : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+							     : 1;
+		}
+	}
+}
+
 int cmd_exec(int argc, char **argv)
 {
 	char askpass[PATH_MAX], err[512], *tok = NULL;
+	struct rlimit core, no_core = {0, 0};
+	struct tokensock ts = {.fd = -1};
+	sigset_t mask, oldmask;
 	bool password = false;
 	struct settings s;
+	pid_t child;
 	enum apt_rc rc;
-	size_t len;
-	int i;
+	size_t len = 0;
+	int i, sfd = -1, status = EXIT_CONFIG;
+
+	/*
+	 * The token stays in this process while CMD runs: no core file, no
+	 * ptrace or /proc/PID/mem for other processes of the user. CMD gets
+	 * the core limit back.
+	 */
+	if (getrlimit(RLIMIT_CORE, &core) != 0)
+		core = no_core;
+	setrlimit(RLIMIT_CORE, &no_core);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		if (strcmp(argv[i], "--password") == 0)
@@ -76,20 +186,44 @@ int cmd_exec(int argc, char **argv)
 	rc = settings_load(&s, err, sizeof(err));
 	if (rc == APT_OK)
 		rc = settings_token(&s, &tok, &len, err, sizeof(err));
-	free_secret(tok);
 	settings_free(&s);
+	drop_token_env();
 	if (rc != APT_OK) {
 		fprintf(stderr, "apitoken exec: %s\n", rc == APT_NOMEM ? "out of memory" : err);
-		return EXIT_CONFIG;
+		goto out;
 	}
-	if (setenv("SSH_ASKPASS", askpass, 1) != 0 ||
-	    setenv("SSH_ASKPASS_REQUIRE", "force", 1) != 0 ||
-	    (password ? setenv("APITOKEN_ASKPASS_PASSWORD", "1", 1)
-		      : unsetenv("APITOKEN_ASKPASS_PASSWORD")) != 0) {
-		perror("apitoken exec: setenv");
-		return EXIT_CONFIG;
+	if (tokensock_listen(&ts, err, sizeof(err)) < 0) {
+		fprintf(stderr, "apitoken exec: %s\n", err);
+		goto out;
 	}
-	execvp(argv[i + 1], argv + i + 1);
-	fprintf(stderr, "apitoken exec: %s: %s\n", argv[i + 1], strerror(errno));
-	return errno == ENOENT ? 127 : 126;
+	/*
+	 * Orphans (a daemonized ProxyCommand, a backgrounded ssh) stay our
+	 * descendants instead of moving to init, so they still get the token.
+	 */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	for (size_t k = 0; k < sizeof(forwarded) / sizeof(forwarded[0]); k++)
+		sigaddset(&mask, forwarded[k]);
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0 ||
+	    sigprocmask(SIG_BLOCK, &mask, &oldmask) != 0 ||
+	    (sfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0) {
+		perror("apitoken exec");
+		goto out;
+	}
+	child = fork();
+	if (child < 0) {
+		perror("apitoken exec: fork");
+		goto out;
+	}
+	if (child == 0) {
+		explicit_bzero(tok, len);
+		run_command(argv + i + 1, askpass, ts.path, password, &oldmask, &core);
+	}
+	status = serve(child, &ts, sfd, tok, len);
+out:
+	if (sfd >= 0)
+		close(sfd);
+	tokensock_remove(&ts);
+	free_secret(tok);
+	return status;
 }

@@ -47,34 +47,42 @@
 
 struct state {
 	char dir[PATH_MAX - 64]; /* room for the file names below */
-	char key[PATH_MAX], pub[PATH_MAX], cert[PATH_MAX], include[PATH_MAX];
+	char key[PATH_MAX], pub[PATH_MAX], cert[PATH_MAX], include[PATH_MAX], cas[PATH_MAX];
 	int dirfd;
 };
 
+#define PINNED_CAS "ca_keys" /* the CA keys trusted at the first load, in the state dir */
+
 struct opts {
-	bool new_cert, refresh_only, agent, write_config, quiet, no_interaction, json, check;
+	bool new_cert, refresh_only, agent, write_config, quiet, no_interaction, json, check,
+	    forget_ca;
 };
 
 /* --- the state directory ------------------------------------------------------ */
 
-/* $XDG_STATE_HOME, else ~/.local/state, for this user. */
-static int state_base(char *out, size_t len)
+/*
+ * Where the state directory hangs: $XDG_STATE_HOME, else the home
+ * directory, in base; and the path below it in rel.
+ */
+static int state_base(char *base, size_t len, const char **rel)
 {
 	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
 	struct passwd *pw;
 
+	*rel = "apitoken/ssh";
 	if (xdg != NULL && xdg[0] == '/')
-		return snprintf(out, len, "%s", xdg) < (int)len ? 0 : -1;
+		return snprintf(base, len, "%s", xdg) < (int)len ? 0 : -1;
 	if (home == NULL || home[0] != '/') {
 		pw = getpwuid(getuid());
 		home = pw ? pw->pw_dir : NULL;
 	}
 	if (home == NULL)
 		return -1;
-	return snprintf(out, len, "%s/.local/state", home) < (int)len ? 0 : -1;
+	*rel = ".local/state/apitoken/ssh";
+	return snprintf(base, len, "%s", home) < (int)len ? 0 : -1;
 }
 
-/* mkdir -p, new directories 0700. */
+/* mkdir -p, new directories 0700 (for a missing $XDG_STATE_HOME itself). */
 static int make_dirs(char *path)
 {
 	for (char *p = path + 1; *p; p++) {
@@ -90,15 +98,96 @@ static int make_dirs(char *path)
 	return mkdir(path, 0700) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+#define STATE_FIX "or set XDG_STATE_HOME to a directory of yours"
+
+/*
+ * A directory on the way to the key: whoever may write it can swap what is
+ * below, so it must be owned by root or us and not writable by group or
+ * others. The last one (ours alone) must be ours and is made private.
+ */
+static int dir_checked(int fd, const char *path, bool last, char *err, size_t errlen)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) != 0) {
+		snprintf(err, errlen, "%.300s: %s", path, strerror(errno));
+		return EXIT_CONFIG;
+	}
+	if (sb.st_uid != getuid() && (last || sb.st_uid != 0)) {
+		snprintf(err, errlen, "%.300s is owned by uid %u, not by you%s: " STATE_FIX, path,
+			 (unsigned)sb.st_uid, last ? "" : " or root");
+		return EXIT_CONFIG;
+	}
+	if (!last && (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		snprintf(
+		    err, errlen,
+		    "%.300s is writable by group or others, who could swap the state directory "
+		    "below it: run chmod go-w %.300s, " STATE_FIX,
+		    path, path);
+		return EXIT_CONFIG;
+	}
+	/* Ours: make it private if it is not (a key lives here). */
+	if (last && (sb.st_mode & 077) != 0 && fchmod(fd, 0700) != 0) {
+		snprintf(err, errlen, "%.300s: %s", path, strerror(errno));
+		return EXIT_CONFIG;
+	}
+	return 0;
+}
+
+/*
+ * Opens the directory name under parent without following a symbolic
+ * link, made 0700 with mkdirat when missing and create. *fd is -1 when it
+ * is missing and not to be made.
+ */
+static int dir_step(int parent, const char *name, const char *path, bool create, bool last, int *fd,
+		    char *err, size_t errlen)
+{
+	struct stat sb;
+	int rc;
+
+	*fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*fd < 0 && errno == ENOENT && create) {
+		if (mkdirat(parent, name, 0700) != 0 && errno != EEXIST) {
+			snprintf(err, errlen, "%.300s: %s", path, strerror(errno));
+			return EXIT_CONFIG;
+		}
+		*fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (*fd < 0) {
+		if (errno == ENOENT && !create)
+			return 0;
+		if (fstatat(parent, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(sb.st_mode))
+			snprintf(err, errlen,
+				 "%.300s is a symbolic link; the state directory is used only "
+				 "through real directories: remove the link, " STATE_FIX,
+				 path);
+		else
+			snprintf(err, errlen, "%.300s: %s", path, strerror(errno));
+		return EXIT_CONFIG;
+	}
+	if ((rc = dir_checked(*fd, path, last, err, errlen)) != 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return rc;
+}
+
+/*
+ * Opens the state directory one checked component at a time from its
+ * base down, each relative to the descriptor of the one above, so no
+ * link or directory swapped in by someone else can move where the key is
+ * written. Everything later is done relative to st->dirfd.
+ */
 static int state_open(struct state *st, bool create, char *err, size_t errlen)
 {
-	char base[PATH_MAX];
-	struct stat sb;
+	char base[PATH_MAX], path[PATH_MAX], names[PATH_MAX], *name, *save = NULL;
+	const char *rel;
+	int fd, next, rc = 0;
 
 	memset(st, 0, sizeof(*st));
 	st->dirfd = -1;
-	if (state_base(base, sizeof(base)) < 0 ||
-	    snprintf(st->dir, sizeof(st->dir), "%s/apitoken/ssh", base) >= (int)sizeof(st->dir)) {
+	if (state_base(base, sizeof(base), &rel) < 0 ||
+	    snprintf(st->dir, sizeof(st->dir), "%s/%s", base, rel) >= (int)sizeof(st->dir)) {
 		snprintf(err, errlen, "no state directory: set XDG_STATE_HOME or HOME");
 		return EXIT_CONFIG;
 	}
@@ -106,27 +195,55 @@ static int state_open(struct state *st, bool create, char *err, size_t errlen)
 	snprintf(st->pub, sizeof(st->pub), "%s/id_ed25519.pub", st->dir);
 	snprintf(st->cert, sizeof(st->cert), "%s/id_ed25519-cert.pub", st->dir);
 	snprintf(st->include, sizeof(st->include), "%s/ssh_config", st->dir);
-	if (create && make_dirs(st->dir) < 0) {
-		snprintf(err, errlen, "%.300s: %s", st->dir, strerror(errno));
+	snprintf(st->cas, sizeof(st->cas), "%s/" PINNED_CAS, st->dir);
+
+	/* The base is where the user put it (its own path may hold links); it is checked too. */
+	if (create && getenv("XDG_STATE_HOME") != NULL && access(base, F_OK) != 0 &&
+	    make_dirs(base) < 0) {
+		snprintf(err, errlen, "%.300s: %s", base, strerror(errno));
 		return EXIT_CONFIG;
 	}
-	st->dirfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (st->dirfd < 0) {
+	fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
 		if (!create && errno == ENOENT)
 			return 0; /* nothing loaded yet */
-		snprintf(err, errlen, "%.300s: %s", st->dir, strerror(errno));
+		snprintf(err, errlen, "%.300s: %s", base, strerror(errno));
 		return EXIT_CONFIG;
 	}
-	if (fstat(st->dirfd, &sb) != 0 || sb.st_uid != getuid()) {
-		snprintf(err, errlen, "%.300s: not owned by you", st->dir);
-		return EXIT_CONFIG;
+	if ((rc = dir_checked(fd, base, false, err, errlen)) != 0)
+		goto out;
+	snprintf(path, sizeof(path), "%s", base);
+	snprintf(names, sizeof(names), "%s", rel);
+	for (name = strtok_r(names, "/", &save); name != NULL; name = strtok_r(NULL, "/", &save)) {
+		bool last = strcmp(name, "ssh") == 0 && save != NULL && *save == '\0';
+
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s", name);
+		rc = dir_step(fd, name, path, create, last, &next, err, errlen);
+		close(fd);
+		fd = next;
+		if (rc != 0 || fd < 0)
+			goto out; /* refused, or (without create) not there: nothing loaded yet */
 	}
-	/* Ours: make it private if it is not (a key lives here). */
-	if ((sb.st_mode & 077) != 0 && fchmod(st->dirfd, 0700) != 0) {
-		snprintf(err, errlen, "%.300s: %s", st->dir, strerror(errno));
-		return EXIT_CONFIG;
-	}
-	return 0;
+	st->dirfd = fd;
+	fd = -1;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* A file of the state directory, reached from st->dirfd, never by its path. */
+static enum apt_rc read_in(const struct state *st, const char *name, enum file_kind kind,
+			   size_t max, char **out, size_t *len, char *err, size_t errlen)
+{
+	char why[512];
+	enum apt_rc rc =
+	    file_read_checked_at(st->dirfd, name, kind, max, out, len, why, sizeof(why));
+
+	/* The message names the file; give it its directory. */
+	if (rc != APT_OK)
+		snprintf(err, errlen, "%.300s/%s", st->dir, why);
+	return rc;
 }
 
 static void state_close(struct state *st)
@@ -183,18 +300,18 @@ static void read_state(const struct state *st, struct loaded *l)
 	memset(l, 0, sizeof(*l));
 	if (st->dirfd < 0)
 		return;
-	if (file_read_checked(st->key, FILE_SECRET, SSHKEY_FILE_MAX, &text, &len, err,
-			      sizeof(err)) == APT_OK &&
+	if (read_in(st, "id_ed25519", FILE_SECRET, SSHKEY_FILE_MAX, &text, &len, err,
+		    sizeof(err)) == APT_OK &&
 	    sshkey_parse_private(&l->key, NULL, 0, text, len, err, sizeof(err)) == 0 &&
-	    stat(st->key, &sb) == 0) {
+	    fstatat(st->dirfd, "id_ed25519", &sb, AT_SYMLINK_NOFOLLOW) == 0) {
 		l->have_key = true;
 		l->key_mtime = sb.st_mtime;
 		sshkey_put_public(&l->key_blob, &l->key);
 	}
 	free_secret(text);
 	text = NULL;
-	if (file_read_checked(st->cert, FILE_CONFIG, SSHCERT_MAX_BLOB * 2, &text, &len, l->cert_err,
-			      sizeof(l->cert_err)) == APT_OK &&
+	if (read_in(st, "id_ed25519-cert.pub", FILE_CONFIG, SSHCERT_MAX_BLOB * 2, &text, &len,
+		    l->cert_err, sizeof(l->cert_err)) == APT_OK &&
 	    sshcert_parse_line(&l->cert, text, len, l->cert_err, sizeof(l->cert_err)) == 0)
 		l->have_cert = true;
 	free(text);
@@ -291,12 +408,21 @@ static int write_config(const struct settings *s, const struct state *st, const 
 			char *err, size_t errlen)
 {
 	char *config = NULL;
+	struct buf inc = BUF_INIT;
 	bool changed = false;
 	int rc = 0;
 
-	if (sshconfig_write_include(st->include, s->hosts, st->key, st->cert, err, errlen) !=
-	    APT_OK)
+	/* The include file, relative to the checked directory like every file of it. */
+	if (sshconfig_render(&inc, s->hosts, st->key, st->cert, err, errlen) != APT_OK) {
+		buf_free(&inc);
 		return EXIT_CONFIG;
+	}
+	if (file_replace_at(st->dirfd, "ssh_config", inc.p, inc.len, 0600) < 0) {
+		snprintf(err, errlen, "%.300s: %s", st->include, strerror(errno));
+		buf_free(&inc);
+		return EXIT_CONFIG;
+	}
+	buf_free(&inc);
 	if (!o->write_config &&
 	    (o->no_interaction || !isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)))
 		return 0;
@@ -328,6 +454,119 @@ out:
 	return rc;
 }
 
+/* --- which CA -------------------------------------------------------------------- */
+
+/*
+ * The pinned CA keys of the state directory, or NULL (none yet, or unreadable:
+ * then *rc says which).
+ */
+static char *pinned_cas(const struct state *st, int *rc, char *err, size_t errlen)
+{
+	char *text = NULL;
+	size_t len;
+
+	*rc = 0;
+	if (st->dirfd < 0 ||
+	    (faccessat(st->dirfd, PINNED_CAS, F_OK, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT))
+		return NULL;
+	if (read_in(st, PINNED_CAS, FILE_CONFIG, CA_KEYS_MAX, &text, &len, err, errlen) != APT_OK) {
+		*rc = EXIT_CONFIG;
+		return NULL;
+	}
+	return text;
+}
+
+/*
+ * Whether c comes from the CA we trust, with what that means in what
+ * (for the output). The signature itself is already verified; without a
+ * pin that proves only that the certificate is intact, since the key it
+ * is checked against is the one the certificate carries. So, as
+ * known_hosts does for host keys: ca_key_file pins when set; otherwise the
+ * first load records the CA keys cert_url/authority publishes (or, when
+ * it publishes none, the key that signed this first certificate) and every
+ * later load refuses a certificate from any other CA.
+ */
+static int ca_trusted(const struct settings *s, const struct state *st, const struct sshcert *c,
+		      char *what, size_t wlen, char *err, size_t errlen)
+{
+	char fp[SSHKEY_FP_LEN] = "", aerr[256] = "", **lines = NULL, *text;
+	struct buf rec = BUF_INIT;
+	size_t n = 0;
+	int rc;
+
+	sshcert_ca_fingerprint(c, fp);
+	if (s->ca_key_file != NULL) {
+		if ((rc = cert_ca_pinned(s, c, err, errlen)) != 0)
+			return rc;
+		snprintf(what, wlen, "signed by the pinned CA %s (ca_key_file %.300s)", fp,
+			 s->ca_key_file);
+		return 0;
+	}
+	if ((text = pinned_cas(st, &rc, err, errlen)) != NULL || rc != 0) {
+		bool ok = text != NULL && cert_ca_listed(c, text);
+
+		free(text);
+		if (rc != 0)
+			return rc;
+		if (!ok) {
+			snprintf(
+			    err, errlen,
+			    "the certificate is signed by %s, not by the CA pinned at the first "
+			    "load (%.300s). If the issuer really changed its CA, check the new "
+			    "key with its administrator, then run `apitoken ssh-cert clear "
+			    "--forget-ca` and load again, or set ca_key_file",
+			    fp, st->cas);
+			return EXIT_BADCERT;
+		}
+		if ((rc = cert_ca_pinned(s, c, err, errlen)) != 0) /* pin_ca: also published now */
+			return rc;
+		snprintf(what, wlen, "signed by the pinned CA %s", fp);
+		return 0;
+	}
+
+	/* The first load: trust on first use, as ssh does for a host key. */
+	buf_appendf(&rec, "# The CA keys `apitoken ssh-cert load` trusts, recorded at the first "
+			  "load.\n# `apitoken ssh-cert clear --forget-ca` removes them.\n");
+	rc = cert_authorities(s, &lines, &n, aerr, sizeof(aerr));
+	if (rc == 0) {
+		bool ok = false;
+
+		for (size_t i = 0; i < n; i++) {
+			ok = ok || cert_ca_listed(c, lines[i]);
+			if (strpbrk(lines[i], "\r\n") == NULL)
+				buf_appendf(&rec, "%s\n", lines[i]);
+		}
+		free_lines(lines, n);
+		if (!ok) {
+			snprintf(
+			    err, errlen,
+			    "the certificate is signed by %s, which cert_url/authority does not "
+			    "publish",
+			    fp);
+			rc = EXIT_BADCERT;
+			goto out;
+		}
+	} else if (s->pin_ca) {
+		snprintf(err, errlen, "%s", aerr);
+		goto out;
+	} else if (cert_ca_line(c, &rec) < 0) { /* no authority published: its signer, then */
+		snprintf(err, errlen, "out of memory");
+		rc = EXIT_CONFIG;
+		goto out;
+	}
+	if (rec.failed || file_replace_at(st->dirfd, PINNED_CAS, rec.p, rec.len, 0600) < 0) {
+		snprintf(err, errlen, "%.300s: %s", st->cas,
+			 rec.failed ? "out of memory" : strerror(errno));
+		rc = EXIT_CONFIG;
+		goto out;
+	}
+	rc = 0;
+	snprintf(what, wlen, "signed by the CA %s, pinned now (first load; %.300s)", fp, st->cas);
+out:
+	buf_free(&rec);
+	return rc;
+}
+
 /* --- load -------------------------------------------------------------------------- */
 
 static void say_loaded(const struct loaded *l, time_t now, const char *what)
@@ -344,11 +583,11 @@ static void say_loaded(const struct loaded *l, time_t now, const char *what)
 static int load(const struct opts *o)
 {
 	struct settings s;
-	struct state st;
+	struct state st = {.dirfd = -1};
 	struct loaded l;
 	struct buf old_blob = BUF_INIT, publine = BUF_INIT, file = BUF_INIT;
 	struct sshcert fresh;
-	char err[512], why[256], *tok = NULL, *certline = NULL;
+	char err[1024], why[256], verified[512] = "", *tok = NULL, *certline = NULL;
 	time_t now = time(NULL);
 	bool new_key, have_fresh = false;
 	size_t len;
@@ -428,7 +667,7 @@ static int load(const struct opts *o)
 		rc = EXIT_BADCERT;
 		goto out;
 	}
-	if ((rc = cert_ca_pinned(&s, &fresh, err, sizeof(err))) != 0)
+	if ((rc = ca_trusted(&s, &st, &fresh, verified, sizeof(verified), err, sizeof(err))) != 0)
 		goto out;
 
 	/* The key first (a new one only): the old certificate no longer matches it anyway. */
@@ -463,8 +702,10 @@ static int load(const struct opts *o)
 		agent_forget(NULL, &old_blob); /* our previous certificate, if an agent held it */
 	if ((rc = write_config(&s, &st, o, err, sizeof(err))) != 0)
 		goto out;
-	if (!o->quiet)
+	if (!o->quiet) {
 		say_loaded(&l, time(NULL), "Loaded a certificate");
+		printf("Its signature is valid, %s.\n", verified);
+	}
 out:
 	if (rc != 0)
 		fprintf(stderr, "apitoken ssh-cert load: %s\n", err);
@@ -485,6 +726,46 @@ out:
 
 /* --- info ------------------------------------------------------------------------- */
 
+/*
+ * What info can say of c's CA without a request: whether the signature is
+ * valid, and whether its key is pinned (ca_key_file, else the keys the
+ * first load recorded).
+ */
+static void ca_status(const struct state *st, const struct sshcert *c, bool *sig_ok, bool *pinned,
+		      char *said, size_t len)
+{
+	char err[512], *text = NULL, *where;
+	struct settings s;
+	size_t tlen;
+	int rc = 0;
+
+	*sig_ok = sshcert_verify(c, err, sizeof(err)) == 0;
+	*pinned = false;
+	if (settings_load(&s, err, sizeof(err)) == APT_OK && s.ca_key_file != NULL) {
+		where = "ca_key_file";
+		if (file_read_checked(s.ca_key_file, FILE_CONFIG, CA_KEYS_MAX, &text, &tlen, err,
+				      sizeof(err)) != APT_OK)
+			rc = EXIT_CONFIG;
+	} else {
+		where = "first load";
+		text = pinned_cas(st, &rc, err, sizeof(err));
+	}
+	if (text != NULL)
+		*pinned = cert_ca_listed(c, text);
+	if (!*sig_ok)
+		snprintf(said, len, "signature NOT valid");
+	else if (*pinned)
+		snprintf(said, len, "signature valid, the pinned CA (%s)", where);
+	else if (text != NULL)
+		snprintf(said, len, "signature valid, NOT the pinned CA (%s)", where);
+	else if (rc != 0)
+		snprintf(said, len, "signature valid, pinned CAs unreadable: %.300s", err);
+	else
+		snprintf(said, len, "signature valid, CA not pinned");
+	free(text);
+	settings_free(&s);
+}
+
 static json_t *options_json(const struct sshcert_option *v, size_t n)
 {
 	json_t *o = json_object();
@@ -496,12 +777,13 @@ static json_t *options_json(const struct sshcert_option *v, size_t n)
 
 static int info(const struct opts *o)
 {
-	struct state st;
+	struct state st = {.dirfd = -1};
 	struct loaded l;
 	char err[512], why[256], fp[SSHKEY_FP_LEN] = "", after[SSHCERT_TIME_LEN],
 				 before[SSHCERT_TIME_LEN];
+	char ca_said[600];
 	time_t now = time(NULL);
-	bool valid, match;
+	bool valid, match, sig_ok, pinned;
 	int rc;
 
 	rc = state_open(&st, false, err, sizeof(err));
@@ -511,18 +793,21 @@ static int info(const struct opts *o)
 		return o->check ? 1 : rc;
 	}
 	read_state(&st, &l);
-	state_close(&st);
 	valid = cert_good(&l, now, 0, why, sizeof(why));
 	if (o->check) {
+		state_close(&st);
 		loaded_free(&l);
 		return valid ? 0 : 1;
 	}
 	if (!l.have_cert) {
 		fprintf(stderr, "No certificate loaded (%s): run apitoken ssh-cert load.\n",
 			l.cert_err[0] ? l.cert_err : st.cert);
+		state_close(&st);
 		loaded_free(&l);
 		return 1;
 	}
+	ca_status(&st, &l.cert, &sig_ok, &pinned, ca_said, sizeof(ca_said));
+	state_close(&st);
 	match = l.have_key && sshcert_key_is(&l.cert, l.key_blob.p, l.key_blob.len);
 	sshcert_ca_fingerprint(&l.cert, fp);
 	sshcert_format_time(l.cert.valid_after, after);
@@ -548,6 +833,8 @@ static int info(const struct opts *o)
 		json_object_set_new(j, "extensions",
 				    options_json(l.cert.extensions, l.cert.nextensions));
 		json_object_set_new(j, "ca_fingerprint", json_string(fp));
+		json_object_set_new(j, "signature_valid", json_boolean(sig_ok));
+		json_object_set_new(j, "ca_pinned", json_boolean(pinned));
 		json_object_set_new(j, "key_matches", json_boolean(match));
 		json_object_set_new(j, "in_agent", json_boolean(in_agent(&l)));
 		json_object_set_new(j, "valid", json_boolean(valid));
@@ -579,7 +866,7 @@ static int info(const struct opts *o)
 		for (size_t i = 0; i < l.cert.nextensions; i++)
 			printf(" %s", l.cert.extensions[i].name);
 		printf("%s\n", l.cert.nextensions ? "" : " (none)");
-		printf("Signed by CA:     %s\n", fp);
+		printf("Signed by CA:     %s (%s)\n", fp, ca_said);
 		printf("Matches the key:  %s\n", match ? "yes" : "NO");
 		printf("In the agent:     %s\n", in_agent(&l) ? "yes" : "no");
 	}
@@ -593,7 +880,7 @@ static int clear(const struct opts *o)
 {
 	static const char *const files[] = {"id_ed25519-cert.pub", "id_ed25519", "id_ed25519.pub",
 					    "ssh_config"};
-	struct state st;
+	struct state st = {.dirfd = -1};
 	struct loaded l;
 	char err[512], *config = NULL;
 	bool changed = false, from_agent = false;
@@ -617,9 +904,16 @@ static int clear(const struct opts *o)
 				strerror(errno));
 			rc = EXIT_CONFIG;
 		}
+	/* The pinned CAs survive a plain clear, as known_hosts survives a new key. */
+	if (o->forget_ca && st.dirfd >= 0 && unlinkat(st.dirfd, PINNED_CAS, 0) != 0 &&
+	    errno != ENOENT) {
+		fprintf(stderr, "apitoken ssh-cert clear: %s: %s\n", st.cas, strerror(errno));
+		rc = EXIT_CONFIG;
+	}
 	if (rc == 0 && !o->quiet)
-		printf("Cleared the certificate files%s%s.\n",
+		printf("Cleared the certificate files%s%s%s.\n",
 		       from_agent ? ", the agent's identity" : "",
+		       o->forget_ca ? ", the pinned CA keys" : "",
 		       changed ? " and the Include block in the ssh config" : "");
 	free(config);
 	loaded_free(&l);
@@ -634,7 +928,7 @@ static int usage(void)
 	fprintf(stderr, "usage: apitoken ssh-cert load [--new] [--refresh-only] [--agent] "
 			"[--write-ssh-config] [-q] [--no-interaction]\n"
 			"       apitoken ssh-cert info [--json] [--check]\n"
-			"       apitoken ssh-cert clear [-q]\n");
+			"       apitoken ssh-cert clear [--forget-ca] [-q]\n");
 	return EXIT_USAGE;
 }
 
@@ -667,6 +961,8 @@ int cmd_ssh_cert(int argc, char **argv)
 			o.json = true;
 		else if (is_info && strcmp(a, "--check") == 0)
 			o.check = true;
+		else if (strcmp(sub, "clear") == 0 && strcmp(a, "--forget-ca") == 0)
+			o.forget_ca = true;
 		else
 			return usage();
 	}

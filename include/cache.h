@@ -1,17 +1,22 @@
 /*
- * The on-disk token cache (DESIGN.md §6). One file per token in cache_dir,
- * named by HMAC-SHA256(host key, token), so the directory is no oracle for
- * tokens; each entry carries its own MAC (bound to its name) so a corrupt,
- * truncated or planted file is simply not there. Entries hold the typed
- * claims the policy needs, the token's fingerprint (for admins) and the
- * fetch time, never the token.
+ * The on-disk token cache (DESIGN.md §6). One file per token and
+ * configuration in cache_dir, named by HMAC-SHA256 under a key derived from
+ * the host key and the settings that shape an answer (cache_bind), so the
+ * directory is no oracle for tokens and two services sharing it never serve
+ * each other's answers; each entry carries its own MAC (bound to its name
+ * and its configuration) so a corrupt, truncated or planted file is simply
+ * not there. Entries hold the typed claims the policy needs, the token's
+ * fingerprint (for admins) and the fetch time, never the token.
  *
  * Layout of cache_dir (0700, owned by root or the effective user):
- *   .key          32 random bytes, 0600, made on first use
- *   .backoff      "until UNIXTIME": no request is sent before then
- *   .prune        bookkeeping for opportunistic pruning
- *   .lock-XX      256 lock stripes for single flight (XX = first name byte)
- *   <64 hex>      one entry per token
+ *   .key             32 random bytes, 0600, made on first use
+ *   .backoff-TAG     per configuration (TAG: 16 hex of its tag): the
+ *                    host-wide backoff and recent per-token failures, by
+ *                    entry name; MAC'd, at most CACHE_BACKOFF_FILE_MAX bytes
+ *   .prune           bookkeeping for opportunistic pruning
+ *   .lock-XX         256 lock stripes for single flight (XX = first name byte)
+ *   .lock-backoff    serialises updates of the .backoff-TAG files
+ *   <64 hex>         one entry per token and configuration
  */
 #ifndef APITOKEN_CACHE_H
 #define APITOKEN_CACHE_H
@@ -30,13 +35,25 @@
 #define CACHE_NAME_LEN	  (SHA256_DIGEST_LEN * 2)
 #define CACHE_KEY_LEN	  32
 #define CACHE_ENTRY_MAX	  (64 * 1024)
-#define CACHE_BACKOFF_DEF 30  /* seconds, when a 429/5xx gives no Retry-After */
+#define CACHE_TAG_LEN	  (SHA256_DIGEST_LEN * 2)
+#define CACHE_BACKOFF_DEF 30  /* seconds, host-wide, when a 429 gives no Retry-After */
 #define CACHE_BACKOFF_MAX 600 /* a Retry-After longer than this is cut to it */
+/* One token's failure (5xx, transport, ...): that token alone waits this long by default. */
+#define CACHE_TOKEN_BACKOFF_DEF 10
+/* Failures of this many distinct tokens within the window are the endpoint's: host-wide. */
+#define CACHE_FAIL_TOKENS      3
+#define CACHE_FAIL_WINDOW      30 /* seconds */
+#define CACHE_FAIL_RECORDS     16 /* per-token failures kept per configuration, newest */
+#define CACHE_BACKOFF_FILE_MAX 4096
+#define CACHE_REASON_LEN       24
 
 struct cache {
 	int dirfd;
 	unsigned char key[CACHE_KEY_LEN];
 	const struct apt_config *cfg;
+	/* From cache_bind: the key entry names are made with (secret), and its public tag. */
+	unsigned char bind[SHA256_DIGEST_LEN];
+	char tag[CACHE_TAG_LEN + 1];
 };
 
 enum cache_kind { CACHE_POSITIVE, CACHE_NEGATIVE };
@@ -49,6 +66,9 @@ struct cache_entry {
 	time_t grace_until; /* positive: min(fresh_until + offline_grace, exp) */
 	char fingerprint[FINGERPRINT_LEN];
 	struct claims claims;
+	/* Set by cache_walk only: the entry of another configuration sharing cache_dir. */
+	bool other_config;
+	char config[CACHE_TAG_LEN + 1]; /* the tag of the configuration it was made for */
 };
 
 /*
@@ -60,11 +80,21 @@ enum apt_rc cache_open(struct cache *c, const struct apt_config *cfg, bool creat
 		       size_t errlen);
 void cache_close(struct cache *c);
 
-/* The entry name of a token. */
+/*
+ * Binds c to the settings in c->cfg that shape an answer (DESIGN.md §6 ★2):
+ * sets c->bind and c->tag from c->key. cache_open does it; for a struct
+ * cache filled by hand. 0, or -1 when out of memory.
+ */
+int cache_bind(struct cache *c);
+
+/* The entry name of a token: HMAC-SHA256 under c->bind, so per configuration. */
 void cache_name(const struct cache *c, const char *token, size_t len,
 		char name[CACHE_NAME_LEN + 1]);
 
-/* Reads and verifies an entry: 0 with *e filled, -1 when absent, corrupt or forged. */
+/*
+ * Reads and verifies an entry: 0 with *e filled, -1 when absent, corrupt,
+ * forged, or made for another configuration.
+ */
 int cache_read(const struct cache *c, const char *name, struct cache_entry *e);
 enum cache_state {
 	CACHE_FRESH,   /* serves any login (a negative one denies) */
@@ -91,26 +121,60 @@ void cache_entry_free(struct cache_entry *e);
 
 /*
  * Single flight: takes the lock stripe of name, waiting at most wait_ms.
- * Returns an fd to pass to cache_unlock, or -1 (not locked; go on anyway).
+ * Returns an fd to pass to cache_unlock, or -1: errno ETIMEDOUT when another
+ * login held it all that time, anything else when there is no lock to take.
  */
 int cache_lock(const struct cache *c, const char *name, long wait_ms);
 void cache_unlock(int fd);
 
-/* Host-wide backoff after a 429 or 5xx. */
-bool cache_backoff_active(const struct cache *c, time_t now);
-/* When the backoff that holds at now ends (for the admin commands); 0 when none holds. */
+/*
+ * Backoff (DESIGN.md §6 ★2), per configuration: a host-wide one (a 429, or
+ * failures of CACHE_FAIL_TOKENS distinct tokens within CACHE_FAIL_WINDOW)
+ * and one per token (its own last failure). A marker that is corrupt,
+ * planted, oversized or out of range is not there.
+ */
+struct cache_backoff {
+	time_t until;
+	bool host_wide;		       /* else it is name's own */
+	char reason[CACHE_REASON_LEN]; /* the failure's word, [a-z_] only */
+};
+/* True with *b when a backoff holds for name (NULL: the host-wide one only) at now. */
+bool cache_backoff_get(const struct cache *c, const char *name, time_t now,
+		       struct cache_backoff *b);
+bool cache_backoff_active(const struct cache *c, time_t now); /* host-wide */
+/* When the host-wide backoff that holds at now ends (for the admin commands); 0 when none. */
 time_t cache_backoff_until(const struct cache *c, time_t now);
+/* Host-wide after a 429: Retry-After (-1: none, CACHE_BACKOFF_DEF), at most the cap. */
 void cache_backoff_set(const struct cache *c, time_t now, long retry_after);
 
+enum cache_fail {
+	CACHE_FAIL_TOKEN,   /* about this request (a 4xx...): this token only */
+	CACHE_FAIL_COUNTED, /* 5xx or transport: this token, host-wide once several fail */
+	CACHE_FAIL_HOST,    /* 429: every token of this configuration */
+};
 /*
- * Walks the entries (for pruning and the admin commands): calls fn for each
- * valid entry; invalid ones are reported with e == NULL. Stops when fn
- * returns non-zero.
+ * Records a failed request for name (reason: its audit word): the token
+ * backs off for Retry-After (-1: CACHE_TOKEN_BACKOFF_DEF, or CACHE_BACKOFF_DEF
+ * when host-wide), at most CACHE_BACKOFF_MAX; waiters behind the failed
+ * request find it here. Never stores a token: names are HMACs.
+ */
+void cache_fail_note(const struct cache *c, const char *name, time_t now, long retry_after,
+		     const char *reason, enum cache_fail kind);
+/* The name of c's backoff marker in cache_dir (".backoff-" and 16 hex). */
+void cache_backoff_file(const struct cache *c, char out[32]);
+
+/*
+ * Walks the entries (for the admin commands): calls fn for each valid entry,
+ * those of other configurations sharing cache_dir included (e->other_config;
+ * their lifetimes by c's config); invalid ones are reported with e == NULL.
+ * Stops when fn returns non-zero.
  */
 typedef int (*cache_walk_fn)(const struct cache *c, const char *name, const struct cache_entry *e,
 			     void *arg);
 int cache_walk(const struct cache *c, cache_walk_fn fn, void *arg);
 int cache_remove(const struct cache *c, const char *name);
+/* Removes the backoff markers of every configuration (for flush). 0, or -1 with errno. */
+int cache_clear_backoff(const struct cache *c);
 
 /* Drops expired entries and, past cache_max_entries, the oldest. Returns the count left. */
 long cache_prune(struct cache *c, time_t now);

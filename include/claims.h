@@ -50,7 +50,7 @@ extern const char *const claim_names[CLAIM_COUNT];
 
 /* Appends the wire form of c. Returns 0 or -1 (out of memory). */
 int claim_encode(const struct claim *c, struct buf *out);
-/* Strict decode of a wire value; returns 0, or -1 on malformed or no memory. */
+/* Strict decode of a wire value; returns 0, -1 when malformed, -2 when out of memory. */
 int claim_decode(const unsigned char *p, size_t len, struct claim *out);
 
 /* Iterates LIST items: start with *pos = 0; returns false at the end. */

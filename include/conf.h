@@ -27,13 +27,23 @@ struct conf_table {
 	size_t n;
 };
 
-/* Applies one "key=value" (or a bare flag). APT_OK, APT_SERVICE with err, APT_NOMEM. */
+/*
+ * Applies one "key=value" (or a bare flag). APT_OK, APT_SERVICE with err,
+ * APT_NOMEM. err names a known key but never quotes a value, nor the text of
+ * an unknown key (it may be a token or secret on the wrong line); the caller
+ * adds where it was.
+ */
 enum apt_rc conf_set(const struct conf_table *t, void *target, const char *arg, char *err,
 		     size_t errlen);
 
+/* conf_set() for a module argument: messages start "argument POSITION: " (1 = first). */
+enum apt_rc conf_set_arg(const struct conf_table *t, void *target, const char *arg, int position,
+			 char *err, size_t errlen);
+
 /*
  * Reads a file of "key = value" lines (checked as FILE_CONFIG) into target.
- * A key given twice is an error; messages carry "path:line:".
+ * A key given twice is an error; messages carry "path:line:" and never the
+ * line's text.
  */
 enum apt_rc conf_read_file(const struct conf_table *t, void *target, const char *path, size_t max,
 			   char *err, size_t errlen);

@@ -30,9 +30,19 @@ enum file_kind {
  * Opens path after the checks above and those of kind. Returns a
  * close-on-exec descriptor (read-only, or O_PATH for FILE_PROGRAM), or -1
  * with a message in err that names the file, the component at fault and
- * what to change. The message never holds file contents.
+ * what to change, and errno ENOMEM when it ran out of memory (else EACCES).
+ * The message never holds file contents.
  */
 int file_open_checked(const char *path, enum file_kind kind, char *err, size_t errlen);
+
+/*
+ * For a file directly under a directory the caller opened and checked
+ * itself (dirfd): name, a single component, gets the checks of kind on its
+ * own descriptor; a symbolic link is refused whatever the kind. Messages
+ * name it by name alone: the caller knows the directory.
+ */
+int file_open_checked_at(int dirfd, const char *name, enum file_kind kind, char *err,
+			 size_t errlen);
 
 /*
  * Reads path (opened as above) into a NUL-terminated heap string (*out,
@@ -42,13 +52,17 @@ int file_open_checked(const char *path, enum file_kind kind, char *err, size_t e
  */
 enum apt_rc file_read_checked(const char *path, enum file_kind kind, size_t max, char **out,
 			      size_t *len, char *err, size_t errlen);
+/* The same, for name under the checked directory dirfd (file_open_checked_at). */
+enum apt_rc file_read_checked_at(int dirfd, const char *name, enum file_kind kind, size_t max,
+				 char **out, size_t *len, char *err, size_t errlen);
 
 /*
  * For files another process opens by name later (ca_file, opened by the
  * helper as helper_user): checks path as FILE_PUBLIC and writes the name it
  * resolves to, with no symbolic link left in it, to resolved. Every
  * directory on that name passed the check, so no one but root or the
- * effective user can make it name another file. APT_OK or APT_SERVICE.
+ * effective user can make it name another file. APT_OK, APT_SERVICE or
+ * APT_NOMEM.
  */
 enum apt_rc file_resolve_public(const char *path, char *resolved, size_t len, char *err,
 				size_t errlen);

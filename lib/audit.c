@@ -47,7 +47,7 @@ static size_t put_value(char *out, size_t outlen, size_t pos, const char *v)
 		out[pos] = '\0';
 		return pos;
 	}
-	for (i = 0; v[i] && i < 128 && pos + 4 < outlen; i++) {
+	for (i = 0; i < 128 && v[i] && pos + 4 < outlen; i++) {
 		unsigned char c = (unsigned char)v[i];
 		/* A user really named "-" must not read as "no user". */
 		bool lone_dash = c == '-' && i == 0 && v[1] == '\0';
@@ -59,7 +59,7 @@ static size_t put_value(char *out, size_t outlen, size_t pos, const char *v)
 			out[pos++] = hex[c & 15];
 		}
 	}
-	if (v[i] != '\0' && (i < 128 || pos + 4 >= outlen)) {
+	if ((i < 128 || pos + 4 >= outlen) && v[i] != '\0') {
 		out[pos] = '\0';
 		return (size_t)-1;
 	}

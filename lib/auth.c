@@ -2,10 +2,12 @@
  * One authentication, start to end, in the order that sends nothing over
  * the network unless it has to: local checks on the token, a fresh cache
  * entry, then the issuer through the helper (one request per token however
- * many logins wait for it), then the policy on what the issuer said. The
+ * many logins wait for it, and a failed one is not repeated by those who
+ * waited for it), then the policy on what the issuer said. The
  * policy is applied to every answer, cached or not: an entry holds what the
  * issuer said about a token, never a decision about a login.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +17,13 @@
 #include "introspect.h"
 #include "policy.h"
 #include "token.h"
+
+/*
+ * How much longer than the lock holder's own deadline a waiter waits: the
+ * holder also has to start its helper, kill it at the deadline and write
+ * down what happened, and a waiter that gives up first learns nothing.
+ */
+#define LOCK_MARGIN_MS 500
 
 struct run {
 	const struct apt_config *cfg;
@@ -87,23 +96,62 @@ static void remember(struct run *r, const struct claims *cl, time_t now)
 	cache_write(&r->cache, r->name, &e);
 }
 
-/* While the issuer asked us to wait, no request: grace or nothing. True when decided. */
-static bool backed_off(struct run *r, time_t now, struct cache_entry *stale, bool have_stale)
+/*
+ * The failure words a marker may hand back (lib/introspect.c and lib/child.c
+ * say which); the audit line needs a static string, and an unknown word
+ * becomes plain "backoff".
+ */
+static const char *const failure_words[] = {
+    "connect_failed", "timeout",      "tls_failed",	"http_status",	 "client_auth",
+    "rate_limited",   "redirect",     "body_too_large", "bad_json",	 "bad_request",
+    "internal",	      "bad_response", "helper_failed",	"helper_output",
+};
+
+static const char *failure_word(const char *w)
 {
-	if (!cache_backoff_active(&r->cache, now))
+	for (size_t i = 0; i < sizeof(failure_words) / sizeof(failure_words[0]); i++)
+		if (strcmp(w, failure_words[i]) == 0)
+			return failure_words[i];
+	return "backoff";
+}
+
+/*
+ * While a backoff holds, no request: grace or nothing. True when decided.
+ * waited: we found none before waiting for the lock, so the token's own
+ * marker now is the failure of the request we waited for, and we fail as it
+ * did (its reason word); otherwise the word is "backoff".
+ */
+static bool backed_off(struct run *r, time_t now, struct cache_entry *stale, bool have_stale,
+		       bool waited)
+{
+	struct cache_backoff b;
+
+	if (!cache_backoff_get(&r->cache, r->name, now, &b))
 		return false;
 	if (have_stale) {
 		decide_from_entry(r, stale, now, "grace");
 	} else {
 		r->out->source = "cache";
 		r->out->rc = APT_UNAVAIL;
-		r->out->reason = "backoff";
+		r->out->reason = waited && !b.host_wide ? failure_word(b.reason) : "backoff";
 	}
 	return true;
 }
 
-static void ask_issuer(struct run *r, const char *token, size_t len, time_t now,
-		       struct cache_entry *stale, bool have_stale)
+/* What a failed request means for the next ones (DESIGN.md §6 ★2). */
+static void note_failure(struct run *r, const struct introspect_answer *ans)
+{
+	enum cache_fail kind = CACHE_FAIL_TOKEN;
+
+	if (ans->http_status == 429)
+		kind = CACHE_FAIL_HOST; /* the endpoint asked every client to wait */
+	else if (ans->http_status >= 500 || ans->http_status == 0)
+		kind = CACHE_FAIL_COUNTED; /* maybe this token, maybe the endpoint */
+	cache_fail_note(&r->cache, r->name, time(NULL), ans->retry_after, r->out->reason, kind);
+}
+
+static void ask_issuer(struct run *r, const char *token, size_t len, struct cache_entry *stale,
+		       bool have_stale)
 {
 	struct introspect_answer ans;
 	struct auth_outcome *out = r->out;
@@ -121,9 +169,7 @@ static void ask_issuer(struct run *r, const char *token, size_t len, time_t now,
 	}
 	if (out->rc != APT_UNAVAIL || !r->cached)
 		return;
-	/* The issuer is struggling: leave it alone for a while (DESIGN.md §6). */
-	if (ans.http_status == 429 || ans.http_status >= 500)
-		cache_backoff_set(&r->cache, now, ans.retry_after);
+	note_failure(r, &ans);
 	if (have_stale)
 		decide_from_entry(r, stale, time(NULL), "grace");
 }
@@ -136,6 +182,7 @@ void auth_token(const struct apt_config *cfg, const char *user, const char *rhos
 	bool have_stale = false;
 	time_t now = time(NULL);
 	int lock = -1;
+	bool timed_out = false;
 
 	memset(out, 0, sizeof(*out));
 	out->source = "local";
@@ -158,21 +205,35 @@ void auth_token(const struct apt_config *cfg, const char *user, const char *rhos
 		cache_name(&r.cache, token, len, r.name);
 		if (try_fresh(&r, now, &stale, &have_stale))
 			goto done;
-		if (backed_off(&r, now, &stale, have_stale))
+		if (backed_off(&r, now, &stale, have_stale, false))
 			goto done;
 		/*
 		 * Single flight: whoever waited here finds the answer the first
-		 * one got, or the backoff its 429 set.
+		 * one got, or the failure it noted (and then sends nothing).
 		 */
-		lock = cache_lock(&r.cache, r.name, cfg->timeout_ms);
-		if (lock >= 0) {
-			now = time(NULL);
-			if (try_fresh(&r, now, &stale, &have_stale) ||
-			    backed_off(&r, now, &stale, have_stale))
-				goto done;
+		lock = cache_lock(&r.cache, r.name, cfg->timeout_ms + LOCK_MARGIN_MS);
+		timed_out = lock < 0 && errno == ETIMEDOUT;
+		now = time(NULL);
+		if (try_fresh(&r, now, &stale, &have_stale) ||
+		    backed_off(&r, now, &stale, have_stale, true))
+			goto done;
+		if (timed_out) {
+			/*
+			 * The request we waited for outlived its own deadline and
+			 * ours: the issuer is not answering, and a request of our
+			 * own would only pile onto it.
+			 */
+			if (have_stale) {
+				decide_from_entry(&r, &stale, now, "grace");
+			} else {
+				out->source = "cache";
+				out->rc = APT_UNAVAIL;
+				out->reason = "timeout";
+			}
+			goto done;
 		}
 	}
-	ask_issuer(&r, token, len, now, &stale, have_stale);
+	ask_issuer(&r, token, len, &stale, have_stale);
 done:
 	cache_unlock(lock);
 	if (have_stale)

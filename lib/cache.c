@@ -3,7 +3,8 @@
  * directory's descriptor with O_NOFOLLOW and checked on the open descriptor;
  * every write goes through a temporary file, fsync and rename, so a reader
  * sees a whole entry or none. Nothing here decides a login: the caller
- * applies the policy to what an entry holds.
+ * applies the policy to what an entry holds. Entry names and MACs are bound
+ * to the configuration (cache_bind); backoff markers are per configuration.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,9 +24,14 @@
 #include "file.h"
 #include "proto.h"
 
-#define ENTRY_MAGIC "apitoken-cache-entry 1"
-#define MAC_LINE    (4 + SHA256_DIGEST_LEN * 2 + 1) /* "mac " hex "\n" */
-#define PRUNE_EVERY 60				    /* seconds between full scans */
+/* 2: entries carry the tag of their configuration (DESIGN.md §6 ★2). */
+#define ENTRY_MAGIC   "apitoken-cache-entry 2"
+#define BIND_MAGIC    "apitoken-cache-config 1"
+#define BACKOFF_MAGIC "apitoken-backoff 1"
+#define BACKOFF_LOCK  ".lock-backoff"
+#define BACKOFF_WAIT  1000 /* ms for the marker's lock; updates are a read and a write */
+#define MAC_LINE      (4 + SHA256_DIGEST_LEN * 2 + 1) /* "mac " hex "\n" */
+#define PRUNE_EVERY   60			      /* seconds between full scans */
 
 static const char hexdigits[] = "0123456789abcdef";
 
@@ -170,6 +176,11 @@ enum apt_rc cache_open(struct cache *c, const struct apt_config *cfg, bool creat
 		cache_close(c);
 		return APT_SERVICE;
 	}
+	if (cache_bind(c) < 0) {
+		snprintf(err, errlen, "cache %s: out of memory", path);
+		cache_close(c);
+		return APT_NOMEM;
+	}
 	return APT_OK;
 }
 
@@ -179,13 +190,80 @@ void cache_close(struct cache *c)
 		close(c->dirfd);
 	c->dirfd = -1;
 	explicit_bzero(c->key, sizeof(c->key));
+	explicit_bzero(c->bind, sizeof(c->bind));
+}
+
+/*
+ * The settings that shape what an entry says (DESIGN.md §6 ★2): which check
+ * the helper makes, at which endpoint, as which client, and by which names it
+ * takes the claims out of the answer. A new answer-shaping key (verify =
+ * userinfo and its URL, user_map's content) is one more row here; its value
+ * goes in as it is. Lifetimes and the policy are not here: both are applied
+ * from the config in force at every read.
+ */
+static const char *bind_verify(const struct apt_config *cfg)
+{
+	(void)cfg;
+	return "introspection"; /* the only check there is today */
+}
+static const char *bind_endpoint(const struct apt_config *cfg)
+{
+	return cfg->introspection_url;
+}
+static const char *bind_client_id(const struct apt_config *cfg)
+{
+	return cfg->client_id;
+}
+static const char *bind_username_claim(const struct apt_config *cfg)
+{
+	return cfg->username_claim;
+}
+static const char *bind_ip_ranges_claim(const struct apt_config *cfg)
+{
+	return cfg->ip_ranges_claim;
+}
+
+static const struct {
+	const char *key;
+	const char *(*value)(const struct apt_config *cfg); /* NULL: not set */
+} bind_inputs[] = {
+    {"verify", bind_verify},
+    {"endpoint", bind_endpoint},
+    {"client_id", bind_client_id},
+    {"username_claim", bind_username_claim},
+    {"ip_ranges_claim", bind_ip_ranges_claim},
+};
+
+/*
+ * bind = HMAC(host key, the inputs as one length-prefixed proto message, so
+ * no two settings encode alike); it keys entry names and never leaves memory.
+ * The tag, SHA-256(bind), is what entries and marker names carry: it tells
+ * configurations apart and says nothing about bind or the settings.
+ */
+int cache_bind(struct cache *c)
+{
+	struct buf b = BUF_INIT;
+	unsigned char tag[SHA256_DIGEST_LEN];
+
+	proto_begin(&b, BIND_MAGIC);
+	for (size_t i = 0; i < sizeof(bind_inputs) / sizeof(bind_inputs[0]); i++)
+		proto_put_str(&b, bind_inputs[i].key, bind_inputs[i].value(c->cfg));
+	if (proto_end(&b) < 0) {
+		buf_free(&b);
+		return -1;
+	}
+	hmac_sha256(c->key, CACHE_KEY_LEN, b.p, b.len, c->bind);
+	buf_free(&b);
+	sha256(c->bind, sizeof(c->bind), tag);
+	to_hex(tag, sizeof(tag), c->tag);
+	return 0;
 }
 
 void cache_name(const struct cache *c, const char *token, size_t len, char name[CACHE_NAME_LEN + 1])
 {
 	unsigned char mac[SHA256_DIGEST_LEN];
 
-	hmac_sha256(c->key, CACHE_KEY_LEN, token, len, mac);
+	hmac_sha256(c->bind, sizeof(c->bind), token, len, mac);
 	to_hex(mac, sizeof(mac), name);
 	explicit_bzero(mac, sizeof(mac));
 }
@@ -224,7 +302,13 @@ static bool equal_ct(const char *a, const char *b, size_t n)
 	return d == 0;
 }
 
-int cache_read(const struct cache *c, const char *name, struct cache_entry *e)
+/*
+ * The MAC is under the host key, so the admin commands can verify entries of
+ * every configuration; a login reads only its own (any_config false): the
+ * name it computed, holding its own tag.
+ */
+static int read_entry(const struct cache *c, const char *name, bool any_config,
+		      struct cache_entry *e)
 {
 	struct buf b = BUF_INIT;
 	struct proto_msg m;
@@ -245,7 +329,12 @@ int cache_read(const struct cache *c, const char *name, struct cache_entry *e)
 		goto out;
 	if (proto_parse(ENTRY_MAGIC, b.p, mlen, &m) < 0 ||
 	    proto_get_str(&m, "kind", kind, sizeof(kind)) < 0 ||
-	    proto_get_str(&m, "fingerprint", e->fingerprint, sizeof(e->fingerprint)) < 0)
+	    proto_get_str(&m, "fingerprint", e->fingerprint, sizeof(e->fingerprint)) < 0 ||
+	    proto_get_str(&m, "config", e->config, sizeof(e->config)) < 0 ||
+	    strlen(e->config) != CACHE_TAG_LEN)
+		goto out;
+	e->other_config = !equal_ct(e->config, c->tag, CACHE_TAG_LEN);
+	if (e->other_config && !any_config)
 		goto out;
 	if (strcmp(kind, "positive") == 0)
 		e->kind = CACHE_POSITIVE;
@@ -272,6 +361,11 @@ out:
 		cache_entry_free(e);
 	buf_free(&b);
 	return r;
+}
+
+int cache_read(const struct cache *c, const char *name, struct cache_entry *e)
+{
+	return read_entry(c, name, false, e);
 }
 
 enum cache_state cache_entry_state(const struct cache_entry *e, time_t now)
@@ -315,19 +409,32 @@ void cache_entry_free(struct cache_entry *e)
 	claims_free(&e->claims);
 }
 
-/* Bookkeeping in .prune: "TIME COUNT", the last full scan and entries since. */
-static bool prune_due(const struct cache *c, time_t now, long *count)
+/*
+ * Bookkeeping in .prune: "TIME COUNT", the last full scan and the writes
+ * since. False when absent, unreadable or out of range: anyone who could
+ * write it could write anything, and the arithmetic below must not overflow.
+ */
+static bool prune_read(const struct cache *c, time_t *when, long *count)
 {
 	struct buf b = BUF_INIT;
 	long long t = 0, n = 0;
-	bool due = true;
+	bool ok = read_at(c->dirfd, ".prune", S_IWGRP | S_IWOTH, 64, &b) == 0 &&
+		  buf_terminate(&b) == 0 && sscanf((char *)b.p, "%lld %lld", &t, &n) == 2 &&
+		  t >= 0 && t <= 1LL << 40 && n >= 0 && n <= 10000000000LL;
 
-	if (read_at(c->dirfd, ".prune", S_IWGRP | S_IWOTH, 64, &b) == 0 && buf_terminate(&b) == 0 &&
-	    sscanf((char *)b.p, "%lld %lld", &t, &n) == 2 && t <= now)
-		due = now - t >= PRUNE_EVERY || n + 1 > c->cfg->cache_max_entries;
 	buf_free(&b);
-	*count = (long)n;
-	return due;
+	*when = ok ? (time_t)t : 0;
+	*count = ok ? (long)n : 0;
+	return ok;
+}
+
+static bool prune_due(const struct cache *c, time_t now, long *count)
+{
+	time_t t;
+
+	if (!prune_read(c, &t, count) || t > now)
+		return true;
+	return now - t >= PRUNE_EVERY || *count + 1 > c->cfg->cache_max_entries;
 }
 
 static void prune_note(const struct cache *c, time_t when, long count)
@@ -341,13 +448,11 @@ static void prune_note(const struct cache *c, time_t when, long count)
 /* Counts a write since the last scan, keeping that scan's time. */
 static void prune_bump(const struct cache *c, long count)
 {
-	struct buf b = BUF_INIT;
-	long long t = 0, n = 0;
+	time_t t;
+	long n;
 
-	if (read_at(c->dirfd, ".prune", S_IWGRP | S_IWOTH, 64, &b) == 0 && buf_terminate(&b) == 0 &&
-	    sscanf((char *)b.p, "%lld %lld", &t, &n) == 2)
-		prune_note(c, (time_t)t, count);
-	buf_free(&b);
+	if (prune_read(c, &t, &n))
+		prune_note(c, t, count);
 }
 
 int cache_format_entry(const struct cache *c, const char *name, const struct cache_entry *e,
@@ -361,6 +466,7 @@ int cache_format_entry(const struct cache *c, const char *name, const struct cac
 	proto_put_str(out, "kind", e->kind == CACHE_POSITIVE ? "positive" : "negative");
 	proto_put_long(out, "fetched", (long)e->fetched);
 	proto_put_str(out, "fingerprint", e->fingerprint);
+	proto_put_str(out, "config", c->tag);
 	for (int i = 0; i < CLAIM_COUNT; i++) {
 		char key[48];
 
@@ -404,13 +510,12 @@ int cache_write(struct cache *c, const char *name, const struct cache_entry *e)
 	return r;
 }
 
-int cache_lock(const struct cache *c, const char *name, long wait_ms)
+/* Takes the flock of the file lock under the cache, waiting at most wait_ms (see cache_lock). */
+static int lock_file(const struct cache *c, const char *lock, long wait_ms)
 {
-	char lock[16];
 	struct timespec t0, t1;
 	int fd;
 
-	snprintf(lock, sizeof(lock), ".lock-%.2s", name);
 	fd = openat(c->dirfd, lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
@@ -425,12 +530,25 @@ int cache_lock(const struct cache *c, const char *name, long wait_ms)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		waited = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-		if (waited >= wait_ms)
-			break;
+		if (waited >= wait_ms) {
+			close(fd);
+			errno = ETIMEDOUT;
+			return -1;
+		}
 		poll(NULL, 0, waited < 20 ? 1 : 5);
 	}
 	close(fd);
+	if (errno == ETIMEDOUT)
+		errno = EIO; /* ETIMEDOUT means "someone held it" and nothing else */
 	return -1;
+}
+
+int cache_lock(const struct cache *c, const char *name, long wait_ms)
+{
+	char lock[16];
+
+	snprintf(lock, sizeof(lock), ".lock-%.2s", name);
+	return lock_file(c, lock, wait_ms);
 }
 
 void cache_unlock(int fd)
@@ -439,19 +557,155 @@ void cache_unlock(int fd)
 		close(fd); /* releases the flock */
 }
 
-time_t cache_backoff_until(const struct cache *c, time_t now)
+/*
+ * --- backoff markers ---------------------------------------------------------------
+ *
+ * One file per configuration, ".backoff-" and 16 hex of its tag, a proto
+ * message under a MAC like an entry's (bound to the file name):
+ *   host     "UNTIL REASON"                     the host-wide backoff
+ *   tN       "NAME UNTIL AT COUNTED REASON"     a token's last failure, by entry name
+ * Read whole (at most CACHE_BACKOFF_FILE_MAX), changed under .lock-backoff,
+ * replaced atomically. Anything that does not verify, parse or fall within
+ * the bounds we write is dropped: a marker can only ever hold requests back.
+ */
+
+struct fail_rec {
+	char name[CACHE_NAME_LEN + 1];
+	long long until, at;
+	bool counted;
+	char reason[CACHE_REASON_LEN];
+};
+
+struct backoff_marker {
+	long long host_until;
+	char host_reason[CACHE_REASON_LEN];
+	struct fail_rec r[CACHE_FAIL_RECORDS];
+	size_t n;
+};
+
+void cache_backoff_file(const struct cache *c, char out[32])
+{
+	snprintf(out, 32, ".backoff-%.16s", c->tag);
+}
+
+static bool reason_word(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz_");
+
+	return n > 0 && s[n] == '\0' && n < CACHE_REASON_LEN;
+}
+
+/* A deadline we could have written at now: in the future, at most the cap away. */
+static bool until_ok(long long until, time_t now)
+{
+	return until > now && until - now <= CACHE_BACKOFF_MAX;
+}
+
+static void marker_load(const struct cache *c, time_t now, struct backoff_marker *mk)
 {
 	struct buf b = BUF_INIT;
-	long long until = 0;
-	time_t active = 0;
+	struct proto_msg m;
+	char file[32], mac[SHA256_DIGEST_LEN * 2 + 1], v[160], reason[CACHE_REASON_LEN + 8];
+	size_t mlen;
 
-	/* A marker further out than we would ever write is not trusted at all. */
-	if (read_at(c->dirfd, ".backoff", S_IWGRP | S_IWOTH, 64, &b) == 0 &&
-	    buf_terminate(&b) == 0 && sscanf((char *)b.p, "until %lld", &until) == 1 &&
-	    now < until && until - now <= CACHE_BACKOFF_MAX)
-		active = (time_t)until;
+	memset(mk, 0, sizeof(*mk));
+	cache_backoff_file(c, file);
+	if (read_at(c->dirfd, file, S_IWGRP | S_IWOTH, CACHE_BACKOFF_FILE_MAX, &b) < 0 ||
+	    b.len < MAC_LINE)
+		goto out;
+	mlen = b.len - MAC_LINE;
+	if (memcmp(b.p + mlen, "mac ", 4) != 0 || b.p[b.len - 1] != '\n' ||
+	    entry_mac(c, file, b.p, mlen, mac) < 0 ||
+	    !equal_ct(mac, (const char *)b.p + mlen + 4, SHA256_DIGEST_LEN * 2) ||
+	    proto_parse(BACKOFF_MAGIC, b.p, mlen, &m) < 0)
+		goto out;
+	if (proto_get_str(&m, "host", v, sizeof(v)) == 0 &&
+	    sscanf(v, "%lld %31s", &mk->host_until, reason) == 2 && reason_word(reason) &&
+	    until_ok(mk->host_until, now))
+		memcpy(mk->host_reason, reason, strlen(reason) + 1); /* reason_word: it fits */
+	else
+		mk->host_until = 0;
+	for (int i = 0; i < CACHE_FAIL_RECORDS; i++) {
+		struct fail_rec *f = &mk->r[mk->n];
+		char key[8];
+		int counted;
+
+		snprintf(key, sizeof(key), "t%d", i);
+		if (proto_get_str(&m, key, v, sizeof(v)) < 0 ||
+		    sscanf(v, "%64s %lld %lld %d %31s", f->name, &f->until, &f->at, &counted,
+			   reason) != 5 ||
+		    !is_entry_name(f->name) || !reason_word(reason) || f->at > now + 60 ||
+		    f->until < f->at || f->until - f->at > CACHE_BACKOFF_MAX)
+			continue;
+		f->counted = counted == 1;
+		memcpy(f->reason, reason, strlen(reason) + 1);
+		mk->n++;
+	}
+out:
 	buf_free(&b);
-	return active;
+}
+
+static void marker_store(const struct cache *c, const struct backoff_marker *mk)
+{
+	struct buf b = BUF_INIT;
+	char file[32], mac[SHA256_DIGEST_LEN * 2 + 1], v[160];
+
+	cache_backoff_file(c, file);
+	proto_begin(&b, BACKOFF_MAGIC);
+	if (mk->host_until != 0) {
+		snprintf(v, sizeof(v), "%lld %s", mk->host_until, mk->host_reason);
+		proto_put_str(&b, "host", v);
+	}
+	for (size_t i = 0; i < mk->n; i++) {
+		const struct fail_rec *f = &mk->r[i];
+		char key[8];
+
+		snprintf(key, sizeof(key), "t%zu", i);
+		snprintf(v, sizeof(v), "%s %lld %lld %d %s", f->name, f->until, f->at,
+			 f->counted ? 1 : 0, f->reason);
+		proto_put_str(&b, key, v);
+	}
+	if (proto_end(&b) == 0 && entry_mac(c, file, b.p, b.len, mac) == 0) {
+		buf_appendf(&b, "mac %s\n", mac);
+		if (!b.failed && b.len <= CACHE_BACKOFF_FILE_MAX)
+			file_replace_at(c->dirfd, file, b.p, b.len, 0600);
+	}
+	buf_free(&b);
+}
+
+static long clamp_secs(long retry_after, long def)
+{
+	long secs = retry_after < 0 ? def : retry_after;
+
+	return secs < 1 ? 1 : secs > CACHE_BACKOFF_MAX ? CACHE_BACKOFF_MAX : secs;
+}
+
+bool cache_backoff_get(const struct cache *c, const char *name, time_t now, struct cache_backoff *b)
+{
+	struct backoff_marker mk;
+
+	memset(b, 0, sizeof(*b));
+	marker_load(c, now, &mk);
+	/* The token's own failure first: its word is what a waiter behind it reports. */
+	for (size_t i = 0; name != NULL && i < mk.n; i++)
+		if (strcmp(mk.r[i].name, name) == 0 && until_ok(mk.r[i].until, now)) {
+			b->until = (time_t)mk.r[i].until;
+			snprintf(b->reason, sizeof(b->reason), "%s", mk.r[i].reason);
+			return true;
+		}
+	if (mk.host_until == 0)
+		return false;
+	b->until = (time_t)mk.host_until;
+	b->host_wide = true;
+	snprintf(b->reason, sizeof(b->reason), "%s", mk.host_reason);
+	return true;
+}
+
+time_t cache_backoff_until(const struct cache *c, time_t now)
+{
+	struct cache_backoff b;
+
+	return cache_backoff_get(c, NULL, now, &b) ? b.until : 0;
 }
 
 bool cache_backoff_active(const struct cache *c, time_t now)
@@ -459,18 +713,75 @@ bool cache_backoff_active(const struct cache *c, time_t now)
 	return cache_backoff_until(c, now) != 0;
 }
 
+/* Keeps the records that still matter at now, and room for one more. */
+static void marker_trim(struct backoff_marker *mk, const char *name, time_t now)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < mk->n; i++) {
+		const struct fail_rec *f = &mk->r[i];
+
+		if ((name != NULL && strcmp(f->name, name) == 0) ||
+		    (f->until <= now && f->at <= now - CACHE_FAIL_WINDOW))
+			continue;
+		mk->r[k++] = *f;
+	}
+	mk->n = k;
+	while (mk->n >= CACHE_FAIL_RECORDS) {
+		size_t oldest = 0;
+
+		for (size_t i = 1; i < mk->n; i++)
+			if (mk->r[i].at < mk->r[oldest].at)
+				oldest = i;
+		mk->r[oldest] = mk->r[--mk->n];
+	}
+}
+
+void cache_fail_note(const struct cache *c, const char *name, time_t now, long retry_after,
+		     const char *reason, enum cache_fail kind)
+{
+	struct backoff_marker mk;
+	const char *word = reason != NULL && reason_word(reason) ? reason : "internal";
+	int lock = lock_file(c, BACKOFF_LOCK, BACKOFF_WAIT);
+	long host = 0;
+	int distinct = 0;
+
+	/*
+	 * Without the lock (some other login held it a whole second) the update
+	 * is still made, atomically: at worst a concurrent one is lost, which
+	 * only ever means less backoff.
+	 */
+	marker_load(c, now, &mk);
+	marker_trim(&mk, name, now);
+	if (name != NULL && is_entry_name(name)) {
+		struct fail_rec *f = &mk.r[mk.n++];
+
+		memcpy(f->name, name, sizeof(f->name));
+		f->at = now;
+		f->until = now + clamp_secs(retry_after, kind == CACHE_FAIL_HOST
+							     ? CACHE_BACKOFF_DEF
+							     : CACHE_TOKEN_BACKOFF_DEF);
+		f->counted = kind == CACHE_FAIL_COUNTED;
+		snprintf(f->reason, sizeof(f->reason), "%s", word);
+	}
+	for (size_t i = 0; i < mk.n; i++)
+		distinct += mk.r[i].counted && mk.r[i].at > now - CACHE_FAIL_WINDOW;
+	if (kind == CACHE_FAIL_HOST ||
+	    (kind == CACHE_FAIL_COUNTED && distinct >= CACHE_FAIL_TOKENS))
+		host = clamp_secs(retry_after, CACHE_BACKOFF_DEF);
+	/* A backoff is only ever lengthened by a later failure, never cut short. */
+	if (host != 0 && now + host > mk.host_until) {
+		mk.host_until = now + host;
+		snprintf(mk.host_reason, sizeof(mk.host_reason), "%s",
+			 kind == CACHE_FAIL_HOST ? word : "failures");
+	}
+	marker_store(c, &mk);
+	cache_unlock(lock);
+}
+
 void cache_backoff_set(const struct cache *c, time_t now, long retry_after)
 {
-	long secs = retry_after < 0 ? CACHE_BACKOFF_DEF : retry_after;
-	char line[64];
-	int n;
-
-	if (secs < 1)
-		secs = 1;
-	if (secs > CACHE_BACKOFF_MAX)
-		secs = CACHE_BACKOFF_MAX;
-	n = snprintf(line, sizeof(line), "until %lld\n", (long long)now + secs);
-	file_replace_at(c->dirfd, ".backoff", line, (size_t)n, 0600);
+	cache_fail_note(c, NULL, now, retry_after, "rate_limited", CACHE_FAIL_HOST);
 }
 
 /* A directory stream on the cache's own descriptor (not the path, which could change). */
@@ -503,7 +814,7 @@ int cache_walk(const struct cache *c, cache_walk_fn fn, void *arg)
 
 		if (!is_entry_name(d->d_name))
 			continue;
-		if (cache_read(c, d->d_name, &e) == 0) {
+		if (read_entry(c, d->d_name, true, &e) == 0) {
 			r = fn(c, d->d_name, &e, arg);
 			cache_entry_free(&e);
 		} else {
@@ -512,6 +823,22 @@ int cache_walk(const struct cache *c, cache_walk_fn fn, void *arg)
 	}
 	closedir(dir);
 	return r < 0 ? -1 : 0;
+}
+
+int cache_clear_backoff(const struct cache *c)
+{
+	struct dirent *d;
+	DIR *dir = open_dir(c);
+	int r = 0;
+
+	if (dir == NULL)
+		return -1;
+	while ((d = readdir(dir)) != NULL)
+		if (strncmp(d->d_name, ".backoff", 8) == 0 &&
+		    unlinkat(c->dirfd, d->d_name, 0) != 0 && errno != ENOENT)
+			r = -1;
+	closedir(dir);
+	return r;
 }
 
 int cache_remove(const struct cache *c, const char *name)
@@ -555,11 +882,19 @@ long cache_prune(struct cache *c, time_t now)
 		struct stat st;
 		bool temp =
 		    strncmp(d->d_name, ".tmp-", 5) == 0 || strncmp(d->d_name, ".key-", 5) == 0;
+		/* Of any configuration (and the single .backoff of entry format 1). */
+		bool marker = strncmp(d->d_name, ".backoff", 8) == 0;
 
-		if (!temp && !is_entry_name(d->d_name))
+		if (!temp && !marker && !is_entry_name(d->d_name))
 			continue;
 		if (fstatat(c->dirfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 			continue;
+		if (marker) {
+			/* Everything in it ended by then: rewritten at every failure. */
+			if (now - st.st_mtime > CACHE_BACKOFF_MAX + CACHE_FAIL_WINDOW)
+				unlinkat(c->dirfd, d->d_name, 0);
+			continue;
+		}
 		if (temp) {
 			/* Left by a crashed writer. */
 			if (now - st.st_mtime > 60)
@@ -583,7 +918,7 @@ long cache_prune(struct cache *c, time_t now)
 		n++;
 	}
 	closedir(dir);
-	if ((long)n > cfg->cache_max_entries) {
+	if (live != NULL && (long)n > cfg->cache_max_entries) {
 		/*
 		 * Down to 90% of the bound, not to the bound itself: otherwise a
 		 * full cache would be scanned again at every miss.

@@ -204,6 +204,10 @@ enum apt_rc child_run(const struct child_spec *spec, const struct buf *in, struc
 	/* It runs as root until it drops: it and every directory above it must be root's. */
 	*reason = "helper_config";
 	prog = file_open_checked(spec->path, FILE_PROGRAM, why, sizeof(why));
+	if (prog < 0 && errno == ENOMEM) {
+		*reason = "no_memory";
+		return APT_NOMEM;
+	}
 	if (prog < 0) {
 		snprintf(err, errlen, "helper %s", why);
 		return APT_SERVICE;

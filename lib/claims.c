@@ -116,7 +116,7 @@ int claim_decode(const unsigned char *p, size_t len, struct claim *out)
 	switch (p[0]) {
 	case 's':
 		out->type = CLAIM_STRING;
-		return claim_set_string(out, s, n);
+		return claim_set_string(out, s, n) < 0 ? -2 : 0;
 	case 'l': {
 		size_t pos = 0;
 		const char *item;
@@ -125,7 +125,7 @@ int claim_decode(const unsigned char *p, size_t len, struct claim *out)
 			if (netstring_next(s, n, &pos, &item, &itemlen) < 0)
 				return -1;
 		out->type = CLAIM_LIST;
-		return claim_set_string(out, s, n);
+		return claim_set_string(out, s, n) < 0 ? -2 : 0;
 	}
 	case 'i':
 		out->type = CLAIM_INT;

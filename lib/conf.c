@@ -5,6 +5,8 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,8 +69,13 @@ enum apt_rc conf_set(const struct conf_table *t, void *target, const char *arg, 
 	void *field;
 	char *copy;
 
+	/*
+	 * Never the text: a line without "=" is all key, and what was pasted on
+	 * the wrong line (a token, a client secret given as config=) would go
+	 * to stderr, syslog and CI logs. The caller says where it was.
+	 */
 	if (o == NULL) {
-		snprintf(err, errlen, "unknown option \"%.*s\"", (int)(klen > 64 ? 64 : klen), arg);
+		snprintf(err, errlen, "unknown option (not shown: it could be a secret)");
 		return APT_SERVICE;
 	}
 	field = (char *)target + o->off;
@@ -120,6 +127,34 @@ enum apt_rc conf_set(const struct conf_table *t, void *target, const char *arg, 
 	free(*(char **)field);
 	*(char **)field = copy;
 	return APT_OK;
+}
+
+/*
+ * Puts "WHERE: " in front of the message in err: file:line or "argument N",
+ * never the text of the line, so that the message holds no secret.
+ */
+static void err_locate(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void err_locate(char *err, size_t errlen, const char *fmt, ...)
+{
+	char msg[256], where[PATH_MAX + 32];
+	va_list ap;
+
+	snprintf(msg, sizeof(msg), "%s", err);
+	va_start(ap, fmt);
+	vsnprintf(where, sizeof(where), fmt, ap);
+	va_end(ap);
+	snprintf(err, errlen, "%s: %s", where, msg);
+}
+
+enum apt_rc conf_set_arg(const struct conf_table *t, void *target, const char *arg, int position,
+			 char *err, size_t errlen)
+{
+	enum apt_rc rc = conf_set(t, target, arg, err, errlen);
+
+	if (rc == APT_SERVICE)
+		err_locate(err, errlen, "argument %d", position);
+	return rc;
 }
 
 static char *trim(char *s)
@@ -185,8 +220,8 @@ enum apt_rc conf_read_file(const struct conf_table *t, void *target, const char 
 		o = key_find(t, key, strlen(key));
 		if (o != NULL) {
 			if (seen[o - t->keys]) {
-				snprintf(err, errlen, "%s:%u: %s given twice", path, lineno,
-					 o->name);
+				snprintf(err, errlen, "%s given twice", o->name);
+				err_locate(err, errlen, "%s:%u", path, lineno);
 				rc = APT_SERVICE;
 				goto out;
 			}
@@ -199,12 +234,8 @@ enum apt_rc conf_read_file(const struct conf_table *t, void *target, const char 
 			goto out;
 		}
 		rc = conf_set(t, target, (char *)arg.p, err, errlen);
-		if (rc == APT_SERVICE) {
-			/* Prefix the location; the message never holds a secret. */
-			char msg[256];
-			snprintf(msg, sizeof(msg), "%s", err);
-			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
-		}
+		if (rc == APT_SERVICE)
+			err_locate(err, errlen, "%s:%u", path, lineno);
 		if (rc != APT_OK)
 			goto out;
 	}
@@ -212,7 +243,9 @@ enum apt_rc conf_read_file(const struct conf_table *t, void *target, const char 
 out:
 	free(seen);
 	buf_free(&arg);
-	free_secret(text);
+	/* Every line was cut at its '\n': wipe all of it, not up to the first NUL. */
+	explicit_bzero(text, len);
+	free(text);
 	return rc;
 }
 

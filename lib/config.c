@@ -66,7 +66,7 @@ static const struct conf_table table = {options, sizeof(options) / sizeof(option
 static enum apt_rc set_defaults(struct apt_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->connect_timeout_ms = 2000;
+	cfg->connect_timeout_ms = 0; /* unset (the key's minimum is 1): see validate() */
 	cfg->timeout_ms = 5000;
 	cfg->clock_skew = 30;
 	cfg->cache = true;
@@ -182,6 +182,13 @@ static enum apt_rc validate(struct apt_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "tls_cert_file and tls_key_file go together");
 		return APT_SERVICE;
 	}
+	/*
+	 * The default of 2000 gives way to a shorter timeout_ms (DESIGN.md §4):
+	 * "timeout_ms = 1500" alone is a complete setting. Only a value the admin
+	 * gave for both can disagree.
+	 */
+	if (cfg->connect_timeout_ms == 0)
+		cfg->connect_timeout_ms = cfg->timeout_ms < 2000 ? cfg->timeout_ms : 2000;
 	if (cfg->connect_timeout_ms > cfg->timeout_ms) {
 		snprintf(err, errlen, "connect_timeout_ms is longer than timeout_ms");
 		return APT_SERVICE;
@@ -228,7 +235,7 @@ enum apt_rc config_load(struct apt_config *cfg, int argc, const char **argv, cha
 	for (i = 0; i < argc; i++) {
 		if (strncmp(argv[i], "config=", 7) == 0)
 			continue;
-		rc = conf_set(&table, cfg, argv[i], err, errlen);
+		rc = conf_set_arg(&table, cfg, argv[i], i + 1, err, errlen);
 		if (rc != APT_OK)
 			return rc;
 	}

@@ -104,12 +104,32 @@ static int check_file(const struct stat *st, enum file_kind kind, const char *pa
 	return 0;
 }
 
-int file_open_checked(const char *path, enum file_kind kind, char *err, size_t errlen)
+/* Opens and checks the last component, name under the checked directory dir. */
+static int open_final(int dir, const char *name, enum file_kind kind, const char *path, char *err,
+		      size_t errlen)
 {
 	/* O_NONBLOCK: a FIFO planted at the path must not hang the login. */
-	int last_flags = kind == FILE_PROGRAM
-			     ? O_PATH | O_NOFOLLOW | O_CLOEXEC
-			     : O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	int flags = kind == FILE_PROGRAM
+			? O_PATH | O_NOFOLLOW | O_CLOEXEC
+			: O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	struct stat st;
+	int fd = openat(dir, name, flags);
+
+	if (fd < 0)
+		return errf(err, errlen, "%s: %s", path,
+			    errno == ELOOP ? "is a symbolic link" : strerror(errno));
+	/* O_PATH opens a link itself rather than failing: the check below refuses it. */
+	if (fstat(fd, &st) != 0 || check_file(&st, kind, path, err, errlen) < 0) {
+		if (S_ISLNK(st.st_mode))
+			errf(err, errlen, "%s: is a symbolic link", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int file_open_checked(const char *path, enum file_kind kind, char *err, size_t errlen)
+{
 	struct walk *w;
 	struct stat st;
 	int fd = -1;
@@ -121,6 +141,7 @@ int file_open_checked(const char *path, enum file_kind kind, char *err, size_t e
 	w = calloc(1, sizeof(*w));
 	if (w == NULL) {
 		errf(err, errlen, "%s: %s", path, strerror(ENOMEM));
+		errno = ENOMEM;
 		return -1;
 	}
 	w->dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -171,15 +192,17 @@ int file_open_checked(const char *path, enum file_kind kind, char *err, size_t e
 				goto fail;
 			continue;
 		}
-		fd = openat(w->dir, name,
-			    last ? last_flags : O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (last) {
+			fd = open_final(w->dir, name, kind, path, err, errlen);
+			if (fd < 0)
+				goto fail;
+			break;
+		}
+		fd = openat(w->dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0) {
-			errf(err, errlen, "%s: %s", path,
-			     errno == ELOOP ? "is a symbolic link" : strerror(errno));
+			errf(err, errlen, "%s: %s", path, strerror(errno));
 			goto fail;
 		}
-		if (last)
-			break;
 		/* Descend: the next round checks this directory before using it. */
 		if (strcmp(name, "..") == 0) {
 			char *up = strrchr(w->at, '/');
@@ -195,12 +218,6 @@ int file_open_checked(const char *path, enum file_kind kind, char *err, size_t e
 		w->dir = fd;
 		fd = -1;
 	}
-	if (fstat(fd, &st) != 0) {
-		errf(err, errlen, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (check_file(&st, kind, path, err, errlen) < 0)
-		goto fail;
 	close(w->dir);
 	free(w);
 	return fd;
@@ -210,23 +227,32 @@ fail:
 	if (w->dir >= 0)
 		close(w->dir);
 	free(w);
+	errno = EACCES; /* refused; ENOMEM is kept for running out of memory */
 	return -1;
 }
 
-enum apt_rc file_read_checked(const char *path, enum file_kind kind, size_t max, char **out,
-			      size_t *len, char *err, size_t errlen)
+int file_open_checked_at(int dirfd, const char *name, enum file_kind kind, char *err, size_t errlen)
+{
+	if (name[0] == '\0' || strchr(name, '/') != NULL || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0) {
+		errf(err, errlen, "%s: not a file name", name);
+		errno = EINVAL;
+		return -1;
+	}
+	return open_final(dirfd, name, kind, name, err, errlen);
+}
+
+/* Reads the whole of fd, checked already, into a fresh string (see file_read_checked). */
+static enum apt_rc read_whole(int fd, const char *path, size_t max, char **out, size_t *len,
+			      char *err, size_t errlen)
 {
 	enum apt_rc rc = APT_SERVICE;
 	struct stat st;
 	char *data = NULL;
 	size_t got = 0;
-	int fd;
 
 	*out = NULL;
 	*len = 0;
-	fd = file_open_checked(path, kind, err, errlen);
-	if (fd < 0)
-		return APT_SERVICE;
 	if (fstat(fd, &st) != 0) {
 		errf(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
@@ -275,6 +301,30 @@ out:
 	return rc;
 }
 
+enum apt_rc file_read_checked(const char *path, enum file_kind kind, size_t max, char **out,
+			      size_t *len, char *err, size_t errlen)
+{
+	int fd = file_open_checked(path, kind, err, errlen);
+
+	*out = NULL;
+	*len = 0;
+	if (fd < 0)
+		return errno == ENOMEM ? APT_NOMEM : APT_SERVICE;
+	return read_whole(fd, path, max, out, len, err, errlen);
+}
+
+enum apt_rc file_read_checked_at(int dirfd, const char *name, enum file_kind kind, size_t max,
+				 char **out, size_t *len, char *err, size_t errlen)
+{
+	int fd = file_open_checked_at(dirfd, name, kind, err, errlen);
+
+	*out = NULL;
+	*len = 0;
+	if (fd < 0)
+		return APT_SERVICE;
+	return read_whole(fd, name, max, out, len, err, errlen);
+}
+
 enum apt_rc file_resolve_public(const char *path, char *resolved, size_t len, char *err,
 				size_t errlen)
 {
@@ -283,7 +333,7 @@ enum apt_rc file_resolve_public(const char *path, char *resolved, size_t len, ch
 	int fd = file_open_checked(path, FILE_PUBLIC, err, errlen);
 
 	if (fd < 0)
-		return APT_SERVICE;
+		return errno == ENOMEM ? APT_NOMEM : APT_SERVICE;
 	/* The kernel's name for what we opened: the walk's end, links resolved. */
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	n = readlink(proc, resolved, len);

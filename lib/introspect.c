@@ -119,9 +119,13 @@ enum apt_rc introspect_parse_response(const unsigned char *p, size_t len,
 
 		snprintf(key, sizeof(key), "claim.%s", claim_names[i]);
 		f = proto_get(&m, key);
-		if (f != NULL && claim_decode(f->val, f->len, &ans->claims.c[i]) < 0) {
+		int r = f != NULL ? claim_decode(f->val, f->len, &ans->claims.c[i]) : 0;
+
+		if (r < 0) {
 			claims_free(&ans->claims);
-			return APT_UNAVAIL;
+			if (r == -2)
+				*reason = "no_memory";
+			return r == -2 ? APT_NOMEM : APT_UNAVAIL;
 		}
 	}
 	*reason = "ok";

@@ -15,7 +15,11 @@ static bool claim_equals(const struct claim *c, const char *want)
 	return c->type == CLAIM_STRING && c->len == n && memcmp(c->s, want, n) == 0;
 }
 
-/* Every word of required is a word of the scope string. */
+/*
+ * Every word of required (a config list) is a scope token of the claim,
+ * split on spaces only (scope_has): a tab in an issuer's scope string joins
+ * words rather than separating them.
+ */
 static bool scopes_present(const struct claim *scope, const char *required)
 {
 	const char *w;
@@ -24,7 +28,7 @@ static bool scopes_present(const struct claim *scope, const char *required)
 	if (scope->type != CLAIM_STRING || memchr(scope->s, '\0', scope->len) != NULL)
 		return false;
 	for (const char *p = required; next_word(&p, &w, &n);)
-		if (!word_in_list(scope->s, w, n))
+		if (!scope_has(scope->s, scope->len, w, n))
 			return false;
 	return true;
 }

@@ -1,4 +1,4 @@
-/* Space- or tab-separated word lists (see words.h). */
+/* Word lists: config values and the token's scope (see words.h). */
 #include <string.h>
 
 #include "words.h"
@@ -27,5 +27,22 @@ bool word_in_list(const char *list, const char *word, size_t len)
 	for (const char *p = list ? list : ""; next_word(&p, &w, &n);)
 		if (n == len && memcmp(w, word, len) == 0)
 			return true;
+	return false;
+}
+
+bool scope_has(const char *scope, size_t scope_len, const char *word, size_t len)
+{
+	const char *p = scope, *end = scope + scope_len;
+
+	if (len == 0)
+		return false;
+	while (p < end) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p));
+		size_t n = sp ? (size_t)(sp - p) : (size_t)(end - p);
+
+		if (n == len && memcmp(p, word, len) == 0)
+			return true;
+		p += n + 1;
+	}
 	return false;
 }

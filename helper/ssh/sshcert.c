@@ -307,7 +307,7 @@ static int parse_signature(struct sshcert *c, struct sshbuf *b, char *err, size_
 
 static int parse_blob(struct sshcert *c, char *err, size_t errlen)
 {
-	const struct key_type *t, *ca;
+	const struct key_type *t, *ca = NULL;
 	struct key_fields f;
 	struct sshbuf b, list;
 	const unsigned char *p;
@@ -373,7 +373,8 @@ static int parse_blob(struct sshcert *c, char *err, size_t errlen)
 		return errf(err, errlen, "truncated at the reserved field");
 	if (sshbuf_get_string(&b, &c->ca_key, &c->ca_key_len) < 0)
 		return errf(err, errlen, "truncated at the signature key");
-	if (parse_plain_key(c->ca_key, c->ca_key_len, &ca, &f, err, errlen) < 0)
+	/* ca is set whenever parse_plain_key succeeds; the test is for the analyzer. */
+	if (parse_plain_key(c->ca_key, c->ca_key_len, &ca, &f, err, errlen) < 0 || ca == NULL)
 		return -1;
 	snprintf(c->ca_type, sizeof(c->ca_type), "%s", ca->name);
 	/* Everything from the type to the signature key is signed. */
@@ -685,13 +686,13 @@ static int verify_ed25519(const struct sshcert *c, const struct key_fields *f, c
 
 int sshcert_verify(const struct sshcert *c, char *err, size_t errlen)
 {
-	const struct key_type *t;
+	const struct key_type *t = NULL;
 	struct key_fields f;
 	int rc;
 
 	if (c->blob.p == NULL || c->signed_len == 0)
 		return errf(err, errlen, "no certificate");
-	if (parse_plain_key(c->ca_key, c->ca_key_len, &t, &f, err, errlen) < 0)
+	if (parse_plain_key(c->ca_key, c->ca_key_len, &t, &f, err, errlen) < 0 || t == NULL)
 		return -1;
 	switch (t->kind) {
 	case K_ED25519:

@@ -545,3 +545,60 @@ enum apt_rc sshconfig_write_include(const char *path, const char *hosts, const c
 	buf_free(&text);
 	return rc;
 }
+
+/* ------------------------------------------------------------ Host patterns */
+
+/*
+ * ssh's match_pattern(): '*' any run, '?' one byte, case sensitive as ssh
+ * 9.2 matches Host lines (`ssh -G GIT.corp.example` does not match
+ * "Host git.*"), so askpass answers exactly where the Host block applies.
+ */
+static bool pattern_match(const char *s, const char *p, size_t plen)
+{
+	while (plen > 0) {
+		if (*p == '*') {
+			while (plen > 0 && *p == '*')
+				p++, plen--;
+			if (plen == 0)
+				return true;
+			for (; *s != '\0'; s++)
+				if (pattern_match(s, p, plen))
+					return true;
+			return false;
+		}
+		if (*s == '\0')
+			return false;
+		if (*p != '?' && *p != *s)
+			return false;
+		s++, p++, plen--;
+	}
+	return *s == '\0';
+}
+
+bool sshconfig_host_match(const char *hosts, const char *host)
+{
+	const char *p = hosts != NULL ? hosts : "";
+	bool positive = false;
+
+	if (host == NULL || host[0] == '\0')
+		return false;
+	while (*p != '\0') {
+		size_t n;
+		bool negated;
+
+		p += strspn(p, " \t,");
+		n = strcspn(p, " \t,");
+		if (n == 0)
+			break;
+		negated = p[0] == '!';
+		/* As on a Host line: one matching negation excludes the host whatever else matches.
+		 */
+		if (pattern_match(host, p + negated, n - negated)) {
+			if (negated)
+				return false;
+			positive = true;
+		}
+		p += n;
+	}
+	return positive;
+}

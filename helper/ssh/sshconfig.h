@@ -69,4 +69,12 @@ enum apt_rc sshconfig_render(struct buf *out, const char *hosts, const char *ide
 enum apt_rc sshconfig_write_include(const char *path, const char *hosts, const char *identity,
 				    const char *certificate, char *err, size_t errlen);
 
+/*
+ * Whether host matches hosts as ssh matches a Host line: patterns separated
+ * by white space or commas, '*' and '?' wildcards, case sensitive (as ssh); a
+ * matching "!pattern" excludes the host whatever else matches, and a list
+ * of negations alone matches nothing. NULL, blank hosts or host: false.
+ */
+bool sshconfig_host_match(const char *hosts, const char *host);
+
 #endif

@@ -21,6 +21,7 @@ const ADMIN_PATHS = new Set(['/stats', '/last', '/reset']);
 
 let requests = 0;
 let last = {};
+let switchStatus = 0; // /switch/...: 0 = answer the JSON, else this status
 
 // ---------------------------------------------------------------- helpers
 
@@ -84,8 +85,22 @@ function slow(req, res) {
   res.on('close', () => clearInterval(timer));
 }
 
-function route(req, res, path, port) {
+// The form field token=..., for /pertoken.
+function formToken(body) {
+  return new URLSearchParams(body.toString('utf8')).get('token') || '';
+}
+
+function route(req, res, path, port, body) {
   let m;
+  if (path === '/pertoken') {
+    // One endpoint whose answer depends on the token, for backoff scoping tests.
+    const tok = formToken(body);
+    if (tok.includes('fail500')) json(res, 500, { error: 'x' });
+    else if (tok.includes('ratelimit')) json(res, 429, { error: 'x' }, { 'Retry-After': '30' });
+    else if (tok.includes('hang')) return;
+    else json(res, 200, { active: true, username: 'alice' });
+    return;
+  }
   if (path === '/hang') {
     return; // the body has been read; never answer
   }
@@ -156,7 +171,11 @@ function route(req, res, path, port) {
     send(res, 200, 'application/json', body);
     return;
   }
-  if ((m = /^\/json\/([^/]*)$/.exec(path))) {
+  if ((m = /^\/switch\/([^/]*)$/.exec(path)) && switchStatus !== 0) {
+    json(res, switchStatus, { error: 'x' });
+    return;
+  }
+  if ((m = /^\/(?:json|switch)\/([^/]*)$/.exec(path))) {
     const body = decodeB64url(m[1]);
     if (body === null) {
       json(res, 400, { error: 'bad base64url' });
@@ -169,6 +188,12 @@ function route(req, res, path, port) {
 }
 
 function admin(req, res, path) {
+  let m;
+  if ((m = /^\/switch-status\/(\d{1,3})$/.exec(path))) {
+    switchStatus = Number(m[1]);
+    json(res, 200, { switch_status: switchStatus });
+    return;
+  }
   if (path === '/stats') {
     json(res, 200, { requests });
     return;
@@ -180,6 +205,7 @@ function admin(req, res, path) {
   // /reset
   requests = 0;
   last = {};
+  switchStatus = 0;
   json(res, 200, { requests });
 }
 
@@ -192,7 +218,7 @@ function main() {
   const server = http.createServer((req, res) => {
     const url = req.url || '/';
     const path = url.split('?')[0];
-    const isAdmin = ADMIN_PATHS.has(path);
+    const isAdmin = ADMIN_PATHS.has(path) || path.startsWith('/switch-status/');
     if (!isAdmin) requests += 1;
     readBody(req).then((body) => {
       if (isAdmin) {
@@ -202,7 +228,7 @@ function main() {
       const headers = {};
       for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = v;
       last = { method: req.method, path, url, headers, body: body.toString('utf8') };
-      route(req, res, path, actual);
+      route(req, res, path, actual, body);
     });
   });
   // Never time out held connections (the client decides when to give up).

@@ -312,7 +312,10 @@ START_TEST(first_pass_flags)
 	struct pam_result r;
 	const char *dir = idp_service(NULL, NULL);
 
-	/* Two instances: the second takes the token the first asked for. */
+	/*
+	 * Two instances: the token the first asked for is not left in
+	 * PAM_AUTHTOK, so the second, with use_first_pass, has none.
+	 */
 	snprintf(svc, sizeof(svc),
 		 "auth required %s config=%s/apt.conf\n"
 		 "auth required %s config=%s/apt.conf use_first_pass\n"
@@ -321,9 +324,10 @@ START_TEST(first_pass_flags)
 	write_file("pam.d/svc", 0644, svc);
 	log_reset();
 	r = pam_run(dir, "alice", "192.0.2.7", tok);
-	ck_assert_int_eq(r.auth, PAM_SUCCESS);
+	ck_assert_int_eq(r.auth, PAM_AUTH_ERR);
 	ck_assert_int_eq(r.prompts, 1);
-	ck_assert_int_eq(log_count("result=allow"), 2);
+	ck_assert_int_eq(log_count("result=allow reason=ok "), 1);
+	ck_assert_int_eq(log_count("result=deny reason=no_token "), 1);
 
 	/* use_first_pass alone, with nothing on the stack: no prompt, refused. */
 	snprintf(svc, sizeof(svc), "auth required %s config=%s/apt.conf use_first_pass\n", T.module,
@@ -340,6 +344,177 @@ START_TEST(first_pass_flags)
 	r = pam_run(dir, "alice", "192.0.2.7", tok);
 	ck_assert_int_eq(r.auth, PAM_SUCCESS);
 	ck_assert_int_eq(r.prompts, 1);
+	free(tok);
+}
+END_TEST
+
+/* --- PAM_AUTHTOK: other modules' passwords, our token ------------------- */
+
+/* pam_unix asks for the user's password ("Password: ") and leaves it in PAM_AUTHTOK. */
+#define UNIX_FIRST    "auth optional pam_unix.so nodelay\n"
+#define UNIX_PASSWORD "ucat_ThisIsTheUnixPassword0000"
+
+/*
+ * A later module that reads PAM_AUTHTOK: pam_exec expose_authtok writes it
+ * to the script's stdin, and asks "Password: " itself when it is empty.
+ * Returns the line for the service; the script leaves what it got in
+ * T.root/seen.
+ */
+static const char *authtok_reader(void)
+{
+	static char line[1400];
+	char script[1200];
+
+	snprintf(script, sizeof(script), "#!/bin/sh\ncat >'%s/seen'\n", T.root);
+	snprintf(line, sizeof(line), "auth optional pam_exec.so expose_authtok quiet %s\n",
+		 write_file("seen.sh", 0755, script));
+	write_file("seen", 0600, NULL);
+	return line;
+}
+
+/* What the later module read from PAM_AUTHTOK (pam_exec sends it with its NUL). */
+static const char *authtok_seen(void)
+{
+	static char buf[8192];
+	char path[600];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/seen", T.root);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Writes the service svc: before, the module with args, after, account pam_permit. */
+static void authtok_service(const char *before, const char *args, const char *after)
+{
+	char svc[10000];
+
+	snprintf(svc, sizeof(svc),
+		 "%sauth required %s config=%s/apt.conf %s\n%saccount required pam_permit.so\n",
+		 before, T.module, T.root, args, after);
+	write_file("pam.d/svc", 0644, svc);
+}
+
+/*
+ * DESIGN.md §5 (★2): without use_first_pass/try_first_pass a PAM_AUTHTOK set
+ * by an earlier module (here pam_unix's password) is ignored: the module asks
+ * for the token itself, and the issuer gets the token, not the password.
+ */
+START_TEST(earlier_modules_password_not_taken)
+{
+	char *tok = idp_mint(&idp, "alice", "ssh", 300, NULL);
+	const char *json = "{\"active\":true,\"username\":\"alice\"}";
+	char *url = fault_json_url(&fault, json, strlen(json)), *last, transcript[1024];
+	const struct pam_answer answers[] = {
+	    {"Password: ", UNIX_PASSWORD}, {"API token: ", NULL}, {NULL, NULL}};
+	struct pam_answer a[3];
+	struct pam_result r;
+	const char *dir;
+
+	/* The real issuer: the decision is on the token. */
+	memcpy(a, answers, sizeof(a));
+	a[1].answer = tok;
+	dir = idp_service(NULL, NULL);
+	authtok_service(UNIX_FIRST, "", "");
+	log_reset();
+	r = pam_run_answers(dir, "alice", "192.0.2.7", a, transcript, sizeof(transcript));
+	ck_assert_msg(r.auth == PAM_SUCCESS, "got %d\n%s\n%s", r.auth, transcript, log_text());
+	ck_assert_str_eq(transcript, "off:Password: \noff:API token: \n");
+	ck_audit("allow", "ok");
+
+	/* On the wire: the token went to the issuer, the password did not. */
+	a[1].answer = "ucat_TheTokenTypedAtTheTokenPrompt";
+	dir = fault_service(url, NULL);
+	authtok_service(UNIX_FIRST, "", "");
+	log_reset();
+	r = pam_run_answers(dir, "alice", "192.0.2.7", a, transcript, sizeof(transcript));
+	ck_assert_int_eq(r.auth, PAM_SUCCESS);
+	ck_assert_str_eq(transcript, "off:Password: \noff:API token: \n");
+	last = fault_last(&fault);
+	ck_assert_msg(strstr(last, "token=ucat_TheTokenTypedAtTheTokenPrompt&") != NULL, "%s",
+		      last);
+	ck_assert_msg(strstr(last, UNIX_PASSWORD) == NULL, "%s", last);
+	free(last);
+	free(url);
+	free(tok);
+}
+END_TEST
+
+/*
+ * The token never stays in PAM_AUTHTOK for a later module: asked for by the
+ * module, it is never stored there; taken from there (use_first_pass,
+ * try_first_pass) and accepted, it is removed. Refused, an earlier module's
+ * PAM_AUTHTOK stays for the later ones (it may be that module's password).
+ */
+START_TEST(token_not_left_in_authtok)
+{
+	char *tok = idp_mint(&idp, "alice", "ssh", 300, NULL);
+	char transcript[1024];
+	const char *reader, *dir = idp_service(NULL, NULL);
+	struct pam_result r;
+	static const char *const flags[] = {"use_first_pass", "try_first_pass"};
+
+	/* The module asks: the later module finds PAM_AUTHTOK empty and asks too. */
+	reader = authtok_reader();
+	authtok_service("", "", reader);
+	log_reset();
+	r = pam_run_answers(dir, "alice", "192.0.2.7",
+			    (const struct pam_answer[]){{"API token: ", tok},
+							{"Password: ", "authtok-was-empty"},
+							{NULL, NULL}},
+			    transcript, sizeof(transcript));
+	ck_assert_msg(r.auth == PAM_SUCCESS, "got %d\n%s\n%s", r.auth, transcript, log_text());
+	ck_audit("allow", "ok");
+	ck_assert_ptr_null(strstr(authtok_seen(), tok));
+	ck_assert_str_eq(authtok_seen(), "authtok-was-empty");
+	ck_assert_str_eq(transcript, "off:API token: \noff:Password: \n");
+
+	/* The token typed at pam_unix's prompt, taken with a flag: removed once accepted. */
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		reader = authtok_reader();
+		authtok_service(UNIX_FIRST, flags[i], reader);
+		log_reset();
+		r = pam_run_answers(dir, "alice", "192.0.2.7",
+				    (const struct pam_answer[]){{"Password: ", tok},
+								{"Password: ", "authtok-was-empty"},
+								{NULL, NULL}},
+				    transcript, sizeof(transcript));
+		ck_assert_msg(r.auth == PAM_SUCCESS, "%s: got %d\n%s\n%s", flags[i], r.auth,
+			      transcript, log_text());
+		ck_audit("allow", "ok");
+		ck_assert_msg(strstr(authtok_seen(), tok) == NULL,
+			      "%s: the later module read the token", flags[i]);
+		ck_assert_str_eq(authtok_seen(), "authtok-was-empty");
+		ck_assert_str_eq(transcript, "off:Password: \noff:Password: \n");
+	}
+
+	/*
+	 * Refused (here: the Unix password is no token), the earlier module's
+	 * PAM_AUTHTOK is left as it was, for a later try_first_pass module.
+	 */
+	reader = authtok_reader();
+	{
+		char svc[10000];
+
+		snprintf(svc, sizeof(svc),
+			 UNIX_FIRST "auth sufficient %s config=%s/apt.conf try_first_pass\n%s"
+				    "account required pam_permit.so\n",
+			 T.module, T.root, reader);
+		write_file("pam.d/svc", 0644, svc);
+	}
+	log_reset();
+	r = pam_run_answers(
+	    dir, "alice", "192.0.2.7",
+	    (const struct pam_answer[]){{"Password: ", UNIX_PASSWORD}, {NULL, NULL}}, transcript,
+	    sizeof(transcript));
+	ck_audit("deny", "inactive");
+	ck_assert_str_eq(authtok_seen(), UNIX_PASSWORD);
+	ck_assert_str_eq(transcript, "off:Password: \n");
 	free(tok);
 }
 END_TEST
@@ -595,6 +770,41 @@ START_TEST(scope_claim_checked)
 }
 END_TEST
 
+/*
+ * RFC 6749 §3.3: scope tokens are separated by spaces only. An issuer's
+ * "a<TAB>ssh" is one scope, which is not "ssh".
+ */
+START_TEST(scope_split_on_spaces_only)
+{
+	static const char *bad[] = {
+	    "{\"active\":true,\"username\":\"alice\",\"scope\":\"a\\tssh\"}",
+	    "{\"active\":true,\"username\":\"alice\",\"scope\":\"ssh\\tgit\"}",
+	    "{\"active\":true,\"username\":\"alice\",\"scope\":\"git\\nssh\"}",
+	};
+	const char *good = "{\"active\":true,\"username\":\"alice\",\"scope\":\"a\\tb ssh\"}";
+	char *url;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		url = fault_json_url(&fault, bad[i], strlen(bad[i]));
+		log_reset();
+		ck_assert_msg(pam_run(fault_service(url, "required_scopes = ssh\n"), "alice",
+				      "192.0.2.7", "ucat_x")
+				      .auth == PAM_AUTH_ERR,
+			      "%s: not refused", bad[i]);
+		ck_audit("deny", "scope_missing");
+		free(url);
+	}
+	url = fault_json_url(&fault, good, strlen(good));
+	log_reset();
+	ck_assert_int_eq(
+	    pam_run(fault_service(url, "required_scopes = ssh\n"), "alice", "192.0.2.7", "ucat_x")
+		.auth,
+	    PAM_SUCCESS);
+	ck_audit("allow", "ok");
+	free(url);
+}
+END_TEST
+
 START_TEST(audience_claim_checked)
 {
 	const char *list = "{\"active\":true,\"username\":\"alice\",\"aud\":[\"a\",\"hosts\"]}";
@@ -762,6 +972,64 @@ START_TEST(config_errors)
 }
 END_TEST
 
+/* log (what syslog got) holds no 8-byte piece of planted. */
+static void log_never_quotes(const char *planted)
+{
+	char piece[9];
+
+	for (size_t i = 0; i + 8 <= strlen(planted); i++) {
+		memcpy(piece, planted + i, 8);
+		piece[8] = '\0';
+		ck_assert_msg(strstr(log_text(), piece) == NULL, "log quotes \"%s\":\n%s", piece,
+			      log_text());
+	}
+}
+
+/*
+ * A token pasted into the config, a secret file given as config=, a token as
+ * a module argument: the error line and the audit line say where, never
+ * what.
+ */
+START_TEST(config_errors_never_quote_text)
+{
+	static const char tok[] = "ucat_Pz4mW8qL2xV6nB0tR5yK9cJ3";
+	static const char secret[] = "rs-9f3Kq7Lm2Xv8Wz4Tn6Hy";
+	char url[128], conf[1024], svc[5000], want[700];
+	const char *dir;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/json/e30", fault.port);
+
+	snprintf(conf, sizeof(conf), "introspection_url = %s\n%s\n", url, tok);
+	log_reset();
+	ck_assert_int_eq(pam_run(make_service(conf, NULL), "alice", "192.0.2.7", "ucat_x").auth,
+			 PAM_SERVICE_ERR);
+	log_never_quotes(tok);
+	snprintf(want, sizeof(want), "%s/apt.conf:2: unknown option", T.root);
+	ck_assert_msg(strstr(log_text(), want) != NULL, "want \"%s\" in\n%s", want, log_text());
+	ck_audit("error", "config");
+
+	snprintf(conf, sizeof(conf), "introspection_url = %s\n", url);
+	log_reset();
+	ck_assert_int_eq(pam_run(make_service(conf, tok), "alice", "192.0.2.7", "ucat_x").auth,
+			 PAM_SERVICE_ERR);
+	log_never_quotes(tok);
+	ck_assert_msg(strstr(log_text(), "argument 2: unknown option") != NULL, "%s", log_text());
+	ck_audit("error", "config");
+
+	/* config= naming the client secret file instead of the config. */
+	dir = make_service(conf, NULL);
+	snprintf(svc, sizeof(svc), "auth required %s config=%s\n", T.module,
+		 write_file("secret", 0600, secret));
+	write_file("pam.d/svc", 0644, svc);
+	log_reset();
+	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", "ucat_x").auth, PAM_SERVICE_ERR);
+	log_never_quotes(secret);
+	snprintf(want, sizeof(want), "%s/secret:1: unknown option", T.root);
+	ck_assert_msg(strstr(log_text(), want) != NULL, "want \"%s\" in\n%s", want, log_text());
+	ck_audit("error", "config");
+}
+END_TEST
+
 START_TEST(unsafe_helper_refused)
 {
 	char conf[2048], url[128], hpath[600];
@@ -806,6 +1074,8 @@ static Suite *suite(void)
 	tcase_add_test(issuer, token_of_max_length_is_sent);
 	tcase_add_test(issuer, wrong_client_secret_is_unavailable);
 	tcase_add_test(issuer, first_pass_flags);
+	tcase_add_test(issuer, earlier_modules_password_not_taken);
+	tcase_add_test(issuer, token_not_left_in_authtok);
 	tcase_add_test(issuer, prompt_is_configurable);
 	tcase_add_test(issuer, acct_mgmt_only_for_our_user);
 	tcase_add_test(issuer, logs_hold_no_secret);
@@ -821,6 +1091,7 @@ static Suite *suite(void)
 	tcase_add_test(faults, refused_connection);
 	tcase_add_loop_test(faults, fault_claims, 0, sizeof(claim_cases) / sizeof(claim_cases[0]));
 	tcase_add_test(faults, scope_claim_checked);
+	tcase_add_test(faults, scope_split_on_spaces_only);
 	tcase_add_test(faults, audience_claim_checked);
 	tcase_add_test(faults, request_on_the_wire);
 	suite_add_tcase(s, faults);
@@ -829,6 +1100,7 @@ static Suite *suite(void)
 	tcase_set_timeout(config, 60);
 	tcase_add_test(config, config_errors);
 	tcase_add_test(config, unsafe_helper_refused);
+	tcase_add_test(config, config_errors_never_quote_text);
 	suite_add_tcase(s, config);
 	return s;
 }

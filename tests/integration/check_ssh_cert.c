@@ -1160,6 +1160,223 @@ START_TEST(pinned_ca)
 }
 END_TEST
 
+/* The base64 of the first key line in text, for comparing keys (static). */
+static const char *key_b64(const char *text)
+{
+	static char b64[200];
+
+	ck_assert_ptr_nonnull(text);
+	while (*text == '#')
+		text = strchr(text, '\n') + 1;
+	ck_assert_int_eq(sscanf(text, "%*s %199s", b64), 1);
+	return b64;
+}
+
+/*
+ * Without ca_key_file, "signature valid" proved only that the certificate
+ * matches the CA key it carries itself: another issuer behind cert_url (a
+ * second test issuer here, with its own SSH CA) got its certificate
+ * written. Now the first load pins the CA, as known_hosts pins a host key,
+ * and a later certificate from any other CA is refused, nothing written,
+ * until `ssh-cert clear --forget-ca`.
+ */
+START_TEST(ca_pinned_at_first_load)
+{
+	struct server idp2;
+	struct stat sb;
+	char cas[600], url2[200], tok1[128], b64[200], *first_out, *tok2, *ca = idp_ca_keys(&idp),
+									  *ca2, *text;
+	json_t *j;
+
+	snprintf(cas, sizeof(cas), "%s/ca_keys", C.sshdir);
+	ck_apt(0, "ssh-cert", "load", "--no-interaction");
+	first_out = strdup(C.out);
+
+	/* Another issuer, another CA, a token it accepts: the attack first. */
+	server_start(&idp2, "tests/idp/server.js");
+	ca2 = idp_ca_keys(&idp2);
+	snprintf(b64, sizeof(b64), "%s", key_b64(ca));
+	ck_assert_str_ne(key_b64(ca2), b64);
+	tok2 = idp_mint(&idp2, SU.member, "ssh", 600, NULL);
+	snprintf(tok1, sizeof(tok1), "%s", C.token);
+	snprintf(C.token, sizeof(C.token), "%s", tok2);
+	snprintf(url2, sizeof(url2), "http://127.0.0.1:%d/ssh/cert", idp2.port);
+	snprintf(C.cert_url, sizeof(C.cert_url), "%s", url2);
+	{
+		struct snap before = snap_take();
+		char *cas_before = slurp(cas);
+
+		ck_apt(6, "ssh-cert", "load", "--new", "--no-interaction");
+		ck_assert_msg(strstr(C.err, "not by the CA pinned at the first load") != NULL &&
+				  strstr(C.err, "apitoken ssh-cert clear --forget-ca") != NULL &&
+				  strstr(C.err, "ca_key_file") != NULL,
+			      "%s", C.err);
+		ck_assert_int_eq(idp_stat(&idp2, "certs"), 1); /* issued, and refused */
+		snap_same(&before);
+		text = slurp(cas);
+		ck_assert_str_eq(text, cas_before);
+		free(text);
+		free(cas_before);
+		snap_free(&before);
+	}
+
+	/* What the first load said and recorded: the issuer's CA, 0600. */
+	ck_assert_msg(strstr(first_out, "Its signature is valid, signed by the CA SHA256:") !=
+			      NULL &&
+			  strstr(first_out, "pinned now") != NULL,
+		      "%s", first_out);
+	free(first_out);
+	ck_assert_int_eq(lstat(cas, &sb), 0);
+	ck_assert(S_ISREG(sb.st_mode) && (sb.st_mode & 07777) == 0600);
+	text = slurp(cas);
+	ck_assert_msg(strstr(text, b64) != NULL, "%s", text);
+	free(text);
+	ck_apt(0, "ssh-cert", "info");
+	ck_assert_msg(strstr(C.out, "(signature valid, the pinned CA (first load))") != NULL, "%s",
+		      C.out);
+	j = info_json();
+	ck_assert(json_is_true(json_object_get(j, "ca_pinned")));
+	ck_assert(json_is_true(json_object_get(j, "signature_valid")));
+	json_decref(j);
+
+	/* A plain clear keeps the pin. */
+	ck_apt(0, "ssh-cert", "clear");
+	ck_apt(6, "ssh-cert", "load", "--no-interaction");
+	ck_assert(!exists(C.cert));
+	ck_assert(exists(cas));
+
+	/* --forget-ca: the next load pins the new CA, and the old one is refused in turn. */
+	ck_apt(0, "ssh-cert", "clear", "--forget-ca");
+	ck_assert_msg(strstr(C.out, "the pinned CA keys") != NULL, "%s", C.out);
+	ck_assert(!exists(cas));
+	ck_apt(0, "ssh-cert", "load", "--no-interaction");
+	text = slurp(cas);
+	ck_assert_msg(strstr(text, key_b64(ca2)) != NULL, "%s", text);
+	free(text);
+	ck_apt(0, "ssh-cert", "load", "--new", "--no-interaction");
+	ck_assert_msg(strstr(C.out, "Its signature is valid, signed by the pinned CA SHA256:") !=
+			  NULL,
+		      "%s", C.out);
+	snprintf(C.token, sizeof(C.token), "%s", tok1);
+	snprintf(C.cert_url, sizeof(C.cert_url), "http://127.0.0.1:%d/ssh/cert", idp.port);
+	ck_apt(6, "ssh-cert", "load", "--new", "--no-interaction");
+
+	/* ca_key_file still decides alone when it is set. */
+	{
+		char pin[600], conf[700];
+
+		snprintf(pin, sizeof(pin), "%s/ca.pub", C.dir);
+		put(pin, 0644, ca);
+		snprintf(conf, sizeof(conf), "ca_key_file = %s\n", pin);
+		client_config(conf);
+		ck_apt(0, "ssh-cert", "load", "--new", "--no-interaction");
+		ck_assert_msg(strstr(C.out, "signed by the pinned CA SHA256:") != NULL &&
+				  strstr(C.out, "(ca_key_file ") != NULL,
+			      "%s", C.out);
+	}
+	server_stop(&idp2);
+	free(tok2);
+	free(ca2);
+	free(ca);
+}
+END_TEST
+
+/*
+ * An issuer that publishes no authority (a vault mount here): the first
+ * load pins the key that signed its certificate.
+ */
+START_TEST(ca_pinned_without_authority)
+{
+	char cas[600], *text, *ca = idp_ca_keys(&idp);
+
+	snprintf(cas, sizeof(cas), "%s/ca_keys", C.sshdir);
+	snprintf(C.cert_url, sizeof(C.cert_url), "http://127.0.0.1:%d/v1/ssh/sign/ci-role",
+		 idp.port);
+	client_config("cert_protocol = vault\n");
+	ck_apt(0, "ssh-cert", "load", "--no-interaction");
+	text = slurp(cas);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_msg(strstr(text, key_b64(ca)) != NULL, "%s", text);
+	free(text);
+	free(ca);
+}
+END_TEST
+
+/* Nothing at all under dir: no key, no certificate written through a planted path. */
+static void ck_empty_dir(const char *dir)
+{
+	char cmd[700];
+
+	snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A '%s')\"", dir);
+	ck_assert_msg(system(cmd) == 0, "%s is not empty", dir);
+}
+
+/*
+ * The state directory is reached one checked component at a time. A
+ * symbolic link planted on the way (here $XDG_STATE_HOME/apitoken pointing
+ * elsewhere) or a component others may write (they could plant one) makes
+ * load refuse, naming the component and the fix, before any request and
+ * with nothing written anywhere.
+ */
+START_TEST(state_path_checked)
+{
+	char comp[600], elsewhere[600], sshdir_elsewhere[700];
+
+	mkdir_ok(C.state, 0700);
+	snprintf(comp, sizeof(comp), "%s/apitoken", C.state);
+	snprintf(elsewhere, sizeof(elsewhere), "%s/elsewhere", C.dir);
+	mkdir_ok(elsewhere, 0700);
+	ck_assert_int_eq(symlink(elsewhere, comp), 0);
+	ck_apt(3, "ssh-cert", "load", "--no-interaction");
+	ck_assert_msg(strstr(C.err, comp) != NULL && strstr(C.err, "is a symbolic link") != NULL &&
+			  strstr(C.err, "remove the link") != NULL,
+		      "%s", C.err);
+	ck_empty_dir(elsewhere);
+	ck_assert_int_eq(idp_stat(&idp, "cert_requests"), 0);
+	/* info and clear go no further either. */
+	ck_apt(3, "ssh-cert", "info");
+	ck_assert_msg(strstr(C.err, "is a symbolic link") != NULL, "%s", C.err);
+	ck_apt(1, "ssh-cert", "info", "--check");
+	ck_apt(3, "ssh-cert", "clear");
+	ck_empty_dir(elsewhere);
+
+	/* The same for the last component. */
+	ck_assert_int_eq(unlink(comp), 0);
+	mkdir_ok(comp, 0700);
+	snprintf(sshdir_elsewhere, sizeof(sshdir_elsewhere), "%s/apitoken/ssh", C.state);
+	ck_assert_int_eq(symlink(elsewhere, sshdir_elsewhere), 0);
+	ck_apt(3, "ssh-cert", "load", "--no-interaction");
+	ck_assert_msg(strstr(C.err, sshdir_elsewhere) != NULL, "%s", C.err);
+	ck_empty_dir(elsewhere);
+	ck_assert_int_eq(unlink(sshdir_elsewhere), 0);
+
+	/* A group-writable component. */
+	ck_assert_int_eq(chmod(comp, 0770), 0);
+	ck_apt(3, "ssh-cert", "load", "--no-interaction");
+	ck_assert_msg(strstr(C.err, comp) != NULL &&
+			  strstr(C.err, "writable by group or others") != NULL &&
+			  strstr(C.err, "chmod go-w") != NULL,
+		      "%s", C.err);
+	ck_empty_dir(comp);
+	/* ... or $XDG_STATE_HOME itself, writable by others. */
+	ck_assert_int_eq(chmod(comp, 0700), 0);
+	ck_assert_int_eq(chmod(C.state, 0703), 0);
+	ck_apt(3, "ssh-cert", "load", "--no-interaction");
+	ck_assert_msg(strstr(C.err, C.state) != NULL &&
+			  strstr(C.err, "writable by group or others") != NULL,
+		      "%s", C.err);
+	ck_empty_dir(comp);
+	ck_assert_int_eq(idp_stat(&idp, "cert_requests"), 0);
+
+	/* Fixed as the message says: it works, and only in the real directory. */
+	ck_assert_int_eq(chmod(C.state, 0700), 0);
+	ck_apt(0, "ssh-cert", "load", "--no-interaction");
+	ck_assert(exists(C.key) && exists(C.cert));
+	ck_apt(0, "ssh-cert", "info", "--check");
+	ck_empty_dir(elsewhere);
+}
+END_TEST
+
 /* Settings mistakes are configuration errors, said before anything is sent or written. */
 START_TEST(settings_mistakes_fail_early)
 {
@@ -1214,6 +1431,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, token_check);
 	tcase_add_test(tc, token_file_readable_by_others_refused);
 	tcase_add_test(tc, pinned_ca);
+	tcase_add_test(tc, ca_pinned_at_first_load);
+	tcase_add_test(tc, ca_pinned_without_authority);
+	tcase_add_test(tc, state_path_checked);
 	tcase_add_test(tc, settings_mistakes_fail_early);
 	suite_add_tcase(s, tc);
 	return s;

@@ -194,6 +194,62 @@ START_TEST(client_sees_the_modules_prompt)
 }
 END_TEST
 
+/*
+ * hosts in the client settings, with the real ssh through `apitoken exec`:
+ * the token goes to 127.0.0.1, which hosts names; the same server reached
+ * as "localhost" (as a git submodule URL or a second rsync target might
+ * name another host) gets no token: askpass refuses, ssh answers nothing
+ * usable, and nothing reaches the issuer.
+ */
+START_TEST(askpass_only_for_configured_hosts)
+{
+	char *tok = idp_mint(&idp, SU.member, "ssh", 300, NULL), *out, *kh, dir[700], conf[800],
+	     khpath[700], line[1200], script[256];
+	long before, mark = sshd_log_mark(&server);
+	FILE *f;
+
+	/* The client settings exec and askpass read (XDG_CONFIG_HOME=<server dir>/xdg). */
+	snprintf(dir, sizeof(dir), "%s/xdg", server.dir);
+	mkdir(dir, 0700);
+	snprintf(dir, sizeof(dir), "%s/xdg/apitoken", server.dir);
+	mkdir(dir, 0700);
+	snprintf(conf, sizeof(conf), "%s/config", dir);
+	f = fopen(conf, "we");
+	ck_assert_ptr_nonnull(f);
+	fputs("hosts = 127.0.0.1\n", f);
+	fclose(f);
+	/* The server's host key under its other name too, so ssh gets as far as the prompt. */
+	snprintf(khpath, sizeof(khpath), "%s/known_hosts", server.dir);
+	f = fopen(khpath, "re");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+	fclose(f);
+	kh = strchr(line, ' ');
+	ck_assert_ptr_nonnull(kh);
+	f = fopen(khpath, "ae");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "[localhost]:%d%s", server.port, kh);
+	fclose(f);
+
+	ck_ran(ssh_as(SU.member, tok, "true", &out), out, mark);
+	free(out);
+	ck_log(mark, "Accepted keyboard-interactive/pam", SU.member, 1);
+
+	before = idp_introspections(&idp);
+	mark = sshd_log_mark(&server);
+	snprintf(script, sizeof(script), "$SSH %s@localhost id -un", SU.member);
+	ck_assert_int_eq(sshd_client(&server, tok, NULL, script, &out), 255);
+	ck_assert_msg(strstr(out, "localhost is not in hosts (hosts = 127.0.0.1)") != NULL, "%s",
+		      out);
+	ck_assert_msg(strstr(out, tok) == NULL, "%s", out);
+	ck_log(mark, "Accepted keyboard-interactive/pam", SU.member, 0);
+	ck_assert_int_eq(idp_introspections(&idp), before);
+	free(out);
+	unlink(conf);
+	free(tok);
+}
+END_TEST
+
 START_TEST(git_clone_and_push)
 {
 	char *tok = idp_mint(&idp, SU.member, "ssh git", 300, NULL), *out, script[2048], sha[64];
@@ -490,6 +546,7 @@ static Suite *suite(void)
 	tcase_add_test(kbd, ip_restricted_token);
 	tcase_add_test(kbd, revoked_token_refused_after_cache_ttl);
 	tcase_add_test(kbd, outsider_not_sent_to_module);
+	tcase_add_test(kbd, askpass_only_for_configured_hosts);
 	suite_add_tcase(s, kbd);
 
 	tcase_add_unchecked_fixture(deb, up_debian, down);

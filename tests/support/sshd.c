@@ -66,9 +66,12 @@ static int run(const char *fmt, ...)
 
 static void put(const char *path, mode_t mode, const char *text)
 {
-	size_t len = strlen(text);
+	size_t len;
 	int fd;
 
+	if (text == NULL)
+		die("%s: nothing to write", path);
+	len = strlen(text);
 	unlink(path);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)

@@ -119,11 +119,26 @@ int log_count(const char *needle)
 
 /* --- servers --------------------------------------------------------------- */
 
-void server_start(struct server *s, const char *script)
+/* Kills a server that did not come up; nothing of it outlives the test. */
+static void server_kill(struct server *s)
+{
+	int status;
+
+	if (s->pid <= 0)
+		return;
+	close(s->in_fd);
+	kill(s->pid, SIGKILL);
+	waitpid(s->pid, &status, 0);
+	s->pid = 0;
+}
+
+/* One try: NULL when it said "listening PORT", else what went wrong. */
+static const char *server_try(struct server *s, const char *script)
 {
 	int in[2], out[2];
 	char line[128];
 	size_t len = 0;
+	const char *why = NULL;
 
 	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
 		die("pipe: %s", strerror(errno));
@@ -143,25 +158,49 @@ void server_start(struct server *s, const char *script)
 	close(in[0]);
 	close(out[1]);
 	s->in_fd = in[1];
-	for (;;) {
+	while (why == NULL) {
 		struct pollfd p = {out[0], POLLIN, 0};
 		ssize_t n;
 
-		if (poll(&p, 1, 20000) <= 0)
-			die("%s: no 'listening' line within 20 s", script);
+		if (poll(&p, 1, 20000) <= 0) {
+			why = "no 'listening' line within 20 s";
+			break;
+		}
 		n = read(out[0], line + len, sizeof(line) - 1 - len);
-		if (n <= 0)
-			die("%s: exited before listening", script);
+		if (n <= 0) {
+			why = "exited before listening";
+			break;
+		}
 		len += (size_t)n;
 		line[len] = '\0';
 		if (strchr(line, '\n') != NULL)
 			break;
 		if (len == sizeof(line) - 1)
-			die("%s: unexpected output", script);
+			why = "unexpected output";
 	}
-	if (sscanf(line, "listening %d", &s->port) != 1)
-		die("%s: said \"%s\"", script, line);
+	if (why == NULL && sscanf(line, "listening %d", &s->port) != 1)
+		why = "said something other than \"listening PORT\"";
 	close(out[0]);
+	if (why != NULL)
+		server_kill(s);
+	return why;
+}
+
+/*
+ * A first start on a fresh machine can be slow (node reading its modules
+ * from a cold disk, ssh-keygen making the CA): a server that misses the
+ * mark is killed and started once more, rather than waited for longer.
+ */
+void server_start(struct server *s, const char *script)
+{
+	const char *why = server_try(s, script);
+
+	if (why != NULL) {
+		fprintf(stderr, "testenv: %s: %s; starting it again\n", script, why);
+		why = server_try(s, script);
+	}
+	if (why != NULL)
+		die("%s: %s (see build/tests/servers.log)", script, why);
 }
 
 void server_stop(struct server *s)
@@ -580,25 +619,107 @@ static int converse(int n, const struct pam_message **msg, struct pam_response *
 	return PAM_SUCCESS;
 }
 
+/* One login of service "svc" in confdir with conv; the results go into *res. */
+static void pam_drive(const char *confdir, const char *user, const char *rhost,
+		      const struct pam_conv *conv, struct pam_result *res)
+{
+	pam_handle_t *pamh = NULL;
+	int r;
+
+	r = pam_start_confdir("svc", user, conv, confdir, &pamh);
+	if (r != PAM_SUCCESS)
+		die("pam_start_confdir: %d", r);
+	if (rhost != NULL)
+		pam_set_item(pamh, PAM_RHOST, rhost);
+	res->auth = pam_authenticate(pamh, 0);
+	if (res->auth == PAM_SUCCESS) {
+		res->acct = pam_acct_mgmt(pamh, 0);
+		res->setcred = pam_setcred(pamh, PAM_ESTABLISH_CRED);
+	}
+	pam_end(pamh, res->auth);
+}
+
 struct pam_result pam_run(const char *confdir, const char *user, const char *rhost,
 			  const char *token)
 {
 	struct pam_result res = {.auth = -1, .acct = -1, .setcred = -1};
 	struct conv_state st = {token, &res};
 	struct pam_conv conv = {converse, &st};
-	pam_handle_t *pamh = NULL;
-	int r;
 
-	r = pam_start_confdir("svc", user, &conv, confdir, &pamh);
-	if (r != PAM_SUCCESS)
-		die("pam_start_confdir: %d", r);
-	if (rhost != NULL)
-		pam_set_item(pamh, PAM_RHOST, rhost);
-	res.auth = pam_authenticate(pamh, 0);
-	if (res.auth == PAM_SUCCESS) {
-		res.acct = pam_acct_mgmt(pamh, 0);
-		res.setcred = pam_setcred(pamh, PAM_ESTABLISH_CRED);
+	pam_drive(confdir, user, rhost, &conv, &res);
+	return res;
+}
+
+/* --- libpam, each prompt answered by its text ------------------------------ */
+
+#define MAX_ANSWERS 16
+
+struct answers_state {
+	const struct pam_answer *answers;
+	bool used[MAX_ANSWERS];
+	struct pam_result *res;
+	char *transcript;
+	size_t len, at;
+};
+
+static void transcript_add(struct answers_state *st, const char *style, const char *text)
+{
+	int n;
+
+	if (st->transcript == NULL || st->at >= st->len)
+		return;
+	n = snprintf(st->transcript + st->at, st->len - st->at, "%s:%s\n", style, text);
+	if (n > 0)
+		st->at += (size_t)n < st->len - st->at ? (size_t)n : st->len - st->at - 1;
+}
+
+static int converse_answers(int n, const struct pam_message **msg, struct pam_response **resp,
+			    void *arg)
+{
+	struct answers_state *st = arg;
+	struct pam_response *r = calloc((size_t)n, sizeof(*r));
+
+	if (r == NULL)
+		return PAM_BUF_ERR;
+	for (int i = 0; i < n; i++) {
+		int style = msg[i]->msg_style;
+		size_t a;
+
+		if (style != PAM_PROMPT_ECHO_OFF && style != PAM_PROMPT_ECHO_ON) {
+			transcript_add(st, style == PAM_ERROR_MSG ? "error" : "info", msg[i]->msg);
+			continue;
+		}
+		transcript_add(st, style == PAM_PROMPT_ECHO_OFF ? "off" : "on", msg[i]->msg);
+		st->res->prompts++;
+		snprintf(st->res->prompt, sizeof(st->res->prompt), "%s", msg[i]->msg);
+		for (a = 0; a < MAX_ANSWERS && st->answers[a].prompt != NULL; a++)
+			if (!st->used[a] && strstr(msg[i]->msg, st->answers[a].prompt) != NULL)
+				break;
+		if (a == MAX_ANSWERS || st->answers[a].prompt == NULL) {
+			/* A prompt the test did not expect: no answer at all, as a careful client.
+			 */
+			for (int j = 0; j < i; j++)
+				free(r[j].resp);
+			free(r);
+			return PAM_CONV_ERR;
+		}
+		st->used[a] = true;
+		r[i].resp = strdup(st->answers[a].answer);
 	}
-	pam_end(pamh, res.auth);
+	*resp = r;
+	return PAM_SUCCESS;
+}
+
+struct pam_result pam_run_answers(const char *confdir, const char *user, const char *rhost,
+				  const struct pam_answer *answers, char *transcript, size_t len)
+{
+	struct pam_result res = {.auth = -1, .acct = -1, .setcred = -1};
+	struct answers_state st = {
+	    .answers = answers, .res = &res, .transcript = transcript, .len = len};
+	struct pam_conv conv = {converse_answers, &st};
+
+	if (transcript != NULL && len > 0)
+		transcript[0] = '\0';
+	pam_drive(confdir, user, rhost, &conv, &res);
 	return res;
 }

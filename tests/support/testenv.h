@@ -92,4 +92,18 @@ void log_reset(void);
 const char *log_text(void);
 int log_count(const char *needle);
 
+/*
+ * pam_run with an answer per prompt: each prompt (echo on or off) gets the
+ * answer of the first unused entry whose prompt is a part of its text; a
+ * prompt with none fails the conversation. answers ends with {NULL, NULL}
+ * (at most 16). transcript (may be NULL) receives every message, one per
+ * line: "off:TEXT", "on:TEXT" for prompts, "info:TEXT", "error:TEXT".
+ */
+struct pam_answer {
+	const char *prompt;
+	const char *answer;
+};
+struct pam_result pam_run_answers(const char *confdir, const char *user, const char *rhost,
+				  const struct pam_answer *answers, char *transcript, size_t len);
+
 #endif

@@ -49,6 +49,7 @@ int main(int argc, char **argv)
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
 		perror("syslog-sink: bind");
+		fclose(out);
 		return 1;
 	}
 	chmod(argv[1], 0666); /* as syslog daemons do: every process may log */

@@ -1,9 +1,10 @@
 /*
  * Unit tests for lib/cache.c: the directory and host-key rules of
- * cache_open, entry names (checked against libcrypto's HMAC), entry
- * round-trips for every claim type, every way an entry file can be damaged
- * or planted, atomic writes, the backoff marker, single-flight locks across
- * processes, pruning by age and by count, and cache_walk. Each test works in
+ * cache_open, entry names (checked against libcrypto's HMAC) and their
+ * binding to the answer-shaping settings, entry round-trips for every claim
+ * type, every way an entry file can be damaged or planted, atomic writes,
+ * the backoff markers (host-wide, per token, escalation, bounds), single-
+ * flight locks across processes, pruning by age and by count, and cache_walk. Each test works in
  * its own directory under one mkdtemp() directory, removed at the end.
  */
 #include <check.h>
@@ -24,6 +25,7 @@
 #include <openssl/hmac.h>
 
 #include "cache.h"
+#include "proto.h"
 #include "unit.h"
 
 static const char *top; /* the temp dir */
@@ -320,7 +322,31 @@ START_TEST(test_name_is_hmac_of_token)
 			      "name %s", name);
 	key = read_raw(dirpath, ".key", &len);
 	ck_assert_uint_eq(len, CACHE_KEY_LEN);
-	ck_assert_ptr_nonnull(HMAC(EVP_sha256(), key, (int)len, (const unsigned char *)TOKEN_A,
+	/* bind = HMAC(host key, the answer-shaping settings); name = HMAC(bind, token). */
+	{
+		struct buf b = BUF_INIT;
+		unsigned char bind[EVP_MAX_MD_SIZE];
+		unsigned int blen = 0;
+
+		cfg.introspection_url = "https://issuer.example/introspect";
+		cfg.username_claim = "username";
+		cache_close(&c);
+		open_ok(&c, false);
+		cache_name(&c, TOKEN_A, strlen(TOKEN_A), name);
+		proto_begin(&b, "apitoken-cache-config 1");
+		proto_put_str(&b, "verify", "introspection");
+		proto_put_str(&b, "endpoint", cfg.introspection_url);
+		proto_put_str(&b, "username_claim", "username");
+		ck_assert_int_eq(proto_end(&b), 0);
+		ck_assert_ptr_nonnull(HMAC(EVP_sha256(), key, (int)len, b.p, b.len, bind, &blen));
+		ck_assert_int_eq(memcmp(bind, c.bind, 32), 0);
+		buf_free(&b);
+		free(key);
+		key = malloc(32);
+		ck_assert_ptr_nonnull(key);
+		memcpy(key, bind, 32);
+	}
+	ck_assert_ptr_nonnull(HMAC(EVP_sha256(), key, 32, (const unsigned char *)TOKEN_A,
 				   strlen(TOKEN_A), md, &mdlen));
 	ck_assert_uint_eq(mdlen, 32);
 	for (i = 0; i < mdlen; i++)
@@ -330,6 +356,115 @@ START_TEST(test_name_is_hmac_of_token)
 	ck_assert_ptr_null(strstr(name, "secret"));
 	free(key);
 	cache_close(&c);
+}
+END_TEST
+
+/* Each answer-shaping setting changes names and tag; lifetimes and policy keys do not. */
+START_TEST(test_names_bound_to_config)
+{
+	struct cache c;
+	char base[CACHE_NAME_LEN + 1], name[CACHE_NAME_LEN + 1], tag[CACHE_TAG_LEN + 1];
+	struct apt_config keep;
+	char **field[] = {&cfg.introspection_url, &cfg.client_id, &cfg.username_claim,
+			  &cfg.ip_ranges_claim};
+
+	fresh_cfg();
+	cfg.introspection_url = "http://127.0.0.1:1/a";
+	cfg.client_id = "rs";
+	cfg.username_claim = "username";
+	cfg.ip_ranges_claim = "allowed_ip_ranges";
+	keep = cfg;
+	open_ok(&c, true);
+	cache_name(&c, TOKEN_A, strlen(TOKEN_A), base);
+	memcpy(tag, c.tag, sizeof(tag));
+	ck_assert_uint_eq(strlen(tag), CACHE_TAG_LEN);
+	cache_close(&c);
+	for (size_t i = 0; i < sizeof(field) / sizeof(field[0]); i++) {
+		for (int unset = 0; unset < 2; unset++) {
+			cfg = keep;
+			*field[i] = unset ? NULL : "other";
+			open_ok(&c, false);
+			cache_name(&c, TOKEN_A, strlen(TOKEN_A), name);
+			ck_assert_msg(strcmp(name, base) != 0, "field %zu (unset %d)", i, unset);
+			ck_assert_str_ne(c.tag, tag);
+			cache_close(&c);
+		}
+	}
+	/* Values cannot run into each other: "ab"+"c" is not "a"+"bc". */
+	cfg = keep;
+	cfg.username_claim = "ab";
+	cfg.ip_ranges_claim = "c";
+	open_ok(&c, false);
+	cache_name(&c, TOKEN_A, strlen(TOKEN_A), base);
+	cache_close(&c);
+	cfg.username_claim = "a";
+	cfg.ip_ranges_claim = "bc";
+	open_ok(&c, false);
+	cache_name(&c, TOKEN_A, strlen(TOKEN_A), name);
+	ck_assert_str_ne(name, base);
+	cache_close(&c);
+	/* Not answer-shaping: applied at every read instead. */
+	cfg = keep;
+	open_ok(&c, false);
+	cache_name(&c, TOKEN_A, strlen(TOKEN_A), base);
+	cache_close(&c);
+	cfg.cache_ttl = 5;
+	cfg.offline_grace = 99;
+	cfg.required_scopes = "ssh";
+	cfg.audience = "x";
+	open_ok(&c, false);
+	cache_name(&c, TOKEN_A, strlen(TOKEN_A), name);
+	ck_assert_str_eq(name, base);
+	ck_assert_str_eq(c.tag, tag);
+	cache_close(&c);
+}
+END_TEST
+
+static int find_cb(const struct cache *c, const char *name, const struct cache_entry *e, void *arg)
+{
+	int *seen = arg;
+
+	(void)c;
+	(void)name;
+	if (e != NULL)
+		*seen = e->other_config ? 2 : 1;
+	return 0;
+}
+
+/* An entry of another configuration: never read by a login, shown by the walk as other. */
+START_TEST(test_entry_of_other_config)
+{
+	struct cache a, b;
+	struct cache_entry w, r;
+	char na[CACHE_NAME_LEN + 1], nb[CACHE_NAME_LEN + 1];
+	struct apt_config cfg_b;
+	int seen = 0;
+
+	fresh_cfg();
+	cfg.introspection_url = "http://127.0.0.1:1/a";
+	open_ok(&a, true);
+	cfg_b = cfg;
+	cfg_b.introspection_url = "http://127.0.0.1:1/b";
+	ck_assert_int_eq(cache_open(&b, &cfg_b, false, NULL, 0), APT_OK);
+	cache_name(&a, TOKEN_A, strlen(TOKEN_A), na);
+	cache_name(&b, TOKEN_A, strlen(TOKEN_A), nb);
+	ck_assert_str_ne(na, nb);
+	make_positive(&w, time(NULL));
+	ck_assert_int_eq(cache_write(&a, na, &w), 0);
+	ck_assert_int_eq(cache_read(&a, na, &r), 0);
+	ck_assert(!r.other_config);
+	ck_assert_str_eq(r.config, a.tag);
+	cache_entry_free(&r);
+	/* Not under B's name, and not under A's name either when B reads it. */
+	expect_unreadable(&b, nb, "B's name for the token");
+	expect_unreadable(&b, na, "A's entry read by B");
+	ck_assert_int_eq(cache_walk(&a, find_cb, &seen), 0);
+	ck_assert_int_eq(seen, 1);
+	ck_assert_int_eq(cache_walk(&b, find_cb, &seen), 0);
+	ck_assert_int_eq(seen, 2);
+	cache_entry_free(&w);
+	cache_close(&a);
+	cache_close(&b);
 }
 END_TEST
 
@@ -716,15 +851,19 @@ END_TEST
 
 /* --- backoff ---------------------------------------------------------------------- */
 
-static void write_backoff(const char *text, mode_t mode)
+static void write_backoff(const struct cache *c, const void *data, size_t len, mode_t mode)
 {
-	write_raw(dirpath, ".backoff", text, strlen(text), mode);
+	char file[32];
+
+	cache_backoff_file(c, file);
+	write_raw(dirpath, file, data, len, mode);
 }
 
 START_TEST(test_backoff)
 {
 	struct cache c;
 	time_t now = time(NULL);
+	char file[32];
 
 	fresh_cfg();
 	open_ok(&c, true);
@@ -736,14 +875,31 @@ START_TEST(test_backoff)
 	ck_assert(cache_backoff_active(&c, now + 4));
 	ck_assert(!cache_backoff_active(&c, now + 5));
 	ck_assert_int_eq(cache_backoff_until(&c, now), now + 5);
+	cache_backoff_file(&c, file);
+	ck_assert_int_eq(strncmp(file, ".backoff-", 9), 0);
+	ck_assert_int_eq(strncmp(file + 9, c.tag, 16), 0);
+	ck_assert_uint_eq(strlen(file), 9 + 16);
+
+	/* A later 429 lengthens the backoff, never cuts it short. */
+	cache_backoff_set(&c, now, 1);
+	ck_assert_int_eq(cache_backoff_until(&c, now), now + 5);
+	cache_close(&c);
 
 	/* Retry-After is clamped to [1, 600]; none given means 30 s. */
+	fresh_cfg();
+	open_ok(&c, true);
 	cache_backoff_set(&c, now, 100000);
 	ck_assert_int_eq(cache_backoff_until(&c, now), now + CACHE_BACKOFF_MAX);
 	ck_assert(cache_backoff_active(&c, now + 599));
 	ck_assert(!cache_backoff_active(&c, now + 600));
+	cache_close(&c);
+	fresh_cfg();
+	open_ok(&c, true);
 	cache_backoff_set(&c, now, 0);
 	ck_assert_int_eq(cache_backoff_until(&c, now), now + 1);
+	cache_close(&c);
+	fresh_cfg();
+	open_ok(&c, true);
 	cache_backoff_set(&c, now, -1);
 	ck_assert_int_eq(cache_backoff_until(&c, now), now + CACHE_BACKOFF_DEF);
 	ck_assert_int_eq(CACHE_BACKOFF_DEF, 30);
@@ -753,49 +909,184 @@ START_TEST(test_backoff)
 }
 END_TEST
 
-START_TEST(test_backoff_marker_not_trusted)
+/* Per configuration: a 429 for one endpoint is nothing to another sharing the directory. */
+START_TEST(test_backoff_per_config)
+{
+	struct cache a, b;
+	struct apt_config cfg_b;
+	time_t now = time(NULL);
+
+	fresh_cfg();
+	cfg.introspection_url = "http://127.0.0.1:1/a";
+	open_ok(&a, true);
+	cfg_b = cfg;
+	cfg_b.introspection_url = "http://127.0.0.1:1/b";
+	ck_assert_int_eq(cache_open(&b, &cfg_b, false, NULL, 0), APT_OK);
+	cache_backoff_set(&a, now, 60);
+	ck_assert(cache_backoff_active(&a, now));
+	ck_assert(!cache_backoff_active(&b, now));
+	ck_assert_int_eq(count_prefixed(dirpath, ".backoff-"), 1);
+	cache_close(&a);
+	cache_close(&b);
+}
+END_TEST
+
+START_TEST(test_token_backoff)
 {
 	struct cache c;
+	struct cache_backoff b;
 	time_t now = time(NULL);
-	char line[200];
+	char n[CACHE_FAIL_RECORDS * 3][CACHE_NAME_LEN + 1], tok[32], file[32];
+	int i;
 
 	fresh_cfg();
 	open_ok(&c, true);
-	write_backoff("garbage\n", 0600);
-	ck_assert(!cache_backoff_active(&c, now));
-	write_backoff("until \n", 0600);
-	ck_assert(!cache_backoff_active(&c, now));
-	write_backoff("", 0600);
-	ck_assert(!cache_backoff_active(&c, now));
-	/* Oversized, though it starts right. */
-	snprintf(line, sizeof(line), "until %lld\n%100s\n", (long long)now + 10, "x");
-	write_backoff(line, 0600);
-	ck_assert(!cache_backoff_active(&c, now));
-	/* Further out than we would ever write: a planted marker, not ours. */
-	snprintf(line, sizeof(line), "until %lld\n", (long long)now + CACHE_BACKOFF_MAX + 1);
-	write_backoff(line, 0600);
-	ck_assert(!cache_backoff_active(&c, now));
-	ck_assert_int_eq(cache_backoff_until(&c, now), 0);
-	write_backoff("until 99999999999999999999999999\n", 0600);
-	ck_assert(!cache_backoff_active(&c, now));
-	write_backoff("until -5\n", 0600);
-	ck_assert(!cache_backoff_active(&c, now));
-	/* Right content, wrong mode or kind. */
-	snprintf(line, sizeof(line), "until %lld\n", (long long)now + 10);
-	write_backoff(line, 0620);
-	ck_assert(!cache_backoff_active(&c, now));
-	write_backoff(line, 0600);
-	ck_assert(cache_backoff_active(&c, now));
-	{
-		char p[PATH_MAX], real[PATH_MAX];
-
-		write_raw(dirpath, "real-backoff", line, strlen(line), 0600);
-		unit_join(real, sizeof(real), dirpath, "real-backoff");
-		unit_join(p, sizeof(p), dirpath, ".backoff");
-		ck_assert_int_eq(unlink(p), 0);
-		ck_assert_int_eq(symlink(real, p), 0);
-		ck_assert(!cache_backoff_active(&c, now));
+	for (i = 0; i < CACHE_FAIL_RECORDS * 3; i++) {
+		snprintf(tok, sizeof(tok), "tok-%d", i);
+		cache_name(&c, tok, strlen(tok), n[i]);
 	}
+	/* One token's 5xx: that token only, for the default time, with its word. */
+	cache_fail_note(&c, n[0], now, -1, "http_status", CACHE_FAIL_COUNTED);
+	ck_assert(cache_backoff_get(&c, n[0], now, &b));
+	ck_assert(!b.host_wide);
+	ck_assert_int_eq(b.until, now + CACHE_TOKEN_BACKOFF_DEF);
+	ck_assert_str_eq(b.reason, "http_status");
+	ck_assert(!cache_backoff_get(&c, n[0], now + CACHE_TOKEN_BACKOFF_DEF, &b));
+	ck_assert(!cache_backoff_get(&c, n[1], now, &b));
+	ck_assert(!cache_backoff_active(&c, now));
+	/* The same token again, and 4xx-like failures of others: still not host-wide. */
+	cache_fail_note(&c, n[0], now, -1, "timeout", CACHE_FAIL_COUNTED);
+	ck_assert(cache_backoff_get(&c, n[0], now, &b));
+	ck_assert_str_eq(b.reason, "timeout");
+	for (i = 1; i <= CACHE_FAIL_TOKENS; i++)
+		cache_fail_note(&c, n[i], now, -1, "bad_json", CACHE_FAIL_TOKEN);
+	ck_assert(!cache_backoff_active(&c, now));
+	/* Distinct tokens failing within the window: host-wide, for CACHE_BACKOFF_DEF. */
+	for (i = 1; i < CACHE_FAIL_TOKENS - 1; i++)
+		cache_fail_note(&c, n[10 + i], now - CACHE_FAIL_WINDOW, -1, "timeout",
+				CACHE_FAIL_COUNTED); /* outside the window at now */
+	cache_fail_note(&c, n[20], now, -1, "timeout", CACHE_FAIL_COUNTED);
+	ck_assert(!cache_backoff_active(&c, now));
+	for (i = 21; i < 20 + CACHE_FAIL_TOKENS - 1; i++)
+		cache_fail_note(&c, n[i], now, -1, "connect_failed", CACHE_FAIL_COUNTED);
+	ck_assert(cache_backoff_active(&c, now));
+	ck_assert_int_eq(cache_backoff_until(&c, now), now + CACHE_BACKOFF_DEF);
+	ck_assert(cache_backoff_get(&c, n[40], now, &b));
+	ck_assert(b.host_wide);
+	ck_assert_str_eq(b.reason, "failures");
+	/* A token's own record comes first (a waiter reports its word). */
+	ck_assert(cache_backoff_get(&c, n[20], now, &b));
+	ck_assert(!b.host_wide);
+	cache_close(&c);
+
+	/* Retry-After honoured and capped; a word we do not know is stored as "internal". */
+	fresh_cfg();
+	open_ok(&c, true);
+	cache_fail_note(&c, n[0], now, 100000, "rm -rf /", CACHE_FAIL_TOKEN);
+	ck_assert(cache_backoff_get(&c, n[0], now, &b));
+	ck_assert_int_eq(b.until, now + CACHE_BACKOFF_MAX);
+	ck_assert_str_eq(b.reason, "internal");
+	cache_fail_note(&c, n[1], now, 42, "http_status", CACHE_FAIL_COUNTED);
+	ck_assert(cache_backoff_get(&c, n[1], now, &b));
+	ck_assert_int_eq(b.until, now + 42);
+	/* Bounded: the newest CACHE_FAIL_RECORDS are kept, the file stays small. */
+	for (i = 2; i < CACHE_FAIL_RECORDS * 3; i++)
+		cache_fail_note(&c, n[i], now + i, -1, "bad_json", CACHE_FAIL_TOKEN);
+	ck_assert(cache_backoff_get(&c, n[CACHE_FAIL_RECORDS * 3 - 1], now + 50, &b));
+	ck_assert(!cache_backoff_get(&c, n[0], now + 50, &b)); /* pushed out (until now + 600) */
+	cache_backoff_file(&c, file);
+	{
+		size_t len;
+		unsigned char *raw = read_raw(dirpath, file, &len);
+
+		ck_assert_uint_le(len, CACHE_BACKOFF_FILE_MAX);
+		/* Entry names only: no token in the file. */
+		ck_assert_ptr_null(memmem(raw, len, "tok-", 4));
+		free(raw);
+	}
+	ck_assert_int_eq(count_prefixed(dirpath, ".tmp-"), 0);
+	cache_close(&c);
+}
+END_TEST
+
+START_TEST(test_backoff_marker_not_trusted)
+{
+	struct cache c, other;
+	struct apt_config cfg_b;
+	struct cache_backoff b;
+	time_t now = time(NULL);
+	char name[CACHE_NAME_LEN + 1], file[32], p[PATH_MAX], real[PATH_MAX];
+	unsigned char *raw, *copy, big[CACHE_BACKOFF_FILE_MAX + 100];
+	size_t len;
+
+	fresh_cfg();
+	cfg.introspection_url = "http://127.0.0.1:1/a";
+	open_ok(&c, true);
+	cache_name(&c, TOKEN_A, strlen(TOKEN_A), name);
+	write_backoff(&c, "garbage\n", 8, 0600);
+	ck_assert(!cache_backoff_get(&c, name, now, &b));
+	write_backoff(&c, "", 0, 0600);
+	ck_assert(!cache_backoff_get(&c, name, now, &b));
+	/* A good marker, then damaged in every byte: never believed. */
+	cache_fail_note(&c, name, now, 60, "timeout", CACHE_FAIL_HOST);
+	ck_assert(cache_backoff_get(&c, name, now, &b));
+	cache_backoff_file(&c, file);
+	raw = read_raw(dirpath, file, &len);
+	copy = malloc(len);
+	ck_assert_ptr_nonnull(copy);
+	for (size_t i = 0; i < len; i++) {
+		memcpy(copy, raw, len);
+		copy[i] ^= 1;
+		write_backoff(&c, copy, len, 0600);
+		ck_assert_msg(!cache_backoff_get(&c, name, now, &b), "bit flipped at %zu", i);
+	}
+	/* Cut short, one byte more, too big. */
+	write_backoff(&c, raw, len - 1, 0600);
+	ck_assert(!cache_backoff_get(&c, name, now, &b));
+	memset(big, '\n', sizeof(big));
+	memcpy(big, raw, len);
+	write_backoff(&c, big, len + 1, 0600);
+	ck_assert(!cache_backoff_get(&c, name, now, &b));
+	write_backoff(&c, big, sizeof(big), 0600);
+	ck_assert(!cache_backoff_get(&c, name, now, &b));
+	/* Right bytes, wrong mode; then right again. */
+	write_backoff(&c, raw, len, 0620);
+	ck_assert(!cache_backoff_get(&c, name, now, &b));
+	write_backoff(&c, raw, len, 0600);
+	ck_assert(cache_backoff_get(&c, name, now, &b));
+	/* Far beyond what we would write (the clock went back, or a planted copy). */
+	ck_assert(!cache_backoff_get(&c, name, now - CACHE_BACKOFF_MAX, &b));
+	/* Another configuration's valid marker copied under our name. */
+	cfg_b = cfg;
+	cfg_b.introspection_url = "http://127.0.0.1:1/b";
+	ck_assert_int_eq(cache_open(&other, &cfg_b, false, NULL, 0), APT_OK);
+	cache_backoff_set(&other, now, 60);
+	{
+		char ofile[32];
+		size_t olen;
+		unsigned char *o;
+
+		cache_backoff_file(&other, ofile);
+		o = read_raw(dirpath, ofile, &olen);
+		write_backoff(&c, o, olen, 0600);
+		free(o);
+	}
+	ck_assert(!cache_backoff_get(&c, name, now, &b));
+	cache_close(&other);
+	/* Through a symbolic link. */
+	write_raw(dirpath, "real-backoff", raw, len, 0600);
+	unit_join(real, sizeof(real), dirpath, "real-backoff");
+	unit_join(p, sizeof(p), dirpath, file);
+	ck_assert_int_eq(unlink(p), 0);
+	ck_assert_int_eq(symlink(real, p), 0);
+	ck_assert(!cache_backoff_get(&c, name, now, &b));
+	/* And a marker we cannot read is replaced whole by the next failure. */
+	ck_assert_int_eq(unlink(p), 0);
+	write_backoff(&c, "garbage\n", 8, 0600);
+	cache_fail_note(&c, name, now, -1, "timeout", CACHE_FAIL_COUNTED);
+	ck_assert(cache_backoff_get(&c, name, now, &b));
+	free(raw);
+	free(copy);
 	cache_close(&c);
 }
 END_TEST
@@ -849,6 +1140,8 @@ START_TEST(test_lock_across_processes)
 		waited = ms_since(&t0);
 		if (l >= 0)
 			_exit(4);
+		if (errno != ETIMEDOUT) /* "someone held it", told apart from "no lock at all" */
+			_exit(8);
 		if (waited < 280 || waited > 5000)
 			_exit(5);
 		if (write(up[1], "w", 1) != 1 || read(down[0], &x, 1) != 1)
@@ -922,6 +1215,12 @@ START_TEST(test_prune_by_age)
 	set_mtime(dirpath, ".key-cccccccccccc", now - 120);
 	write_raw(dirpath, "README", "x", 1, 0600);
 	set_mtime(dirpath, "README", now - 100000);
+	/* Backoff markers once nothing in them can hold any more, of any configuration. */
+	write_raw(dirpath, ".backoff-0000000000000000", "x", 1, 0600);
+	set_mtime(dirpath, ".backoff-0000000000000000",
+		  now - CACHE_BACKOFF_MAX - CACHE_FAIL_WINDOW - 1);
+	write_raw(dirpath, ".backoff-1111111111111111", "x", 1, 0600);
+	set_mtime(dirpath, ".backoff-1111111111111111", now - 60);
 
 	ck_assert_int_eq(cache_prune(&c, now), 2);
 	ck_assert(!exists_in(dirpath, old));
@@ -933,6 +1232,8 @@ START_TEST(test_prune_by_age)
 	ck_assert(!exists_in(dirpath, ".key-cccccccccccc"));
 	ck_assert(exists_in(dirpath, "README"));
 	ck_assert(exists_in(dirpath, ".key"));
+	ck_assert(!exists_in(dirpath, ".backoff-0000000000000000"));
+	ck_assert(exists_in(dirpath, ".backoff-1111111111111111"));
 	cache_close(&c);
 }
 END_TEST
@@ -957,6 +1258,38 @@ START_TEST(test_prune_by_count)
 	for (i = 0; i < 5; i++)
 		ck_assert_msg(exists_in(dirpath, names[i]) == (i < 3), "entry %d", i);
 	cache_close(&c);
+}
+END_TEST
+
+/* A planted .prune with numbers at the edges of long long: read as none, rewritten sane. */
+START_TEST(test_prune_marker_out_of_range)
+{
+	static const char *const planted[] = {
+	    "-9223372036854775808 9223372036854775807\n",
+	    "9223372036854775807 1\n",
+	    "0 -5\n",
+	    "garbage\n",
+	};
+	struct cache c;
+	char names[1][CACHE_NAME_LEN + 1];
+	unsigned char *data;
+	long long t = -1, n = -1;
+	size_t len;
+
+	for (size_t i = 0; i < sizeof(planted) / sizeof(planted[0]); i++) {
+		fresh_cfg();
+		open_ok(&c, true);
+		write_raw(dirpath, ".prune", planted[i], strlen(planted[i]), 0600);
+		put(&c, "tok", true, names[0]);
+		data = read_raw(dirpath, ".prune", &len);
+		ck_assert_int_eq(sscanf((char *)data, "%lld %lld", &t, &n), 2);
+		/* A full scan ran and wrote its own time and count. */
+		ck_assert_msg(t > time(NULL) - 60 && t <= time(NULL), "%s: .prune now %s",
+			      planted[i], (char *)data);
+		ck_assert_int_eq(n, 1);
+		free(data);
+		cache_close(&c);
+	}
 }
 END_TEST
 
@@ -1032,6 +1365,8 @@ static Suite *cache_suite(void)
 	tcase_add_test(tc, test_open_without_create);
 	tcase_add_test(tc, test_names_differ_by_key);
 	tcase_add_test(tc, test_name_is_hmac_of_token);
+	tcase_add_test(tc, test_names_bound_to_config);
+	tcase_add_test(tc, test_entry_of_other_config);
 	tcase_add_test(tc, test_refuses_symlink_dir);
 	tcase_add_test(tc, test_refuses_writable_dir);
 	tcase_add_test(tc, test_refuses_foreign_owner);
@@ -1050,6 +1385,8 @@ static Suite *cache_suite(void)
 
 	tc = tcase_create("backoff");
 	tcase_add_test(tc, test_backoff);
+	tcase_add_test(tc, test_backoff_per_config);
+	tcase_add_test(tc, test_token_backoff);
 	tcase_add_test(tc, test_backoff_marker_not_trusted);
 	suite_add_tcase(s, tc);
 
@@ -1060,6 +1397,7 @@ static Suite *cache_suite(void)
 	tc = tcase_create("prune");
 	tcase_add_test(tc, test_prune_by_age);
 	tcase_add_test(tc, test_prune_by_count);
+	tcase_add_test(tc, test_prune_marker_out_of_range);
 	tcase_add_test(tc, test_walk);
 	suite_add_tcase(s, tc);
 

@@ -18,12 +18,16 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "settings.h"
 #include "unit.h"
 
 /* String literals with their exact length. */
 #define S(lit) lit, sizeof(lit) - 1
 
 #define URL "https://idp.example/introspect"
+
+/* The whole message for an unknown key: its text is never repeated. */
+#define UNKNOWN "unknown option (not shown: it could be a secret)"
 
 static char empty_conf[PATH_MAX];
 
@@ -355,8 +359,7 @@ START_TEST(test_config_arg)
 			    "config: want an absolute path", NULL);
 	expect_service_path(NULL, (const char *[]){"config=", NULL},
 			    "config: want an absolute path", NULL);
-	text_bad("config-key.conf", "introspection_url = " URL "\nconfig = /etc/x\n", 2,
-		 "unknown option \"config\"");
+	text_bad("config-key.conf", "introspection_url = " URL "\nconfig = /etc/x\n", 2, UNKNOWN);
 	/* The last config= names the file. */
 	unit_write(path, "second.conf", S("introspection_url = " URL "\n"), 0644);
 	{
@@ -511,23 +514,147 @@ END_TEST
 
 START_TEST(test_unknown_key)
 {
-	text_bad("unknown.conf", "introspection_url = " URL "\n# x\nbogus = 1\n", 3,
-		 "unknown option \"bogus\"");
-	text_bad("unknown2.conf", "introspection_url = " URL "\nTimeout_ms = 1\n", 2,
-		 "unknown option \"Timeout_ms\"");
-	text_bad("unknown3.conf", "introspection_url = " URL "\nbogus\n", 2,
-		 "unknown option \"bogus\"");
-	text_bad("unknown4.conf", "= value\n", 1, "unknown option \"\"");
+	text_bad("unknown.conf", "introspection_url = " URL "\n# x\nbogus = 1\n", 3, UNKNOWN);
+	text_bad("unknown2.conf", "introspection_url = " URL "\nTimeout_ms = 1\n", 2, UNKNOWN);
+	text_bad("unknown3.conf", "introspection_url = " URL "\nbogus\n", 2, UNKNOWN);
+	text_bad("unknown4.conf", "= value\n", 1, UNKNOWN);
+	/* Arguments are counted from 1, config= included. */
 	args_bad((const char *[]){"introspection_url=" URL, "bogus=1", NULL},
-		 "unknown option \"bogus\"");
-	args_bad((const char *[]){"introspection_url=" URL, "bogus", NULL},
-		 "unknown option \"bogus\"");
-	args_bad((const char *[]){"introspection_url=" URL, "timeout=5", NULL},
-		 "unknown option \"timeout\"");
-	args_bad((const char *[]){"introspection_url=" URL, "Debug", NULL},
-		 "unknown option \"Debug\"");
+		 "argument 3: " UNKNOWN);
+	args_bad((const char *[]){"introspection_url=" URL, "bogus", NULL}, "argument 3: " UNKNOWN);
+	args_bad((const char *[]){"timeout=5", "introspection_url=" URL, NULL},
+		 "argument 2: " UNKNOWN);
+	args_bad((const char *[]){"introspection_url=" URL, "Debug", NULL}, "argument 3: " UNKNOWN);
 	args_bad((const char *[]){"introspection_url=" URL, "client_secret=x", NULL},
-		 "unknown option \"client_secret\"");
+		 "argument 3: " UNKNOWN);
+}
+END_TEST
+
+/* err (from a failed load) holds none of the planted text, nor a piece of it. */
+static void assert_not_quoted(const char *err, const char *planted)
+{
+	char piece[9];
+	size_t n = strlen(planted);
+
+	for (size_t i = 0; i + 8 <= n; i++) {
+		memcpy(piece, planted + i, 8);
+		piece[8] = '\0';
+		ck_assert_msg(strstr(err, piece) == NULL, "error \"%s\" quotes \"%s\"", err, piece);
+	}
+}
+
+/* Loads conf (a path, or NULL) with args, expects APT_SERVICE and want in err, planted not. */
+static void secret_not_quoted(const char *conf, const char *const *args, const char *want,
+			      const char *planted)
+{
+	struct apt_config cfg;
+	char err[512] = "";
+	enum apt_rc rc = load(&cfg, conf, args, err, sizeof(err));
+
+	ck_assert_msg(rc == APT_SERVICE, "rc %d, want APT_SERVICE (%s)", rc, want);
+	assert_not_quoted(err, planted);
+	ck_assert_msg(strstr(err, want) != NULL, "error \"%s\" lacks \"%s\"", err, want);
+	config_free(&cfg);
+}
+
+/*
+ * A token pasted on a line of its own, a secret file given as config=, a
+ * token as a module argument, secrets as the values of known keys: the
+ * error gives the place (file:line, "argument N") and a known key's name,
+ * never the text.
+ */
+START_TEST(test_errors_never_quote_text)
+{
+	static const char tok[] = "ucat_Zq8vR3nT6yW1pL4kD7hF0sJ2";
+	char path[PATH_MAX], want[PATH_MAX + 80], text[512];
+	static const struct {
+		const char *line; /* %s: the token */
+		const char *msg;
+	} lines[] = {
+	    {"%s", UNKNOWN},
+	    {"  %s  ", UNKNOWN},
+	    {"%s=", UNKNOWN},
+	    {"%s=more", UNKNOWN},
+	    {"x%sx%sx%sx%s = 1", UNKNOWN}, /* longer than the 64 bytes once quoted */
+	    {"\"%s\"", UNKNOWN},
+	    {"timeout_ms = %s", "option timeout_ms: want a whole number"},
+	    {"cache = %s", "option cache: want yes or no"},
+	    {"helper = %s", "option helper: want an absolute path"},
+	    {"debug = %s", "option debug: want yes or no"},
+	};
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		char line[400];
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+		snprintf(line, sizeof(line), lines[i].line, tok, tok, tok, tok);
+#pragma GCC diagnostic pop
+		snprintf(text, sizeof(text), "introspection_url = " URL "\n\n%s\n", line);
+		unit_write(path, "pasted.conf", text, strlen(text), 0600);
+		snprintf(want, sizeof(want), "%s:3: %s", path, lines[i].msg);
+		secret_not_quoted(path, NULL, want, tok);
+
+		/* The same as a module argument. */
+		{
+			const char *args[] = {"introspection_url=" URL, line, NULL};
+			char *eq;
+
+			/* Arguments have no spaces around "=" and no quotes. */
+			if (strchr(line, ' ') != NULL || line[0] == '"') {
+				eq = strstr(line, " = ");
+				if (eq == NULL)
+					continue;
+				memmove(eq + 1, eq + 3, strlen(eq + 3) + 1);
+				eq[0] = '=';
+			}
+			snprintf(want, sizeof(want), "argument 3: %s", lines[i].msg);
+			secret_not_quoted(empty_conf, args, want, tok);
+		}
+	}
+
+	/* A control character in a known key's value: named, not shown. */
+	snprintf(text, sizeof(text), "introspection_url = " URL "\nprompt = %s\x01x\n", tok);
+	unit_write(path, "ctl.conf", text, strlen(text), 0600);
+	snprintf(want, sizeof(want), "%s:2: option prompt: control characters in value", path);
+	secret_not_quoted(path, NULL, want, tok);
+
+	/* config= naming the client secret (or any other secret file). */
+	unit_write(path, "client.secret", S("s3cr3t-Client-Secret-Value-0042\n"), 0600);
+	snprintf(want, sizeof(want), "%s:1: " UNKNOWN, path);
+	secret_not_quoted(path, NULL, want, "s3cr3t-Client-Secret-Value-0042");
+	unit_write(path, "client2.secret", S("   Key:Value With Spaces And=Equals \r\n"), 0600);
+	snprintf(want, sizeof(want), "%s:1: " UNKNOWN, path);
+	secret_not_quoted(path, NULL, want, "Key:Value With Spaces And=Equals");
+}
+END_TEST
+
+/*
+ * The client's config (~/.config/apitoken/config, helper/settings.c) is
+ * read by the same code: a token pasted into it is not echoed either.
+ */
+START_TEST(test_client_config_never_quotes_text)
+{
+	static const char tok[] = "ucat_Zq8vR3nT6yW1pL4kD7hF0sJ2";
+	char dir[PATH_MAX], path[PATH_MAX], text[256], want[PATH_MAX + 80], err[512] = "";
+	struct settings st;
+	enum apt_rc rc;
+
+	unit_path(dir, sizeof(dir), "xdg");
+	mkdir(dir, 0700);
+	unit_path(path, sizeof(path), "xdg/apitoken");
+	mkdir(path, 0700);
+	unit_path(path, sizeof(path), "xdg/apitoken/config");
+	snprintf(text, sizeof(text), "hosts = *.example.com\n%s\n", tok);
+	unit_write_path(path, text, strlen(text), 0600);
+	setenv("XDG_CONFIG_HOME", dir, 1);
+	rc = settings_load(&st, err, sizeof(err));
+	unsetenv("XDG_CONFIG_HOME");
+	ck_assert_int_eq(rc, APT_SERVICE);
+	snprintf(want, sizeof(want), "%s:2: " UNKNOWN, path);
+	assert_not_quoted(err, tok);
+	ck_assert_msg(strstr(err, want) != NULL, "error \"%s\" lacks \"%s\"", err, want);
+	settings_free(&st);
 }
 END_TEST
 
@@ -831,8 +958,12 @@ START_TEST(test_timeouts)
 	args_bad((const char *[]){"introspection_url=" URL, "connect_timeout_ms=3000",
 				  "timeout_ms=2999", NULL},
 		 "connect_timeout_ms is longer than timeout_ms");
-	/* Against the default connect_timeout_ms of 2000. */
-	args_bad((const char *[]){"introspection_url=" URL, "timeout_ms=1000", NULL},
+	/* Given explicitly, in the file, it is still checked against timeout_ms. */
+	text_bad("timeouts.conf",
+		 "introspection_url = " URL "\nconnect_timeout_ms = 1600\ntimeout_ms = 1500\n", 0,
+		 "connect_timeout_ms is longer than timeout_ms");
+	args_bad((const char *[]){"introspection_url=" URL, "connect_timeout_ms=2000",
+				  "timeout_ms=1000", NULL},
 		 "connect_timeout_ms is longer than timeout_ms");
 	ck_assert_int_eq(load(&cfg, empty_conf,
 			      (const char *[]){"introspection_url=" URL, "connect_timeout_ms=3000",
@@ -840,6 +971,70 @@ START_TEST(test_timeouts)
 			      err, sizeof(err)),
 			 APT_OK);
 	config_free(&cfg);
+}
+END_TEST
+
+/*
+ * Unset, connect_timeout_ms is min(2000, timeout_ms) (DESIGN.md §4): a short
+ * timeout_ms alone is a valid config, not a conflict with a default.
+ */
+START_TEST(test_connect_timeout_default_clamped)
+{
+	static const struct {
+		const char *timeout, *connect;
+		long want_timeout, want_connect;
+	} cases[] = {
+	    {"timeout_ms=1500", NULL, 1500, 1500},
+	    {"timeout_ms=1", NULL, 1, 1},
+	    {"timeout_ms=1999", NULL, 1999, 1999},
+	    {"timeout_ms=2000", NULL, 2000, 2000},
+	    {"timeout_ms=2001", NULL, 2001, 2000},
+	    {"timeout_ms=600000", NULL, 600000, 2000},
+	    {NULL, NULL, 5000, 2000},
+	    {"timeout_ms=1500", "connect_timeout_ms=700", 1500, 700},
+	    {NULL, "connect_timeout_ms=5000", 5000, 5000},
+	};
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct apt_config cfg;
+		char err[512] = "";
+		const char *args[4] = {"introspection_url=" URL};
+		int n = 1;
+
+		if (cases[i].timeout != NULL)
+			args[n++] = cases[i].timeout;
+		if (cases[i].connect != NULL)
+			args[n++] = cases[i].connect;
+		ck_assert_msg(load(&cfg, empty_conf, args, err, sizeof(err)) == APT_OK,
+			      "case %zu: %s", i, err);
+		ck_assert_int_eq(cfg.timeout_ms, cases[i].want_timeout);
+		ck_assert_int_eq(cfg.connect_timeout_ms, cases[i].want_connect);
+		config_free(&cfg);
+	}
+	/* The same from the file. */
+	{
+		struct apt_config cfg;
+
+		load_text_ok(&cfg, "short-timeout.conf",
+			     "introspection_url = " URL "\ntimeout_ms = 1500\n", NULL);
+		ck_assert_int_eq(cfg.timeout_ms, 1500);
+		ck_assert_int_eq(cfg.connect_timeout_ms, 1500);
+		config_free(&cfg);
+	}
+	/* An argument's timeout_ms over the file's: the clamp follows the value in force. */
+	unit_write(path, "long-timeout.conf", S("introspection_url = " URL "\ntimeout_ms = 9000\n"),
+		   0644);
+	{
+		struct apt_config cfg;
+		char err[512] = "";
+
+		ck_assert_msg(load(&cfg, path, (const char *[]){"timeout_ms=1200", NULL}, err,
+				   sizeof(err)) == APT_OK,
+			      "%s", err);
+		ck_assert_int_eq(cfg.connect_timeout_ms, 1200);
+		config_free(&cfg);
+	}
 }
 END_TEST
 
@@ -1079,6 +1274,8 @@ static Suite *config_suite(void)
 
 	tc = tcase_create("errors");
 	tcase_add_test(tc, test_unknown_key);
+	tcase_add_test(tc, test_errors_never_quote_text);
+	tcase_add_test(tc, test_client_config_never_quotes_text);
 	tcase_add_test(tc, test_url_required);
 	tcase_add_test(tc, test_url_rules);
 	tcase_add_test(tc, test_url_whitespace);
@@ -1090,6 +1287,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_url_userinfo_and_lengths);
 	tcase_add_test(tc, test_pairs);
 	tcase_add_test(tc, test_timeouts);
+	tcase_add_test(tc, test_connect_timeout_default_clamped);
 	tcase_add_test(tc, test_empty_required);
 	suite_add_tcase(s, tc);
 

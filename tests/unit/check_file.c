@@ -343,6 +343,43 @@ START_TEST(test_program_and_paths)
 }
 END_TEST
 
+START_TEST(test_read_at)
+{
+	char d[PATH_MAX], p[PATH_MAX], err[512], *out = NULL;
+	size_t len = 0;
+	int dir;
+
+	unit_path(d, sizeof(d), "at");
+	ck_assert_int_eq(mkdir(d, 0700), 0);
+	unit_join(p, sizeof(p), d, "key");
+	unit_write_path(p, "k1", 2, 0600);
+	dir = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(dir, 0);
+	ck_assert_int_eq(
+	    file_read_checked_at(dir, "key", FILE_SECRET, 64, &out, &len, err, sizeof(err)),
+	    APT_OK);
+	ck_assert_str_eq(out, "k1");
+	free_secret(out);
+	unit_join(p, sizeof(p), d, "link");
+	ck_assert_int_eq(symlink("key", p), 0);
+	ck_assert_int_eq(
+	    file_read_checked_at(dir, "link", FILE_CONFIG, 64, &out, &len, err, sizeof(err)),
+	    APT_SERVICE);
+	ck_assert_ptr_nonnull(strstr(err, "link: is a symbolic link"));
+	ck_assert_int_eq(
+	    file_read_checked_at(dir, "../at/key", FILE_CONFIG, 64, &out, &len, err, sizeof(err)),
+	    APT_SERVICE);
+	ck_assert_ptr_nonnull(strstr(err, "not a file name"));
+	unit_join(p, sizeof(p), d, "open");
+	unit_write_path(p, "x", 1, 0644);
+	ck_assert_int_eq(
+	    file_read_checked_at(dir, "open", FILE_SECRET, 64, &out, &len, err, sizeof(err)),
+	    APT_SERVICE);
+	ck_assert_ptr_nonnull(strstr(err, "chmod 600"));
+	close(dir);
+}
+END_TEST
+
 static Suite *file_suite(void)
 {
 	Suite *s = suite_create("file");
@@ -371,6 +408,7 @@ static Suite *file_suite(void)
 	tcase_add_test(tc, test_directory_of_another_owner);
 	tcase_add_test(tc, test_links_on_the_way);
 	tcase_add_test(tc, test_program_and_paths);
+	tcase_add_test(tc, test_read_at);
 	suite_add_tcase(s, tc);
 
 	return s;

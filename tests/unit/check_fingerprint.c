@@ -169,7 +169,7 @@ static void ref_fingerprint(const char *tok, size_t tlen, const char *list, char
 START_TEST(test_random_vs_reference)
 {
 	static const char alpha[] = "aB9_.-\t \x01\xff!:";
-	char tok[80], list[400];
+	char tok[80] = "", list[400];
 	char out[FINGERPRINT_LEN + 16], want[128];
 	int iter;
 

@@ -340,6 +340,25 @@ START_TEST(test_scopes)
 	expect_deny("scope_missing");
 	c_str(CLAIM_SCOPE, S("git,rsync"));
 	expect_deny("scope_missing");
+	/* RFC 6749 §3.3: scope tokens are separated by U+0020 only. */
+	c_str(CLAIM_SCOPE, S("git\trsync"));
+	expect_deny("scope_missing");
+	c_str(CLAIM_SCOPE, S("git rsync\t"));
+	expect_deny("scope_missing");
+	c_str(CLAIM_SCOPE, S("\tgit rsync"));
+	expect_deny("scope_missing");
+	c_str(CLAIM_SCOPE, S("git\nrsync"));
+	expect_deny("scope_missing");
+	c_str(CLAIM_SCOPE, S("git\rrsync"));
+	expect_deny("scope_missing");
+	c_str(CLAIM_SCOPE, S("git\vrsync"));
+	expect_deny("scope_missing");
+	c_str(CLAIM_SCOPE, S("a\tgit rsync"));
+	expect_deny("scope_missing");
+	c_str(CLAIM_SCOPE, S(" git  rsync "));
+	expect_ok();
+	c_str(CLAIM_SCOPE, S("a\tb git rsync"));
+	expect_ok();
 	/* Not a string: never a scope. */
 	c_list(CLAIM_SCOPE, (const char *[]){"git", "rsync", NULL});
 	expect_deny("scope_missing");

@@ -670,6 +670,82 @@ START_TEST(test_ssh_resolves_spaces)
 }
 END_TEST
 
+/*
+ * askpass decides with sshconfig_host_match() whether a prompt's host may get
+ * the token: it must match exactly where ssh's own Host line would, so each
+ * case without a comma (ssh's Host line splits on blanks only) is also put
+ * to ssh -G.
+ */
+START_TEST(test_host_match)
+{
+	static const struct {
+		const char *hosts, *host;
+		bool match;
+	} cases[] = {
+	    {"*.corp.example", "git.corp.example", true},
+	    {"*.corp.example", "a.b.corp.example", true},
+	    {"*.corp.example", "git.Corp.Example", false},
+	    {"git.corp.example", "GIT.corp.example", false},
+	    {"*.corp.example", "evil.example.net", false},
+	    {"*.corp.example", "corp.example", false},
+	    {"*.corp.example", "git.corp.example.evil.net", false},
+	    {"*.corp.example", "xcorp.example", false},
+	    {"git?.corp.example", "git1.corp.example", true},
+	    {"git?.corp.example", "git12.corp.example", false},
+	    {"git?.corp.example", "git.corp.example", false},
+	    {"*.corp.example !bad.corp.example", "bad.corp.example", false},
+	    {"!bad.corp.example *.corp.example", "bad.corp.example", false},
+	    {"*.corp.example !bad.corp.example", "good.corp.example", true},
+	    {"!bad.corp.example", "good.corp.example", false},
+	    {"10.0.0.* 127.0.0.1", "127.0.0.1", true},
+	    {"10.0.0.* 127.0.0.1", "10.0.0.9", true},
+	    {"10.0.0.* 127.0.0.1", "10.0.1.9", false},
+	    {"*", "anything.example", true},
+	    {"a*b*c", "aXXbYYc", true},
+	    {"a*b*c", "aXXbYY", false},
+	    {"**.corp.example", "x.corp.example", true},
+	    {"\t git.corp.example \t", "git.corp.example", true},
+	};
+	static const struct {
+		const char *hosts, *host;
+		bool match;
+	} commas[] = {
+	    {"a.example,*.corp.example", "git.corp.example", true},
+	    {"a.example, b.example", "b.example", true},
+	    {"*.corp.example,!bad.corp.example", "bad.corp.example", false},
+	    {",,", "x", false},
+	    {"", "x", false},
+	    {NULL, "x", false},
+	    {"*", "", false},
+	    {"*", NULL, false},
+	};
+	char dir[PATH_MAX], config[PATH_MAX], text[256];
+
+	test_dir(dir, "host_match");
+	unit_join(config, sizeof(config), dir, "config");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf out = BUF_INIT;
+		bool ssh_says;
+
+		ck_assert_msg(sshconfig_host_match(cases[i].hosts, cases[i].host) == cases[i].match,
+			      "\"%s\" vs %s: want %d", cases[i].hosts, cases[i].host,
+			      cases[i].match);
+		snprintf(text, sizeof(text), "Host %s\n\tUser matched\n", cases[i].hosts);
+		unit_write_path(config, text, strlen(text), 0600);
+		ssh_G(config, cases[i].host, &out);
+		ssh_says = has_line(&out, "user matched");
+		ck_assert_msg(ssh_says == cases[i].match, "ssh -G: \"%s\" vs %s: %d",
+			      cases[i].hosts, cases[i].host, ssh_says);
+		buf_free(&out);
+	}
+	for (size_t i = 0; i < sizeof(commas) / sizeof(commas[0]); i++)
+		ck_assert_msg(sshconfig_host_match(commas[i].hosts, commas[i].host) ==
+				  commas[i].match,
+			      "\"%s\" vs %s", commas[i].hosts ? commas[i].hosts : "(null)",
+			      commas[i].host ? commas[i].host : "(null)");
+}
+END_TEST
+
 static Suite *sshconfig_suite(void)
 {
 	Suite *s = suite_create("sshconfig");
@@ -708,6 +784,7 @@ static Suite *sshconfig_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_ssh_resolves);
 	tcase_add_test(tc, test_ssh_resolves_spaces);
+	tcase_add_test(tc, test_host_match);
 	suite_add_tcase(s, tc);
 	return s;
 }
