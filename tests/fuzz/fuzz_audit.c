@@ -69,17 +69,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(line[0] != ' ' && strstr(line, "  ") == NULL);
 
 	for (w = strtok_r(line, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save)) {
-		size_t k = strlen(keys[nwords]);
 		char *eq = strchr(w, '=');
 		bool last = save == NULL || *save == '\0';
+		size_t k;
 
 		CHECK(nwords < sizeof(keys) / sizeof(keys[0]));
-		if (eq == NULL || !full) {
+		k = strlen(keys[nwords]);
+		if (eq == NULL) {
 			/* Only the last word may be cut, and only when the buffer is short. */
-			CHECK(eq != NULL ||
-			      (last && !full && strncmp(w, keys[nwords], strlen(w)) == 0));
-			if (eq == NULL)
-				break;
+			CHECK(last && !full && strncmp(w, keys[nwords], strlen(w)) == 0);
+			break;
 		}
 		CHECK((size_t)(eq - w) == k && memcmp(w, keys[nwords], k) == 0);
 		if (full && nwords == 2) {

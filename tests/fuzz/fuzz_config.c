@@ -178,7 +178,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char path[300], path2[300], arg[310];
 	const uint8_t *p = data;
 	size_t left = size;
-	char *file = NULL, *args[MAX_ARGS + 1];
+	char *file = NULL, *args[MAX_ARGS + 1] = {0};
 	const char *argv[MAX_ARGS + 1];
 	int argc = 0;
 	struct apt_config cfg, again;
