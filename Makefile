@@ -207,7 +207,9 @@ LINT_SRC   := pam_apitoken.c $(LIB_SRC) $(HELPER_SRC)
 LINT_FLAGS := -std=c11 -D_GNU_SOURCE -Iinclude -Ihelper -Ihelper/ssh -Itests/support \
               -DAPITOKEN_VERSION='"$(VERSION)"'
 .PHONY: lint
-lint: format-check
+lint:
+	@sh tests/deps.sh clang-format cppcheck clang-tidy clang clang-tools-14
+	@$(MAKE) --no-print-directory format-check
 	@# Style checks on the product code; on tests, warnings only. variableScope is
 	@# off: declaring at the top of a block is this code base's style.
 	cppcheck --quiet --std=c11 --enable=warning,style,performance,portability \
@@ -267,25 +269,67 @@ check-asan:
 	    APITOKEN_SANITIZER_OPTIONS=log_path=$(ASAN_REPORTS)/sshd:detect_leaks=0:halt_on_error=1:abort_on_error=1 \
 	    sh tests/run.sh $(ASAN_TESTS)
 
-# libFuzzer harnesses for the SSH parsers (tests/fuzz/), with ASan and UBSan,
-# and seed corpora made with ssh-keygen; not part of `make check`. Run e.g.
-#   build/fuzz/fuzz_sshcert -max_total_time=60 build/fuzz/corpus/sshcert build/fuzz/seed/sshcert
-#   build/fuzz/fuzz_sshkey  -max_total_time=60 build/fuzz/corpus/sshkey  build/fuzz/seed/sshkey
-# (new inputs go into the first directory). Needs clang and libclang-rt-14-dev.
-FUZZ_CC    ?= clang
-FUZZ_SRC   := helper/ssh/sshbuf.c helper/ssh/sshkey.c helper/ssh/sshcert.c lib/buf.c lib/sha256.c
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -fno-omit-frame-pointer \
-              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-              -Iinclude -Ihelper -Ihelper/ssh
+# libFuzzer harnesses (tests/fuzz/fuzz_NAME.c) for the parsers of outside data,
+# with ASan and UBSan; not part of `make check`. Each has a small committed seed
+# corpus (tests/fuzz/corpus/NAME/) and may have a dictionary (tests/fuzz/NAME.dict).
+#   make fuzz                       builds build/fuzz/fuzz_NAME for every harness
+#   make fuzz-run FUZZ_SECONDS=30   runs each in turn, new inputs to build/fuzz/scratch/NAME
+#   make fuzz-corpus-check          every committed corpus once (-runs=0): a regression pass
+# One by hand: build/fuzz/fuzz_proto -max_total_time=60 build/fuzz/scratch/proto tests/fuzz/corpus/proto
+# Needs clang and libclang-rt-14-dev: `make fuzz-deps` installs them when missing.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 30
+# The whole core and the helper but main(), built once with the fuzz flags into
+# an archive: each harness takes what it needs from it.
+FUZZ_SRC     := $(LIB_SRC) $(filter-out helper/main.c,$(HELPER_SRC))
+FUZZ_OBJ     := $(FUZZ_SRC:%.c=$(B)/fuzz/obj/%.o)
+FUZZ_NAMES   := $(sort $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_BINS    := $(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%)
+FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -fno-omit-frame-pointer \
+                -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                -Iinclude -Ihelper -Ihelper/ssh -DAPITOKEN_VERSION='"$(VERSION)"'
+FUZZ_LIBS    := $(HELPER_LIBS)
+# fuzz_askpass compiles helper/askpass.c in (its prompt tests are static).
+$(B)/fuzz/fuzz_askpass: helper/askpass.c
+# certissue answers come from a stand-in for http_send (tests/fuzz/fuzz_certissue.c).
+FUZZ_LDFLAGS_certissue := -Wl,--wrap=http_send
 
-.PHONY: fuzz
-fuzz: $(B)/fuzz/fuzz_sshcert $(B)/fuzz/fuzz_sshkey
-	@mkdir -p $(B)/fuzz/corpus/sshcert $(B)/fuzz/corpus/sshkey
-	@sh tests/fuzz/corpus.sh $(B)/fuzz/seed
+.PHONY: fuzz fuzz-deps fuzz-run fuzz-corpus-check
+fuzz: $(FUZZ_BINS)
 
-$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(wildcard include/*.h helper/ssh/*.h)
+fuzz-deps:
+	@sh tests/deps.sh clang libclang-rt-14-dev
+
+$(B)/fuzz/obj/%.o: %.c $(wildcard include/*.h helper/*.h helper/ssh/*.h)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC) $(shell $(PKG_CONFIG) --libs libcrypto)
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(B)/fuzz/libfuzzcore.a: $(FUZZ_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/oracle.h $(B)/fuzz/libfuzzcore.a
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(FUZZ_LDFLAGS_$*) -o $@ $< \
+	    $(B)/fuzz/libfuzzcore.a $(FUZZ_LIBS)
+
+# One harness after another (the machine may be shared): scratch corpus first,
+# so new inputs land there and the committed corpus stays as it is.
+fuzz-run: fuzz
+	@set -e; for n in $(FUZZ_NAMES); do \
+	    mkdir -p $(B)/fuzz/scratch/$$n; \
+	    d=; [ -f tests/fuzz/$$n.dict ] && d=-dict=tests/fuzz/$$n.dict; \
+	    echo "fuzz-run: $$n for $(FUZZ_SECONDS) s"; \
+	    $(B)/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$d \
+	        -artifact_prefix=$(B)/fuzz/crash-$$n- $(B)/fuzz/scratch/$$n tests/fuzz/corpus/$$n; \
+	done
+
+fuzz-corpus-check: fuzz
+	@set -e; for n in $(FUZZ_NAMES); do \
+	    echo "fuzz-corpus-check: $$n"; \
+	    $(B)/fuzz/fuzz_$$n -runs=0 -artifact_prefix=$(B)/fuzz/crash-$$n- tests/fuzz/corpus/$$n; \
+	done
 
 # --- make check-valgrind: the test binaries under memcheck (issue 9) -------------
 # CK_FORK=no: Check runs the tests in the binary's own process, under

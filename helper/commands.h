@@ -18,4 +18,14 @@ int cmd_exec(int argc, char **argv);
 int cmd_ssh_cert(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 
+/*
+ * The answers `apitoken introspect` writes (helper/introspect.c), exported
+ * for tests/fuzz/fuzz_helper_claims.c: an error response, and the response
+ * for the JSON body of a 200 answer (NULL, or the error word to send).
+ */
+struct buf;
+void introspect_respond_error(struct buf *out, const char *error, long status, long retry_after);
+const char *introspect_respond_claims(struct buf *out, const struct buf *body,
+				      const char *user_claim, const char *ranges_claim);
+
 #endif

@@ -122,7 +122,7 @@ static int to_claim(json_t *v, struct claim *c)
 	return 0;
 }
 
-static void respond_error(struct buf *out, const char *error, long status, long retry_after)
+void introspect_respond_error(struct buf *out, const char *error, long status, long retry_after)
 {
 	proto_begin(out, PROTO_RESPONSE_MAGIC);
 	proto_put_str(out, "status", "error");
@@ -135,8 +135,8 @@ static void respond_error(struct buf *out, const char *error, long status, long 
 }
 
 /* The claims of a 200 answer, or an error word. */
-static const char *respond_claims(struct buf *out, const struct buf *body, const char *user_claim,
-				  const char *ranges_claim)
+const char *introspect_respond_claims(struct buf *out, const struct buf *body,
+				      const char *user_claim, const char *ranges_claim)
 {
 	const char *names[CLAIM_COUNT];
 	json_error_t jerr;
@@ -305,11 +305,11 @@ int cmd_introspect(int argc, char **argv)
 	if (fail == NULL && res.status != 200)
 		fail = status_failure(res.status);
 	if (fail == NULL)
-		fail = respond_claims(&out, &res.body, uclaim, rclaim);
+		fail = introspect_respond_claims(&out, &res.body, uclaim, rclaim);
 out:
 	if (fail != NULL) {
 		buf_free(&out);
-		respond_error(&out, fail, res.status, res.retry_after);
+		introspect_respond_error(&out, fail, res.status, res.retry_after);
 	}
 	buf_free(&in);
 	buf_free(&form);

@@ -3,7 +3,8 @@
 # missing: a second run does nothing. Debian packages with apt-get (as root),
 # the test issuer's npm packages with `npm ci` from the pinned lock file.
 # Arguments: more Debian packages a target needs on top (make check-asan:
-# libasan8 libubsan1, make check-valgrind: valgrind), installed the same way,
+# libasan8 libubsan1, make check-valgrind: valgrind, make fuzz-deps: clang
+# libclang-rt-14-dev, make lint: its analysers), installed the same way,
 # only when missing.
 set -eu
 

@@ -1,9 +1,10 @@
 #!/bin/sh
-# Seed corpora for the fuzz harnesses (make fuzz), made with ssh-keygen like
-# the golden certificates of tests/unit/check_sshcert.c: certificate blobs
-# and lines for every key and CA type, options and extensions, and private
-# key files (text and the binary inside the armour). Made once: the
-# fuzzers' own findings go into a separate corpus directory.
+# Seed corpora of the SSH harnesses (fuzz_sshcert, fuzz_sshkey), made with
+# ssh-keygen like the golden certificates of tests/unit/check_sshcert.c:
+# certificate blobs and lines for every key and CA type, options and
+# extensions, and private key files (text and the binary inside the
+# armour). Made once and committed as tests/fuzz/corpus/sshcert and
+# sshkey (throwaway keys); run again only to remake them.
 #   usage: corpus.sh DIR     (makes DIR/sshcert and DIR/sshkey)
 set -eu
 out=$1

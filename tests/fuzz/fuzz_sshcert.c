@@ -3,8 +3,10 @@
  * that come from the network: each input is tried as a certificate blob and
  * as a "TYPE BASE64 [COMMENT]" line. What parses is then used as the helper
  * uses it (check, fingerprint, signature verification, times) and must
- * hold what the parser promises; a broken promise aborts, so the fuzzer
- * reports it like a crash. Built by `make fuzz` (see the Makefile).
+ * hold what the parser promises, and sshcert_check must accept exactly a
+ * user certificate for the given key, with a principal, valid now; a
+ * broken promise aborts, so the fuzzer reports it like a crash. Built by `make fuzz` (see the
+ * Makefile).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -56,8 +58,21 @@ static void use(struct sshcert *c, size_t size)
 	options(c->options, c->noptions);
 	options(c->extensions, c->nextensions);
 
-	sshcert_check(c, c->key.p, c->key.len, 1700000000, err, sizeof(err));
-	sshcert_check(c, "x", 1, 0, err, sizeof(err));
+	/* Accepted for use: a user certificate for this key, with a principal, valid now. */
+	if (sshcert_check(c, c->key.p, c->key.len, 1700000000, err, sizeof(err)) == 0) {
+		if (c->cert_type != SSHCERT_USER || c->nprincipals == 0 ||
+		    c->valid_after > 1700000000 || c->valid_before <= 1700000000 ||
+		    sshcert_seconds_left(c, 1700000000) == 0)
+			abort();
+	} else if (sshcert_seconds_left(c, 1700000000) > 0 && c->cert_type == SSHCERT_USER &&
+		   c->nprincipals > 0) {
+		abort(); /* valid now, ours, with a principal: only the key could differ, and it is
+			    ours */
+	}
+	if (sshcert_check(c, "x", 1, 0, err, sizeof(err)) == 0)
+		abort(); /* not this key */
+	if (!sshcert_key_is(c, c->key.p, c->key.len) || !sshcert_ca_is(c, c->ca_key, c->ca_key_len))
+		abort();
 	if (sshcert_ca_fingerprint(c, fp) == 0 && strlen(fp) != SSHKEY_FP_LEN - 1)
 		abort();
 	sshcert_verify(c, err, sizeof(err));
