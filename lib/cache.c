@@ -634,8 +634,8 @@ static void marker_load(const struct cache *c, time_t now, struct backoff_marker
 		if (proto_get_str(&m, key, v, sizeof(v)) < 0 ||
 		    sscanf(v, "%64s %lld %lld %d %31s", f->name, &f->until, &f->at, &counted,
 			   reason) != 5 ||
-		    !is_entry_name(f->name) || !reason_word(reason) || f->at > now + 60 ||
-		    f->until < f->at || f->until - f->at > CACHE_BACKOFF_MAX)
+		    !is_entry_name(f->name) || !reason_word(reason) || f->at < 0 ||
+		    f->at > now + 60 || f->until < f->at || f->until - f->at > CACHE_BACKOFF_MAX)
 			continue;
 		f->counted = counted == 1;
 		memcpy(f->reason, reason, strlen(reason) + 1);
