@@ -244,7 +244,8 @@ out:
 	free(seen);
 	buf_free(&arg);
 	/* Every line was cut at its '\n': wipe all of it, not up to the first NUL. */
-	explicit_bzero(text, len);
+	if (text != NULL)
+		explicit_bzero(text, len);
 	free(text);
 	return rc;
 }
