@@ -184,7 +184,8 @@ static void fuzz_prune(const uint8_t *p, size_t len, time_t now)
 	CHECK(f != NULL);
 	CHECK(fscanf(f, "%lld %lld", &t, &n) == 2);
 	fclose(f);
-	CHECK(t >= 0 && t <= now && n >= 0);
+	/* The write reads the clock itself, a second later at most. */
+	CHECK(t >= 0 && t <= time(NULL) && n >= 0);
 	buf_free(&b);
 }
 
