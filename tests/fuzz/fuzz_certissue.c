@@ -35,7 +35,7 @@ static struct {
 	long status[2];
 	int calls;
 	char url[2][256];
-	char header[2][512];
+	char header[2][80 * 1024]; /* an access token may fill a whole 64 KiB answer */
 } fake;
 
 const char *__wrap_http_send(const struct http_request *req, struct http_response *res)
@@ -94,7 +94,8 @@ static const char *expect_access(json_t **root)
 
 static void check_cert(const struct settings *s, bool vault)
 {
-	char *cert = NULL, err[1024], bearer[600];
+	char *cert = NULL, err[1024];
+	static char bearer[80 * 1024];
 	json_t *r0 = NULL, *r1 = NULL;
 	const char *at = TOKEN, *line;
 	int k = 0, rc = cert_issue(s, TOKEN, strlen(TOKEN), "ssh-ed25519 AAAA key", &cert, err,

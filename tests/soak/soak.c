@@ -166,6 +166,8 @@ static void worker(int id, int out)
 			t = longtok;
 			break;
 		}
+		/* Paced, so that the faults below come and go many times under the run. */
+		usleep((useconds_t)(rand_r(&seed) % 100) * 1000);
 		log_reset();
 		r = pam_run(confdir, "alice", "192.0.2.7", t).auth;
 		c.runs[k]++;
@@ -208,7 +210,10 @@ static void flush_cache(void)
 {
 	char cmd[800];
 
-	snprintf(cmd, sizeof(cmd), "find '%s/cache' -maxdepth 1 -type f ! -name '.*' -delete",
+	/* Entries and backoff markers; the host key stays. */
+	snprintf(cmd, sizeof(cmd),
+		 "find '%s/cache' -maxdepth 1 -type f \\( ! -name '.*' -o -name '.backoff-*' \\) "
+		 "-delete",
 		 T.root);
 	if (system(cmd) != 0)
 		fprintf(stderr, "soak: flush failed\n");
