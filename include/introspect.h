@@ -5,6 +5,7 @@
 #ifndef APITOKEN_INTROSPECT_H
 #define APITOKEN_INTROSPECT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "claims.h"
 #include "config.h"
@@ -28,6 +29,13 @@ struct introspect_answer {
 enum apt_rc introspect_token(const struct apt_config *cfg, const char *token, size_t len,
 			     struct introspect_answer *ans, const char **reason, char *err,
 			     size_t errlen);
+
+/*
+ * The static word for an introspection failure word w, or NULL when w is
+ * none: from_helper, only those the helper may send (the list above from
+ * the helper); else the module's own too.
+ */
+const char *introspect_failure_word(const char *w, bool from_helper);
 
 /* The request message; exported for the helper's tests. */
 enum apt_rc introspect_build_request(const struct apt_config *cfg, const char *token, size_t len,

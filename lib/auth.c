@@ -96,23 +96,12 @@ static void remember(struct run *r, const struct claims *cl, time_t now)
 	cache_write(&r->cache, r->name, &e);
 }
 
-/*
- * The failure words a marker may hand back (lib/introspect.c and lib/child.c
- * say which); the audit line needs a static string, and an unknown word
- * becomes plain "backoff".
- */
-static const char *const failure_words[] = {
-    "connect_failed", "timeout",      "tls_failed",	"http_status",	 "client_auth",
-    "rate_limited",   "redirect",     "body_too_large", "bad_json",	 "bad_request",
-    "internal",	      "bad_response", "helper_failed",	"helper_output",
-};
-
+/* The audit line needs a static string: a word from a marker that is none is plain "backoff". */
 static const char *failure_word(const char *w)
 {
-	for (size_t i = 0; i < sizeof(failure_words) / sizeof(failure_words[0]); i++)
-		if (strcmp(w, failure_words[i]) == 0)
-			return failure_words[i];
-	return "backoff";
+	const char *known = introspect_failure_word(w, false);
+
+	return known != NULL ? known : "backoff";
 }
 
 /*

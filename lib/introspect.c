@@ -77,11 +77,27 @@ enum apt_rc introspect_build_request(const struct apt_config *cfg, const char *t
 	return proto_end(req) == 0 ? APT_OK : APT_NOMEM;
 }
 
-/* The helper's failure words; anything else is itself a bad response. */
-static const char *const unavail_reasons[] = {
-    "connect_failed", "timeout",	"tls_failed", "http_status", "client_auth", "rate_limited",
-    "redirect",	      "body_too_large", "bad_json",   "bad_request", "internal",
+/*
+ * Every word an unavailable issuer is logged with: first the helper's (what
+ * it may send; anything else from it is itself a bad response), then the
+ * module's own.
+ */
+static const char *const failure_words[] = {
+    "connect_failed", "timeout",      "tls_failed",	"http_status",	 "client_auth",
+    "rate_limited",   "redirect",     "body_too_large", "bad_json",	 "bad_request",
+    "internal",	      "bad_response", "helper_failed",	"helper_output",
 };
+#define HELPER_WORDS 11 /* the first ones */
+
+const char *introspect_failure_word(const char *w, bool from_helper)
+{
+	size_t n = from_helper ? HELPER_WORDS : sizeof(failure_words) / sizeof(failure_words[0]);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(w, failure_words[i]) == 0)
+			return failure_words[i];
+	return NULL;
+}
 
 enum apt_rc introspect_parse_response(const unsigned char *p, size_t len,
 				      struct introspect_answer *ans, const char **reason)
@@ -105,9 +121,8 @@ enum apt_rc introspect_parse_response(const unsigned char *p, size_t len,
 	if (strcmp(word, "error") == 0) {
 		if (proto_get_str(&m, "error", word, sizeof(word)) < 0)
 			return APT_UNAVAIL;
-		for (size_t i = 0; i < sizeof(unavail_reasons) / sizeof(unavail_reasons[0]); i++)
-			if (strcmp(word, unavail_reasons[i]) == 0)
-				*reason = unavail_reasons[i];
+		if (introspect_failure_word(word, true) != NULL)
+			*reason = introspect_failure_word(word, true);
 		return APT_UNAVAIL;
 	}
 	if (strcmp(word, "ok") != 0)
