@@ -30,16 +30,12 @@ static struct server idp, fault;
 
 static void servers_up(void)
 {
-	testenv_setup();
-	server_start(&idp, "tests/idp/server.js");
-	server_start(&fault, "tests/fault/server.js");
+	testenv_up(&idp, &fault);
 }
 
 static void servers_down(void)
 {
-	server_stop(&idp);
-	server_stop(&fault);
-	testenv_teardown();
+	testenv_down(&idp, &fault);
 }
 
 /* A service against the real issuer; extra lines may name another helper etc. */

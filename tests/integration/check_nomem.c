@@ -126,14 +126,12 @@ static struct server fault;
 
 static void servers_up(void)
 {
-	testenv_setup();
-	server_start(&fault, "tests/fault/server.js");
+	testenv_up(NULL, &fault);
 }
 
 static void servers_down(void)
 {
-	server_stop(&fault);
-	testenv_teardown();
+	testenv_down(NULL, &fault);
 }
 
 struct tally {

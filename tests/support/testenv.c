@@ -545,6 +545,24 @@ void testenv_teardown(void)
 		fprintf(stderr, "testenv: could not remove %s\n", T.root);
 }
 
+void testenv_up(struct server *idp, struct server *fault)
+{
+	testenv_setup();
+	if (idp != NULL)
+		server_start(idp, "tests/idp/server.js");
+	if (fault != NULL)
+		server_start(fault, "tests/fault/server.js");
+}
+
+void testenv_down(struct server *idp, struct server *fault)
+{
+	if (idp != NULL)
+		server_stop(idp);
+	if (fault != NULL)
+		server_stop(fault);
+	testenv_teardown();
+}
+
 const char *write_file(const char *name, mode_t mode, const char *content)
 {
 	static char path[600];

@@ -74,6 +74,10 @@ struct testenv {
 extern struct testenv T;
 void testenv_setup(void);
 void testenv_teardown(void);
+/* The fixture most integration tests share: the scratch tree, then the servers (NULL: not this
+ * one). */
+void testenv_up(struct server *idp, struct server *fault);
+void testenv_down(struct server *idp, struct server *fault);
 
 /* Writes root/name with mode (content NULL = empty); returns the path (static buffer). */
 const char *write_file(const char *name, mode_t mode, const char *content);
