@@ -68,15 +68,20 @@ PATHS_STAMP := $(B)/paths.stamp
 PATHS_NOW   := $(LIBEXECDIR) $(SYSCONFDIR)
 $(shell mkdir -p $(B) && (echo '$(PATHS_NOW)' | cmp -s - $(PATHS_STAMP) || \
 	echo '$(PATHS_NOW)' > $(PATHS_STAMP)))
-$(B)/lib/config.o $(B)/helper/cache.o: $(PATHS_STAMP)
+$(B)/lib/config.o $(B)/helper/cmd_cache.o: $(PATHS_STAMP)
 
 .PHONY: all check deps demo install clean format format-check
 all: $(B)/pam_apitoken.so $(B)/apitoken $(B)/apitoken-askpass
 
+# Each directory sees only the headers of its own layer and those below it:
+# the core (lib/, the module) only include/; helper/ssh/ the core and itself;
+# helper/ all of those; the tests everything. An upward include fails to build.
+LAYER_INC = $(if $(filter helper/ssh/%,$<),-Ihelper/ssh,$(if $(filter helper/%,$<),-Ihelper -Ihelper/ssh,$(if $(filter tests/%,$<),-Ihelper -Ihelper/ssh -Itests/support)))
+
 $(B)/%.o: %.c $(wildcard include/*.h helper/*.h helper/ssh/*.h tests/support/*.h)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) $(EXTRA_CFLAGS) -Ihelper -Ihelper/ssh -Itests/support -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(EXTRA_CFLAGS) $(LAYER_INC) -c -o $@ $<
 
 $(B)/libapitoken.a: $(LIB_OBJ)
 	@rm -f $@
@@ -289,8 +294,8 @@ FUZZ_FLAGS   := -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                 -Iinclude -Ihelper -Ihelper/ssh -DAPITOKEN_VERSION='"$(VERSION)"'
 FUZZ_LIBS    := $(HELPER_LIBS)
-# fuzz_askpass compiles helper/askpass.c in (its prompt tests are static).
-$(B)/fuzz/fuzz_askpass: helper/askpass.c
+# fuzz_askpass compiles helper/cmd_askpass.c in (its prompt tests are static).
+$(B)/fuzz/fuzz_askpass: helper/cmd_askpass.c
 # certissue answers come from a stand-in for http_send (tests/fuzz/fuzz_certissue.c).
 FUZZ_LDFLAGS_certissue := -Wl,--wrap=http_send
 

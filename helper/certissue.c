@@ -19,6 +19,7 @@
 #include "sshbuf.h"
 #include "sshcert.h"
 #include "sshkey.h"
+#include "errmsg.h"
 
 #define ANSWER_MAX (64 * 1024)
 
@@ -48,7 +49,7 @@ static int send_json(struct http_request *r, json_t *body, struct http_response 
 	int rc = 0;
 
 	if (body != NULL && text == NULL) {
-		snprintf(err, errlen, "%s: out of memory", what);
+		errf(err, errlen, "%s: out of memory", what);
 		return EXIT_CONFIG;
 	}
 	if (text != NULL) {
@@ -63,18 +64,18 @@ static int send_json(struct http_request *r, json_t *body, struct http_response 
 	}
 	*answer = NULL;
 	if (fail != NULL) {
-		snprintf(err, errlen, "%s: %s (%s)", what, r->url, fail);
+		errf(err, errlen, "%s: %s (%s)", what, r->url, fail);
 		return EXIT_UNAVAILABLE;
 	}
 	if (res->status != 200) {
-		snprintf(err, errlen, "%s: %s answered HTTP %ld", what, r->url, res->status);
+		errf(err, errlen, "%s: %s answered HTTP %ld", what, r->url, res->status);
 		return status_rc(res->status);
 	}
 	*answer = json_loadb(res->body.p ? (char *)res->body.p : "", res->body.len,
 			     JSON_REJECT_DUPLICATES, &jerr);
 	if (*answer == NULL || !json_is_object(*answer)) {
-		snprintf(err, errlen, "%s: %s answered something that is not a JSON object", what,
-			 r->url);
+		errf(err, errlen, "%s: %s answered something that is not a JSON object", what,
+		     r->url);
 		json_decref(*answer);
 		*answer = NULL;
 		rc = EXIT_UNAVAILABLE;
@@ -105,8 +106,7 @@ static int exchange(const struct settings *s, const char *token, size_t len, str
 	int rc = EXIT_UNAVAILABLE;
 
 	if (s->client_id == NULL) {
-		snprintf(err, errlen,
-			 "token_url needs client_id (the issuer's id for this client)");
+		errf(err, errlen, "token_url needs client_id (the issuer's id for this client)");
 		return EXIT_CONFIG;
 	}
 	http_defaults(&r, s, s->token_url);
@@ -115,7 +115,7 @@ static int exchange(const struct settings *s, const char *token, size_t len, str
 	/* Basic client_id: with an empty secret, as Upsun's CLI does. */
 	http_form_encode(&user, s->client_id, strlen(s->client_id));
 	if (form.failed || user.failed) {
-		snprintf(err, errlen, "token exchange: out of memory");
+		errf(err, errlen, "token exchange: out of memory");
 		goto out;
 	}
 	r.content_type = "application/x-www-form-urlencoded";
@@ -125,13 +125,13 @@ static int exchange(const struct settings *s, const char *token, size_t len, str
 	r.basic_password = "";
 	fail = http_send(&r, &res);
 	if (fail != NULL) {
-		snprintf(err, errlen, "token exchange: %s (%s)", s->token_url, fail);
+		errf(err, errlen, "token exchange: %s (%s)", s->token_url, fail);
 		goto out;
 	}
 	if (res.status != 200) {
 		/* 401 here is about our client_id, not the token: invalid_grant is a 400. */
-		snprintf(err, errlen, "token exchange: %s answered HTTP %ld%s", s->token_url,
-			 res.status, res.status == 401 ? " (is client_id right?)" : "");
+		errf(err, errlen, "token exchange: %s answered HTTP %ld%s", s->token_url,
+		     res.status, res.status == 401 ? " (is client_id right?)" : "");
 		rc = res.status == 401 ? EXIT_CONFIG : status_rc(res.status);
 		goto out;
 	}
@@ -139,7 +139,7 @@ static int exchange(const struct settings *s, const char *token, size_t len, str
 		       &jerr);
 	at = a ? member(a, "access_token", NULL) : NULL;
 	if (at == NULL || at[0] == '\0' || strpbrk(at, "\r\n") != NULL) {
-		snprintf(err, errlen, "token exchange: no access_token in the answer");
+		errf(err, errlen, "token exchange: no access_token in the answer");
 		goto out;
 	}
 	buf_append(access, at, strlen(at));
@@ -160,7 +160,7 @@ int token_exchange_check(const struct settings *s, const char *token, size_t len
 	int rc;
 
 	if (s->token_url == NULL) {
-		snprintf(err, errlen, "no token_url: nothing to exchange the token with");
+		errf(err, errlen, "no token_url: nothing to exchange the token with");
 		return EXIT_CONFIG;
 	}
 	rc = exchange(s, token, len, &access, err, errlen);
@@ -181,12 +181,12 @@ int cert_issue(const struct settings *s, const char *token, size_t len, const ch
 
 	*cert = NULL;
 	if (s->cert_url == NULL) {
-		snprintf(err, errlen, "no cert_url: set APITOKEN_CERT_URL or cert_url in %s",
-			 s->path ? s->path : "~/.config/apitoken/config");
+		errf(err, errlen, "no cert_url: set APITOKEN_CERT_URL or cert_url in %s",
+		     s->path ? s->path : "~/.config/apitoken/config");
 		return EXIT_CONFIG;
 	}
 	if (s->cert_protocol != NULL && !vault && strcmp(s->cert_protocol, "apitoken") != 0) {
-		snprintf(err, errlen, "cert_protocol: want apitoken or vault");
+		errf(err, errlen, "cert_protocol: want apitoken or vault");
 		return EXIT_CONFIG;
 	}
 	if (!vault && s->token_url != NULL) {
@@ -201,7 +201,7 @@ int cert_issue(const struct settings *s, const char *token, size_t len, const ch
 	body = vault ? json_pack("{s:s, s:s}", "public_key", publine, "cert_type", "user")
 		     : json_pack("{s:s}", "key", publine);
 	if (buf_terminate(&header) < 0 || body == NULL) {
-		snprintf(err, errlen, "out of memory");
+		errf(err, errlen, "out of memory");
 		rc = EXIT_CONFIG;
 		goto out;
 	}
@@ -212,8 +212,8 @@ int cert_issue(const struct settings *s, const char *token, size_t len, const ch
 		goto out;
 	line = vault ? member(answer, "data", "signed_key") : member(answer, "certificate", NULL);
 	if (line == NULL || (*cert = strdup(line)) == NULL) {
-		snprintf(err, errlen, "certificate: the answer holds no %s",
-			 vault ? "data.signed_key" : "certificate");
+		errf(err, errlen, "certificate: the answer holds no %s",
+		     vault ? "data.signed_key" : "certificate");
 		rc = EXIT_UNAVAILABLE;
 		goto out;
 	}
@@ -239,7 +239,7 @@ int cert_authorities(const struct settings *s, char ***lines, size_t *n, char *e
 	*lines = NULL;
 	*n = 0;
 	if (s->cert_url == NULL) {
-		snprintf(err, errlen, "no cert_url");
+		errf(err, errlen, "no cert_url");
 		return EXIT_CONFIG;
 	}
 	/* cert_url + "/authority", without a doubled slash. */
@@ -257,14 +257,14 @@ int cert_authorities(const struct settings *s, char ***lines, size_t *n, char *e
 	list = json_object_get(answer, "authorities");
 	if (!json_is_array(list) || json_array_size(list) == 0 ||
 	    (*lines = calloc(json_array_size(list), sizeof(char *))) == NULL) {
-		snprintf(err, errlen, "authority: no \"authorities\" list in the answer");
+		errf(err, errlen, "authority: no \"authorities\" list in the answer");
 		rc = EXIT_UNAVAILABLE;
 		goto out;
 	}
 	json_array_foreach(list, i, v)
 	{
 		if (!json_is_string(v) || ((*lines)[*n] = strdup(json_string_value(v))) == NULL) {
-			snprintf(err, errlen, "authority: an entry that is not a key line");
+			errf(err, errlen, "authority: an entry that is not a key line");
 			free_lines(*lines, *n);
 			*lines = NULL;
 			*n = 0;
@@ -346,8 +346,8 @@ int cert_ca_pinned(const struct settings *s, const struct sshcert *c, char *err,
 	}
 	if (!ok) {
 		sshcert_ca_fingerprint(c, fp);
-		snprintf(err, errlen, "the certificate is signed by %s, not by a CA we pin (%s)",
-			 fp, s->ca_key_file ? s->ca_key_file : "cert_url/authority");
+		errf(err, errlen, "the certificate is signed by %s, not by a CA we pin (%s)", fp,
+		     s->ca_key_file ? s->ca_key_file : "cert_url/authority");
 		return EXIT_BADCERT;
 	}
 	return 0;

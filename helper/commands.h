@@ -19,7 +19,7 @@ int cmd_ssh_cert(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 
 /*
- * The answers `apitoken introspect` writes (helper/introspect.c), exported
+ * The answers `apitoken introspect` writes (helper/cmd_introspect.c), exported
  * for tests/fuzz/fuzz_helper_claims.c: an error response, and the response
  * for the JSON body of a 200 answer (NULL, or the error word to send).
  */

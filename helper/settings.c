@@ -1,6 +1,6 @@
 /*
  * The client's settings: environment, then the per-user config file, read
- * through the same key = value reader as the module's config (lib/conf.c).
+ * through the same key = value reader as the module's config (lib/keyvalue.c).
  */
 #include <errno.h>
 #include <pwd.h>
@@ -11,34 +11,32 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "conf.h"
+#include "keyvalue.h"
 #include "config.h"
 #include "file.h"
 #include "settings.h"
 #include "token.h"
+#include "errmsg.h"
 
 #define SETTINGS_MAX_SIZE (64 * 1024)
 
-#define S(f)	       CONF_STR, offsetof(struct settings, f), 0, 0, false
-#define P(f)	       CONF_PATH, offsetof(struct settings, f), 0, 0, false
-#define W(f)	       CONF_WORDS, offsetof(struct settings, f), 0, 0, false
-#define L(f, min, max) CONF_LONG, offsetof(struct settings, f), min, max, false
+#define KV_TARGET struct settings
 
-static const struct conf_key keys[] = {
-    {"token_file", P(token_file)},
-    {"cert_url", S(cert_url)},
-    {"token_url", S(token_url)},
-    {"client_id", S(client_id)},
-    {"cert_protocol", S(cert_protocol)},
-    {"hosts", W(hosts)},
-    {"key_ttl", L(key_ttl, 60, 30 * 86400)},
-    {"prompt", S(prompt)},
-    {"proxy", S(proxy)},
-    {"ca_key_file", P(ca_key_file)},
-    {"pin_ca", CONF_BOOL, offsetof(struct settings, pin_ca), 0, 0, false},
+static const struct kv_key keys[] = {
+    {"token_file", KV_P(token_file)},
+    {"cert_url", KV_S(cert_url)},
+    {"token_url", KV_S(token_url)},
+    {"client_id", KV_S(client_id)},
+    {"cert_protocol", KV_S(cert_protocol)},
+    {"hosts", KV_W(hosts)},
+    {"key_ttl", KV_L(key_ttl, 60, 30 * 86400)},
+    {"prompt", KV_S(prompt)},
+    {"proxy", KV_S(proxy)},
+    {"ca_key_file", KV_P(ca_key_file)},
+    {"pin_ca", KV_BOOL, offsetof(struct settings, pin_ca), 0, 0, false},
 };
 
-static const struct conf_table table = {keys, sizeof(keys) / sizeof(keys[0])};
+static const struct kv_table table = {keys, sizeof(keys) / sizeof(keys[0])};
 
 static bool url_allowed(const char *url)
 {
@@ -79,11 +77,11 @@ static enum apt_rc from_env(struct settings *s, const char *var, const char *key
 	buf_appendf(&arg, "%s=%s", key, v);
 	if (arg.failed)
 		return APT_NOMEM;
-	rc = conf_set(&table, s, (char *)arg.p, err, errlen);
+	rc = kv_set(&table, s, (char *)arg.p, err, errlen);
 	if (rc == APT_SERVICE) {
 		char msg[200];
 		snprintf(msg, sizeof(msg), "%s", err);
-		snprintf(err, errlen, "%s: %s", var, msg);
+		errf(err, errlen, "%s: %s", var, msg);
 	}
 	buf_free(&arg);
 	return rc;
@@ -98,7 +96,7 @@ enum apt_rc settings_load(struct settings *s, char *err, size_t errlen)
 	err[0] = '\0';
 	s->path = settings_path();
 	if (s->path != NULL && (access(s->path, F_OK) == 0 || errno != ENOENT)) {
-		rc = conf_read_file(&table, s, s->path, SETTINGS_MAX_SIZE, err, errlen);
+		rc = kv_read_file(&table, s, s->path, SETTINGS_MAX_SIZE, err, errlen);
 		if (rc != APT_OK)
 			return rc;
 	}
@@ -111,13 +109,13 @@ enum apt_rc settings_load(struct settings *s, char *err, size_t errlen)
 	/* The module's rule for its issuer, and a mistake to report now, not as "unavailable". */
 	if ((s->cert_url && !url_allowed(s->cert_url)) ||
 	    (s->token_url && !url_allowed(s->token_url))) {
-		snprintf(err, errlen, "%s: want https://, or http:// to a loopback address",
-			 s->cert_url && !url_allowed(s->cert_url) ? "cert_url" : "token_url");
+		errf(err, errlen, "%s: want https://, or http:// to a loopback address",
+		     s->cert_url && !url_allowed(s->cert_url) ? "cert_url" : "token_url");
 		return APT_SERVICE;
 	}
 	if (s->cert_protocol != NULL && strcmp(s->cert_protocol, "apitoken") != 0 &&
 	    strcmp(s->cert_protocol, "vault") != 0) {
-		snprintf(err, errlen, "cert_protocol: want apitoken or vault");
+		errf(err, errlen, "cert_protocol: want apitoken or vault");
 		return APT_SERVICE;
 	}
 	return APT_OK;
@@ -126,7 +124,7 @@ enum apt_rc settings_load(struct settings *s, char *err, size_t errlen)
 void settings_free(struct settings *s)
 {
 	free(s->path);
-	conf_free(&table, s);
+	kv_free(&table, s);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -153,13 +151,13 @@ enum apt_rc settings_token(const struct settings *s, char **tok, size_t *len, ch
 		while (*len > 0 && ((*tok)[*len - 1] == '\n' || (*tok)[*len - 1] == '\r'))
 			(*tok)[--*len] = '\0';
 	} else {
-		snprintf(err, errlen, "no API token: set APITOKEN_TOKEN, or token_file in %s",
-			 s->path ? s->path : "~/.config/apitoken/config");
+		errf(err, errlen, "no API token: set APITOKEN_TOKEN, or token_file in %s",
+		     s->path ? s->path : "~/.config/apitoken/config");
 		return APT_SERVICE;
 	}
 	/* The checks the module makes: a token it would refuse is not worth sending. */
 	if (token_check_local(*tok, *len, NULL, &reason) != APT_OK) {
-		snprintf(err, errlen, "the API token from %s is unusable (%s)", from, reason);
+		errf(err, errlen, "the API token from %s is unusable (%s)", from, reason);
 		free_secret(*tok);
 		*tok = NULL;
 		*len = 0;

@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "token.h"
 #include "tokensock.h"
+#include "errmsg.h"
 
 #define FETCH_TIMEOUT_MS 10000 /* exec answers at once; this only bounds a stuck peer */
 #define MAX_DEPTH	 4096  /* a chain of parents longer than any real one */
@@ -55,15 +56,14 @@ int tokensock_listen(struct tokensock *ts, char *err, size_t errlen)
 	memset(ts, 0, sizeof(*ts));
 	ts->fd = -1;
 	if ((base == NULL || make_in(ts, base) < 0) && make_in(ts, "/tmp") < 0) {
-		snprintf(err, errlen, "cannot make a private directory in %s: %s",
-			 base != NULL ? "$XDG_RUNTIME_DIR or /tmp" : "/tmp", strerror(errno));
-		return -1;
+		return errf(err, errlen, "cannot make a private directory in %s: %s",
+			    base != NULL ? "$XDG_RUNTIME_DIR or /tmp" : "/tmp", strerror(errno));
 	}
 	memcpy(sa.sun_path, ts->path, strlen(ts->path) + 1);
 	ts->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (ts->fd < 0 || bind(ts->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
 	    chmod(ts->path, 0600) != 0 || listen(ts->fd, 16) != 0) {
-		snprintf(err, errlen, "%s: %s", ts->path, strerror(errno));
+		errf(err, errlen, "%s: %s", ts->path, strerror(errno));
 		tokensock_remove(ts);
 		return -1;
 	}
@@ -134,20 +134,20 @@ int tokensock_serve_one(const struct tokensock *ts, const char *tok, size_t len,
 	if (c < 0)
 		return -1;
 	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 || clen != sizeof(cred)) {
-		snprintf(err, errlen, "refused a connection: no peer credentials");
+		errf(err, errlen, "refused a connection: no peer credentials");
 	} else if (cred.uid != getuid()) {
-		snprintf(err, errlen, "refused the token to pid %ld: uid %lu is not ours",
-			 (long)cred.pid, (unsigned long)cred.uid);
+		errf(err, errlen, "refused the token to pid %ld: uid %lu is not ours",
+		     (long)cred.pid, (unsigned long)cred.uid);
 	} else if (!tokensock_descends(cred.pid, getpid())) {
-		snprintf(err, errlen, "refused the token to pid %ld: not started under this exec",
-			 (long)cred.pid);
+		errf(err, errlen, "refused the token to pid %ld: not started under this exec",
+		     (long)cred.pid);
 	} else {
 		/* At most 4 KiB into an empty socket buffer: it fits, and a peer that does not
 		 * read cannot hold us (MSG_DONTWAIT), nor kill us (MSG_NOSIGNAL). */
 		r = send(c, tok, len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len ? 1 : 0;
 		if (r == 0)
-			snprintf(err, errlen, "could not send the token to pid %ld: %s",
-				 (long)cred.pid, strerror(errno));
+			errf(err, errlen, "could not send the token to pid %ld: %s", (long)cred.pid,
+			     strerror(errno));
 	}
 	close(c);
 	return r;
@@ -174,7 +174,7 @@ enum apt_rc tokensock_fetch(const char *path, char **tok, size_t *len, char *err
 	*tok = NULL;
 	*len = 0;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, TOKENSOCK_ENV ": the path is too long for a socket");
+		errf(err, errlen, TOKENSOCK_ENV ": the path is too long for a socket");
 		return APT_SERVICE;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
@@ -185,8 +185,8 @@ enum apt_rc tokensock_fetch(const char *path, char **tok, size_t *len, char *err
 	/* A blocking connect: exec accepts at once; reads below wait in poll() only. */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		snprintf(err, errlen, TOKENSOCK_ENV "=%.200s: %s (is apitoken exec still running?)",
-			 path, strerror(errno));
+		errf(err, errlen, TOKENSOCK_ENV "=%.200s: %s (is apitoken exec still running?)",
+		     path, strerror(errno));
 		goto out;
 	}
 	for (;;) {
@@ -195,35 +195,34 @@ enum apt_rc tokensock_fetch(const char *path, char **tok, size_t *len, char *err
 		ssize_t n;
 
 		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
-			snprintf(err, errlen, TOKENSOCK_ENV ": no answer within %d s",
-				 FETCH_TIMEOUT_MS / 1000);
+			errf(err, errlen, TOKENSOCK_ENV ": no answer within %d s",
+			     FETCH_TIMEOUT_MS / 1000);
 			goto out;
 		}
 		n = read(fd, buf + have, TOKEN_MAX_LEN + 1 - have);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			snprintf(err, errlen, TOKENSOCK_ENV ": %s", strerror(errno));
+			errf(err, errlen, TOKENSOCK_ENV ": %s", strerror(errno));
 			goto out;
 		}
 		if (n == 0)
 			break;
 		have += (size_t)n;
 		if (have > TOKEN_MAX_LEN) {
-			snprintf(err, errlen, TOKENSOCK_ENV ": more than %d bytes", TOKEN_MAX_LEN);
+			errf(err, errlen, TOKENSOCK_ENV ": more than %d bytes", TOKEN_MAX_LEN);
 			goto out;
 		}
 	}
 	if (have == 0) {
-		snprintf(err, errlen,
-			 "apitoken exec refused the token to this askpass (" TOKENSOCK_ENV
-			 " serves only the processes started under that exec)");
+		errf(err, errlen,
+		     "apitoken exec refused the token to this askpass (" TOKENSOCK_ENV
+		     " serves only the processes started under that exec)");
 		goto out;
 	}
 	/* The checks settings_token() makes: the module would refuse anything else. */
 	if (token_check_local(buf, have, NULL, &reason) != APT_OK) {
-		snprintf(err, errlen, "the API token from " TOKENSOCK_ENV " is unusable (%s)",
-			 reason);
+		errf(err, errlen, "the API token from " TOKENSOCK_ENV " is unusable (%s)", reason);
 		goto out;
 	}
 	*tok = buf;

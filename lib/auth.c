@@ -25,7 +25,8 @@
  */
 #define LOCK_MARGIN_MS 500
 
-struct run {
+/* One login being decided: its inputs, its cache, and where the outcome goes. */
+struct login {
 	const struct apt_config *cfg;
 	const char *user, *rhost;
 	struct auth_outcome *out;
@@ -35,7 +36,7 @@ struct run {
 };
 
 /* The decision from an entry; source is "cache" or "grace". */
-static void decide_from_entry(struct run *r, const struct cache_entry *e, time_t now,
+static void decide_from_entry(struct login *r, const struct cache_entry *e, time_t now,
 			      const char *source)
 {
 	r->out->source = source;
@@ -48,7 +49,7 @@ static void decide_from_entry(struct run *r, const struct cache_entry *e, time_t
 }
 
 /* Looks for a fresh entry: true when it decided. *stale keeps a positive one for grace. */
-static bool try_fresh(struct run *r, time_t now, struct cache_entry *stale, bool *have_stale)
+static bool try_fresh(struct login *r, time_t now, struct cache_entry *stale, bool *have_stale)
 {
 	struct cache_entry e;
 
@@ -75,7 +76,7 @@ static bool try_fresh(struct run *r, time_t now, struct cache_entry *stale, bool
 }
 
 /* What the issuer said about the token, for the next logins. */
-static void remember(struct run *r, const struct claims *cl, time_t now)
+static void remember(struct login *r, const struct claims *cl, time_t now)
 {
 	const struct claim *active = &cl->c[CLAIM_ACTIVE];
 	struct cache_entry e;
@@ -110,7 +111,7 @@ static const char *failure_word(const char *w)
  * marker now is the failure of the request we waited for, and we fail as it
  * did (its reason word); otherwise the word is "backoff".
  */
-static bool backed_off(struct run *r, time_t now, struct cache_entry *stale, bool have_stale,
+static bool backed_off(struct login *r, time_t now, struct cache_entry *stale, bool have_stale,
 		       bool waited)
 {
 	struct cache_backoff b;
@@ -128,7 +129,7 @@ static bool backed_off(struct run *r, time_t now, struct cache_entry *stale, boo
 }
 
 /* What a failed request means for the next ones (DESIGN.md §6 ★2). */
-static void note_failure(struct run *r, const struct introspect_answer *ans)
+static void note_failure(struct login *r, const struct introspect_answer *ans)
 {
 	enum cache_fail kind = CACHE_FAIL_TOKEN;
 
@@ -139,7 +140,7 @@ static void note_failure(struct run *r, const struct introspect_answer *ans)
 	cache_fail_note(&r->cache, r->name, time(NULL), ans->retry_after, r->out->reason, kind);
 }
 
-static void ask_issuer(struct run *r, const char *token, size_t len, struct cache_entry *stale,
+static void ask_issuer(struct login *r, const char *token, size_t len, struct cache_entry *stale,
 		       bool have_stale)
 {
 	struct introspect_answer ans;
@@ -166,7 +167,7 @@ static void ask_issuer(struct run *r, const char *token, size_t len, struct cach
 void auth_token(const struct apt_config *cfg, const char *user, const char *rhost,
 		const char *token, size_t len, struct auth_outcome *out)
 {
-	struct run r = {.cfg = cfg, .user = user, .rhost = rhost, .out = out};
+	struct login r = {.cfg = cfg, .user = user, .rhost = rhost, .out = out};
 	struct cache_entry stale;
 	bool have_stale = false;
 	time_t now = time(NULL);

@@ -23,6 +23,7 @@
 #include "cache.h"
 #include "file.h"
 #include "proto.h"
+#include "errmsg.h"
 
 /* 2: entries carry the tag of their configuration (DESIGN.md §6 ★2). */
 #define ENTRY_MAGIC   "apitoken-cache-entry 2"
@@ -151,33 +152,33 @@ enum apt_rc cache_open(struct cache *c, const struct apt_config *cfg, bool creat
 	/* Made on first use only: a login that finds it pays no mkdir. */
 	if (c->dirfd < 0 && errno == ENOENT && create) {
 		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-			snprintf(err, errlen, "cache %s: %s; not used", path, strerror(errno));
+			errf(err, errlen, "cache %s: %s; not used", path, strerror(errno));
 			return APT_SERVICE;
 		}
 		c->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
 	if (c->dirfd < 0) {
-		snprintf(err, errlen, "cache %s: %s; not used", path,
-			 errno == ELOOP || errno == ENOTDIR ? "not a directory (or a symbolic link)"
-							    : strerror(errno));
+		errf(err, errlen, "cache %s: %s; not used", path,
+		     errno == ELOOP || errno == ENOTDIR ? "not a directory (or a symbolic link)"
+							: strerror(errno));
 		return APT_SERVICE;
 	}
 	if (fstat(c->dirfd, &st) != 0 || !S_ISDIR(st.st_mode) ||
 	    !safe_owner_mode(&st, S_IWGRP | S_IWOTH)) {
-		snprintf(err, errlen,
-			 "cache %s: must be owned by root and not writable by group or others; "
-			 "not used",
-			 path);
+		errf(err, errlen,
+		     "cache %s: must be owned by root and not writable by group or others; "
+		     "not used",
+		     path);
 		cache_close(c);
 		return APT_SERVICE;
 	}
 	if (load_key(c, create) < 0) {
-		snprintf(err, errlen, "cache %s: no usable host key (.key); not used", path);
+		errf(err, errlen, "cache %s: no usable host key (.key); not used", path);
 		cache_close(c);
 		return APT_SERVICE;
 	}
 	if (cache_bind(c) < 0) {
-		snprintf(err, errlen, "cache %s: out of memory", path);
+		errf(err, errlen, "cache %s: out of memory", path);
 		cache_close(c);
 		return APT_NOMEM;
 	}

@@ -23,6 +23,7 @@
 
 #include "child.h"
 #include "file.h"
+#include "errmsg.h"
 
 static long now_ms(void)
 {
@@ -49,7 +50,7 @@ static enum apt_rc lookup_user(const char *user, uid_t *uid, gid_t *gid, char *e
 		return APT_SERVICE;
 	}
 	if (pw.pw_uid == 0) {
-		snprintf(err, errlen, "helper_user %s: must not be root", user);
+		errf(err, errlen, "helper_user %s: must not be root", user);
 		return APT_SERVICE;
 	}
 	*uid = pw.pw_uid;
@@ -66,7 +67,7 @@ static enum apt_rc lookup_user(const char *user, uid_t *uid, gid_t *gid, char *e
  * a process of helper_user cannot ptrace it (the effective uid differs), so
  * from its first instruction the helper cannot be attached to, read or
  * steered by anyone running as helper_user. The helper finishes the drop
- * itself, which makes it non-dumpable again (helper/introspect.c). Dropping
+ * itself, which makes it non-dumpable again (helper/cmd_introspect.c). Dropping
  * fully here would exec a dumpable image that helper_user could seize
  * before the helper's own prctl().
  */
@@ -209,7 +210,7 @@ enum apt_rc child_run(const struct child_spec *spec, const struct buf *in, struc
 		return APT_NOMEM;
 	}
 	if (prog < 0) {
-		snprintf(err, errlen, "helper %s", why);
+		errf(err, errlen, "helper %s", why);
 		return APT_SERVICE;
 	}
 	rc = drop ? lookup_user(spec->user, &uid, &gid, err, errlen) : APT_OK;
@@ -220,7 +221,7 @@ enum apt_rc child_run(const struct child_spec *spec, const struct buf *in, struc
 	}
 	*reason = "helper_failed";
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-		snprintf(err, errlen, "socketpair: %s", strerror(errno));
+		errf(err, errlen, "socketpair: %s", strerror(errno));
 		close(prog);
 		return APT_UNAVAIL;
 	}
@@ -242,7 +243,7 @@ enum apt_rc child_run(const struct child_spec *spec, const struct buf *in, struc
 	close(sv[1]);
 	close(prog);
 	if (pid < 0) {
-		snprintf(err, errlen, "fork: %s", strerror(errno));
+		errf(err, errlen, "fork: %s", strerror(errno));
 		close(sv[0]);
 		sigaction(SIGCHLD, &saved, NULL);
 		return APT_UNAVAIL;
@@ -267,10 +268,10 @@ enum apt_rc child_run(const struct child_spec *spec, const struct buf *in, struc
 	}
 	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 126)
-			snprintf(err, errlen, "helper: could not set up (drop to %s)",
-				 spec->user ? spec->user : "-");
+			errf(err, errlen, "helper: could not set up (drop to %s)",
+			     spec->user ? spec->user : "-");
 		else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-			snprintf(err, errlen, "helper %s: exec failed", spec->path);
+			errf(err, errlen, "helper %s: exec failed", spec->path);
 		*reason = "helper_failed";
 		return APT_UNAVAIL;
 	}

@@ -2,7 +2,7 @@
  * The module's configuration (DESIGN.md §4), shared by the module and the
  * helper's admin commands: its keys, defaults and cross-checks. Every key is
  * described once, in the table below; file lines and module arguments both
- * go through conf_set() (lib/conf.c), so the two can never disagree on what
+ * go through kv_set() (lib/keyvalue.c), so the two can never disagree on what
  * a key accepts.
  */
 #include <ctype.h>
@@ -17,51 +17,47 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "conf.h"
+#include "keyvalue.h"
 #include "config.h"
+#include "errmsg.h"
 
-#define S(f)	       CONF_STR, offsetof(struct apt_config, f), 0, 0, false
-#define P(f)	       CONF_PATH, offsetof(struct apt_config, f), 0, 0, false
-#define W(f)	       CONF_WORDS, offsetof(struct apt_config, f), 0, 0, false
-#define L(f, min, max) CONF_LONG, offsetof(struct apt_config, f), min, max, false
-#define B(f)	       CONF_BOOL, offsetof(struct apt_config, f), 0, 0, false
-#define F(f)	       CONF_BOOL, offsetof(struct apt_config, f), 0, 0, true
+#define KV_TARGET struct apt_config
 
-static const struct conf_key options[] = {
-    {"introspection_url", S(introspection_url)},
-    {"client_id", S(client_id)},
-    {"client_secret_file", P(client_secret_file)},
-    {"ca_file", P(ca_file)},
-    {"tls_cert_file", P(tls_cert_file)},
-    {"tls_key_file", P(tls_key_file)},
-    {"proxy", S(proxy)},
-    {"connect_timeout_ms", L(connect_timeout_ms, 1, 600000)},
-    {"timeout_ms", L(timeout_ms, 1, 600000)},
-    {"token_prefixes", W(token_prefixes)},
-    {"username_claim", S(username_claim)},
-    {"required_scopes", W(required_scopes)},
-    {"allowed_client_ids", W(allowed_client_ids)},
-    {"audience", S(audience)},
-    {"issuer", S(issuer)},
-    {"ip_ranges_claim", S(ip_ranges_claim)},
-    {"require_ip_ranges", B(require_ip_ranges)},
-    {"clock_skew", L(clock_skew, 0, 3600)},
-    {"cache", B(cache)},
-    {"cache_dir", P(cache_dir)},
-    {"cache_ttl", L(cache_ttl, 0, 86400)},
-    {"negative_cache_ttl", L(negative_cache_ttl, 0, 86400)},
-    {"cache_max_entries", L(cache_max_entries, 1, 10000000)},
-    {"offline_grace", L(offline_grace, 0, 604800)},
-    {"helper", P(helper)},
-    {"helper_user", S(helper_user)},
-    {"prompt", S(prompt)},
+static const struct kv_key options[] = {
+    {"introspection_url", KV_S(introspection_url)},
+    {"client_id", KV_S(client_id)},
+    {"client_secret_file", KV_P(client_secret_file)},
+    {"ca_file", KV_P(ca_file)},
+    {"tls_cert_file", KV_P(tls_cert_file)},
+    {"tls_key_file", KV_P(tls_key_file)},
+    {"proxy", KV_S(proxy)},
+    {"connect_timeout_ms", KV_L(connect_timeout_ms, 1, 600000)},
+    {"timeout_ms", KV_L(timeout_ms, 1, 600000)},
+    {"token_prefixes", KV_W(token_prefixes)},
+    {"username_claim", KV_S(username_claim)},
+    {"required_scopes", KV_W(required_scopes)},
+    {"allowed_client_ids", KV_W(allowed_client_ids)},
+    {"audience", KV_S(audience)},
+    {"issuer", KV_S(issuer)},
+    {"ip_ranges_claim", KV_S(ip_ranges_claim)},
+    {"require_ip_ranges", KV_B(require_ip_ranges)},
+    {"clock_skew", KV_L(clock_skew, 0, 3600)},
+    {"cache", KV_B(cache)},
+    {"cache_dir", KV_P(cache_dir)},
+    {"cache_ttl", KV_L(cache_ttl, 0, 86400)},
+    {"negative_cache_ttl", KV_L(negative_cache_ttl, 0, 86400)},
+    {"cache_max_entries", KV_L(cache_max_entries, 1, 10000000)},
+    {"offline_grace", KV_L(offline_grace, 0, 604800)},
+    {"helper", KV_P(helper)},
+    {"helper_user", KV_S(helper_user)},
+    {"prompt", KV_S(prompt)},
     /* Flags: module arguments without a value (also accepted as "flag = yes"). */
-    {"debug", F(debug)},
-    {"use_first_pass", F(use_first_pass)},
-    {"try_first_pass", F(try_first_pass)},
+    {"debug", KV_F(debug)},
+    {"use_first_pass", KV_F(use_first_pass)},
+    {"try_first_pass", KV_F(try_first_pass)},
 };
 
-static const struct conf_table table = {options, sizeof(options) / sizeof(options[0])};
+static const struct kv_table table = {options, sizeof(options) / sizeof(options[0])};
 
 static enum apt_rc set_defaults(struct apt_config *cfg)
 {
@@ -139,29 +135,29 @@ static enum apt_rc validate(struct apt_config *cfg, char *err, size_t errlen)
 	const char *u = cfg->introspection_url, *authority;
 
 	if (u == NULL) {
-		snprintf(err, errlen, "introspection_url is required");
+		errf(err, errlen, "introspection_url is required");
 		return APT_SERVICE;
 	}
 	if (cfg->username_claim == NULL || cfg->ip_ranges_claim == NULL || cfg->helper == NULL ||
 	    cfg->helper_user == NULL || cfg->cache_dir == NULL) {
-		snprintf(err, errlen,
-			 "username_claim, ip_ranges_claim, helper, helper_user and cache_dir "
-			 "cannot be empty");
+		errf(err, errlen,
+		     "username_claim, ip_ranges_claim, helper, helper_user and cache_dir "
+		     "cannot be empty");
 		return APT_SERVICE;
 	}
 	if (strncasecmp(u, "https://", 8) != 0 && !url_is_loopback_http(u)) {
-		snprintf(err, errlen,
-			 "introspection_url must be https://, or http:// to a loopback address");
+		errf(err, errlen,
+		     "introspection_url must be https://, or http:// to a loopback address");
 		return APT_SERVICE;
 	}
 	if (strpbrk(u, " \t") != NULL) {
-		snprintf(err, errlen, "introspection_url holds white space");
+		errf(err, errlen, "introspection_url holds white space");
 		return APT_SERVICE;
 	}
 	/* Credentials belong in client_secret_file, not in a URL that debug logs. */
 	authority = strstr(u, "://") + 3; /* present: the scheme was checked above */
 	if (memchr(authority, '@', strcspn(authority, "/?#")) != NULL) {
-		snprintf(err, errlen, "introspection_url must not hold user:password@");
+		errf(err, errlen, "introspection_url must not hold user:password@");
 		return APT_SERVICE;
 	}
 	/* The helper's limits, checked here so that a long value is a config error. */
@@ -169,17 +165,17 @@ static enum apt_rc validate(struct apt_config *cfg, char *err, size_t errlen)
 	    (cfg->ca_file && strlen(cfg->ca_file) > 1023) ||
 	    (cfg->proxy && strlen(cfg->proxy) > 1023) || strlen(cfg->username_claim) > 127 ||
 	    strlen(cfg->ip_ranges_claim) > 127) {
-		snprintf(err, errlen,
-			 "value too long (introspection_url 2047, client_id 511, ca_file and proxy "
-			 "1023, claim names 127 bytes)");
+		errf(err, errlen,
+		     "value too long (introspection_url 2047, client_id 511, ca_file and proxy "
+		     "1023, claim names 127 bytes)");
 		return APT_SERVICE;
 	}
 	if ((cfg->client_id == NULL) != (cfg->client_secret_file == NULL)) {
-		snprintf(err, errlen, "client_id and client_secret_file go together");
+		errf(err, errlen, "client_id and client_secret_file go together");
 		return APT_SERVICE;
 	}
 	if ((cfg->tls_cert_file == NULL) != (cfg->tls_key_file == NULL)) {
-		snprintf(err, errlen, "tls_cert_file and tls_key_file go together");
+		errf(err, errlen, "tls_cert_file and tls_key_file go together");
 		return APT_SERVICE;
 	}
 	/*
@@ -190,7 +186,7 @@ static enum apt_rc validate(struct apt_config *cfg, char *err, size_t errlen)
 	if (cfg->connect_timeout_ms == 0)
 		cfg->connect_timeout_ms = cfg->timeout_ms < 2000 ? cfg->timeout_ms : 2000;
 	if (cfg->connect_timeout_ms > cfg->timeout_ms) {
-		snprintf(err, errlen, "connect_timeout_ms is longer than timeout_ms");
+		errf(err, errlen, "connect_timeout_ms is longer than timeout_ms");
 		return APT_SERVICE;
 	}
 	if (cfg->prompt == NULL) {
@@ -220,12 +216,12 @@ enum apt_rc config_load(struct apt_config *cfg, int argc, const char **argv, cha
 		}
 	}
 	if (path[0] != '/') {
-		snprintf(err, errlen, "config: want an absolute path");
+		errf(err, errlen, "config: want an absolute path");
 		return APT_SERVICE;
 	}
 	/* Only the default path may be absent; a named one is a typo to report. */
 	if (explicit_path || access(path, F_OK) == 0 || errno != ENOENT) {
-		rc = conf_read_file(&table, cfg, path, CONFIG_MAX_SIZE, err, errlen);
+		rc = kv_read_file(&table, cfg, path, CONFIG_MAX_SIZE, err, errlen);
 		if (rc != APT_OK)
 			return rc;
 		cfg->config = strdup(path);
@@ -235,7 +231,7 @@ enum apt_rc config_load(struct apt_config *cfg, int argc, const char **argv, cha
 	for (i = 0; i < argc; i++) {
 		if (strncmp(argv[i], "config=", 7) == 0)
 			continue;
-		rc = conf_set_arg(&table, cfg, argv[i], i + 1, err, errlen);
+		rc = kv_set_arg(&table, cfg, argv[i], i + 1, err, errlen);
 		if (rc != APT_OK)
 			return rc;
 	}
@@ -245,6 +241,6 @@ enum apt_rc config_load(struct apt_config *cfg, int argc, const char **argv, cha
 void config_free(struct apt_config *cfg)
 {
 	free(cfg->config);
-	conf_free(&table, cfg);
+	kv_free(&table, cfg);
 	memset(cfg, 0, sizeof(*cfg));
 }

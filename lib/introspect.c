@@ -13,6 +13,7 @@
 #include "file.h"
 #include "introspect.h"
 #include "proto.h"
+#include "errmsg.h"
 
 #define SECRET_MAX   4096
 #define TLS_FILE_MAX (64 * 1024)
@@ -34,7 +35,7 @@ static enum apt_rc put_file(struct buf *req, const char *key, const char *path, 
 	while (trim && len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
 		data[--len] = '\0';
 	if (trim && len == 0) {
-		snprintf(err, errlen, "%s: empty", path);
+		errf(err, errlen, "%s: empty", path);
 		rc = APT_SERVICE;
 	} else {
 		proto_put(req, key, data, len);
@@ -172,8 +173,8 @@ enum apt_rc introspect_token(const struct apt_config *cfg, const char *token, si
 		rc = introspect_parse_response(resp.p, resp.len, ans, reason);
 		/* The audit reason says http_status; the admin wants the number too. */
 		if (rc == APT_UNAVAIL && ans->http_status > 0)
-			snprintf(err, errlen, "introspection endpoint answered HTTP %ld (%s)",
-				 ans->http_status, *reason);
+			errf(err, errlen, "introspection endpoint answered HTTP %ld (%s)",
+			     ans->http_status, *reason);
 	} else if (rc == APT_NOMEM)
 		*reason = "no_memory";
 	buf_free(&req);

@@ -1,6 +1,6 @@
 /*
  * libFuzzer harness for the prompt tests of `apitoken askpass`
- * (helper/askpass.c): the prompt comes from ssh and, inside it, from the
+ * (helper/cmd_askpass.c): the prompt comes from ssh and, inside it, from the
  * server, and the answer is the token; with `hosts` set, only for a host
  * that matches (sshconfig_host_match, helper/ssh/sshconfig.c). The file is
  * compiled in here whole (its tests are static and it is not ours to
@@ -21,7 +21,7 @@
 
 #include "oracle.h"
 
-#include "../../helper/askpass.c"
+#include "../../helper/cmd_askpass.c"
 
 static const char *const never[] = {
     "Enter passphrase for key '/home/u/.ssh/id_ed25519': ",

@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness for config_load (lib/config.c, lib/conf.c), the module's
+ * libFuzzer harness for config_load (lib/config.c, lib/keyvalue.c), the module's
  * configuration: a file and the module arguments. Input: the file's text,
  * NUL, then the arguments, each ended by NUL. The file goes into a private
  * directory that passes lib/file.c's checks (see oracle.h), and config=PATH
@@ -100,7 +100,7 @@ static void check_valid(const struct apt_config *c)
 
 /*
  * The module's request for this config is one the helper reads: it parses,
- * and each field fits the buffer cmd_introspect (helper/introspect.c) reads
+ * and each field fits the buffer cmd_introspect (helper/cmd_introspect.c) reads
  * it into, so a config that loads never ends as the helper's bad_request.
  * Only configs that name no file (secret, TLS, CA) are built: the files
  * would have to exist.

@@ -1,6 +1,6 @@
 /*
  * libFuzzer harness for the whole answer path of a login: the helper's
- * JSON -> claims (introspect_respond_claims, helper/introspect.c), the
+ * JSON -> claims (introspect_respond_claims, helper/cmd_introspect.c), the
  * module's reader of that response (introspect_parse_response) and the
  * decision (policy_check, lib/policy.c).
  *

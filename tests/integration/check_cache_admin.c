@@ -1,5 +1,5 @@
 /*
- * `apitoken cache stats|list|flush|forget` (helper/cache.c) on caches the
+ * `apitoken cache stats|list|flush|forget` (helper/cmd_cache.c) on caches the
  * real module filled through libpam and the test issuer, and on caches set
  * up through lib/cache.c for the states a few logins cannot reach quickly
  * (grace, expired, invalid, backoff, no host key). The helper runs as an

@@ -1,7 +1,7 @@
 /*
- * The "key = value" file format and its typed values (see conf.h). File
+ * The "key = value" file format and its typed values (see keyvalue.h). File
  * lines are turned into the argument form "key=value" and go through
- * conf_set(), like module arguments, so there is one parser for both.
+ * kv_set(), like module arguments, so there is one parser for both.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -13,10 +13,11 @@
 #include <strings.h>
 
 #include "buf.h"
-#include "conf.h"
+#include "keyvalue.h"
 #include "file.h"
+#include "errmsg.h"
 
-static const struct conf_key *key_find(const struct conf_table *t, const char *name, size_t len)
+static const struct kv_key *key_find(const struct kv_table *t, const char *name, size_t len)
 {
 	for (size_t i = 0; i < t->n; i++)
 		if (strlen(t->keys[i].name) == len && memcmp(t->keys[i].name, name, len) == 0)
@@ -59,13 +60,13 @@ static bool printable(const char *s)
 	return true;
 }
 
-enum apt_rc conf_set(const struct conf_table *t, void *target, const char *arg, char *err,
-		     size_t errlen)
+enum apt_rc kv_set(const struct kv_table *t, void *target, const char *arg, char *err,
+		   size_t errlen)
 {
 	const char *eq = strchr(arg, '=');
 	size_t klen = eq ? (size_t)(eq - arg) : strlen(arg);
 	const char *val = eq ? eq + 1 : NULL;
-	const struct conf_key *o = key_find(t, arg, klen);
+	const struct kv_key *o = key_find(t, arg, klen);
 	void *field;
 	char *copy;
 
@@ -75,50 +76,50 @@ enum apt_rc conf_set(const struct conf_table *t, void *target, const char *arg, 
 	 * to stderr, syslog and CI logs. The caller says where it was.
 	 */
 	if (o == NULL) {
-		snprintf(err, errlen, "unknown option (not shown: it could be a secret)");
+		errf(err, errlen, "unknown option (not shown: it could be a secret)");
 		return APT_SERVICE;
 	}
 	field = (char *)target + o->off;
 	if (val == NULL) {
 		if (!o->flag) {
-			snprintf(err, errlen, "option %s needs a value", o->name);
+			errf(err, errlen, "option %s needs a value", o->name);
 			return APT_SERVICE;
 		}
 		*(bool *)field = true;
 		return APT_OK;
 	}
-	if (val[0] == '\0' && o->type != CONF_LONG && o->type != CONF_BOOL) {
+	if (val[0] == '\0' && o->type != KV_LONG && o->type != KV_BOOL) {
 		/* An empty value means "unset": "token_prefixes =" is "any prefix". */
 		free(*(char **)field);
 		*(char **)field = NULL;
 		return APT_OK;
 	}
 	if (!printable(val)) {
-		snprintf(err, errlen, "option %s: control characters in value", o->name);
+		errf(err, errlen, "option %s: control characters in value", o->name);
 		return APT_SERVICE;
 	}
 	switch (o->type) {
-	case CONF_LONG:
+	case KV_LONG:
 		if (parse_long(val, o->min, o->max, (long *)field) < 0) {
-			snprintf(err, errlen, "option %s: want a whole number from %ld to %ld",
-				 o->name, o->min, o->max);
+			errf(err, errlen, "option %s: want a whole number from %ld to %ld", o->name,
+			     o->min, o->max);
 			return APT_SERVICE;
 		}
 		return APT_OK;
-	case CONF_BOOL:
+	case KV_BOOL:
 		if (parse_bool(val, (bool *)field) < 0) {
-			snprintf(err, errlen, "option %s: want yes or no", o->name);
+			errf(err, errlen, "option %s: want yes or no", o->name);
 			return APT_SERVICE;
 		}
 		return APT_OK;
-	case CONF_PATH:
+	case KV_PATH:
 		if (val[0] != '/') {
-			snprintf(err, errlen, "option %s: want an absolute path", o->name);
+			errf(err, errlen, "option %s: want an absolute path", o->name);
 			return APT_SERVICE;
 		}
 		break;
-	case CONF_STR:
-	case CONF_WORDS:
+	case KV_STR:
+	case KV_WORDS:
 		break;
 	}
 	copy = strdup(val);
@@ -144,13 +145,13 @@ static void err_locate(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(where, sizeof(where), fmt, ap);
 	va_end(ap);
-	snprintf(err, errlen, "%s: %s", where, msg);
+	errf(err, errlen, "%s: %s", where, msg);
 }
 
-enum apt_rc conf_set_arg(const struct conf_table *t, void *target, const char *arg, int position,
-			 char *err, size_t errlen)
+enum apt_rc kv_set_arg(const struct kv_table *t, void *target, const char *arg, int position,
+		       char *err, size_t errlen)
 {
-	enum apt_rc rc = conf_set(t, target, arg, err, errlen);
+	enum apt_rc rc = kv_set(t, target, arg, err, errlen);
 
 	if (rc == APT_SERVICE)
 		err_locate(err, errlen, "argument %d", position);
@@ -173,8 +174,8 @@ static char *trim(char *s)
  * A key given twice in a file is an error: of two lines that disagree,
  * neither is clearly what the admin meant.
  */
-enum apt_rc conf_read_file(const struct conf_table *t, void *target, const char *path, size_t max,
-			   char *err, size_t errlen)
+enum apt_rc kv_read_file(const struct kv_table *t, void *target, const char *path, size_t max,
+			 char *err, size_t errlen)
 {
 	struct buf arg = BUF_INIT;
 	char *text, *line, *next, *seen;
@@ -191,7 +192,7 @@ enum apt_rc conf_read_file(const struct conf_table *t, void *target, const char 
 		goto out;
 	}
 	for (line = text; line != NULL; line = next) {
-		const struct conf_key *o;
+		const struct kv_key *o;
 		char *key, *val, *eq;
 
 		lineno++;
@@ -220,7 +221,7 @@ enum apt_rc conf_read_file(const struct conf_table *t, void *target, const char 
 		o = key_find(t, key, strlen(key));
 		if (o != NULL) {
 			if (seen[o - t->keys]) {
-				snprintf(err, errlen, "%s given twice", o->name);
+				errf(err, errlen, "%s given twice", o->name);
 				err_locate(err, errlen, "%s:%u", path, lineno);
 				rc = APT_SERVICE;
 				goto out;
@@ -233,7 +234,7 @@ enum apt_rc conf_read_file(const struct conf_table *t, void *target, const char 
 			rc = APT_NOMEM;
 			goto out;
 		}
-		rc = conf_set(t, target, (char *)arg.p, err, errlen);
+		rc = kv_set(t, target, (char *)arg.p, err, errlen);
 		if (rc == APT_SERVICE)
 			err_locate(err, errlen, "%s:%u", path, lineno);
 		if (rc != APT_OK)
@@ -250,13 +251,13 @@ out:
 	return rc;
 }
 
-void conf_free(const struct conf_table *t, void *target)
+void kv_free(const struct kv_table *t, void *target)
 {
 	for (size_t i = 0; i < t->n; i++) {
-		enum conf_type type = t->keys[i].type;
+		enum kv_type type = t->keys[i].type;
 		char **field = (char **)((char *)target + t->keys[i].off);
 
-		if (type == CONF_STR || type == CONF_PATH || type == CONF_WORDS) {
+		if (type == KV_STR || type == KV_PATH || type == KV_WORDS) {
 			free(*field);
 			*field = NULL;
 		}

@@ -18,6 +18,7 @@
 #include "settings.h"
 #include "sshcert.h"
 #include "sshkey.h"
+#include "errmsg.h"
 
 /* A certificate for a key made only for this check, and forgotten after it. */
 static int check_by_issuance(const struct settings *s, const char *tok, size_t len, char *err,
@@ -30,7 +31,7 @@ static int check_by_issuance(const struct settings *s, const char *tok, size_t l
 	int rc;
 
 	if (sshkey_generate(&k) < 0 || sshkey_public_line(&line, &k, "apitoken-check") < 0) {
-		snprintf(err, errlen, "could not make a key");
+		errf(err, errlen, "could not make a key");
 		rc = EXIT_CONFIG;
 		goto out;
 	}

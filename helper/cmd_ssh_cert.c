@@ -41,6 +41,7 @@
 #include "sshcert.h"
 #include "sshconfig.h"
 #include "sshkey.h"
+#include "errmsg.h"
 
 #define RENEW_BEFORE 120 /* seconds: a certificate closer to its end is renewed */
 #define KEY_COMMENT  "apitoken"
@@ -110,12 +111,12 @@ static int dir_checked(int fd, const char *path, bool last, char *err, size_t er
 	struct stat sb;
 
 	if (fstat(fd, &sb) != 0) {
-		snprintf(err, errlen, "%.300s: %s", path, strerror(errno));
+		errf(err, errlen, "%.300s: %s", path, strerror(errno));
 		return EXIT_CONFIG;
 	}
 	if (sb.st_uid != getuid() && (last || sb.st_uid != 0)) {
-		snprintf(err, errlen, "%.300s is owned by uid %u, not by you%s: " STATE_FIX, path,
-			 (unsigned)sb.st_uid, last ? "" : " or root");
+		errf(err, errlen, "%.300s is owned by uid %u, not by you%s: " STATE_FIX, path,
+		     (unsigned)sb.st_uid, last ? "" : " or root");
 		return EXIT_CONFIG;
 	}
 	if (!last && (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
@@ -128,7 +129,7 @@ static int dir_checked(int fd, const char *path, bool last, char *err, size_t er
 	}
 	/* Ours: make it private if it is not (a key lives here). */
 	if (last && (sb.st_mode & 077) != 0 && fchmod(fd, 0700) != 0) {
-		snprintf(err, errlen, "%.300s: %s", path, strerror(errno));
+		errf(err, errlen, "%.300s: %s", path, strerror(errno));
 		return EXIT_CONFIG;
 	}
 	return 0;
@@ -148,7 +149,7 @@ static int dir_step(int parent, const char *name, const char *path, bool create,
 	*fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (*fd < 0 && errno == ENOENT && create) {
 		if (mkdirat(parent, name, 0700) != 0 && errno != EEXIST) {
-			snprintf(err, errlen, "%.300s: %s", path, strerror(errno));
+			errf(err, errlen, "%.300s: %s", path, strerror(errno));
 			return EXIT_CONFIG;
 		}
 		*fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -157,12 +158,12 @@ static int dir_step(int parent, const char *name, const char *path, bool create,
 		if (errno == ENOENT && !create)
 			return 0;
 		if (fstatat(parent, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(sb.st_mode))
-			snprintf(err, errlen,
-				 "%.300s is a symbolic link; the state directory is used only "
-				 "through real directories: remove the link, " STATE_FIX,
-				 path);
+			errf(err, errlen,
+			     "%.300s is a symbolic link; the state directory is used only "
+			     "through real directories: remove the link, " STATE_FIX,
+			     path);
 		else
-			snprintf(err, errlen, "%.300s: %s", path, strerror(errno));
+			errf(err, errlen, "%.300s: %s", path, strerror(errno));
 		return EXIT_CONFIG;
 	}
 	if ((rc = dir_checked(*fd, path, last, err, errlen)) != 0) {
@@ -188,7 +189,7 @@ static int state_open(struct state *st, bool create, char *err, size_t errlen)
 	st->dirfd = -1;
 	if (state_base(base, sizeof(base), &rel) < 0 ||
 	    snprintf(st->dir, sizeof(st->dir), "%s/%s", base, rel) >= (int)sizeof(st->dir)) {
-		snprintf(err, errlen, "no state directory: set XDG_STATE_HOME or HOME");
+		errf(err, errlen, "no state directory: set XDG_STATE_HOME or HOME");
 		return EXIT_CONFIG;
 	}
 	snprintf(st->key, sizeof(st->key), "%s/id_ed25519", st->dir);
@@ -200,14 +201,14 @@ static int state_open(struct state *st, bool create, char *err, size_t errlen)
 	/* The base is where the user put it (its own path may hold links); it is checked too. */
 	if (create && getenv("XDG_STATE_HOME") != NULL && access(base, F_OK) != 0 &&
 	    make_dirs(base) < 0) {
-		snprintf(err, errlen, "%.300s: %s", base, strerror(errno));
+		errf(err, errlen, "%.300s: %s", base, strerror(errno));
 		return EXIT_CONFIG;
 	}
 	fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		if (!create && errno == ENOENT)
 			return 0; /* nothing loaded yet */
-		snprintf(err, errlen, "%.300s: %s", base, strerror(errno));
+		errf(err, errlen, "%.300s: %s", base, strerror(errno));
 		return EXIT_CONFIG;
 	}
 	if ((rc = dir_checked(fd, base, false, err, errlen)) != 0)
@@ -242,7 +243,7 @@ static enum apt_rc read_in(const struct state *st, const char *name, enum file_k
 
 	/* The message names the file; give it its directory. */
 	if (rc != APT_OK)
-		snprintf(err, errlen, "%.300s/%s", st->dir, why);
+		errf(err, errlen, "%.300s/%s", st->dir, why);
 	return rc;
 }
 
@@ -265,7 +266,7 @@ static int state_lock(const struct state *st, char *err, size_t errlen)
 			break;
 		poll(NULL, 0, 50);
 	}
-	snprintf(err, errlen, "%.300s/.lock: another apitoken ssh-cert is still running", st->dir);
+	errf(err, errlen, "%.300s/.lock: another apitoken ssh-cert is still running", st->dir);
 	if (fd >= 0)
 		close(fd);
 	return -1;
@@ -418,7 +419,7 @@ static int write_config(const struct settings *s, const struct state *st, const 
 		return EXIT_CONFIG;
 	}
 	if (file_replace_at(st->dirfd, "ssh_config", inc.p, inc.len, 0600) < 0) {
-		snprintf(err, errlen, "%.300s: %s", st->include, strerror(errno));
+		errf(err, errlen, "%.300s: %s", st->include, strerror(errno));
 		buf_free(&inc);
 		return EXIT_CONFIG;
 	}
@@ -547,16 +548,16 @@ static int ca_trusted(const struct settings *s, const struct state *st, const st
 			goto out;
 		}
 	} else if (s->pin_ca) {
-		snprintf(err, errlen, "%s", aerr);
+		errf(err, errlen, "%s", aerr);
 		goto out;
 	} else if (cert_ca_line(c, &rec) < 0) { /* no authority published: its signer, then */
-		snprintf(err, errlen, "out of memory");
+		errf(err, errlen, "out of memory");
 		rc = EXIT_CONFIG;
 		goto out;
 	}
 	if (rec.failed || file_replace_at(st->dirfd, PINNED_CAS, rec.p, rec.len, 0600) < 0) {
-		snprintf(err, errlen, "%.300s: %s", st->cas,
-			 rec.failed ? "out of memory" : strerror(errno));
+		errf(err, errlen, "%.300s: %s", st->cas,
+		     rec.failed ? "out of memory" : strerror(errno));
 		rc = EXIT_CONFIG;
 		goto out;
 	}
@@ -635,7 +636,7 @@ static int load(const struct opts *o)
 	if (new_key) {
 		sshkey_clear(&l.key);
 		if (sshkey_generate(&l.key) < 0) {
-			snprintf(err, sizeof(err), "could not make a key");
+			errf(err, sizeof(err), "could not make a key");
 			rc = EXIT_CONFIG;
 			goto out;
 		}
@@ -676,7 +677,7 @@ static int load(const struct opts *o)
 		    file_replace_at(st.dirfd, "id_ed25519", file.p, file.len, 0600) < 0 ||
 		    file_replace_at(st.dirfd, "id_ed25519.pub", publine.p, publine.len - 1, 0600) <
 			0) {
-			snprintf(err, sizeof(err), "%.300s: %s", st.key, strerror(errno));
+			errf(err, sizeof(err), "%.300s: %s", st.key, strerror(errno));
 			rc = EXIT_CONFIG;
 			goto out;
 		}
@@ -685,7 +686,7 @@ static int load(const struct opts *o)
 	buf_appendf(&file, "%s\n", certline);
 	if (file.failed ||
 	    file_replace_at(st.dirfd, "id_ed25519-cert.pub", file.p, file.len, 0600) < 0) {
-		snprintf(err, sizeof(err), "%.300s: %s", st.cert, strerror(errno));
+		errf(err, sizeof(err), "%.300s: %s", st.cert, strerror(errno));
 		rc = EXIT_CONFIG;
 		goto out;
 	}

@@ -31,6 +31,7 @@
 #include "cache.h"
 #include "commands.h"
 #include "config.h"
+#include "errmsg.h"
 
 #define EXIT_NONE_FOUND 1 /* forget matched nothing */
 #define EXIT_USAGE	2 /* also: bad configuration, unusable cache */
@@ -217,7 +218,7 @@ static int open_cache(struct cache *c, const struct apt_config *cfg, enum dir_st
 		if (cache_bind(c) == 0)
 			return 0;
 		c->dirfd = -1;
-		snprintf(err, sizeof(err), "out of memory");
+		errf(err, sizeof(err), "out of memory");
 	}
 	if (fd >= 0)
 		close(fd);
