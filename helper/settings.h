@@ -1,7 +1,7 @@
 /*
  * The client's settings (DESIGN.md §8): the environment first, then
  * $XDG_CONFIG_HOME/apitoken/config (key = value, the same format as the
- * module's config). Used by askpass, exec and, later, ssh-cert and token.
+ * module's config). Used by askpass, exec, ssh-cert and token.
  */
 #ifndef APITOKEN_SETTINGS_H
 #define APITOKEN_SETTINGS_H

@@ -1,6 +1,6 @@
 /*
  * The claims the policy needs, as typed values that survive the trip from
- * the helper's JSON parser to the module (and, later, into the cache)
+ * the helper's JSON parser to the module, and into the cache entries,
  * without the module having to parse JSON. Each claim keeps its JSON type so
  * that "active":"true" or a numeric username stays distinguishable from the
  * real thing.

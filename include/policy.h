@@ -1,6 +1,7 @@
 /*
  * The decision on a set of claims for one login: who, from where, when.
- * Applied to every answer, fresh from the issuer or (later) from the cache.
+ * Applied to every answer, fresh from the issuer or from the cache: a cache
+ * hit is checked again.
  */
 #ifndef APITOKEN_POLICY_H
 #define APITOKEN_POLICY_H
