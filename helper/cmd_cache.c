@@ -32,6 +32,7 @@
 #include "commands.h"
 #include "config.h"
 #include "errmsg.h"
+#include "hex.h"
 
 #define EXIT_NONE_FOUND 1 /* forget matched nothing */
 #define EXIT_USAGE	2 /* also: bad configuration, unusable cache */
@@ -252,7 +253,6 @@ static bool safe_char(unsigned char c)
  */
 static char *escape_bytes(const char *v, size_t len)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	size_t i, o = 0, n = len < SHOW_MAX ? len : SHOW_MAX;
 	char *out;
 
@@ -267,9 +267,8 @@ static char *escape_bytes(const char *v, size_t len)
 		if (safe_char(c) && !(c == '-' && len == 1)) {
 			out[o++] = (char)c;
 		} else {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
+			hex_percent(c, out + o);
+			o += 3;
 		}
 	}
 	if (len > n) {

@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 
 #include "config.h"
+#include "hex.h"
 #include "http.h"
 #include "proto.h"
 
@@ -126,8 +127,6 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 
 int http_form_encode(struct buf *out, const char *s, size_t len)
 {
-	static const char hex[] = "0123456789ABCDEF";
-
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
@@ -135,7 +134,8 @@ int http_form_encode(struct buf *out, const char *s, size_t len)
 		} else if (c == ' ') {
 			buf_append(out, "+", 1);
 		} else {
-			char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+			char e[3];
+			hex_percent(c, e);
 			buf_append(out, e, 3);
 		}
 	}

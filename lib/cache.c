@@ -22,6 +22,7 @@
 #include "buf.h"
 #include "cache.h"
 #include "file.h"
+#include "hex.h"
 #include "proto.h"
 #include "errmsg.h"
 
@@ -33,17 +34,6 @@
 #define BACKOFF_WAIT  1000 /* ms for the marker's lock; updates are a read and a write */
 #define MAC_LINE      (4 + SHA256_DIGEST_LEN * 2 + 1) /* "mac " hex "\n" */
 #define PRUNE_EVERY   60			      /* seconds between full scans */
-
-static const char hexdigits[] = "0123456789abcdef";
-
-static void to_hex(const unsigned char *in, size_t len, char *out)
-{
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = hexdigits[in[i] >> 4];
-		out[2 * i + 1] = hexdigits[in[i] & 15];
-	}
-	out[2 * len] = '\0';
-}
 
 static bool is_entry_name(const char *s)
 {
@@ -115,7 +105,7 @@ static int load_key(struct cache *c, bool create)
 		    getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 			break;
 		memcpy(tmp, ".key-", 5);
-		to_hex(rnd, sizeof(rnd), tmp + 5);
+		hex_encode(rnd, sizeof(rnd), tmp + 5);
 		fd = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			    0600);
 		if (fd < 0)
@@ -256,7 +246,7 @@ int cache_bind(struct cache *c)
 	hmac_sha256(c->key, CACHE_KEY_LEN, b.p, b.len, c->bind);
 	buf_free(&b);
 	sha256(c->bind, sizeof(c->bind), tag);
-	to_hex(tag, sizeof(tag), c->tag);
+	hex_encode(tag, sizeof(tag), c->tag);
 	return 0;
 }
 
@@ -265,7 +255,7 @@ void cache_name(const struct cache *c, const char *token, size_t len, char name[
 	unsigned char mac[SHA256_DIGEST_LEN];
 
 	hmac_sha256(c->bind, sizeof(c->bind), token, len, mac);
-	to_hex(mac, sizeof(mac), name);
+	hex_encode(mac, sizeof(mac), name);
 	explicit_bzero(mac, sizeof(mac));
 }
 
@@ -288,7 +278,7 @@ static int entry_mac(const struct cache *c, const char *name, const unsigned cha
 		return -1;
 	}
 	hmac_sha256(c->key, CACHE_KEY_LEN, b.p, b.len, mac);
-	to_hex(mac, sizeof(mac), hex);
+	hex_encode(mac, sizeof(mac), hex);
 	explicit_bzero(mac, sizeof(mac));
 	buf_free(&b);
 	return 0;
