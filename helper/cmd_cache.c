@@ -33,6 +33,7 @@
 #include "config.h"
 #include "errmsg.h"
 #include "hex.h"
+#include "timefmt.h"
 
 #define EXIT_NONE_FOUND 1 /* forget matched nothing */
 #define EXIT_USAGE	2 /* also: bad configuration, unusable cache */
@@ -231,14 +232,6 @@ static int open_cache(struct cache *c, const struct apt_config *cfg, enum dir_st
 	return -1;
 }
 
-static void iso_time(time_t t, char out[32])
-{
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, 32, "%lld", (long long)t);
-}
-
 static bool safe_char(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -431,7 +424,7 @@ static void json_time(json_t *o, const char *key, time_t t)
 {
 	char iso[32], k[48];
 
-	iso_time(t, iso);
+	timefmt_iso(t, iso);
 	json_object_set_new(o, key, json_integer((json_int_t)t));
 	snprintf(k, sizeof(k), "%s_iso", key);
 	json_object_set_new(o, k, json_string(iso));
@@ -509,7 +502,7 @@ static int cmd_stats(const struct opts *o, const struct apt_config *cfg, const s
 	printf("%-20s%ld\n", "  invalid", invalid);
 	printf("%-20s%ld\n", "other configs", other);
 	if (backoff != 0) {
-		iso_time(backoff, iso);
+		timefmt_iso(backoff, iso);
 		printf("%-20syes, until %s (%lld s from now)\n", "backoff", iso,
 		       (long long)(backoff - rs.now));
 	} else {
@@ -588,8 +581,8 @@ static int cmd_list(const struct opts *o, const struct apt_config *cfg, const st
 	for (i = 0; i < rs.n && rs.v[i].valid; i++) {
 		const struct row *r = &rs.v[i];
 
-		iso_time(r->fetched, t1);
-		iso_time(r->fresh_until, t2);
+		timefmt_iso(r->fetched, t1);
+		timefmt_iso(r->fresh_until, t2);
 		printf("%-*s  %-*s  %-8s  %-8s  %-20s  %-20s  %-*s  %s\n", (int)wfp, r->fingerprint,
 		       (int)wuser, r->user ? r->user : "-",
 		       r->kind == CACHE_POSITIVE ? "positive" : "negative", r->state, t1, t2,
