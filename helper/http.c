@@ -19,10 +19,10 @@
 
 #include <curl/curl.h>
 
-#include "config.h"
 #include "hex.h"
 #include "http.h"
 #include "proto.h"
+#include "url.h"
 
 /* The libcurl functions we use, from the library loaded at run time. */
 static struct {
@@ -182,7 +182,7 @@ const char *http_send(const struct http_request *req, struct http_response *res)
 
 	res->status = 0;
 	res->retry_after = -1;
-	if (strncasecmp(req->url, "https://", 8) != 0 && !url_is_loopback_http(req->url))
+	if (!url_scheme_allowed(req->url))
 		return "bad_request";
 	if (curl_load() < 0 || (h = C.easy_init()) == NULL)
 		return "internal";

@@ -16,6 +16,7 @@
 #include "file.h"
 #include "settings.h"
 #include "token.h"
+#include "url.h"
 #include "errmsg.h"
 
 #define SETTINGS_MAX_SIZE (64 * 1024)
@@ -37,11 +38,6 @@ static const struct kv_key keys[] = {
 };
 
 static const struct kv_table table = {keys, sizeof(keys) / sizeof(keys[0])};
-
-static bool url_allowed(const char *url)
-{
-	return strncasecmp(url, "https://", 8) == 0 || url_is_loopback_http(url);
-}
 
 /* $XDG_CONFIG_HOME/apitoken/config, else ~/.config/apitoken/config. */
 static char *settings_path(void)
@@ -107,10 +103,10 @@ enum apt_rc settings_load(struct settings *s, char *err, size_t errlen)
 	if (s->prompt == NULL && (s->prompt = strdup(SETTINGS_DEFAULT_PROMPT)) == NULL)
 		return APT_NOMEM;
 	/* The module's rule for its issuer, and a mistake to report now, not as "unavailable". */
-	if ((s->cert_url && !url_allowed(s->cert_url)) ||
-	    (s->token_url && !url_allowed(s->token_url))) {
+	if ((s->cert_url && !url_scheme_allowed(s->cert_url)) ||
+	    (s->token_url && !url_scheme_allowed(s->token_url))) {
 		errf(err, errlen, "%s: want https://, or http:// to a loopback address",
-		     s->cert_url && !url_allowed(s->cert_url) ? "cert_url" : "token_url");
+		     s->cert_url && !url_scheme_allowed(s->cert_url) ? "cert_url" : "token_url");
 		return APT_SERVICE;
 	}
 	if (s->cert_protocol != NULL && strcmp(s->cert_protocol, "apitoken") != 0 &&
