@@ -3,7 +3,6 @@
  * through the same key = value reader as the module's config (lib/keyvalue.c).
  */
 #include <errno.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include "settings.h"
 #include "token.h"
 #include "url.h"
+#include "xdg.h"
 #include "errmsg.h"
 
 #define SETTINGS_MAX_SIZE (64 * 1024)
@@ -42,22 +42,7 @@ static const struct kv_table table = {keys, sizeof(keys) / sizeof(keys[0])};
 /* $XDG_CONFIG_HOME/apitoken/config, else ~/.config/apitoken/config. */
 static char *settings_path(void)
 {
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-	struct passwd *pw;
-	char *p = NULL;
-
-	if (xdg != NULL && xdg[0] == '/') {
-		if (asprintf(&p, "%s/apitoken/config", xdg) < 0)
-			return NULL;
-		return p;
-	}
-	if (home == NULL || home[0] != '/') {
-		pw = getpwuid(getuid());
-		home = pw ? pw->pw_dir : NULL;
-	}
-	if (home == NULL || asprintf(&p, "%s/.config/apitoken/config", home) < 0)
-		return NULL;
-	return p;
+	return xdg_path(XDG_CONFIG, "apitoken/config", NULL);
 }
 
 /* An environment variable overrides a key: "key=value" through the same parser. */

@@ -18,22 +18,11 @@
 #include "buf.h"
 #include "token.h"
 #include "tokensock.h"
+#include "xdg.h"
 #include "errmsg.h"
 
 #define FETCH_TIMEOUT_MS 10000 /* exec answers at once; this only bounds a stuck peer */
 #define MAX_DEPTH	 4096  /* a chain of parents longer than any real one */
-
-/* $XDG_RUNTIME_DIR is used only when it is what the spec says: ours, 0700, a real directory. */
-static const char *runtime_base(void)
-{
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	struct stat sb;
-
-	if (xdg == NULL || xdg[0] != '/' || lstat(xdg, &sb) != 0 || !S_ISDIR(sb.st_mode) ||
-	    sb.st_uid != getuid() || (sb.st_mode & 077) != 0)
-		return NULL;
-	return xdg;
-}
 
 static int make_in(struct tokensock *ts, const char *base)
 {
@@ -51,7 +40,7 @@ static int make_in(struct tokensock *ts, const char *base)
 int tokensock_listen(struct tokensock *ts, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	const char *base = runtime_base();
+	const char *base = xdg_runtime_dir();
 
 	memset(ts, 0, sizeof(*ts));
 	ts->fd = -1;
