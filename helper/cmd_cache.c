@@ -19,9 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/random.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -679,7 +677,6 @@ static int cmd_forget(const struct opts *o, const struct apt_config *cfg, const 
 
 int cmd_cache(int argc, char **argv)
 {
-	struct rlimit no_core = {0, 0};
 	struct apt_config cfg;
 	struct cache c;
 	struct opts o;
@@ -687,10 +684,6 @@ int cmd_cache(int argc, char **argv)
 	char err[1024], *copt = NULL;
 	const char *cargv[1];
 	int r;
-
-	/* The host key will be in this process's memory: keep it out of core files. */
-	setrlimit(RLIMIT_CORE, &no_core);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
 	r = parse_args(argc, argv, &o);
 	if (r != 0) {

@@ -23,8 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -934,13 +932,9 @@ static int usage(void)
 
 int cmd_ssh_cert(int argc, char **argv)
 {
-	struct rlimit no_core = {0, 0};
 	struct opts o = {0};
 	const char *sub = argc > 1 ? argv[1] : "";
 
-	/* A private key and the token pass through this process. */
-	setrlimit(RLIMIT_CORE, &no_core);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];
 		bool is_load = strcmp(sub, "load") == 0, is_info = strcmp(sub, "info") == 0;
