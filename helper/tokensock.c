@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 
 #include "buf.h"
 #include "token.h"
+#include "decimal.h"
 #include "tokensock.h"
 #include "xdg.h"
 #include "errmsg.h"
@@ -74,10 +76,9 @@ void tokensock_remove(struct tokensock *ts)
 /* The parent of pid from /proc/PID/stat ("pid (comm) state ppid ..."); -1 if unknown. */
 static pid_t parent_of(pid_t pid)
 {
-	char path[64], text[1024], *close_paren;
+	char path[64], text[1024], *close_paren, *p;
 	ssize_t n;
-	long ppid;
-	char state;
+	long long ppid;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
@@ -89,9 +90,13 @@ static pid_t parent_of(pid_t pid)
 	if (n <= 0)
 		return -1;
 	text[n] = '\0';
-	/* comm may hold ')' and blanks: the last ')' ends it. */
+	/* comm may hold ')' and blanks: the last ')' ends it; then " STATE PPID ". */
 	close_paren = strrchr(text, ')');
-	if (close_paren == NULL || sscanf(close_paren + 1, " %c %ld", &state, &ppid) != 2)
+	if (close_paren == NULL || close_paren[1] != ' ' || close_paren[2] == '\0' ||
+	    close_paren[3] != ' ')
+		return -1;
+	p = close_paren + 4;
+	if (decimal_parse(p, strcspn(p, " "), 0, INT_MAX, &ppid) < 0)
 		return -1;
 	return (pid_t)ppid;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "decimal.h"
 #include "url.h"
 
 bool url_scheme_allowed(const char *url)
@@ -40,12 +41,12 @@ bool url_is_loopback_http(const char *url)
 
 		end = host + n;
 		while (p < end) {
-			unsigned v = 0;
+			long long v;
 			size_t d = 0;
 
-			while (p + d < end && d < 4 && p[d] >= '0' && p[d] <= '9')
-				v = v * 10 + (unsigned)(p[d++] - '0');
-			if (d == 0 || d > 3 || v > 255 || (d > 1 && p[0] == '0'))
+			while (p + d < end && p[d] >= '0' && p[d] <= '9')
+				d++;
+			if (decimal_parse(p, d, 0, 255, &v) < 0)
 				return false;
 			p += d;
 			if (++parts == 4)
