@@ -19,9 +19,9 @@ int cmd_ssh_cert(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 
 /*
- * main() sets RLIMIT_CORE to 0 and the process non-dumpable before it
- * dispatches (main.c); this is the core limit it found, which exec
- * restores for the command it runs.
+ * main() sets the soft RLIMIT_CORE to 0 and the process non-dumpable
+ * before it dispatches (main.c); this is the core limit it found, which
+ * exec restores for the command it runs.
  */
 struct rlimit;
 const struct rlimit *main_caller_core(void);
