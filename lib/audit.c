@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "hex.h"
 
 const char *apt_rc_word(enum apt_rc rc)
 {
@@ -38,7 +39,6 @@ static bool safe_char(unsigned char c)
  */
 static size_t put_value(char *out, size_t outlen, size_t pos, const char *v)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	size_t i;
 
 	if (v == NULL || v[0] == '\0') {
@@ -54,9 +54,8 @@ static size_t put_value(char *out, size_t outlen, size_t pos, const char *v)
 		if (safe_char(c) && !lone_dash) {
 			out[pos++] = (char)c;
 		} else {
-			out[pos++] = '%';
-			out[pos++] = hex[c >> 4];
-			out[pos++] = hex[c & 15];
+			hex_percent(c, out + pos);
+			pos += 3;
 		}
 	}
 	if ((i < 128 || pos + 4 >= outlen) && v[i] != '\0') {

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@
 #include "buf.h"
 #include "cache.h"
 #include "file.h"
+#include "decimal.h"
+#include "hex.h"
 #include "proto.h"
 #include "errmsg.h"
 
@@ -33,17 +36,6 @@
 #define BACKOFF_WAIT  1000 /* ms for the marker's lock; updates are a read and a write */
 #define MAC_LINE      (4 + SHA256_DIGEST_LEN * 2 + 1) /* "mac " hex "\n" */
 #define PRUNE_EVERY   60			      /* seconds between full scans */
-
-static const char hexdigits[] = "0123456789abcdef";
-
-static void to_hex(const unsigned char *in, size_t len, char *out)
-{
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = hexdigits[in[i] >> 4];
-		out[2 * i + 1] = hexdigits[in[i] & 15];
-	}
-	out[2 * len] = '\0';
-}
 
 static bool is_entry_name(const char *s)
 {
@@ -115,7 +107,7 @@ static int load_key(struct cache *c, bool create)
 		    getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 			break;
 		memcpy(tmp, ".key-", 5);
-		to_hex(rnd, sizeof(rnd), tmp + 5);
+		hex_encode(rnd, sizeof(rnd), tmp + 5);
 		fd = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			    0600);
 		if (fd < 0)
@@ -256,7 +248,7 @@ int cache_bind(struct cache *c)
 	hmac_sha256(c->key, CACHE_KEY_LEN, b.p, b.len, c->bind);
 	buf_free(&b);
 	sha256(c->bind, sizeof(c->bind), tag);
-	to_hex(tag, sizeof(tag), c->tag);
+	hex_encode(tag, sizeof(tag), c->tag);
 	return 0;
 }
 
@@ -265,7 +257,7 @@ void cache_name(const struct cache *c, const char *token, size_t len, char name[
 	unsigned char mac[SHA256_DIGEST_LEN];
 
 	hmac_sha256(c->bind, sizeof(c->bind), token, len, mac);
-	to_hex(mac, sizeof(mac), name);
+	hex_encode(mac, sizeof(mac), name);
 	explicit_bzero(mac, sizeof(mac));
 }
 
@@ -288,7 +280,7 @@ static int entry_mac(const struct cache *c, const char *name, const unsigned cha
 		return -1;
 	}
 	hmac_sha256(c->key, CACHE_KEY_LEN, b.p, b.len, mac);
-	to_hex(mac, sizeof(mac), hex);
+	hex_encode(mac, sizeof(mac), hex);
 	explicit_bzero(mac, sizeof(mac));
 	buf_free(&b);
 	return 0;
@@ -419,9 +411,17 @@ static bool prune_read(const struct cache *c, time_t *when, long *count)
 {
 	struct buf b = BUF_INIT;
 	long long t = 0, n = 0;
-	bool ok = read_at(c->dirfd, ".prune", S_IWGRP | S_IWOTH, 64, &b) == 0 &&
-		  buf_terminate(&b) == 0 && sscanf((char *)b.p, "%lld %lld", &t, &n) == 2 &&
-		  t >= 0 && t <= 1LL << 40 && n >= 0 && n <= 10000000000LL;
+	char *f[2];
+	bool ok = false;
+
+	/* Exactly what prune_note writes: "TIME COUNT\n". */
+	if (read_at(c->dirfd, ".prune", S_IWGRP | S_IWOTH, 64, &b) == 0 && buf_terminate(&b) == 0 &&
+	    b.len > 0 && b.p[b.len - 1] == '\n' && strlen((char *)b.p) == b.len) {
+		b.p[b.len - 1] = '\0';
+		ok = decimal_fields((char *)b.p, f, 2) == 0 &&
+		     decimal_parse(f[0], strlen(f[0]), 0, 1LL << 40, &t) == 0 &&
+		     decimal_parse(f[1], strlen(f[1]), 0, 10000000000LL, &n) == 0;
+	}
 
 	buf_free(&b);
 	*when = ok ? (time_t)t : 0;
@@ -606,7 +606,7 @@ static void marker_load(const struct cache *c, time_t now, struct backoff_marker
 {
 	struct buf b = BUF_INIT;
 	struct proto_msg m;
-	char file[32], mac[SHA256_DIGEST_LEN * 2 + 1], v[160], reason[CACHE_REASON_LEN + 8];
+	char file[32], mac[SHA256_DIGEST_LEN * 2 + 1], v[160], *fld[5];
 	size_t mlen;
 
 	memset(mk, 0, sizeof(*mk));
@@ -620,26 +620,31 @@ static void marker_load(const struct cache *c, time_t now, struct backoff_marker
 	    !equal_ct(mac, (const char *)b.p + mlen + 4, SHA256_DIGEST_LEN * 2) ||
 	    proto_parse(BACKOFF_MAGIC, b.p, mlen, &m) < 0)
 		goto out;
-	if (proto_get_str(&m, "host", v, sizeof(v)) == 0 &&
-	    sscanf(v, "%lld %31s", &mk->host_until, reason) == 2 && reason_word(reason) &&
-	    until_ok(mk->host_until, now))
-		memcpy(mk->host_reason, reason, strlen(reason) + 1); /* reason_word: it fits */
+	/* "UNTIL REASON", as marker_store writes it. */
+	if (proto_get_str(&m, "host", v, sizeof(v)) == 0 && decimal_fields(v, fld, 2) == 0 &&
+	    decimal_parse(fld[0], strlen(fld[0]), LLONG_MIN, LLONG_MAX, &mk->host_until) == 0 &&
+	    reason_word(fld[1]) && until_ok(mk->host_until, now))
+		memcpy(mk->host_reason, fld[1], strlen(fld[1]) + 1); /* reason_word: it fits */
 	else
 		mk->host_until = 0;
 	for (int i = 0; i < CACHE_FAIL_RECORDS; i++) {
 		struct fail_rec *f = &mk->r[mk->n];
 		char key[8];
-		int counted;
+		long long counted;
 
+		/* "NAME UNTIL AT COUNTED REASON", as marker_store writes it. */
 		snprintf(key, sizeof(key), "t%d", i);
-		if (proto_get_str(&m, key, v, sizeof(v)) < 0 ||
-		    sscanf(v, "%64s %lld %lld %d %31s", f->name, &f->until, &f->at, &counted,
-			   reason) != 5 ||
-		    !is_entry_name(f->name) || !reason_word(reason) || f->at < 0 ||
-		    f->at > now + 60 || f->until < f->at || f->until - f->at > CACHE_BACKOFF_MAX)
+		if (proto_get_str(&m, key, v, sizeof(v)) < 0 || decimal_fields(v, fld, 5) < 0 ||
+		    !is_entry_name(fld[0]) ||
+		    decimal_parse(fld[1], strlen(fld[1]), LLONG_MIN, LLONG_MAX, &f->until) < 0 ||
+		    decimal_parse(fld[2], strlen(fld[2]), LLONG_MIN, LLONG_MAX, &f->at) < 0 ||
+		    decimal_parse(fld[3], strlen(fld[3]), 0, 1, &counted) < 0 ||
+		    !reason_word(fld[4]) || f->at < 0 || f->at > now + 60 || f->until < f->at ||
+		    f->until - f->at > CACHE_BACKOFF_MAX)
 			continue;
+		memcpy(f->name, fld[0], CACHE_NAME_LEN + 1); /* is_entry_name: it fits */
 		f->counted = counted == 1;
-		memcpy(f->reason, reason, strlen(reason) + 1);
+		memcpy(f->reason, fld[4], strlen(fld[4]) + 1);
 		mk->n++;
 	}
 out:

@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "errmsg.h"
 #include "file.h"
+#include "hex.h"
 
 #define MAX_LINKS 40 /* as the kernel's own limit on symbolic links in a lookup */
 
@@ -347,7 +348,6 @@ enum apt_rc file_resolve_public(const char *path, char *resolved, size_t len, ch
 }
 int file_replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char rnd[6];
 	char tmp[32];
 	size_t off = 0;
@@ -356,11 +356,7 @@ int file_replace_at(int dirfd, const char *name, const void *data, size_t len, m
 	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return -1;
 	memcpy(tmp, ".tmp-", 5);
-	for (size_t i = 0; i < sizeof(rnd); i++) {
-		tmp[5 + 2 * i] = hex[rnd[i] >> 4];
-		tmp[6 + 2 * i] = hex[rnd[i] & 15];
-	}
-	tmp[5 + 2 * sizeof(rnd)] = '\0';
+	hex_encode(rnd, sizeof(rnd), tmp + 5);
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -1;
