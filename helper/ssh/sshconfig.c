@@ -401,7 +401,8 @@ enum apt_rc sshconfig_insert(const char *config, const char *include, bool *chan
 		rc = APT_SERVICE;
 		goto out;
 	}
-	if (n == 1 && spans[0].end - spans[0].start == block.len &&
+	/* A block found means text was read (text.p set): said for the analyzer. */
+	if (n == 1 && text.p != NULL && spans[0].end - spans[0].start == block.len &&
 	    memcmp(text.p + spans[0].start, block.p, block.len) == 0)
 		goto out; /* already there, as it should be */
 	if (n == 0) {
