@@ -18,39 +18,11 @@
 
 #include "claims.h"
 #include "commands.h"
+#include "file.h"
 #include "http.h"
 #include "proto.h"
 
 #define MAX_BODY (64 * 1024) /* DESIGN.md §5: a larger answer is an error */
-
-static int read_all(int fd, struct buf *b, size_t max)
-{
-	unsigned char chunk[4096];
-
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			return 0;
-		if (b->len + (size_t)n > max || buf_append(b, chunk, (size_t)n) < 0)
-			return -1;
-		explicit_bzero(chunk, sizeof(chunk));
-	}
-}
-
-static int write_all(int fd, const struct buf *b)
-{
-	size_t off = 0;
-
-	while (off < b->len) {
-		ssize_t n = write(fd, b->p + off, b->len - off);
-		if (n <= 0)
-			return -1;
-		off += (size_t)n;
-	}
-	return 0;
-}
 
 /* A field copied out of the request into its own (zeroed-on-free) buffer. */
 static int field_buf(const struct proto_msg *m, const char *key, struct buf *out)
@@ -234,7 +206,7 @@ int cmd_introspect(int argc, char **argv)
 		return 2;
 	}
 	memset(&req, 0, sizeof(req));
-	if (read_all(STDIN_FILENO, &in, PROTO_MAX_MESSAGE) < 0 ||
+	if (file_read_fd(STDIN_FILENO, PROTO_MAX_MESSAGE, 0, &in, "stdin", NULL, 0) < 0 ||
 	    proto_parse(PROTO_REQUEST_MAGIC, in.p, in.len, &m) < 0 ||
 	    proto_get_str(&m, "url", url, sizeof(url)) < 0 ||
 	    proto_get_str(&m, "username_claim", uclaim, sizeof(uclaim)) < 0 ||
@@ -316,7 +288,7 @@ out:
 	buf_free(&cert);
 	buf_free(&key);
 	buf_free(&res.body);
-	if (out.failed || write_all(STDOUT_FILENO, &out) < 0) {
+	if (out.failed || file_write_all(STDOUT_FILENO, out.p, out.len) < 0) {
 		buf_free(&out);
 		return 1;
 	}

@@ -17,12 +17,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -106,17 +104,20 @@ static int make_dirs(char *path)
 static int dir_checked(int fd, const char *path, bool last, char *err, size_t errlen)
 {
 	struct stat sb;
+	enum file_trust t;
 
 	if (fstat(fd, &sb) != 0) {
 		errf(err, errlen, "%.300s: %s", path, strerror(errno));
 		return EXIT_CONFIG;
 	}
-	if (sb.st_uid != getuid() && (last || sb.st_uid != 0)) {
+	/* Above it, the rule of every file we trust; the last one is ours alone. */
+	t = file_trust(&sb);
+	if (last ? sb.st_uid != getuid() : t == FILE_OTHER_OWNER) {
 		errf(err, errlen, "%.300s is owned by uid %u, not by you%s: " STATE_FIX, path,
 		     (unsigned)sb.st_uid, last ? "" : " or root");
 		return EXIT_CONFIG;
 	}
-	if (!last && (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+	if (!last && t == FILE_SHARED_WRITE) {
 		snprintf(
 		    err, errlen,
 		    "%.300s is writable by group or others, who could swap the state directory "
@@ -254,19 +255,12 @@ static void state_close(struct state *st)
 /* One load at a time: a second waits (bounded) and then finds the first's result. */
 static int state_lock(const struct state *st, char *err, size_t errlen)
 {
-	int fd = openat(st->dirfd, ".lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = file_lock_at(st->dirfd, ".lock", 30000);
 
-	for (int waited = 0; fd >= 0; waited += 50) {
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			return fd;
-		if ((errno != EWOULDBLOCK && errno != EINTR) || waited >= 30000)
-			break;
-		poll(NULL, 0, 50);
-	}
-	errf(err, errlen, "%.300s/.lock: another apitoken ssh-cert is still running", st->dir);
-	if (fd >= 0)
-		close(fd);
-	return -1;
+	if (fd < 0)
+		errf(err, errlen, "%.300s/.lock: another apitoken ssh-cert is still running",
+		     st->dir);
+	return fd;
 }
 
 /* --- what is there ---------------------------------------------------------------- */

@@ -10,11 +10,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -47,54 +45,35 @@ static bool is_entry_name(const char *s)
 	return i == CACHE_NAME_LEN;
 }
 
-/* Owner root or us, and nobody else may write: the same rule as for the config. */
-static bool safe_owner_mode(const struct stat *st, mode_t forbidden)
+/*
+ * Reads a whole small file under dirfd, checked as kind on its descriptor
+ * (FILE_SECRET for the key); binary is fine. -1 with errno ENOENT when it
+ * is not there, anything else when it is there but unsafe or too big.
+ */
+static int read_at(int dirfd, const char *name, enum file_kind kind, size_t max, struct buf *out)
 {
-	return (st->st_uid == 0 || st->st_uid == geteuid()) && !(st->st_mode & forbidden);
-}
-
-/* Reads a whole small regular file under dirfd; -1 when absent, unsafe or too big. */
-static int read_at(int dirfd, const char *name, mode_t forbidden, size_t max, struct buf *out)
-{
-	struct stat st;
-	unsigned char chunk[4096];
-	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	int r = -1;
+	int fd = file_open_checked_at(dirfd, name, kind, NULL, 0);
+	int r, e;
 
 	if (fd < 0)
-		return -1; /* errno from openat: ENOENT means "not there" */
-	errno = EINVAL;	   /* anything else below: there, but not usable */
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !safe_owner_mode(&st, forbidden) ||
-	    (size_t)st.st_size > max)
-		goto out;
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto out;
-		if (n == 0)
-			break;
-		if (out->len + (size_t)n > max || buf_append(out, chunk, (size_t)n) < 0)
-			goto out;
-	}
-	r = 0;
-out:
-	explicit_bzero(chunk, sizeof(chunk));
+		return -1;
+	r = file_read_fd(fd, max, 0, out, name, NULL, 0);
+	e = errno;
 	close(fd);
+	errno = e;
 	return r;
 }
 
 /* The host key: read it, or make it once; of two racing makers, link() picks one. */
 static int load_key(struct cache *c, bool create)
 {
+	static const struct file_replace once = {
+	    .mode = 0600, .tmp_prefix = ".key-", .exclusive = true};
 	struct buf k = BUF_INIT;
-	unsigned char rnd[6];
-	char tmp[32];
-	int fd, r = -1;
+	int r = -1;
 
 	for (int attempt = 0; attempt < 2; attempt++) {
-		if (read_at(c->dirfd, ".key", S_IRWXG | S_IRWXO, CACHE_KEY_LEN, &k) == 0) {
+		if (read_at(c->dirfd, ".key", FILE_SECRET, CACHE_KEY_LEN, &k) == 0) {
 			if (k.len == CACHE_KEY_LEN) {
 				memcpy(c->key, k.p, CACHE_KEY_LEN);
 				r = 0;
@@ -103,29 +82,16 @@ static int load_key(struct cache *c, bool create)
 		}
 		buf_free(&k);
 		if (!create || errno != ENOENT ||
-		    getrandom(c->key, CACHE_KEY_LEN, 0) != CACHE_KEY_LEN ||
-		    getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		    getrandom(c->key, CACHE_KEY_LEN, 0) != CACHE_KEY_LEN)
 			break;
-		memcpy(tmp, ".key-", 5);
-		hex_encode(rnd, sizeof(rnd), tmp + 5);
-		fd = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			    0600);
-		if (fd < 0)
-			break;
-		if (write(fd, c->key, CACHE_KEY_LEN) != CACHE_KEY_LEN || fsync(fd) != 0) {
-			close(fd);
-			unlinkat(c->dirfd, tmp, 0);
-			break;
-		}
-		close(fd);
-		/* linkat fails with EEXIST if another login made the key first: use theirs. */
-		if (linkat(c->dirfd, tmp, c->dirfd, ".key", 0) == 0) {
-			unlinkat(c->dirfd, tmp, 0);
+		if (file_replace_with(c->dirfd, ".key", c->key, CACHE_KEY_LEN, &once) == 0) {
 			r = 0;
 			break;
 		}
-		unlinkat(c->dirfd, tmp, 0);
 		explicit_bzero(c->key, CACHE_KEY_LEN);
+		/* EEXIST: another login made the key first; use theirs. */
+		if (errno != EEXIST)
+			break;
 	}
 	buf_free(&k);
 	return r;
@@ -155,8 +121,7 @@ enum apt_rc cache_open(struct cache *c, const struct apt_config *cfg, bool creat
 							: strerror(errno));
 		return APT_SERVICE;
 	}
-	if (fstat(c->dirfd, &st) != 0 || !S_ISDIR(st.st_mode) ||
-	    !safe_owner_mode(&st, S_IWGRP | S_IWOTH)) {
+	if (fstat(c->dirfd, &st) != 0 || !S_ISDIR(st.st_mode) || file_trust(&st) != FILE_TRUSTED) {
 		errf(err, errlen,
 		     "cache %s: must be owned by root and not writable by group or others; "
 		     "not used",
@@ -311,8 +276,8 @@ static int read_entry(const struct cache *c, const char *name, bool any_config,
 	int r = -1;
 
 	memset(e, 0, sizeof(*e));
-	if (!is_entry_name(name) ||
-	    read_at(c->dirfd, name, S_IWGRP | S_IWOTH, CACHE_ENTRY_MAX, &b) < 0 || b.len < MAC_LINE)
+	if (!is_entry_name(name) || read_at(c->dirfd, name, FILE_CONFIG, CACHE_ENTRY_MAX, &b) < 0 ||
+	    b.len < MAC_LINE)
 		goto out;
 	mlen = b.len - MAC_LINE;
 	if (memcmp(b.p + mlen, "mac ", 4) != 0 || b.p[b.len - 1] != '\n')
@@ -415,7 +380,7 @@ static bool prune_read(const struct cache *c, time_t *when, long *count)
 	bool ok = false;
 
 	/* Exactly what prune_note writes: "TIME COUNT\n". */
-	if (read_at(c->dirfd, ".prune", S_IWGRP | S_IWOTH, 64, &b) == 0 && buf_terminate(&b) == 0 &&
+	if (read_at(c->dirfd, ".prune", FILE_CONFIG, 64, &b) == 0 && buf_terminate(&b) == 0 &&
 	    b.len > 0 && b.p[b.len - 1] == '\n' && strlen((char *)b.p) == b.len) {
 		b.p[b.len - 1] = '\0';
 		ok = decimal_fields((char *)b.p, f, 2) == 0 &&
@@ -511,45 +476,12 @@ int cache_write(struct cache *c, const char *name, const struct cache_entry *e)
 	return r;
 }
 
-/* Takes the flock of the file lock under the cache, waiting at most wait_ms (see cache_lock). */
-static int lock_file(const struct cache *c, const char *lock, long wait_ms)
-{
-	struct timespec t0, t1;
-	int fd;
-
-	fd = openat(c->dirfd, lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	/* Non-blocking tries with short sleeps: bounded, and no alarm() in a PAM host. */
-	for (;;) {
-		long waited;
-
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			return fd;
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			break;
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		waited = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-		if (waited >= wait_ms) {
-			close(fd);
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		poll(NULL, 0, waited < 20 ? 1 : 5);
-	}
-	close(fd);
-	if (errno == ETIMEDOUT)
-		errno = EIO; /* ETIMEDOUT means "someone held it" and nothing else */
-	return -1;
-}
-
 int cache_lock(const struct cache *c, const char *name, long wait_ms)
 {
 	char lock[16];
 
 	snprintf(lock, sizeof(lock), ".lock-%.2s", name);
-	return lock_file(c, lock, wait_ms);
+	return file_lock_at(c->dirfd, lock, wait_ms);
 }
 
 void cache_unlock(int fd)
@@ -611,7 +543,7 @@ static void marker_load(const struct cache *c, time_t now, struct backoff_marker
 
 	memset(mk, 0, sizeof(*mk));
 	cache_backoff_file(c, file);
-	if (read_at(c->dirfd, file, S_IWGRP | S_IWOTH, CACHE_BACKOFF_FILE_MAX, &b) < 0 ||
+	if (read_at(c->dirfd, file, FILE_CONFIG, CACHE_BACKOFF_FILE_MAX, &b) < 0 ||
 	    b.len < MAC_LINE)
 		goto out;
 	mlen = b.len - MAC_LINE;
@@ -748,7 +680,7 @@ void cache_fail_note(const struct cache *c, const char *name, time_t now, long r
 {
 	struct backoff_marker mk;
 	const char *word = reason != NULL && reason_word(reason) ? reason : "internal";
-	int lock = lock_file(c, BACKOFF_LOCK, BACKOFF_WAIT);
+	int lock = file_lock_at(c->dirfd, BACKOFF_LOCK, BACKOFF_WAIT);
 	long host = 0;
 	int distinct = 0;
 
