@@ -36,18 +36,7 @@
 
 struct sshd_users SU;
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "sshd harness: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	exit(2);
-}
+#define die(...) testenv_die("sshd harness", __VA_ARGS__)
 
 /* Runs a shell command line; returns its exit status, or -1. */
 static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

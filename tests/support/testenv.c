@@ -28,18 +28,19 @@
 
 struct testenv T;
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
+void testenv_die(const char *who, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	fprintf(stderr, "testenv: ");
+	fprintf(stderr, "%s: ", who);
 	vfprintf(stderr, fmt, ap);
 	fprintf(stderr, "\n");
 	va_end(ap);
 	exit(2);
 }
+
+#define die(...) testenv_die("testenv", __VA_ARGS__)
 
 /* --- syslog capture -------------------------------------------------------
  * libpam's pam_syslog() ends in syslog(), which a fortified libpam calls as

@@ -50,6 +50,14 @@ char *fault_json_url(const struct server *f, const char *json, size_t len);
 long fault_requests(const struct server *f);
 char *fault_last(const struct server *f); /* JSON of the last request */
 
+/*
+ * For the harness, not the test: prints "WHO: MESSAGE" on stderr and exits 2
+ * when something the tests stand on (a server, a user, a file, a process)
+ * cannot be made, so that no test runs on a half-made world.
+ */
+void testenv_die(const char *who, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
 /* A port on 127.0.0.1 where nothing listens. */
 int closed_port(void);
 
