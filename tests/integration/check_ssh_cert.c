@@ -382,26 +382,6 @@ static int ssh_run(const char *config, const char *user, const char *command,
 	return sshd_client_cert(&server, config, C.home, env, NULL, script, out);
 }
 
-static int count(const char *text, const char *needle)
-{
-	int n = 0;
-
-	for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-		n++;
-	return n;
-}
-
-/* What sshd logged since mark has WANT "WHAT for USER from 127.0.0.1". */
-static void ck_log(long mark, const char *what, const char *user, int want)
-{
-	char needle[200], *log = sshd_log_since(&server, mark);
-
-	snprintf(needle, sizeof(needle), "%s for %s from 127.0.0.1", what, user);
-	ck_assert_msg(count(log, needle) == want, "want %d \"%s\" in sshd's log:\n%s", want, needle,
-		      log);
-	free(log);
-}
-
 /* The machine user logs in with the certificate through the config CONFIG. */
 static void ck_login(const char *config, const char *const *env)
 {
@@ -415,7 +395,7 @@ static void ck_login(const char *config, const char *const *env)
 	}
 	snprintf(want, sizeof(want), "%s\n", SU.member);
 	ck_assert_str_eq(out, want);
-	ck_log(mark, "Accepted publickey", SU.member, 1);
+	sshd_ck_log(&server, mark, "Accepted publickey", SU.member, 1);
 	free(out);
 }
 
@@ -428,7 +408,7 @@ static void ck_login_refused(const char *config, const char *why)
 
 	ck_assert_msg(rc == 255, "ssh exited %d:\n%s", rc, out);
 	ck_assert_msg(strstr(out, "Permission denied") != NULL, "%s", out);
-	ck_log(mark, "Accepted publickey", SU.member, 0);
+	sshd_ck_log(&server, mark, "Accepted publickey", SU.member, 0);
 	log = sshd_log_since(&server, mark);
 	ck_assert_msg(strstr(log, why) != NULL, "no \"%s\" in sshd's log:\n%s", why, log);
 	free(log);
@@ -893,9 +873,9 @@ START_TEST(write_ssh_config_and_clear)
 	ck_apt(0, "ssh-cert", "load", "--write-ssh-config", "--no-interaction");
 	ck_apt(0, "ssh-cert", "load", "--new", "--write-ssh-config", "--no-interaction");
 	text = slurp(C.sshconf);
-	ck_assert_int_eq(count(text, "# BEGIN apitoken"), 1);
-	ck_assert_int_eq(count(text, "# END apitoken"), 1);
-	ck_assert_int_eq(count(text, "Include"), 1);
+	ck_assert_int_eq(text_count(text, "# BEGIN apitoken"), 1);
+	ck_assert_int_eq(text_count(text, "# END apitoken"), 1);
+	ck_assert_int_eq(text_count(text, "Include"), 1);
 	ck_assert_msg(strstr(text, original) != NULL, "%s", text);
 	ck_assert_msg(strncmp(text, "# BEGIN apitoken", 16) == 0, "not at the top:\n%s", text);
 	free(text);
@@ -956,8 +936,8 @@ START_TEST(agent_holds_one_certificate)
 	sh("ssh-add -D");
 	ck_apt(0, "ssh-cert", "load", "--agent", "--no-interaction");
 	ck_assert_msg(sh("ssh-add -l") == 0, "%s%s", C.out, C.err);
-	ck_assert_int_eq(count(C.out, "(ED25519-CERT)"), 1);
-	ck_assert_int_eq(count(C.out, "\n"), 1);
+	ck_assert_int_eq(text_count(C.out, "(ED25519-CERT)"), 1);
+	ck_assert_int_eq(text_count(C.out, "\n"), 1);
 	j = info_json();
 	ck_assert(json_is_true(json_object_get(j, "in_agent")));
 	json_decref(j);
@@ -970,7 +950,7 @@ START_TEST(agent_holds_one_certificate)
 	/* A new certificate: the old one leaves the agent. */
 	ck_apt(0, "ssh-cert", "load", "--new", "--agent", "--no-interaction");
 	ck_assert_msg(sh("ssh-add -L") == 0, "%s%s", C.out, C.err);
-	ck_assert_int_eq(count(C.out, "\n"), 1);
+	ck_assert_int_eq(text_count(C.out, "\n"), 1);
 	cert = slurp(C.cert);
 	line = strchr(cert, ' ');
 	line = line ? strchr(line + 1, ' ') : NULL;

@@ -106,16 +106,18 @@ const char *log_text(void)
 	return logbuf;
 }
 
-int log_count(const char *needle)
+int text_count(const char *text, const char *needle)
 {
 	int n = 0;
-	const char *p = logbuf;
 
-	while ((p = strstr(p, needle)) != NULL) {
+	for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
 		n++;
-		p += strlen(needle);
-	}
 	return n;
+}
+
+int log_count(const char *needle)
+{
+	return text_count(logbuf, needle);
 }
 
 /* --- servers --------------------------------------------------------------- */

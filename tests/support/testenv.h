@@ -108,10 +108,13 @@ struct pam_result {
 struct pam_result pam_run(const char *confdir, const char *user, const char *rhost,
 			  const char *token);
 
+/* How many times NEEDLE stands in TEXT, the occurrences not overlapping. */
+int text_count(const char *text, const char *needle);
+
 /* Syslog lines written by libpam in this process (pam_syslog), captured. */
 void log_reset(void);
 const char *log_text(void);
-int log_count(const char *needle);
+int log_count(const char *needle); /* text_count(log_text(), needle) */
 
 /*
  * pam_run with an answer per prompt: each prompt (echo on or off) gets the
