@@ -31,16 +31,14 @@ static char cache_dir[600], errfile[600];
 
 static void up(void)
 {
-	testenv_setup();
-	server_start(&idp, "tests/idp/server.js");
+	testenv_up(&idp, NULL);
 	snprintf(cache_dir, sizeof(cache_dir), "%s/cache", T.root);
 	snprintf(errfile, sizeof(errfile), "%s/stderr", T.root);
 }
 
 static void down(void)
 {
-	server_stop(&idp);
-	testenv_teardown();
+	testenv_down(&idp, NULL);
 }
 
 /* A fresh cache dir, and the module's config (ROOT/apt.conf) with the cache on. */

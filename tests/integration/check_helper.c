@@ -28,16 +28,6 @@
 
 static struct server idp, fault;
 
-static void servers_up(void)
-{
-	testenv_up(&idp, &fault);
-}
-
-static void servers_down(void)
-{
-	testenv_down(&idp, &fault);
-}
-
 /* A service against the real issuer; extra lines may name another helper etc. */
 static const char *idp_service(const char *extra)
 {
@@ -455,7 +445,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("helper");
 	TCase *race = tcase_create("isolation"), *paths = tcase_create("paths");
 
-	tcase_add_unchecked_fixture(race, servers_up, servers_down);
+	tcase_add_unchecked_fixture(race, testenv_servers_up, testenv_servers_down);
 	tcase_set_timeout(race, 120);
 	tcase_add_test(race, helper_user_cannot_trace_the_helper);
 	tcase_add_test(race, helper_works_as_helper_user_for_good);
@@ -463,7 +453,7 @@ static Suite *suite(void)
 	tcase_add_test(race, missing_helper_user_names_the_fix);
 	suite_add_tcase(s, race);
 
-	tcase_add_unchecked_fixture(paths, servers_up, servers_down);
+	tcase_add_unchecked_fixture(paths, testenv_servers_up, testenv_servers_down);
 	tcase_set_timeout(paths, 60);
 	tcase_add_test(paths, helper_under_a_writable_directory_refused);
 	tcase_add_test(paths, helper_directory_of_another_user_refused);
@@ -476,5 +466,6 @@ static Suite *suite(void)
 
 int main(void)
 {
+	testenv_servers(&idp, &fault);
 	return unit_run(suite());
 }

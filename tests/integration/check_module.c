@@ -145,14 +145,12 @@ static struct server idp;
 /* In the parent, so a failed assertion in the test cannot skip the cleanup. */
 static void issuer_up(void)
 {
-	testenv_setup();
-	server_start(&idp, "tests/idp/server.js");
+	testenv_up(&idp, NULL);
 }
 
 static void issuer_down(void)
 {
-	server_stop(&idp);
-	testenv_teardown();
+	testenv_down(&idp, NULL);
 	/* pam_wrapper leaves a pam.X directory per run; only ~62 names exist. */
 	if (system("rm -rf /tmp/pam.?") != 0)
 		fprintf(stderr, "could not remove /tmp/pam.?\n");

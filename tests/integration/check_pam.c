@@ -20,16 +20,6 @@
 
 static struct server idp, fault;
 
-static void servers_up(void)
-{
-	testenv_up(&idp, &fault);
-}
-
-static void servers_down(void)
-{
-	testenv_down(&idp, &fault);
-}
-
 /* A service against the real issuer, with extra config lines. */
 static const char *idp_service(const char *extra, const char *args)
 {
@@ -1053,7 +1043,7 @@ static Suite *suite(void)
 	TCase *issuer = tcase_create("issuer"), *faults = tcase_create("faults"),
 	      *config = tcase_create("config");
 
-	tcase_add_unchecked_fixture(issuer, servers_up, servers_down);
+	tcase_add_unchecked_fixture(issuer, testenv_servers_up, testenv_servers_down);
 	tcase_set_timeout(issuer, 60);
 	tcase_add_test(issuer, valid_token_logs_in);
 	tcase_add_test(issuer, other_users_token_refused);
@@ -1078,7 +1068,7 @@ static Suite *suite(void)
 	tcase_add_test(issuer, user_name_cannot_forge_fields);
 	suite_add_tcase(s, issuer);
 
-	tcase_add_unchecked_fixture(faults, servers_up, servers_down);
+	tcase_add_unchecked_fixture(faults, testenv_servers_up, testenv_servers_down);
 	tcase_set_timeout(faults, 60);
 	tcase_add_loop_test(faults, fault_unavailable, 0,
 			    sizeof(unavailable_cases) / sizeof(unavailable_cases[0]));
@@ -1092,7 +1082,7 @@ static Suite *suite(void)
 	tcase_add_test(faults, request_on_the_wire);
 	suite_add_tcase(s, faults);
 
-	tcase_add_unchecked_fixture(config, servers_up, servers_down);
+	tcase_add_unchecked_fixture(config, testenv_servers_up, testenv_servers_down);
 	tcase_set_timeout(config, 60);
 	tcase_add_test(config, config_errors);
 	tcase_add_test(config, unsafe_helper_refused);
@@ -1103,5 +1093,6 @@ static Suite *suite(void)
 
 int main(void)
 {
+	testenv_servers(&idp, &fault);
 	return unit_run(suite());
 }

@@ -28,16 +28,6 @@
 
 static struct server idp, fault;
 
-static void servers_up(void)
-{
-	testenv_up(&idp, &fault);
-}
-
-static void servers_down(void)
-{
-	testenv_down(&idp, &fault);
-}
-
 static char cache_dir[600];
 
 /* A service on the real issuer using ROOT/cache, as it is. */
@@ -848,7 +838,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("pam_cache");
 	TCase *tc = tcase_create("cache");
 
-	tcase_add_unchecked_fixture(tc, servers_up, servers_down);
+	tcase_add_unchecked_fixture(tc, testenv_servers_up, testenv_servers_down);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, second_login_is_served_from_cache);
 	tcase_add_test(tc, revocation_reaches_host_within_cache_ttl);
@@ -878,5 +868,6 @@ static Suite *suite(void)
 
 int main(void)
 {
+	testenv_servers(&idp, &fault);
 	return unit_run(suite());
 }

@@ -139,8 +139,7 @@ static void up(void)
 		fprintf(stderr, TEST_BUILD "/apitoken: %s (run make first)\n", strerror(errno));
 		exit(2);
 	}
-	testenv_setup();
-	server_start(&idp, "tests/idp/server.js");
+	testenv_up(&idp, NULL);
 	ca = idp_ca_keys(&idp);
 	sshd_users_create();
 	sshd_start_ca(&server, ca);
@@ -153,8 +152,7 @@ static void down(void)
 	stop_agent();
 	sshd_stop(&server);
 	sshd_users_remove();
-	server_stop(&idp);
-	testenv_teardown();
+	testenv_down(&idp, NULL);
 }
 
 /* --- one test's world -------------------------------------------------------- */

@@ -62,8 +62,7 @@ static void each_test(void)
 
 static void up(enum sshd_method method, const char *auth_after)
 {
-	testenv_setup();
-	server_start(&idp, "tests/idp/server.js");
+	testenv_up(&idp, NULL);
 	default_config();
 	sshd_users_create();
 	sshd_start(&server, method, auth_after);
@@ -96,8 +95,7 @@ static void down(void)
 {
 	sshd_stop(&server);
 	sshd_users_remove();
-	server_stop(&idp);
-	testenv_teardown();
+	testenv_down(&idp, NULL);
 }
 
 /* A work directory of the test's own under T.root. */

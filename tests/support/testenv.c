@@ -566,6 +566,24 @@ void testenv_down(struct server *idp, struct server *fault)
 	testenv_teardown();
 }
 
+static struct server *fixture_idp, *fixture_fault;
+
+void testenv_servers(struct server *idp, struct server *fault)
+{
+	fixture_idp = idp;
+	fixture_fault = fault;
+}
+
+void testenv_servers_up(void)
+{
+	testenv_up(fixture_idp, fixture_fault);
+}
+
+void testenv_servers_down(void)
+{
+	testenv_down(fixture_idp, fixture_fault);
+}
+
 const char *write_file(const char *name, mode_t mode, const char *content)
 {
 	static char path[600];

@@ -86,6 +86,15 @@ void testenv_teardown(void);
  * one). */
 void testenv_up(struct server *idp, struct server *fault);
 void testenv_down(struct server *idp, struct server *fault);
+/*
+ * The same fixture in the form tcase_add_unchecked_fixture takes (no
+ * arguments): main() names the test's servers once with testenv_servers(),
+ * then hands testenv_servers_up and testenv_servers_down to Check. Unchecked
+ * fixtures run in main()'s process, where the servers live.
+ */
+void testenv_servers(struct server *idp, struct server *fault);
+void testenv_servers_up(void);
+void testenv_servers_down(void);
 
 /* Writes root/name with mode (content NULL = empty); returns the path (static buffer). */
 const char *write_file(const char *name, mode_t mode, const char *content);
