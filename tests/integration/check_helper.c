@@ -445,6 +445,8 @@ static Suite *suite(void)
 	Suite *s = suite_create("helper");
 	TCase *race = tcase_create("isolation"), *paths = tcase_create("paths");
 
+	testenv_servers(&idp, &fault);
+
 	tcase_add_unchecked_fixture(race, testenv_servers_up, testenv_servers_down);
 	tcase_set_timeout(race, 120);
 	tcase_add_test(race, helper_user_cannot_trace_the_helper);
@@ -466,6 +468,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	testenv_servers(&idp, &fault);
 	return unit_run(suite());
 }

@@ -317,6 +317,8 @@ static Suite *suite(void)
 	Suite *s = suite_create("nomem");
 	TCase *tc = tcase_create("login");
 
+	testenv_servers(NULL, &fault);
+
 	tcase_add_unchecked_fixture(tc, testenv_servers_up, testenv_servers_down);
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, good_token_without_cache);
@@ -329,6 +331,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	testenv_servers(NULL, &fault);
 	return unit_run(suite());
 }

@@ -1043,6 +1043,8 @@ static Suite *suite(void)
 	TCase *issuer = tcase_create("issuer"), *faults = tcase_create("faults"),
 	      *config = tcase_create("config");
 
+	testenv_servers(&idp, &fault);
+
 	tcase_add_unchecked_fixture(issuer, testenv_servers_up, testenv_servers_down);
 	tcase_set_timeout(issuer, 60);
 	tcase_add_test(issuer, valid_token_logs_in);
@@ -1093,6 +1095,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	testenv_servers(&idp, &fault);
 	return unit_run(suite());
 }

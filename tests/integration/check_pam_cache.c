@@ -838,6 +838,8 @@ static Suite *suite(void)
 	Suite *s = suite_create("pam_cache");
 	TCase *tc = tcase_create("cache");
 
+	testenv_servers(&idp, &fault);
+
 	tcase_add_unchecked_fixture(tc, testenv_servers_up, testenv_servers_down);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, second_login_is_served_from_cache);
@@ -868,6 +870,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	testenv_servers(&idp, &fault);
 	return unit_run(suite());
 }
