@@ -28,18 +28,6 @@
 
 static struct server idp, fault;
 
-/* A service against the real issuer; extra lines may name another helper etc. */
-static const char *idp_service(const char *extra)
-{
-	char conf[4096], *url = idp_url(&idp);
-
-	snprintf(conf, sizeof(conf),
-		 "introspection_url = %s\nclient_id = rs\nclient_secret_file = %s\n%s", url,
-		 write_file("secret", 0600, "rs-secret\n"), extra ? extra : "");
-	free(url);
-	return make_service(conf, NULL);
-}
-
 static void run(const char *cmd)
 {
 	ck_assert_msg(system(cmd) == 0, "%s failed", cmd);
@@ -72,7 +60,7 @@ START_TEST(helper_user_cannot_trace_the_helper)
 	if (geteuid() != 0)
 		return; /* the module drops to helper_user only as root */
 	snprintf(extra, sizeof(extra), "helper_user = %s\n", HELPER_USER);
-	dir = idp_service(extra);
+	dir = idp_service(&idp, extra, NULL);
 	ck_assert_int_eq(pipe(in), 0);
 	ck_assert_int_eq(pipe(out), 0);
 	pid = fork();
@@ -268,8 +256,8 @@ START_TEST(missing_helper_user_names_the_fix)
 	if (geteuid() != 0)
 		return;
 	log_reset();
-	ck_assert_int_eq(pam_run(idp_service("helper_user = _apitoken_missing\n"), "alice",
-				 "192.0.2.7", "ucat_x")
+	ck_assert_int_eq(pam_run(idp_service(&idp, "helper_user = _apitoken_missing\n", NULL),
+				 "alice", "192.0.2.7", "ucat_x")
 			     .auth,
 			 PAM_SERVICE_ERR);
 	ck_assert_ptr_nonnull(strstr(log_text(), "_apitoken_missing: no such user"));
@@ -284,7 +272,8 @@ END_TEST
 static void expect(const char *extra, int rc, const char *words)
 {
 	log_reset();
-	ck_assert_int_eq(pam_run(idp_service(extra), "alice", "192.0.2.7", "ucat_x").auth, rc);
+	ck_assert_int_eq(
+	    pam_run(idp_service(&idp, extra, NULL), "alice", "192.0.2.7", "ucat_x").auth, rc);
 	if (words != NULL)
 		ck_assert_msg(strstr(log_text(), words) != NULL, "want \"%s\" in\n%s", words,
 			      log_text());

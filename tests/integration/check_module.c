@@ -19,18 +19,11 @@
 /* The whole output of a command, or NULL. */
 static char *run(const char *cmd)
 {
-	char *out = NULL;
-	size_t len = 0;
-	FILE *o = open_memstream(&out, &len), *p = popen(cmd, "r");
-	char buf[4096];
-	size_t n;
+	int st;
+	char *out = shell_output(cmd, &st);
 
-	ck_assert_ptr_nonnull(o);
-	ck_assert_msg(p != NULL, "%s", cmd);
-	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
-		fwrite(buf, 1, n, o);
-	ck_assert_int_eq(pclose(p), 0);
-	fclose(o);
+	ck_assert_msg(out != NULL, "%s", cmd);
+	ck_assert_int_eq(st, 0);
 	return out;
 }
 

@@ -71,30 +71,6 @@ static void put(const char *path, mode_t mode, const char *text)
 	close(fd);
 }
 
-/* A whole file (malloc, NUL-terminated) from offset; NULL when it cannot be read. */
-static char *slurp(const char *path, long from)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m;
-	char chunk[8192];
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	m = open_memstream(&buf, &len);
-	if (m == NULL)
-		die("out of memory");
-	if (from > 0)
-		fseek(f, from, SEEK_SET);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		fwrite(chunk, 1, n, m);
-	fclose(f);
-	fclose(m);
-	return buf;
-}
-
 static void random_hex(char *out, size_t nhex)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -307,7 +283,7 @@ static const char *skip_space(const char *p)
  */
 static void write_snippet(const char *path, enum sshd_method method)
 {
-	char *text = slurp("conf/sshd_config.d/apitoken.conf", 0), *out = NULL, *line, *save;
+	char *text = file_text("conf/sshd_config.d/apitoken.conf", 0), *out = NULL, *line, *save;
 	size_t len = 0;
 	FILE *m;
 	int kbd = 0, meth = 0;
@@ -352,7 +328,7 @@ static void write_snippet(const char *path, enum sshd_method method)
  */
 static void write_pam_service(const char *path, const char *auth_after)
 {
-	char *text = slurp("conf/pam.d/sshd", 0), *out = NULL, *line, *save, *mod;
+	char *text = file_text("conf/pam.d/sshd", 0), *out = NULL, *line, *save, *mod;
 	size_t len = 0;
 	FILE *m;
 	int lines = 0, module = 0;
@@ -530,7 +506,7 @@ static bool try_start(struct sshd *s)
 	for (;;) {
 		bool gone = exited(s->pid);
 
-		logtext = slurp(s->log, 0);
+		logtext = file_text(s->log, 0);
 		if (logtext != NULL && strstr(logtext, ready) != NULL) {
 			free(logtext);
 			return true;
@@ -544,7 +520,7 @@ static bool try_start(struct sshd *s)
 				return false;
 			}
 			{
-				char *err = slurp(errf, 0);
+				char *err = file_text(errf, 0);
 				die("sshd exited before listening:\n%s%s", logtext ? logtext : "",
 				    err ? err : "");
 			}
@@ -629,7 +605,7 @@ static void start(struct sshd *s, enum sshd_method method, const char *auth_afte
 
 	/* known_hosts with the host key: strict checking, no question to answer. */
 	snprintf(path, sizeof(path), "%s/hostkey.pub", s->dir);
-	pub = slurp(path, 0);
+	pub = file_text(path, 0);
 	if (pub == NULL)
 		die("%s: %s", path, strerror(errno));
 	sp = strchr(pub, ' ');
@@ -754,7 +730,7 @@ long sshd_log_mark(const struct sshd *s)
 
 char *sshd_log_since(const struct sshd *s, long mark)
 {
-	char *t = slurp(s->log, mark);
+	char *t = file_text(s->log, mark);
 
 	return t != NULL ? t : strdup("");
 }
@@ -786,7 +762,7 @@ static int wait_client(pid_t pid, const char *outf, char **out)
 		usleep(2000);
 	}
 	if (out != NULL) {
-		*out = slurp(outf, 0);
+		*out = file_text(outf, 0);
 		if (*out == NULL)
 			*out = strdup("");
 	}
@@ -937,7 +913,7 @@ char *sshd_prompts(const struct sshd *s)
 	if (!s->test_askpass)
 		return NULL; /* apitoken-askpass records nothing */
 	snprintf(path, sizeof(path), "%s/prompts", s->dir);
-	t = slurp(path, 0);
+	t = file_text(path, 0);
 	return t != NULL ? t : strdup("");
 }
 

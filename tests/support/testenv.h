@@ -99,11 +99,31 @@ void testenv_servers_down(void);
 /* Writes root/name with mode (content NULL = empty); returns the path (static buffer). */
 const char *write_file(const char *name, mode_t mode, const char *content);
 /*
+ * The bytes of the file PATH from offset FROM on, NUL-terminated (malloc);
+ * NULL when it cannot be opened.
+ */
+char *file_text(const char *path, long from);
+/*
+ * Runs `/bin/sh -c CMD` (popen) and returns its stdout, NUL-terminated
+ * (malloc), with pclose's wait status in *STATUS; NULL when it could not be
+ * started.
+ */
+char *shell_output(const char *cmd, int *status);
+/*
  * Writes the config file "apt.conf" (with helper=, timeouts, cache_dir =
  * ROOT/cache and cache = no added unless given) and a service "svc" whose
  * auth and account lines load the module with args. Returns the confdir.
  */
 const char *make_service(const char *conf, const char *args);
+/*
+ * make_service against the test issuer IDP: its introspection_url,
+ * client_id rs with the secret in ROOT/secret, then the lines EXTRA (may be
+ * NULL).
+ */
+const char *idp_service(const struct server *idp, const char *extra, const char *args);
+
+/* Cache entries (64 lower-case hex names) in the directory DIR; -1 when it is absent. */
+long cache_entries(const char *dir);
 
 struct pam_result {
 	int auth; /* pam_authenticate */
