@@ -123,7 +123,11 @@ int log_count(const char *needle)
 
 /* --- servers --------------------------------------------------------------- */
 
-/* Kills a server that did not come up; nothing of it outlives the test. */
+/*
+ * Stops a server that did not come up; nothing of it outlives the test.
+ * SIGTERM first, so the issuer's exit handler removes its CA directory;
+ * SIGKILL after a second for one that is stuck.
+ */
 static void server_kill(struct server *s)
 {
 	int status;
@@ -131,6 +135,14 @@ static void server_kill(struct server *s)
 	if (s->pid <= 0)
 		return;
 	close(s->in_fd);
+	kill(s->pid, SIGTERM);
+	for (int i = 0; i < 100; i++) {
+		if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+			s->pid = 0;
+			return;
+		}
+		usleep(10000);
+	}
 	kill(s->pid, SIGKILL);
 	waitpid(s->pid, &status, 0);
 	s->pid = 0;
