@@ -649,10 +649,8 @@ static int load(const struct opts *o)
 	rc = settings_token(&s, &tok, &len, err, sizeof(err)) == APT_OK ? 0 : EXIT_CONFIG;
 	if (rc == 0 && sshkey_public_line(&publine, &l.key, KEY_COMMENT) < 0)
 		rc = EXIT_CONFIG;
-	if (rc == 0) {
-		publine.p[publine.len - 1] = '\0'; /* no newline inside the JSON string */
+	if (rc == 0)
 		rc = cert_issue(&s, tok, len, (char *)publine.p, &certline, err, sizeof(err));
-	}
 	if (rc != 0)
 		goto out;
 
@@ -675,8 +673,7 @@ static int load(const struct opts *o)
 	if (new_key) {
 		if (sshkey_private_file(&file, &l.key, KEY_COMMENT) < 0 ||
 		    file_replace_at(st.dirfd, "id_ed25519", file.p, file.len, 0600) < 0 ||
-		    file_replace_at(st.dirfd, "id_ed25519.pub", publine.p, publine.len - 1, 0600) <
-			0) {
+		    file_replace_at(st.dirfd, "id_ed25519.pub", publine.p, publine.len, 0600) < 0) {
 			errf(err, sizeof(err), "%.300s: %s", st.key, strerror(errno));
 			rc = EXIT_CONFIG;
 			goto out;

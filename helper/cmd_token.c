@@ -35,7 +35,6 @@ static int check_by_issuance(const struct settings *s, const char *tok, size_t l
 		rc = EXIT_CONFIG;
 		goto out;
 	}
-	line.p[line.len - 1] = '\0';
 	rc = cert_issue(s, tok, len, (char *)line.p, &cert, err, errlen);
 	if (rc != 0)
 		goto out;
