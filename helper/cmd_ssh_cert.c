@@ -369,9 +369,8 @@ static int agent_load(const struct loaded *l, const struct buf *old_blob, time_t
 	 */
 	if (old_blob != NULL && old_blob->len > 0)
 		agent_remove(&a, old_blob->p, old_blob->len, err, errlen);
-	rc = agent_add_ed25519_cert(&a, l->key.pk, l->key.seed, l->cert.blob.p, l->cert.blob.len,
-				    KEY_COMMENT, left > UINT32_MAX ? UINT32_MAX : (uint32_t)left,
-				    err, errlen);
+	rc = agent_add_ed25519_cert(&a, &l->key, l->cert.blob.p, l->cert.blob.len, KEY_COMMENT,
+				    left > UINT32_MAX ? UINT32_MAX : (uint32_t)left, err, errlen);
 	agent_close(&a);
 	return rc == APT_OK ? 0 : EXIT_CONFIG;
 }
