@@ -198,11 +198,11 @@ int cmd_exec(int argc, char **argv)
 		fprintf(stderr, "apitoken exec: %s\n", rc == APT_NOMEM ? "out of memory" : err);
 		goto out;
 	}
-	rc = APT_SERVICE; /* until CMD runs */
-	if (tokensock_listen(&ts, err, sizeof(err)) < 0) {
+	if ((rc = tokensock_listen(&ts, err, sizeof(err))) != APT_OK) {
 		fprintf(stderr, "apitoken exec: %s\n", err);
 		goto out;
 	}
+	rc = APT_SERVICE; /* until CMD runs */
 	/*
 	 * Orphans (a daemonized ProxyCommand, a backgrounded ssh) stay our
 	 * descendants instead of moving to init, so they still get the token.

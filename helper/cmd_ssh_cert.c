@@ -325,14 +325,13 @@ static void read_state(const struct state *st, struct loaded *l)
 static bool cert_good(const struct loaded *l, time_t now, uint64_t spare, char *why, size_t len)
 {
 	if (!l->have_key || !l->have_cert) {
-		snprintf(why, len, "%s", !l->have_key ? "no key yet" : "no certificate yet");
+		errf(why, len, "%s", !l->have_key ? "no key yet" : "no certificate yet");
 		return false;
 	}
 	if (sshcert_check(&l->cert, l->key_blob.p, l->key_blob.len, (uint64_t)now, why, len) < 0)
 		return false;
 	if (sshcert_seconds_left(&l->cert, (uint64_t)now) < spare) {
-		snprintf(why, len, "the certificate expires within %llu s",
-			 (unsigned long long)spare);
+		errf(why, len, "the certificate expires within %llu s", (unsigned long long)spare);
 		return false;
 	}
 	return true;
@@ -513,13 +512,12 @@ static enum cert_rc ca_trusted(const struct settings *s, const struct state *st,
 		if (rc != CERT_OK)
 			return rc;
 		if (!ok) {
-			snprintf(
-			    err, errlen,
-			    "the certificate is signed by %s, not by the CA pinned at the first "
-			    "load (%.300s). If the issuer really changed its CA, check the new "
-			    "key with its administrator, then run `apitoken ssh-cert clear "
-			    "--forget-ca` and load again, or set ca_key_file",
-			    fp, st->cas);
+			errf(err, errlen,
+			     "the certificate is signed by %s, not by the CA pinned at the first "
+			     "load (%.300s). If the issuer really changed its CA, check the new "
+			     "key with its administrator, then run `apitoken ssh-cert clear "
+			     "--forget-ca` and load again, or set ca_key_file",
+			     fp, st->cas);
 			return CERT_BAD;
 		}
 		if ((rc = cert_ca_pinned(s, c, err, errlen)) != CERT_OK) /* pin_ca: also now */
@@ -542,11 +540,10 @@ static enum cert_rc ca_trusted(const struct settings *s, const struct state *st,
 		}
 		free_lines(lines, n);
 		if (!ok) {
-			snprintf(
-			    err, errlen,
-			    "the certificate is signed by %s, which cert_url/authority does not "
-			    "publish",
-			    fp);
+			errf(err, errlen,
+			     "the certificate is signed by %s, which cert_url/authority does not "
+			     "publish",
+			     fp);
 			rc = CERT_BAD;
 			goto out;
 		}

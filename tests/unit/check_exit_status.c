@@ -22,25 +22,24 @@ START_TEST(test_cert_exit_status)
 }
 END_TEST
 
-/* askpass: 0 when it printed the token, 1 for every reason it did not. */
-START_TEST(test_askpass_exit_status)
+/*
+ * askpass: 0 when it printed the token, 1 for every reason it did not.
+ * exec, before COMMAND runs: 3 for a missing token, bad settings, or the system.
+ */
+START_TEST(test_apt_exit_status)
 {
-	ck_assert_int_eq(askpass_exit_status(APT_OK), 0);
-	ck_assert_int_eq(askpass_exit_status(APT_DENY), 1);
-	ck_assert_int_eq(askpass_exit_status(APT_UNAVAIL), 1);
-	ck_assert_int_eq(askpass_exit_status(APT_SERVICE), 1);
-	ck_assert_int_eq(askpass_exit_status(APT_NOMEM), 1);
-}
-END_TEST
+	static const struct {
+		enum apt_rc rc;
+		int askpass, exec;
+	} want[] = {
+	    {APT_OK, 0, 0},	 {APT_DENY, 1, 3},  {APT_UNAVAIL, 1, 3},
+	    {APT_SERVICE, 1, 3}, {APT_NOMEM, 1, 3},
+	};
 
-/* exec, before COMMAND runs: 3 for a missing token, bad settings, or the system. */
-START_TEST(test_exec_exit_status)
-{
-	ck_assert_int_eq(exec_exit_status(APT_OK), 0);
-	ck_assert_int_eq(exec_exit_status(APT_DENY), 3);
-	ck_assert_int_eq(exec_exit_status(APT_UNAVAIL), 3);
-	ck_assert_int_eq(exec_exit_status(APT_SERVICE), 3);
-	ck_assert_int_eq(exec_exit_status(APT_NOMEM), 3);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		ck_assert_int_eq(askpass_exit_status(want[i].rc), want[i].askpass);
+		ck_assert_int_eq(exec_exit_status(want[i].rc), want[i].exec);
+	}
 }
 END_TEST
 
@@ -50,8 +49,7 @@ static Suite *exit_status_suite(void)
 	TCase *tc = tcase_create("mapping");
 
 	tcase_add_test(tc, test_cert_exit_status);
-	tcase_add_test(tc, test_askpass_exit_status);
-	tcase_add_test(tc, test_exec_exit_status);
+	tcase_add_test(tc, test_apt_exit_status);
 	suite_add_tcase(s, tc);
 	return s;
 }
