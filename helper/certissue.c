@@ -13,7 +13,6 @@
 
 #include "buf.h"
 #include "certissue.h"
-#include "commands.h"
 #include "file.h"
 #include "http.h"
 #include "sshbuf.h"
@@ -35,22 +34,28 @@ static void http_defaults(struct http_request *r, const struct settings *s, cons
 }
 
 /* 401/403 and invalid_grant mean "not this token"; anything else is the issuer's trouble. */
-static int status_rc(long status)
+static enum cert_rc status_rc(long status)
 {
-	return status == 400 || status == 401 || status == 403 ? EXIT_REJECTED : EXIT_UNAVAILABLE;
+	return status == 400 || status == 401 || status == 403 ? CERT_REJECTED : CERT_UNAVAILABLE;
 }
 
-static int send_json(struct http_request *r, json_t *body, struct http_response *res,
-		     json_t **answer, const char *what, char *err, size_t errlen)
+/*
+ * The one exchange with the issuer: sends r (with body as its JSON body
+ * when not NULL; else r's own body, or none for a GET) and takes the
+ * answer, which must be HTTP 200 with a JSON object (*answer, to
+ * json_decref). what names the request in err.
+ */
+static enum cert_rc send_json(struct http_request *r, json_t *body, struct http_response *res,
+			      json_t **answer, const char *what, char *err, size_t errlen)
 {
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	const char *fail;
 	json_error_t jerr;
-	int rc = 0;
+	enum cert_rc rc = CERT_OK;
 
 	if (body != NULL && text == NULL) {
 		errf(err, errlen, "%s: out of memory", what);
-		return EXIT_CONFIG;
+		return CERT_NOMEM;
 	}
 	if (text != NULL) {
 		r->content_type = "application/json";
@@ -65,7 +70,7 @@ static int send_json(struct http_request *r, json_t *body, struct http_response 
 	*answer = NULL;
 	if (fail != NULL) {
 		errf(err, errlen, "%s: %s (%s)", what, r->url, fail);
-		return EXIT_UNAVAILABLE;
+		return CERT_UNAVAILABLE;
 	}
 	if (res->status != 200) {
 		errf(err, errlen, "%s: %s answered HTTP %ld", what, r->url, res->status);
@@ -78,7 +83,7 @@ static int send_json(struct http_request *r, json_t *body, struct http_response 
 		     r->url);
 		json_decref(*answer);
 		*answer = NULL;
-		rc = EXIT_UNAVAILABLE;
+		rc = CERT_UNAVAILABLE;
 	}
 	return rc;
 }
@@ -94,20 +99,19 @@ static const char *member(json_t *o, const char *a, const char *b)
 }
 
 /* POST token_url grant_type=api_token: the access token in *access (zeroed on free). */
-static int exchange(const struct settings *s, const char *token, size_t len, struct buf *access,
-		    char *err, size_t errlen)
+static enum cert_rc exchange(const struct settings *s, const char *token, size_t len,
+			     struct buf *access, char *err, size_t errlen)
 {
 	struct http_response res = {0, -1, BUF_INIT};
 	struct buf form = BUF_INIT, user = BUF_INIT;
 	struct http_request r;
-	json_error_t jerr;
 	json_t *a = NULL;
-	const char *fail, *at;
-	int rc = EXIT_UNAVAILABLE;
+	const char *at;
+	enum cert_rc rc;
 
 	if (s->client_id == NULL) {
 		errf(err, errlen, "token_url needs client_id (the issuer's id for this client)");
-		return EXIT_CONFIG;
+		return CERT_LOCAL;
 	}
 	http_defaults(&r, s, s->token_url);
 	buf_append(&form, "grant_type=api_token&api_token=", 31);
@@ -116,6 +120,7 @@ static int exchange(const struct settings *s, const char *token, size_t len, str
 	http_form_encode(&user, s->client_id, strlen(s->client_id));
 	if (form.failed || user.failed) {
 		errf(err, errlen, "token exchange: out of memory");
+		rc = CERT_NOMEM;
 		goto out;
 	}
 	r.content_type = "application/x-www-form-urlencoded";
@@ -123,75 +128,71 @@ static int exchange(const struct settings *s, const char *token, size_t len, str
 	r.body_len = form.len;
 	r.basic_user = (char *)user.p;
 	r.basic_password = "";
-	fail = http_send(&r, &res);
-	if (fail != NULL) {
-		errf(err, errlen, "token exchange: %s (%s)", s->token_url, fail);
-		goto out;
-	}
-	if (res.status != 200) {
+	rc = send_json(&r, NULL, &res, &a, "token exchange", err, errlen);
+	if (rc == CERT_REJECTED && res.status == 401) {
 		/* 401 here is about our client_id, not the token: invalid_grant is a 400. */
-		errf(err, errlen, "token exchange: %s answered HTTP %ld%s", s->token_url,
-		     res.status, res.status == 401 ? " (is client_id right?)" : "");
-		rc = res.status == 401 ? EXIT_CONFIG : status_rc(res.status);
-		goto out;
+		size_t n = strlen(err);
+
+		if (n < errlen)
+			errf(err + n, errlen - n, " (is client_id right?)");
+		rc = CERT_LOCAL;
 	}
-	a = json_loadb(res.body.p ? (char *)res.body.p : "", res.body.len, JSON_REJECT_DUPLICATES,
-		       &jerr);
-	at = a ? member(a, "access_token", NULL) : NULL;
+	if (rc != CERT_OK)
+		goto out;
+	at = member(a, "access_token", NULL);
 	if (at == NULL || at[0] == '\0' || strpbrk(at, "\r\n") != NULL) {
 		errf(err, errlen, "token exchange: no access_token in the answer");
+		rc = CERT_UNAVAILABLE;
 		goto out;
 	}
 	buf_append(access, at, strlen(at));
-	rc = buf_terminate(access) < 0 ? EXIT_CONFIG : 0;
+	if (buf_terminate(access) < 0) {
+		errf(err, errlen, "token exchange: out of memory");
+		rc = CERT_NOMEM;
+	}
 out:
-	if (a != NULL)
-		json_decref(a); /* jansson does not zero; the access token is short-lived */
+	json_decref(a); /* jansson does not zero; the access token is short-lived */
 	buf_free(&form);
 	buf_free(&user);
 	buf_free(&res.body);
 	return rc;
 }
 
-int token_exchange_check(const struct settings *s, const char *token, size_t len, char *err,
-			 size_t errlen)
+enum cert_rc token_exchange_check(const struct settings *s, const char *token, size_t len,
+				  char *err, size_t errlen)
 {
 	struct buf access = BUF_INIT;
-	int rc;
+	enum cert_rc rc;
 
 	if (s->token_url == NULL) {
 		errf(err, errlen, "no token_url: nothing to exchange the token with");
-		return EXIT_CONFIG;
+		return CERT_LOCAL;
 	}
 	rc = exchange(s, token, len, &access, err, errlen);
 	buf_free(&access);
 	return rc;
 }
 
-int cert_issue(const struct settings *s, const char *token, size_t len, const char *publine,
-	       char **cert, char *err, size_t errlen)
+enum cert_rc cert_issue(const struct settings *s, const char *token, size_t len,
+			const char *publine, char **cert, char *err, size_t errlen)
 {
 	struct http_response res = {0, -1, BUF_INIT};
 	struct buf access = BUF_INIT, header = BUF_INIT;
-	bool vault = s->cert_protocol != NULL && strcmp(s->cert_protocol, "vault") == 0;
+	bool vault = s->cert_protocol == CERT_PROTOCOL_VAULT;
 	struct http_request r;
 	json_t *body = NULL, *answer = NULL;
 	const char *line;
-	int rc;
+	enum cert_rc rc;
 
 	*cert = NULL;
 	if (s->cert_url == NULL) {
 		errf(err, errlen, "no cert_url: set APITOKEN_CERT_URL or cert_url in %s",
 		     s->path ? s->path : "~/.config/apitoken/config");
-		return EXIT_CONFIG;
-	}
-	if (s->cert_protocol != NULL && !vault && strcmp(s->cert_protocol, "apitoken") != 0) {
-		errf(err, errlen, "cert_protocol: want apitoken or vault");
-		return EXIT_CONFIG;
+		return CERT_LOCAL;
 	}
 	if (!vault && s->token_url != NULL) {
 		rc = exchange(s, token, len, &access, err, errlen);
-		if (rc != 0)
+		if (rc != CERT_OK)
 			goto out;
 	} else {
 		buf_append(&access, token, len);
@@ -202,19 +203,19 @@ int cert_issue(const struct settings *s, const char *token, size_t len, const ch
 		     : json_pack("{s:s}", "key", publine);
 	if (buf_terminate(&header) < 0 || body == NULL) {
 		errf(err, errlen, "out of memory");
-		rc = EXIT_CONFIG;
+		rc = CERT_NOMEM;
 		goto out;
 	}
 	http_defaults(&r, s, s->cert_url);
 	r.secret_header = (char *)header.p;
 	rc = send_json(&r, body, &res, &answer, "certificate", err, errlen);
-	if (rc != 0)
+	if (rc != CERT_OK)
 		goto out;
 	line = vault ? member(answer, "data", "signed_key") : member(answer, "certificate", NULL);
 	if (line == NULL || (*cert = strdup(line)) == NULL) {
 		errf(err, errlen, "certificate: the answer holds no %s",
 		     vault ? "data.signed_key" : "certificate");
-		rc = EXIT_UNAVAILABLE;
+		rc = CERT_UNAVAILABLE;
 		goto out;
 	}
 	(*cert)[strcspn(*cert, "\r\n")] = '\0';
@@ -227,38 +228,41 @@ out:
 	return rc;
 }
 
-int cert_authorities(const struct settings *s, char ***lines, size_t *n, char *err, size_t errlen)
+enum cert_rc cert_authorities(const struct settings *s, char ***lines, size_t *n, char *err,
+			      size_t errlen)
 {
 	struct http_response res = {0, -1, BUF_INIT};
 	struct http_request r;
 	struct buf url = BUF_INIT;
 	json_t *answer = NULL, *list, *v;
 	size_t i;
-	int rc;
+	enum cert_rc rc;
 
 	*lines = NULL;
 	*n = 0;
 	if (s->cert_url == NULL) {
 		errf(err, errlen, "no cert_url");
-		return EXIT_CONFIG;
+		return CERT_LOCAL;
 	}
 	/* cert_url + "/authority", without a doubled slash. */
 	buf_appendf(&url, "%.*s/authority",
 		    (int)(strlen(s->cert_url) -
 			  (s->cert_url[0] && s->cert_url[strlen(s->cert_url) - 1] == '/')),
 		    s->cert_url);
-	if (buf_terminate(&url) < 0)
-		return EXIT_CONFIG;
+	if (buf_terminate(&url) < 0) {
+		errf(err, errlen, "authority: out of memory");
+		return CERT_NOMEM;
+	}
 	http_defaults(&r, s, (char *)url.p);
 	r.get = 1;
 	rc = send_json(&r, NULL, &res, &answer, "authority", err, errlen);
-	if (rc != 0)
+	if (rc != CERT_OK)
 		goto out;
 	list = json_object_get(answer, "authorities");
 	if (!json_is_array(list) || json_array_size(list) == 0 ||
 	    (*lines = calloc(json_array_size(list), sizeof(char *))) == NULL) {
 		errf(err, errlen, "authority: no \"authorities\" list in the answer");
-		rc = EXIT_UNAVAILABLE;
+		rc = CERT_UNAVAILABLE;
 		goto out;
 	}
 	json_array_foreach(list, i, v)
@@ -268,7 +272,7 @@ int cert_authorities(const struct settings *s, char ***lines, size_t *n, char *e
 			free_lines(*lines, *n);
 			*lines = NULL;
 			*n = 0;
-			rc = EXIT_UNAVAILABLE;
+			rc = CERT_UNAVAILABLE;
 			goto out;
 		}
 		(*n)++;
@@ -321,25 +325,26 @@ int cert_ca_line(const struct sshcert *c, struct buf *out)
 	return out->failed ? -1 : 0;
 }
 
-int cert_ca_pinned(const struct settings *s, const struct sshcert *c, char *err, size_t errlen)
+enum cert_rc cert_ca_pinned(const struct settings *s, const struct sshcert *c, char *err,
+			    size_t errlen)
 {
 	char fp[SSHKEY_FP_LEN] = "", **lines = NULL, *text = NULL;
 	size_t n = 0, len;
 	bool ok = false;
-	int rc;
+	enum cert_rc rc;
 
 	if (s->ca_key_file == NULL && !s->pin_ca)
-		return 0;
+		return CERT_OK;
 	if (s->ca_key_file != NULL) {
 		if (file_read_checked(s->ca_key_file, FILE_CONFIG, CA_KEYS_MAX, &text, &len, err,
 				      errlen) != APT_OK)
-			return EXIT_CONFIG;
+			return CERT_LOCAL;
 		ok = cert_ca_listed(c, text);
 		free(text);
 	}
 	if (!ok && s->pin_ca) {
 		rc = cert_authorities(s, &lines, &n, err, errlen);
-		if (rc != 0)
+		if (rc != CERT_OK)
 			return rc;
 		ok = ca_in(c, lines, n);
 		free_lines(lines, n);
@@ -348,9 +353,9 @@ int cert_ca_pinned(const struct settings *s, const struct sshcert *c, char *err,
 		sshcert_ca_fingerprint(c, fp);
 		errf(err, errlen, "the certificate is signed by %s, not by a CA we pin (%s)", fp,
 		     s->ca_key_file ? s->ca_key_file : "cert_url/authority");
-		return EXIT_BADCERT;
+		return CERT_BAD;
 	}
-	return 0;
+	return CERT_OK;
 }
 
 void free_lines(char **lines, size_t n)

@@ -17,32 +17,47 @@
 #include "settings.h"
 
 /*
- * Each returns 0, or an exit code of commands.h with a message in err:
- * EXIT_CONFIG (no cert_url, bad protocol), EXIT_REJECTED (the issuer
- * refused the token), EXIT_UNAVAILABLE (unreachable, 5xx, 429, garbage).
+ * What a call came to. The commands turn it into their exit status
+ * (apitoken(1), EXIT STATUS); this module knows nothing of exit codes.
+ * Every result but CERT_OK comes with a message in err.
  */
+enum cert_rc {
+	CERT_OK = 0,
+	CERT_LOCAL,	  /* on our side: a setting missing or wrong (no cert_url, token_url
+			     without client_id, a client_id the exchange refused), an
+			     unreadable ca_key_file; for the commands also their files and
+			     the agent */
+	CERT_REJECTED,	  /* the issuer refused the token (400, 401, 403) */
+	CERT_UNAVAILABLE, /* unreachable, 5xx, 429, redirect, an answer we cannot use */
+	CERT_BAD,	  /* a certificate that fails our checks: here, not signed by a
+			     CA we pin */
+	CERT_NOMEM,
+};
 
 /* A certificate line for the public key line publine; *cert is malloc'd. */
-int cert_issue(const struct settings *s, const char *token, size_t len, const char *publine,
-	       char **cert, char *err, size_t errlen);
+enum cert_rc cert_issue(const struct settings *s, const char *token, size_t len,
+			const char *publine, char **cert, char *err, size_t errlen);
 
 /* The exchange alone (for `token check`): the token is valid if it gets an access token. */
-int token_exchange_check(const struct settings *s, const char *token, size_t len, char *err,
-			 size_t errlen);
+enum cert_rc token_exchange_check(const struct settings *s, const char *token, size_t len,
+				  char *err, size_t errlen);
 
 /* The CA keys cert_url/authority publishes, one key line each; free with free_lines. */
-int cert_authorities(const struct settings *s, char ***lines, size_t *n, char *err, size_t errlen);
+enum cert_rc cert_authorities(const struct settings *s, char ***lines, size_t *n, char *err,
+			      size_t errlen);
 void free_lines(char **lines, size_t n);
 
 struct sshcert;
 /*
  * When the settings pin the CA (ca_key_file, or pin_ca = yes for the keys
- * cert_url/authority publishes), whether c is signed by one of them: 0, or
- * EXIT_BADCERT / EXIT_CONFIG / EXIT_UNAVAILABLE with err. 0 when nothing is
- * pinned: the signature was still verified, against the key the
- * certificate names, and sshd decides which CAs it trusts.
+ * cert_url/authority publishes), whether c is signed by one of them:
+ * CERT_OK, or CERT_BAD, CERT_LOCAL (ca_key_file unreadable), or
+ * what fetching the authorities came to. CERT_OK when nothing is pinned:
+ * the signature was still verified, against the key the certificate
+ * names, and sshd decides which CAs it trusts.
  */
-int cert_ca_pinned(const struct settings *s, const struct sshcert *c, char *err, size_t errlen);
+enum cert_rc cert_ca_pinned(const struct settings *s, const struct sshcert *c, char *err,
+			    size_t errlen);
 
 /* The most a file of CA key lines may hold (ca_key_file, the state's pinned CAs). */
 #define CA_KEYS_MAX (256 * 1024)

@@ -92,64 +92,85 @@ static bool is_password_prompt(const char *prompt, char *host)
 	       strcspn(prompt, " \t\n") >= who && split_host(prompt, who, host);
 }
 
-int cmd_askpass(int argc, char **argv)
+int askpass_exit_status(enum apt_rc rc)
 {
-	struct settings s;
-	char err[512], host[NI_MAXHOST], *tok = NULL;
-	const char *prompt = argc > 1 ? argv[1] : "";
-	const char *pw = getenv("APITOKEN_ASKPASS_PASSWORD"), *sock;
-	size_t len;
-	enum apt_rc rc;
-	int r = 1;
+	return rc == APT_OK ? 0 : EXIT_NO;
+}
 
-	if (argc > 2) {
-		fprintf(stderr, "usage: apitoken askpass [PROMPT]\n");
-		return EXIT_USAGE;
-	}
-	rc = settings_load(&s, err, sizeof(err));
-	if (rc != APT_OK) {
-		fprintf(stderr, "apitoken askpass: %s\n", rc == APT_NOMEM ? "out of memory" : err);
-		goto out;
-	}
-	if (!is_our_prompt(prompt, s.prompt, host) &&
+/*
+ * Whether prompt is one to answer with the token (why not on stderr): ours
+ * (or a password prompt, when exec said so), from a host in hosts.
+ */
+static enum apt_rc prompt_ours(const struct settings *s, const char *prompt)
+{
+	const char *pw = getenv("APITOKEN_ASKPASS_PASSWORD");
+	char host[NI_MAXHOST];
+
+	if (!is_our_prompt(prompt, s->prompt, host) &&
 	    !(pw != NULL && strcmp(pw, "1") == 0 && is_password_prompt(prompt, host))) {
 		/* Say so on stderr (ssh shows it), but never answer. */
 		fprintf(stderr, "apitoken askpass: not the API token prompt; not answering\n");
-		goto out;
+		return APT_DENY;
 	}
 	/*
 	 * The token is for the hosts the user named, not for whichever host a
 	 * submodule URL, a ProxyJump or a second rsync target points ssh to. A
 	 * prompt without "(user@host) " names no host: with hosts set, refused.
 	 */
-	if (s.hosts != NULL && s.hosts[strspn(s.hosts, " \t,")] != '\0' &&
-	    !sshconfig_host_match(s.hosts, host)) {
+	if (s->hosts != NULL && s->hosts[strspn(s->hosts, " \t,")] != '\0' &&
+	    !sshconfig_host_match(s->hosts, host)) {
 		if (host[0] == '\0')
 			fprintf(stderr,
 				"apitoken askpass: the prompt names no host and hosts is set "
 				"(hosts = %s); not answering\n",
-				s.hosts);
+				s->hosts);
 		else
 			fprintf(
 			    stderr,
 			    "apitoken askpass: %s is not in hosts (hosts = %s); not answering\n",
-			    host, s.hosts);
-		goto out;
+			    host, s->hosts);
+		return APT_DENY;
 	}
+	return APT_OK;
+}
+
+/* The answer: the token and a line break on stdout. */
+static enum apt_rc answer(const struct settings *s)
+{
+	const char *sock = getenv(TOKENSOCK_ENV);
+	char err[512], *tok = NULL;
+	size_t len;
+	enum apt_rc rc;
+
 	/* Under `apitoken exec` the token is not in the environment: exec serves it. */
-	sock = getenv(TOKENSOCK_ENV);
 	if (sock != NULL && sock[0] != '\0')
 		rc = tokensock_fetch(sock, &tok, &len, err, sizeof(err));
 	else
-		rc = settings_token(&s, &tok, &len, err, sizeof(err));
-	if (rc != APT_OK) {
+		rc = settings_token(s, &tok, &len, err, sizeof(err));
+	if (rc != APT_OK)
 		fprintf(stderr, "apitoken askpass: %s\n", rc == APT_NOMEM ? "out of memory" : err);
-		goto out;
-	}
-	if (fwrite(tok, 1, len, stdout) == len && fputc('\n', stdout) != EOF && fflush(stdout) == 0)
-		r = 0;
-out:
+	else if (fwrite(tok, 1, len, stdout) != len || fputc('\n', stdout) == EOF ||
+		 fflush(stdout) != 0)
+		rc = APT_UNAVAIL;
 	free_secret(tok);
+	return rc;
+}
+
+int cmd_askpass(int argc, char **argv)
+{
+	struct settings s;
+	char err[512];
+	enum apt_rc rc;
+
+	if (argc > 2) {
+		fprintf(stderr, "usage: apitoken askpass [PROMPT]\n");
+		return EXIT_USAGE;
+	}
+	rc = settings_load(&s, err, sizeof(err));
+	if (rc != APT_OK)
+		fprintf(stderr, "apitoken askpass: %s\n", rc == APT_NOMEM ? "out of memory" : err);
+	else if ((rc = prompt_ours(&s, argc > 1 ? argv[1] : "")) == APT_OK)
+		rc = answer(&s);
 	settings_free(&s);
-	return r;
+	return askpass_exit_status(rc);
 }

@@ -89,7 +89,7 @@ static void run_command(char **cmd, const char *askpass, const char *sock, bool 
 	    (password ? setenv("APITOKEN_ASKPASS_PASSWORD", "1", 1)
 		      : unsetenv("APITOKEN_ASKPASS_PASSWORD")) != 0) {
 		perror("apitoken exec: setenv");
-		_exit(EXIT_CONFIG);
+		_exit(exec_exit_status(APT_SERVICE));
 	}
 	setrlimit(RLIMIT_CORE, core);
 	sigprocmask(SIG_SETMASK, oldmask, NULL);
@@ -146,6 +146,12 @@ static int serve(pid_t child, const struct tokensock *ts, int sfd, const char *t
 	}
 }
 
+int exec_exit_status(enum apt_rc rc)
+{
+	/* Every failure before CMD runs is one of the settings, the token or the system. */
+	return rc == APT_OK ? 0 : EXIT_CONFIG;
+}
+
 int cmd_exec(int argc, char **argv)
 {
 	char askpass[PATH_MAX], err[512], *tok = NULL;
@@ -157,7 +163,7 @@ int cmd_exec(int argc, char **argv)
 	pid_t child;
 	enum apt_rc rc;
 	size_t len = 0;
-	int i, sfd = -1, status = EXIT_CONFIG;
+	int i, sfd = -1, status = 0;
 
 	/*
 	 * The token stays in this process while CMD runs: main() left it no
@@ -175,7 +181,7 @@ int cmd_exec(int argc, char **argv)
 	if (askpass_path(askpass, sizeof(askpass)) < 0) {
 		fprintf(stderr,
 			"apitoken exec: apitoken-askpass is not installed beside apitoken\n");
-		return EXIT_CONFIG;
+		return exec_exit_status(APT_SERVICE);
 	}
 	/* Fail now, clearly, rather than as a refused login after ssh's prompt. */
 	rc = settings_load(&s, err, sizeof(err));
@@ -187,10 +193,11 @@ int cmd_exec(int argc, char **argv)
 		fprintf(stderr, "apitoken exec: %s\n", rc == APT_NOMEM ? "out of memory" : err);
 		goto out;
 	}
-	if (tokensock_listen(&ts, err, sizeof(err)) < 0) {
+	if ((rc = tokensock_listen(&ts, err, sizeof(err))) != APT_OK) {
 		fprintf(stderr, "apitoken exec: %s\n", err);
 		goto out;
 	}
+	rc = APT_SERVICE; /* until CMD runs */
 	/*
 	 * Orphans (a daemonized ProxyCommand, a backgrounded ssh) stay our
 	 * descendants instead of moving to init, so they still get the token.
@@ -214,11 +221,12 @@ int cmd_exec(int argc, char **argv)
 		explicit_bzero(tok, len);
 		run_command(argv + i + 1, askpass, ts.path, password, &oldmask, &core);
 	}
+	rc = APT_OK;
 	status = serve(child, &ts, sfd, tok, len);
 out:
 	if (sfd >= 0)
 		close(sfd);
 	tokensock_remove(&ts);
 	free_secret(tok);
-	return status;
+	return rc == APT_OK ? status : exec_exit_status(rc);
 }

@@ -138,23 +138,22 @@ static int dir_checked(int fd, const char *path, bool last, char *err, size_t er
  * link, made 0700 with mkdirat when missing and create. *fd is -1 when it
  * is missing and not to be made.
  */
-static int dir_step(int parent, const char *name, const char *path, bool create, bool last, int *fd,
-		    char *err, size_t errlen)
+static enum cert_rc dir_step(int parent, const char *name, const char *path, bool create, bool last,
+			     int *fd, char *err, size_t errlen)
 {
 	struct stat sb;
-	int rc;
 
 	*fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (*fd < 0 && errno == ENOENT && create) {
 		if (mkdirat(parent, name, 0700) != 0 && errno != EEXIST) {
 			errf(err, errlen, "%.300s: %s", path, strerror(errno));
-			return EXIT_CONFIG;
+			return CERT_LOCAL;
 		}
 		*fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
 	if (*fd < 0) {
 		if (errno == ENOENT && !create)
-			return 0;
+			return CERT_OK;
 		if (fstatat(parent, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(sb.st_mode))
 			errf(err, errlen,
 			     "%.300s is a symbolic link; the state directory is used only "
@@ -162,13 +161,14 @@ static int dir_step(int parent, const char *name, const char *path, bool create,
 			     path);
 		else
 			errf(err, errlen, "%.300s: %s", path, strerror(errno));
-		return EXIT_CONFIG;
+		return CERT_LOCAL;
 	}
-	if ((rc = dir_checked(*fd, path, last, err, errlen)) != 0) {
+	if (dir_checked(*fd, path, last, err, errlen) != 0) {
 		close(*fd);
 		*fd = -1;
+		return CERT_LOCAL;
 	}
-	return rc;
+	return CERT_OK;
 }
 
 /*
@@ -177,18 +177,19 @@ static int dir_step(int parent, const char *name, const char *path, bool create,
  * link or directory swapped in by someone else can move where the key is
  * written. Everything later is done relative to st->dirfd.
  */
-static int state_open(struct state *st, bool create, char *err, size_t errlen)
+static enum cert_rc state_open(struct state *st, bool create, char *err, size_t errlen)
 {
 	char base[PATH_MAX], path[PATH_MAX], names[PATH_MAX], *name, *save = NULL;
 	const char *rel;
-	int fd, next, rc = 0;
+	enum cert_rc rc = CERT_OK;
+	int fd, next;
 
 	memset(st, 0, sizeof(*st));
 	st->dirfd = -1;
 	if (state_base(base, sizeof(base), &rel) < 0 ||
 	    snprintf(st->dir, sizeof(st->dir), "%s/%s", base, rel) >= (int)sizeof(st->dir)) {
 		errf(err, errlen, "no state directory: set XDG_STATE_HOME or HOME");
-		return EXIT_CONFIG;
+		return CERT_LOCAL;
 	}
 	snprintf(st->key, sizeof(st->key), "%s/id_ed25519", st->dir);
 	snprintf(st->pub, sizeof(st->pub), "%s/id_ed25519.pub", st->dir);
@@ -200,17 +201,19 @@ static int state_open(struct state *st, bool create, char *err, size_t errlen)
 	if (create && getenv("XDG_STATE_HOME") != NULL && access(base, F_OK) != 0 &&
 	    make_dirs(base) < 0) {
 		errf(err, errlen, "%.300s: %s", base, strerror(errno));
-		return EXIT_CONFIG;
+		return CERT_LOCAL;
 	}
 	fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		if (!create && errno == ENOENT)
-			return 0; /* nothing loaded yet */
+			return CERT_OK; /* nothing loaded yet */
 		errf(err, errlen, "%.300s: %s", base, strerror(errno));
-		return EXIT_CONFIG;
+		return CERT_LOCAL;
 	}
-	if ((rc = dir_checked(fd, base, false, err, errlen)) != 0)
+	if (dir_checked(fd, base, false, err, errlen) != 0) {
+		rc = CERT_LOCAL;
 		goto out;
+	}
 	snprintf(path, sizeof(path), "%s", base);
 	snprintf(names, sizeof(names), "%s", rel);
 	for (name = strtok_r(names, "/", &save); name != NULL; name = strtok_r(NULL, "/", &save)) {
@@ -220,7 +223,7 @@ static int state_open(struct state *st, bool create, char *err, size_t errlen)
 		rc = dir_step(fd, name, path, create, last, &next, err, errlen);
 		close(fd);
 		fd = next;
-		if (rc != 0 || fd < 0)
+		if (rc != CERT_OK || fd < 0)
 			goto out; /* refused, or (without create) not there: nothing loaded yet */
 	}
 	st->dirfd = fd;
@@ -313,14 +316,13 @@ static void read_state(const struct state *st, struct loaded *l)
 static bool cert_good(const struct loaded *l, time_t now, uint64_t spare, char *why, size_t len)
 {
 	if (!l->have_key || !l->have_cert) {
-		snprintf(why, len, "%s", !l->have_key ? "no key yet" : "no certificate yet");
+		errf(why, len, "%s", !l->have_key ? "no key yet" : "no certificate yet");
 		return false;
 	}
 	if (sshcert_check(&l->cert, l->key_blob.p, l->key_blob.len, (uint64_t)now, why, len) < 0)
 		return false;
 	if (sshcert_seconds_left(&l->cert, (uint64_t)now) < spare) {
-		snprintf(why, len, "the certificate expires within %llu s",
-			 (unsigned long long)spare);
+		errf(why, len, "the certificate expires within %llu s", (unsigned long long)spare);
 		return false;
 	}
 	return true;
@@ -347,24 +349,23 @@ static bool agent_forget(const struct buf *cert_blob, const struct buf *old_blob
 	return removed;
 }
 
-static int agent_load(const struct loaded *l, const struct buf *old_blob, time_t now, char *err,
-		      size_t errlen)
+static enum cert_rc agent_load(const struct loaded *l, const struct buf *old_blob, time_t now,
+			       char *err, size_t errlen)
 {
 	uint64_t left = sshcert_seconds_left(&l->cert, (uint64_t)now);
 	struct agent a;
 	enum apt_rc rc;
 
 	if (agent_connect(&a, NULL, err, errlen) != APT_OK)
-		return EXIT_CONFIG;
+		return CERT_LOCAL;
 	/* Expired certificates must not pile up in the agent ("Too many authentication failures").
 	 */
 	if (old_blob != NULL && old_blob->len > 0)
 		agent_remove(&a, old_blob->p, old_blob->len, err, errlen);
-	rc = agent_add_ed25519_cert(&a, l->key.pk, l->key.seed, l->cert.blob.p, l->cert.blob.len,
-				    KEY_COMMENT, left > UINT32_MAX ? UINT32_MAX : (uint32_t)left,
-				    err, errlen);
+	rc = agent_add_ed25519_cert(&a, &l->key, l->cert.blob.p, l->cert.blob.len, KEY_COMMENT,
+				    left > UINT32_MAX ? UINT32_MAX : (uint32_t)left, err, errlen);
 	agent_close(&a);
-	return rc == APT_OK ? 0 : EXIT_CONFIG;
+	return rc == APT_OK ? CERT_OK : CERT_LOCAL;
 }
 
 static bool in_agent(const struct loaded *l)
@@ -396,30 +397,30 @@ static bool ask_yes(const char *question)
 	return answer[0] == 'y' || answer[0] == 'Y';
 }
 
-static int write_config(const struct settings *s, const struct state *st, const struct opts *o,
-			char *err, size_t errlen)
+static enum cert_rc write_config(const struct settings *s, const struct state *st,
+				 const struct opts *o, char *err, size_t errlen)
 {
 	char *config = NULL;
 	struct buf inc = BUF_INIT;
 	bool changed = false;
-	int rc = 0;
+	enum cert_rc rc = CERT_OK;
 
 	/* The include file, relative to the checked directory like every file of it. */
 	if (sshconfig_render(&inc, s->hosts, st->key, st->cert, err, errlen) != APT_OK) {
 		buf_free(&inc);
-		return EXIT_CONFIG;
+		return CERT_LOCAL;
 	}
 	if (file_replace_at(st->dirfd, "ssh_config", inc.p, inc.len, 0600) < 0) {
 		errf(err, errlen, "%.300s: %s", st->include, strerror(errno));
 		buf_free(&inc);
-		return EXIT_CONFIG;
+		return CERT_LOCAL;
 	}
 	buf_free(&inc);
 	if (!o->write_config &&
 	    (o->no_interaction || !isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)))
-		return 0;
+		return CERT_OK;
 	if (sshconfig_path(&config, err, errlen) != APT_OK)
-		return EXIT_CONFIG;
+		return CERT_LOCAL;
 	if (!o->write_config) {
 		char q[PATH_MAX + 128];
 		char *text = NULL;
@@ -438,7 +439,7 @@ static int write_config(const struct settings *s, const struct state *st, const 
 			goto out;
 	}
 	if (sshconfig_insert(config, st->include, &changed, err, errlen) != APT_OK)
-		rc = EXIT_CONFIG;
+		rc = CERT_LOCAL;
 	else if (changed && !o->quiet)
 		printf("Added an Include of %s to %s.\n", st->include, config);
 out:
@@ -452,17 +453,17 @@ out:
  * The pinned CA keys of the state directory, or NULL (none yet, or unreadable:
  * then *rc says which).
  */
-static char *pinned_cas(const struct state *st, int *rc, char *err, size_t errlen)
+static char *pinned_cas(const struct state *st, enum cert_rc *rc, char *err, size_t errlen)
 {
 	char *text = NULL;
 	size_t len;
 
-	*rc = 0;
+	*rc = CERT_OK;
 	if (st->dirfd < 0 ||
 	    (faccessat(st->dirfd, PINNED_CAS, F_OK, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT))
 		return NULL;
 	if (read_in(st, PINNED_CAS, FILE_CONFIG, CA_KEYS_MAX, &text, &len, err, errlen) != APT_OK) {
-		*rc = EXIT_CONFIG;
+		*rc = CERT_LOCAL;
 		return NULL;
 	}
 	return text;
@@ -478,49 +479,49 @@ static char *pinned_cas(const struct state *st, int *rc, char *err, size_t errle
  * it publishes none, the key that signed this first certificate) and every
  * later load refuses a certificate from any other CA.
  */
-static int ca_trusted(const struct settings *s, const struct state *st, const struct sshcert *c,
-		      char *what, size_t wlen, char *err, size_t errlen)
+static enum cert_rc ca_trusted(const struct settings *s, const struct state *st,
+			       const struct sshcert *c, char *what, size_t wlen, char *err,
+			       size_t errlen)
 {
 	char fp[SSHKEY_FP_LEN] = "", aerr[256] = "", **lines = NULL, *text;
 	struct buf rec = BUF_INIT;
 	size_t n = 0;
-	int rc;
+	enum cert_rc rc;
 
 	sshcert_ca_fingerprint(c, fp);
 	if (s->ca_key_file != NULL) {
-		if ((rc = cert_ca_pinned(s, c, err, errlen)) != 0)
+		if ((rc = cert_ca_pinned(s, c, err, errlen)) != CERT_OK)
 			return rc;
 		snprintf(what, wlen, "signed by the pinned CA %s (ca_key_file %.300s)", fp,
 			 s->ca_key_file);
-		return 0;
+		return CERT_OK;
 	}
-	if ((text = pinned_cas(st, &rc, err, errlen)) != NULL || rc != 0) {
+	if ((text = pinned_cas(st, &rc, err, errlen)) != NULL || rc != CERT_OK) {
 		bool ok = text != NULL && cert_ca_listed(c, text);
 
 		free(text);
-		if (rc != 0)
+		if (rc != CERT_OK)
 			return rc;
 		if (!ok) {
-			snprintf(
-			    err, errlen,
-			    "the certificate is signed by %s, not by the CA pinned at the first "
-			    "load (%.300s). If the issuer really changed its CA, check the new "
-			    "key with its administrator, then run `apitoken ssh-cert clear "
-			    "--forget-ca` and load again, or set ca_key_file",
-			    fp, st->cas);
-			return EXIT_BADCERT;
+			errf(err, errlen,
+			     "the certificate is signed by %s, not by the CA pinned at the first "
+			     "load (%.300s). If the issuer really changed its CA, check the new "
+			     "key with its administrator, then run `apitoken ssh-cert clear "
+			     "--forget-ca` and load again, or set ca_key_file",
+			     fp, st->cas);
+			return CERT_BAD;
 		}
-		if ((rc = cert_ca_pinned(s, c, err, errlen)) != 0) /* pin_ca: also published now */
+		if ((rc = cert_ca_pinned(s, c, err, errlen)) != CERT_OK) /* pin_ca: also now */
 			return rc;
 		snprintf(what, wlen, "signed by the pinned CA %s", fp);
-		return 0;
+		return CERT_OK;
 	}
 
 	/* The first load: trust on first use, as ssh does for a host key. */
 	buf_appendf(&rec, "# The CA keys `apitoken ssh-cert load` trusts, recorded at the first "
 			  "load.\n# `apitoken ssh-cert clear --forget-ca` removes them.\n");
 	rc = cert_authorities(s, &lines, &n, aerr, sizeof(aerr));
-	if (rc == 0) {
+	if (rc == CERT_OK) {
 		bool ok = false;
 
 		for (size_t i = 0; i < n; i++) {
@@ -530,12 +531,11 @@ static int ca_trusted(const struct settings *s, const struct state *st, const st
 		}
 		free_lines(lines, n);
 		if (!ok) {
-			snprintf(
-			    err, errlen,
-			    "the certificate is signed by %s, which cert_url/authority does not "
-			    "publish",
-			    fp);
-			rc = EXIT_BADCERT;
+			errf(err, errlen,
+			     "the certificate is signed by %s, which cert_url/authority does not "
+			     "publish",
+			     fp);
+			rc = CERT_BAD;
 			goto out;
 		}
 	} else if (s->pin_ca) {
@@ -543,16 +543,16 @@ static int ca_trusted(const struct settings *s, const struct state *st, const st
 		goto out;
 	} else if (cert_ca_line(c, &rec) < 0) { /* no authority published: its signer, then */
 		errf(err, errlen, "out of memory");
-		rc = EXIT_CONFIG;
+		rc = CERT_NOMEM;
 		goto out;
 	}
 	if (rec.failed || file_replace_at(st->dirfd, PINNED_CAS, rec.p, rec.len, 0600) < 0) {
 		errf(err, errlen, "%.300s: %s", st->cas,
 		     rec.failed ? "out of memory" : strerror(errno));
-		rc = EXIT_CONFIG;
+		rc = rec.failed ? CERT_NOMEM : CERT_LOCAL;
 		goto out;
 	}
-	rc = 0;
+	rc = CERT_OK;
 	snprintf(what, wlen, "signed by the CA %s, pinned now (first load; %.300s)", fp, st->cas);
 out:
 	buf_free(&rec);
@@ -572,148 +572,219 @@ static void say_loaded(const struct loaded *l, time_t now, const char *what)
 	       (unsigned long long)(left / 60));
 }
 
+/* What one load works with, from the settings to the files it writes. */
+struct load {
+	const struct opts *o;
+	struct settings s;
+	struct state st;
+	int lock;
+	struct loaded l;
+	bool new_key;	      /* l.key is new: its files are written too */
+	struct buf old_blob;  /* the certificate replaced, to drop from the agent */
+	struct buf publine;   /* l.key's public key line */
+	char *certline;	      /* what the issuer sent */
+	struct sshcert fresh; /* ... parsed, when have_fresh */
+	bool have_fresh;
+	char verified[512]; /* how its CA was checked, for the output */
+	char err[1024];
+};
+
+static void load_free(struct load *ld)
+{
+	if (ld->have_fresh)
+		sshcert_free(&ld->fresh);
+	if (ld->lock >= 0)
+		close(ld->lock);
+	free(ld->certline);
+	buf_free(&ld->old_blob);
+	buf_free(&ld->publine);
+	loaded_free(&ld->l);
+	state_close(&ld->st);
+	settings_free(&ld->s);
+}
+
+/* The settings, the state directory under its lock, and what is in it. */
+static enum cert_rc load_open(struct load *ld)
+{
+	enum cert_rc rc;
+
+	if (settings_load(&ld->s, ld->err, sizeof(ld->err)) != APT_OK)
+		return CERT_LOCAL;
+	if ((rc = state_open(&ld->st, true, ld->err, sizeof(ld->err))) != CERT_OK)
+		return rc;
+	if ((ld->lock = state_lock(&ld->st, ld->err, sizeof(ld->err))) < 0)
+		return CERT_LOCAL;
+	read_state(&ld->st, &ld->l);
+	return CERT_OK;
+}
+
+/* The certificate is valid for a while yet: nothing to ask for, the rest made sure of. */
+static enum cert_rc load_keep(struct load *ld, time_t now)
+{
+	enum cert_rc rc;
+
+	if (ld->o->refresh_only)
+		return CERT_OK;
+	if (ld->o->agent && !in_agent(&ld->l) &&
+	    (rc = agent_load(&ld->l, NULL, now, ld->err, sizeof(ld->err))) != CERT_OK)
+		return rc;
+	if ((rc = write_config(&ld->s, &ld->st, ld->o, ld->err, sizeof(ld->err))) != CERT_OK)
+		return rc;
+	if (!ld->o->quiet)
+		say_loaded(&ld->l, now, "The certificate is still valid");
+	return CERT_OK;
+}
+
+/* --agent without an agent: said before anything is asked for or written. */
+static enum cert_rc agent_there(char *err, size_t errlen)
+{
+	struct agent a;
+
+	if (agent_connect(&a, NULL, err, errlen) != APT_OK)
+		return CERT_LOCAL;
+	agent_close(&a);
+	return CERT_OK;
+}
+
+/* The key to certify: a new one when there is none or it is older than key_ttl. */
+static enum cert_rc load_key(struct load *ld, time_t now)
+{
+	struct loaded *l = &ld->l;
+
+	ld->new_key = !l->have_key || now - l->key_mtime >= ld->s.key_ttl;
+	if (ld->new_key) {
+		sshkey_clear(&l->key);
+		if (sshkey_generate(&l->key) < 0) {
+			errf(ld->err, sizeof(ld->err), "could not make a key");
+			return CERT_LOCAL;
+		}
+		l->key_blob.len = 0;
+		sshkey_put_public(&l->key_blob, &l->key);
+	}
+	if (l->have_cert)
+		buf_append(&ld->old_blob, l->cert.blob.p, l->cert.blob.len);
+	if (sshkey_public_line(&ld->publine, &l->key, KEY_COMMENT) < 0) {
+		errf(ld->err, sizeof(ld->err), "out of memory");
+		return CERT_NOMEM;
+	}
+	return CERT_OK;
+}
+
+/*
+ * The issuer's certificate for the key, in ld->fresh: one we can use (for
+ * our key, valid now, correctly signed, by a CA we trust) before anything
+ * is written.
+ */
+static enum cert_rc load_cert(struct load *ld)
+{
+	char *tok = NULL;
+	size_t len;
+	enum cert_rc rc;
+
+	if (settings_token(&ld->s, &tok, &len, ld->err, sizeof(ld->err)) != APT_OK)
+		return CERT_LOCAL;
+	rc = cert_issue(&ld->s, tok, len, (char *)ld->publine.p, &ld->certline, ld->err,
+			sizeof(ld->err));
+	free_secret(tok);
+	if (rc != CERT_OK)
+		return rc;
+	if (sshcert_parse_line(&ld->fresh, ld->certline, strlen(ld->certline), ld->err,
+			       sizeof(ld->err)) < 0)
+		return CERT_BAD;
+	ld->have_fresh = true;
+	if (sshcert_check(&ld->fresh, ld->l.key_blob.p, ld->l.key_blob.len, (uint64_t)time(NULL),
+			  ld->err, sizeof(ld->err)) < 0 ||
+	    sshcert_verify(&ld->fresh, ld->err, sizeof(ld->err)) < 0)
+		return CERT_BAD;
+	return ca_trusted(&ld->s, &ld->st, &ld->fresh, ld->verified, sizeof(ld->verified), ld->err,
+			  sizeof(ld->err));
+}
+
+/*
+ * The files: the key first (a new one only), since the old certificate no
+ * longer matches it anyway; then the certificate, which becomes l's.
+ */
+static enum cert_rc load_write(struct load *ld)
+{
+	struct buf file = BUF_INIT;
+	enum cert_rc rc = CERT_OK;
+
+	if (ld->new_key &&
+	    (sshkey_private_file(&file, &ld->l.key, KEY_COMMENT) < 0 ||
+	     file_replace_at(ld->st.dirfd, "id_ed25519", file.p, file.len, 0600) < 0 ||
+	     file_replace_at(ld->st.dirfd, "id_ed25519.pub", ld->publine.p, ld->publine.len, 0600) <
+		 0)) {
+		errf(ld->err, sizeof(ld->err), "%.300s: %s", ld->st.key, strerror(errno));
+		rc = CERT_LOCAL;
+	}
+	if (rc == CERT_OK) {
+		file.len = 0;
+		buf_appendf(&file, "%s\n", ld->certline);
+		if (file.failed || file_replace_at(ld->st.dirfd, "id_ed25519-cert.pub", file.p,
+						   file.len, 0600) < 0) {
+			errf(ld->err, sizeof(ld->err), "%.300s: %s", ld->st.cert, strerror(errno));
+			rc = CERT_LOCAL;
+		}
+	}
+	buf_free(&file);
+	if (rc != CERT_OK)
+		return rc;
+	if (ld->l.have_cert)
+		sshcert_free(&ld->l.cert);
+	ld->l.cert = ld->fresh;
+	ld->l.have_cert = true;
+	ld->l.have_key = true;
+	ld->have_fresh = false;
+	return CERT_OK;
+}
+
+/* The new certificate where ssh finds it: the agent (or the old one out of it), the config. */
+static enum cert_rc load_install(struct load *ld)
+{
+	enum cert_rc rc;
+
+	if (ld->o->agent && (rc = agent_load(&ld->l, &ld->old_blob, time(NULL), ld->err,
+					     sizeof(ld->err))) != CERT_OK)
+		return rc;
+	if (!ld->o->agent && ld->old_blob.len > 0)
+		agent_forget(NULL,
+			     &ld->old_blob); /* our previous certificate, if an agent held it */
+	if ((rc = write_config(&ld->s, &ld->st, ld->o, ld->err, sizeof(ld->err))) != CERT_OK)
+		return rc;
+	if (!ld->o->quiet) {
+		say_loaded(&ld->l, time(NULL), "Loaded a certificate");
+		printf("Its signature is valid, %s.\n", ld->verified);
+	}
+	return CERT_OK;
+}
+
 static int load(const struct opts *o)
 {
-	struct settings s;
-	struct state st = {.dirfd = -1};
-	struct loaded l;
-	struct buf old_blob = BUF_INIT, publine = BUF_INIT, file = BUF_INIT;
-	struct sshcert fresh;
-	char err[1024], why[256], verified[512] = "", *tok = NULL, *certline = NULL;
+	struct load ld = {.o = o, .st = {.dirfd = -1}, .lock = -1};
 	time_t now = time(NULL);
-	bool new_key, have_fresh = false;
-	size_t len;
-	int lock = -1, rc;
+	char why[256];
+	enum cert_rc rc;
 
-	memset(&l, 0, sizeof(l));
-	rc = settings_load(&s, err, sizeof(err)) == APT_OK ? 0 : EXIT_CONFIG;
-	if (rc == 0)
-		rc = state_open(&st, true, err, sizeof(err));
-	if (rc != 0)
-		goto out;
-	if ((lock = state_lock(&st, err, sizeof(err))) < 0) {
-		rc = EXIT_CONFIG;
-		goto out;
+	rc = load_open(&ld);
+	if (rc == CERT_OK && !o->new_cert &&
+	    cert_good(&ld.l, now, RENEW_BEFORE, why, sizeof(why))) {
+		rc = load_keep(&ld, now);
+	} else {
+		if (rc == CERT_OK && o->agent)
+			rc = agent_there(ld.err, sizeof(ld.err));
+		if (rc == CERT_OK)
+			rc = load_key(&ld, now);
+		if (rc == CERT_OK)
+			rc = load_cert(&ld);
+		if (rc == CERT_OK)
+			rc = load_write(&ld);
+		if (rc == CERT_OK)
+			rc = load_install(&ld);
 	}
-	read_state(&st, &l);
-
-	/* Valid for a while yet: nothing to ask for (and, with --refresh-only, nothing else). */
-	if (!o->new_cert && cert_good(&l, now, RENEW_BEFORE, why, sizeof(why))) {
-		if (o->refresh_only)
-			goto out;
-		if (o->agent && !in_agent(&l) &&
-		    (rc = agent_load(&l, NULL, now, err, sizeof(err))) != 0)
-			goto out;
-		if ((rc = write_config(&s, &st, o, err, sizeof(err))) != 0)
-			goto out;
-		if (!o->quiet)
-			say_loaded(&l, now, "The certificate is still valid");
-		goto out;
-	}
-
-	/* --agent without an agent: say so before anything is asked for or written. */
-	if (o->agent) {
-		struct agent a;
-
-		if (agent_connect(&a, NULL, err, sizeof(err)) != APT_OK) {
-			rc = EXIT_CONFIG;
-			goto out;
-		}
-		agent_close(&a);
-	}
-
-	/* A new key when there is none or it is older than key_ttl; else the same one. */
-	new_key = !l.have_key || now - l.key_mtime >= s.key_ttl;
-	if (new_key) {
-		sshkey_clear(&l.key);
-		if (sshkey_generate(&l.key) < 0) {
-			errf(err, sizeof(err), "could not make a key");
-			rc = EXIT_CONFIG;
-			goto out;
-		}
-		l.key_blob.len = 0;
-		sshkey_put_public(&l.key_blob, &l.key);
-	}
-	if (l.have_cert)
-		buf_append(&old_blob, l.cert.blob.p, l.cert.blob.len);
-
-	rc = settings_token(&s, &tok, &len, err, sizeof(err)) == APT_OK ? 0 : EXIT_CONFIG;
-	if (rc == 0 && sshkey_public_line(&publine, &l.key, KEY_COMMENT) < 0)
-		rc = EXIT_CONFIG;
-	if (rc == 0) {
-		publine.p[publine.len - 1] = '\0'; /* no newline inside the JSON string */
-		rc = cert_issue(&s, tok, len, (char *)publine.p, &certline, err, sizeof(err));
-	}
-	if (rc != 0)
-		goto out;
-
-	/* What the issuer sent must be a certificate we can use, before anything is written. */
-	if (sshcert_parse_line(&fresh, certline, strlen(certline), err, sizeof(err)) < 0) {
-		rc = EXIT_BADCERT;
-		goto out;
-	}
-	have_fresh = true;
-	if (sshcert_check(&fresh, l.key_blob.p, l.key_blob.len, (uint64_t)time(NULL), err,
-			  sizeof(err)) < 0 ||
-	    sshcert_verify(&fresh, err, sizeof(err)) < 0) {
-		rc = EXIT_BADCERT;
-		goto out;
-	}
-	if ((rc = ca_trusted(&s, &st, &fresh, verified, sizeof(verified), err, sizeof(err))) != 0)
-		goto out;
-
-	/* The key first (a new one only): the old certificate no longer matches it anyway. */
-	if (new_key) {
-		if (sshkey_private_file(&file, &l.key, KEY_COMMENT) < 0 ||
-		    file_replace_at(st.dirfd, "id_ed25519", file.p, file.len, 0600) < 0 ||
-		    file_replace_at(st.dirfd, "id_ed25519.pub", publine.p, publine.len - 1, 0600) <
-			0) {
-			errf(err, sizeof(err), "%.300s: %s", st.key, strerror(errno));
-			rc = EXIT_CONFIG;
-			goto out;
-		}
-	}
-	file.len = 0;
-	buf_appendf(&file, "%s\n", certline);
-	if (file.failed ||
-	    file_replace_at(st.dirfd, "id_ed25519-cert.pub", file.p, file.len, 0600) < 0) {
-		errf(err, sizeof(err), "%.300s: %s", st.cert, strerror(errno));
-		rc = EXIT_CONFIG;
-		goto out;
-	}
-	if (l.have_cert)
-		sshcert_free(&l.cert);
-	l.cert = fresh;
-	l.have_cert = true;
-	l.have_key = true;
-	have_fresh = false;
-
-	if (o->agent && (rc = agent_load(&l, &old_blob, time(NULL), err, sizeof(err))) != 0)
-		goto out;
-	if (!o->agent && old_blob.len > 0)
-		agent_forget(NULL, &old_blob); /* our previous certificate, if an agent held it */
-	if ((rc = write_config(&s, &st, o, err, sizeof(err))) != 0)
-		goto out;
-	if (!o->quiet) {
-		say_loaded(&l, time(NULL), "Loaded a certificate");
-		printf("Its signature is valid, %s.\n", verified);
-	}
-out:
-	if (rc != 0)
-		fprintf(stderr, "apitoken ssh-cert load: %s\n", err);
-	if (have_fresh)
-		sshcert_free(&fresh);
-	if (lock >= 0)
-		close(lock);
-	free_secret(tok);
-	free(certline);
-	buf_free(&old_blob);
-	buf_free(&publine);
-	buf_free(&file);
-	loaded_free(&l);
-	state_close(&st);
-	settings_free(&s);
-	return rc;
+	if (rc != CERT_OK)
+		fprintf(stderr, "apitoken ssh-cert load: %s\n", ld.err);
+	load_free(&ld);
+	return cert_exit_status(rc);
 }
 
 /* --- info ------------------------------------------------------------------------- */
@@ -729,7 +800,7 @@ static void ca_status(const struct state *st, const struct sshcert *c, bool *sig
 	char err[512], *text = NULL, *where;
 	struct settings s;
 	size_t tlen;
-	int rc = 0;
+	enum cert_rc rc = CERT_OK;
 
 	*sig_ok = sshcert_verify(c, err, sizeof(err)) == 0;
 	*pinned = false;
@@ -737,7 +808,7 @@ static void ca_status(const struct state *st, const struct sshcert *c, bool *sig
 		where = "ca_key_file";
 		if (file_read_checked(s.ca_key_file, FILE_CONFIG, CA_KEYS_MAX, &text, &tlen, err,
 				      sizeof(err)) != APT_OK)
-			rc = EXIT_CONFIG;
+			rc = CERT_LOCAL;
 	} else {
 		where = "first load";
 		text = pinned_cas(st, &rc, err, sizeof(err));
@@ -750,7 +821,7 @@ static void ca_status(const struct state *st, const struct sshcert *c, bool *sig
 		snprintf(said, len, "signature valid, the pinned CA (%s)", where);
 	else if (text != NULL)
 		snprintf(said, len, "signature valid, NOT the pinned CA (%s)", where);
-	else if (rc != 0)
+	else if (rc != CERT_OK)
 		snprintf(said, len, "signature valid, pinned CAs unreadable: %.300s", err);
 	else
 		snprintf(said, len, "signature valid, CA not pinned");
@@ -767,103 +838,116 @@ static json_t *options_json(const struct sshcert_option *v, size_t n)
 	return o;
 }
 
+/* What info shows of the loaded certificate, gathered before any of it is printed. */
+struct cert_view {
+	bool valid, match, sig_ok, pinned, in_agent;
+	uint64_t left;
+	char why[256], fp[SSHKEY_FP_LEN], after[SSHCERT_TIME_LEN], before[SSHCERT_TIME_LEN];
+	char ca_said[600];
+};
+
+static void view_gather(const struct state *st, const struct loaded *l, time_t now,
+			struct cert_view *v)
+{
+	ca_status(st, &l->cert, &v->sig_ok, &v->pinned, v->ca_said, sizeof(v->ca_said));
+	v->match = l->have_key && sshcert_key_is(&l->cert, l->key_blob.p, l->key_blob.len);
+	sshcert_ca_fingerprint(&l->cert, v->fp);
+	sshcert_format_time(l->cert.valid_after, v->after);
+	sshcert_format_time(l->cert.valid_before, v->before);
+	v->left = sshcert_seconds_left(&l->cert, (uint64_t)now);
+	v->in_agent = in_agent(l);
+}
+
+static void view_json(const struct state *st, const struct sshcert *c, const struct cert_view *v)
+{
+	json_t *j = json_object(), *pr = json_array();
+	char *text;
+
+	for (size_t i = 0; i < c->nprincipals; i++)
+		json_array_append_new(pr, json_string(c->principals[i]));
+	json_object_set_new(j, "file", json_string(st->cert));
+	json_object_set_new(j, "type", json_string(sshcert_type_name(c)));
+	json_object_set_new(j, "key_id", json_string(c->key_id));
+	json_object_set_new(j, "serial", json_integer((json_int_t)c->serial));
+	json_object_set_new(j, "principals", pr);
+	json_object_set_new(j, "valid_after", json_string(v->after));
+	json_object_set_new(j, "valid_before", json_string(v->before));
+	json_object_set_new(j, "seconds_left", json_integer((json_int_t)v->left));
+	json_object_set_new(j, "critical_options", options_json(c->options, c->noptions));
+	json_object_set_new(j, "extensions", options_json(c->extensions, c->nextensions));
+	json_object_set_new(j, "ca_fingerprint", json_string(v->fp));
+	json_object_set_new(j, "signature_valid", json_boolean(v->sig_ok));
+	json_object_set_new(j, "ca_pinned", json_boolean(v->pinned));
+	json_object_set_new(j, "key_matches", json_boolean(v->match));
+	json_object_set_new(j, "in_agent", json_boolean(v->in_agent));
+	json_object_set_new(j, "valid", json_boolean(v->valid));
+	if (!v->valid)
+		json_object_set_new(j, "problem", json_string(v->why));
+	text = json_dumps(j, JSON_INDENT(2));
+	puts(text ? text : "{}");
+	free(text);
+	json_decref(j);
+}
+
+static void view_text(const struct state *st, const struct sshcert *c, const struct cert_view *v)
+{
+	printf("Certificate:      %s\n", st->cert);
+	printf("Type:             %s %s\n", sshcert_type_name(c), c->type);
+	printf("Key ID:           %s\n", c->key_id);
+	printf("Serial:           %llu\n", (unsigned long long)c->serial);
+	printf("Principals:      ");
+	for (size_t i = 0; i < c->nprincipals; i++)
+		printf(" %s", c->principals[i]);
+	printf("\nValid:            from %s to %s", v->after, v->before);
+	if (v->valid)
+		printf(" (%llu s left)\n", (unsigned long long)v->left);
+	else
+		printf(" (NOT VALID: %s)\n", v->why);
+	printf("Critical options:");
+	for (size_t i = 0; i < c->noptions; i++)
+		printf(" %s%s%s", c->options[i].name, c->options[i].has_value ? "=" : "",
+		       c->options[i].value);
+	printf("%s\nExtensions:      ", c->noptions ? "" : " (none)");
+	for (size_t i = 0; i < c->nextensions; i++)
+		printf(" %s", c->extensions[i].name);
+	printf("%s\n", c->nextensions ? "" : " (none)");
+	printf("Signed by CA:     %s (%s)\n", v->fp, v->ca_said);
+	printf("Matches the key:  %s\n", v->match ? "yes" : "NO");
+	printf("In the agent:     %s\n", v->in_agent ? "yes" : "no");
+}
+
 static int info(const struct opts *o)
 {
 	struct state st = {.dirfd = -1};
+	struct cert_view v = {0};
 	struct loaded l;
-	char err[512], why[256], fp[SSHKEY_FP_LEN] = "", after[SSHCERT_TIME_LEN],
-				 before[SSHCERT_TIME_LEN];
-	char ca_said[600];
 	time_t now = time(NULL);
-	bool valid, match, sig_ok, pinned;
-	int rc;
+	char err[512];
+	enum cert_rc rc = state_open(&st, false, err, sizeof(err));
 
-	rc = state_open(&st, false, err, sizeof(err));
-	if (rc != 0) {
-		if (!o->check)
-			fprintf(stderr, "apitoken ssh-cert info: %s\n", err);
-		return o->check ? 1 : rc;
+	if (rc != CERT_OK) {
+		if (o->check)
+			return EXIT_NO;
+		fprintf(stderr, "apitoken ssh-cert info: %s\n", err);
+		return cert_exit_status(rc);
 	}
 	read_state(&st, &l);
-	valid = cert_good(&l, now, 0, why, sizeof(why));
+	v.valid = cert_good(&l, now, 0, v.why, sizeof(v.why));
 	if (o->check) {
-		state_close(&st);
-		loaded_free(&l);
-		return valid ? 0 : 1;
-	}
-	if (!l.have_cert) {
+		/* the answer is the exit status alone */
+	} else if (!l.have_cert) {
 		fprintf(stderr, "No certificate loaded (%s): run apitoken ssh-cert load.\n",
 			l.cert_err[0] ? l.cert_err : st.cert);
-		state_close(&st);
-		loaded_free(&l);
-		return 1;
-	}
-	ca_status(&st, &l.cert, &sig_ok, &pinned, ca_said, sizeof(ca_said));
-	state_close(&st);
-	match = l.have_key && sshcert_key_is(&l.cert, l.key_blob.p, l.key_blob.len);
-	sshcert_ca_fingerprint(&l.cert, fp);
-	sshcert_format_time(l.cert.valid_after, after);
-	sshcert_format_time(l.cert.valid_before, before);
-	if (o->json) {
-		json_t *j = json_object(), *pr = json_array();
-		char *text;
-
-		for (size_t i = 0; i < l.cert.nprincipals; i++)
-			json_array_append_new(pr, json_string(l.cert.principals[i]));
-		json_object_set_new(j, "file", json_string(st.cert));
-		json_object_set_new(j, "type", json_string(sshcert_type_name(&l.cert)));
-		json_object_set_new(j, "key_id", json_string(l.cert.key_id));
-		json_object_set_new(j, "serial", json_integer((json_int_t)l.cert.serial));
-		json_object_set_new(j, "principals", pr);
-		json_object_set_new(j, "valid_after", json_string(after));
-		json_object_set_new(j, "valid_before", json_string(before));
-		json_object_set_new(
-		    j, "seconds_left",
-		    json_integer((json_int_t)sshcert_seconds_left(&l.cert, (uint64_t)now)));
-		json_object_set_new(j, "critical_options",
-				    options_json(l.cert.options, l.cert.noptions));
-		json_object_set_new(j, "extensions",
-				    options_json(l.cert.extensions, l.cert.nextensions));
-		json_object_set_new(j, "ca_fingerprint", json_string(fp));
-		json_object_set_new(j, "signature_valid", json_boolean(sig_ok));
-		json_object_set_new(j, "ca_pinned", json_boolean(pinned));
-		json_object_set_new(j, "key_matches", json_boolean(match));
-		json_object_set_new(j, "in_agent", json_boolean(in_agent(&l)));
-		json_object_set_new(j, "valid", json_boolean(valid));
-		if (!valid)
-			json_object_set_new(j, "problem", json_string(why));
-		text = json_dumps(j, JSON_INDENT(2));
-		puts(text ? text : "{}");
-		free(text);
-		json_decref(j);
 	} else {
-		printf("Certificate:      %s\n", st.cert);
-		printf("Type:             %s %s\n", sshcert_type_name(&l.cert), l.cert.type);
-		printf("Key ID:           %s\n", l.cert.key_id);
-		printf("Serial:           %llu\n", (unsigned long long)l.cert.serial);
-		printf("Principals:      ");
-		for (size_t i = 0; i < l.cert.nprincipals; i++)
-			printf(" %s", l.cert.principals[i]);
-		printf("\nValid:            from %s to %s", after, before);
-		if (valid)
-			printf(" (%llu s left)\n",
-			       (unsigned long long)sshcert_seconds_left(&l.cert, (uint64_t)now));
+		view_gather(&st, &l, now, &v);
+		if (o->json)
+			view_json(&st, &l.cert, &v);
 		else
-			printf(" (NOT VALID: %s)\n", why);
-		printf("Critical options:");
-		for (size_t i = 0; i < l.cert.noptions; i++)
-			printf(" %s%s%s", l.cert.options[i].name,
-			       l.cert.options[i].has_value ? "=" : "", l.cert.options[i].value);
-		printf("%s\nExtensions:      ", l.cert.noptions ? "" : " (none)");
-		for (size_t i = 0; i < l.cert.nextensions; i++)
-			printf(" %s", l.cert.extensions[i].name);
-		printf("%s\n", l.cert.nextensions ? "" : " (none)");
-		printf("Signed by CA:     %s (%s)\n", fp, ca_said);
-		printf("Matches the key:  %s\n", match ? "yes" : "NO");
-		printf("In the agent:     %s\n", in_agent(&l) ? "yes" : "no");
+			view_text(&st, &l.cert, &v);
 	}
+	state_close(&st);
 	loaded_free(&l);
-	return valid ? 0 : 1;
+	return v.valid ? 0 : EXIT_NO;
 }
 
 /* --- clear ------------------------------------------------------------------------ */
@@ -876,11 +960,11 @@ static int clear(const struct opts *o)
 	struct loaded l;
 	char err[512], *config = NULL;
 	bool changed = false, from_agent = false;
-	int rc = 0;
+	enum cert_rc rc = state_open(&st, false, err, sizeof(err));
 
-	if (state_open(&st, false, err, sizeof(err)) != 0) {
+	if (rc != CERT_OK) {
 		fprintf(stderr, "apitoken ssh-cert clear: %s\n", err);
-		return EXIT_CONFIG;
+		return cert_exit_status(rc);
 	}
 	read_state(&st, &l);
 	if (l.have_cert)
@@ -888,21 +972,21 @@ static int clear(const struct opts *o)
 	if (sshconfig_path(&config, err, sizeof(err)) != APT_OK ||
 	    sshconfig_remove(config, &changed, err, sizeof(err)) != APT_OK) {
 		fprintf(stderr, "apitoken ssh-cert clear: %s\n", err);
-		rc = EXIT_CONFIG;
+		rc = CERT_LOCAL;
 	}
 	for (size_t i = 0; st.dirfd >= 0 && i < sizeof(files) / sizeof(files[0]); i++)
 		if (unlinkat(st.dirfd, files[i], 0) != 0 && errno != ENOENT) {
 			fprintf(stderr, "apitoken ssh-cert clear: %s/%s: %s\n", st.dir, files[i],
 				strerror(errno));
-			rc = EXIT_CONFIG;
+			rc = CERT_LOCAL;
 		}
 	/* The pinned CAs survive a plain clear, as known_hosts survives a new key. */
 	if (o->forget_ca && st.dirfd >= 0 && unlinkat(st.dirfd, PINNED_CAS, 0) != 0 &&
 	    errno != ENOENT) {
 		fprintf(stderr, "apitoken ssh-cert clear: %s: %s\n", st.cas, strerror(errno));
-		rc = EXIT_CONFIG;
+		rc = CERT_LOCAL;
 	}
-	if (rc == 0 && !o->quiet)
+	if (rc == CERT_OK && !o->quiet)
 		printf("Cleared the certificate files%s%s%s.\n",
 		       from_agent ? ", the agent's identity" : "",
 		       o->forget_ca ? ", the pinned CA keys" : "",
@@ -910,10 +994,28 @@ static int clear(const struct opts *o)
 	free(config);
 	loaded_free(&l);
 	state_close(&st);
-	return rc;
+	return cert_exit_status(rc);
 }
 
 /* --- the command -------------------------------------------------------------------- */
+
+int cert_exit_status(enum cert_rc rc)
+{
+	switch (rc) {
+	case CERT_OK:
+		return 0;
+	case CERT_REJECTED:
+		return EXIT_REJECTED;
+	case CERT_UNAVAILABLE:
+		return EXIT_UNAVAILABLE;
+	case CERT_BAD:
+		return EXIT_BADCERT;
+	case CERT_LOCAL:
+	case CERT_NOMEM:
+		return EXIT_CONFIG;
+	}
+	return EXIT_CONFIG;
+}
 
 static int usage(void)
 {

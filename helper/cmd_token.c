@@ -4,7 +4,6 @@
  * the token is for: asking the certificate endpoint to sign a throwaway key,
  * and checking what comes back.
  */
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,32 +18,31 @@
 #include "errmsg.h"
 
 /* A certificate for a key made only for this check, and forgotten after it. */
-static int check_by_issuance(const struct settings *s, const char *tok, size_t len, char *err,
-			     size_t errlen)
+static enum cert_rc check_by_issuance(const struct settings *s, const char *tok, size_t len,
+				      char *err, size_t errlen)
 {
 	struct sshkey_ed25519 k;
 	struct buf line = BUF_INIT, blob = BUF_INIT;
 	struct sshcert c;
 	char *cert = NULL;
-	int rc;
+	enum cert_rc rc;
 
 	if (sshkey_generate(&k) < 0 || sshkey_public_line(&line, &k, "apitoken-check") < 0) {
 		errf(err, errlen, "could not make a key");
-		rc = EXIT_CONFIG;
+		rc = CERT_LOCAL;
 		goto out;
 	}
-	line.p[line.len - 1] = '\0';
 	rc = cert_issue(s, tok, len, (char *)line.p, &cert, err, errlen);
-	if (rc != 0)
+	if (rc != CERT_OK)
 		goto out;
 	sshkey_put_public(&blob, &k);
 	if (sshcert_parse_line(&c, cert, strlen(cert), err, errlen) < 0) {
-		rc = EXIT_BADCERT;
+		rc = CERT_BAD;
 		goto out;
 	}
 	if (sshcert_check(&c, blob.p, blob.len, (uint64_t)time(NULL), err, errlen) < 0 ||
 	    sshcert_verify(&c, err, errlen) < 0)
-		rc = EXIT_BADCERT;
+		rc = CERT_BAD;
 	else
 		rc = cert_ca_pinned(s, &c, err, errlen);
 	sshcert_free(&c);
@@ -56,39 +54,39 @@ out:
 	return rc;
 }
 
-int cmd_token(int argc, char **argv)
+/* The check itself: the same path load takes (the exchange is part of the apitoken protocol). */
+static enum cert_rc token_check(char *err, size_t errlen)
 {
 	struct settings s;
-	char err[512], *tok = NULL;
+	char *tok = NULL;
 	size_t len;
-	bool vault;
-	int rc;
+	enum cert_rc rc = CERT_LOCAL;
+
+	if (settings_load(&s, err, errlen) == APT_OK &&
+	    settings_token(&s, &tok, &len, err, errlen) == APT_OK)
+		rc = s.token_url != NULL && s.cert_protocol != CERT_PROTOCOL_VAULT
+			 ? token_exchange_check(&s, tok, len, err, errlen)
+			 : check_by_issuance(&s, tok, len, err, errlen);
+	free_secret(tok);
+	settings_free(&s);
+	return rc;
+}
+
+int cmd_token(int argc, char **argv)
+{
+	char err[512];
+	enum cert_rc rc;
 
 	if (argc != 2 || strcmp(argv[1], "check") != 0) {
 		fprintf(stderr, "usage: apitoken token check\n");
 		return EXIT_USAGE;
 	}
-	rc = settings_load(&s, err, sizeof(err)) == APT_OK ? 0 : EXIT_CONFIG;
-	if (rc == 0)
-		rc = settings_token(&s, &tok, &len, err, sizeof(err)) == APT_OK ? 0 : EXIT_CONFIG;
-	/* The same path load takes: the exchange is part of the apitoken protocol only. */
-	vault = s.cert_protocol != NULL && strcmp(s.cert_protocol, "vault") == 0;
-	if (rc == 0)
-		rc = s.token_url != NULL && !vault
-			 ? token_exchange_check(&s, tok, len, err, sizeof(err))
-			 : check_by_issuance(&s, tok, len, err, sizeof(err));
-	switch (rc) {
-	case 0:
+	rc = token_check(err, sizeof(err));
+	if (rc == CERT_OK)
 		printf("The API token is valid.\n");
-		break;
-	case EXIT_REJECTED:
+	else if (rc == CERT_REJECTED)
 		fprintf(stderr, "The API token is not valid: %s\n", err);
-		break;
-	default:
+	else
 		fprintf(stderr, "Could not check the API token: %s\n", err);
-		break;
-	}
-	free_secret(tok);
-	settings_free(&s);
-	return rc;
+	return cert_exit_status(rc);
 }

@@ -2,8 +2,13 @@
 #ifndef APITOKEN_COMMANDS_H
 #define APITOKEN_COMMANDS_H
 
+#include "certissue.h"
+#include "result.h"
+
 /* Exit codes of the client commands (apitoken(1), EXIT STATUS). */
 enum {
+	EXIT_NO = 1,	      /* the answer is no: ssh-cert info has no valid certificate,
+				 askpass does not answer the prompt */
 	EXIT_USAGE = 2,	      /* bad command line */
 	EXIT_CONFIG = 3,      /* settings, files, no token */
 	EXIT_REJECTED = 4,    /* the issuer refused the token */
@@ -25,6 +30,15 @@ int cmd_token(int argc, char **argv);
  */
 struct rlimit;
 const struct rlimit *main_caller_core(void);
+
+/*
+ * What ssh-cert and token exit with for a result below them: the one
+ * mapping, as pam_code() is the module's (helper/cmd_ssh_cert.c).
+ */
+int cert_exit_status(enum cert_rc rc);
+/* askpass's and exec's, for what their steps came to (helper/cmd_askpass.c, cmd_exec.c). */
+int askpass_exit_status(enum apt_rc rc);
+int exec_exit_status(enum apt_rc rc);
 
 /*
  * The answers `apitoken introspect` writes (helper/cmd_introspect.c), exported

@@ -28,7 +28,7 @@ static const struct kv_key keys[] = {
     {"cert_url", KV_S(cert_url)},
     {"token_url", KV_S(token_url)},
     {"client_id", KV_S(client_id)},
-    {"cert_protocol", KV_S(cert_protocol)},
+    {"cert_protocol", KV_S(cert_protocol_name)},
     {"hosts", KV_W(hosts)},
     {"key_ttl", KV_L(key_ttl, 60, 30 * 86400)},
     {"prompt", KV_S(prompt)},
@@ -94,10 +94,16 @@ enum apt_rc settings_load(struct settings *s, char *err, size_t errlen)
 		     s->cert_url && !url_scheme_allowed(s->cert_url) ? "cert_url" : "token_url");
 		return APT_SERVICE;
 	}
-	if (s->cert_protocol != NULL && strcmp(s->cert_protocol, "apitoken") != 0 &&
-	    strcmp(s->cert_protocol, "vault") != 0) {
-		errf(err, errlen, "cert_protocol: want apitoken or vault");
-		return APT_SERVICE;
+	/* One reading of the word, here: the rest of the code sees only the enum. */
+	if (s->cert_protocol_name != NULL) {
+		if (strcmp(s->cert_protocol_name, "vault") == 0) {
+			s->cert_protocol = CERT_PROTOCOL_VAULT;
+		} else if (strcmp(s->cert_protocol_name, "apitoken") != 0) {
+			errf(err, errlen, "cert_protocol: want apitoken or vault");
+			return APT_SERVICE;
+		}
+		free(s->cert_protocol_name);
+		s->cert_protocol_name = NULL;
 	}
 	return APT_OK;
 }

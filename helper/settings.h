@@ -12,13 +12,20 @@
 
 #define SETTINGS_DEFAULT_PROMPT "API token: "
 
+/* How cert_url signs (DESIGN.md §8): the cert_protocol key. */
+enum cert_protocol {
+	CERT_PROTOCOL_APITOKEN, /* the default: POST {"key": ...}, after token_url's exchange */
+	CERT_PROTOCOL_VAULT,	/* POST {"public_key": ...} with X-Vault-Token */
+};
+
 struct settings {
 	char *path;	  /* the file read, or NULL */
 	char *token_file; /* APITOKEN_TOKEN wins over it */
 	char *cert_url;	  /* APITOKEN_CERT_URL */
 	char *token_url;  /* APITOKEN_TOKEN_URL */
 	char *client_id;
-	char *cert_protocol;
+	char *cert_protocol_name; /* the key as written; settings_load makes it cert_protocol */
+	enum cert_protocol cert_protocol;
 	char *hosts;
 	long key_ttl;
 	char *prompt;	   /* APITOKEN_PROMPT; default "API token: " */

@@ -39,7 +39,7 @@ static int make_in(struct tokensock *ts, const char *base)
 	return 0;
 }
 
-int tokensock_listen(struct tokensock *ts, char *err, size_t errlen)
+enum apt_rc tokensock_listen(struct tokensock *ts, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	const char *base = xdg_runtime_dir();
@@ -47,8 +47,9 @@ int tokensock_listen(struct tokensock *ts, char *err, size_t errlen)
 	memset(ts, 0, sizeof(*ts));
 	ts->fd = -1;
 	if ((base == NULL || make_in(ts, base) < 0) && make_in(ts, "/tmp") < 0) {
-		return errf(err, errlen, "cannot make a private directory in %s: %s",
-			    base != NULL ? "$XDG_RUNTIME_DIR or /tmp" : "/tmp", strerror(errno));
+		errf(err, errlen, "cannot make a private directory in %s: %s",
+		     base != NULL ? "$XDG_RUNTIME_DIR or /tmp" : "/tmp", strerror(errno));
+		return APT_SERVICE;
 	}
 	memcpy(sa.sun_path, ts->path, strlen(ts->path) + 1);
 	ts->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -56,9 +57,9 @@ int tokensock_listen(struct tokensock *ts, char *err, size_t errlen)
 	    chmod(ts->path, 0600) != 0 || listen(ts->fd, 16) != 0) {
 		errf(err, errlen, "%s: %s", ts->path, strerror(errno));
 		tokensock_remove(ts);
-		return -1;
+		return APT_SERVICE;
 	}
-	return 0;
+	return APT_OK;
 }
 
 void tokensock_remove(struct tokensock *ts)

@@ -29,9 +29,9 @@ struct tokensock {
 /*
  * Makes a directory 0700 with mkdtemp under $XDG_RUNTIME_DIR when that is
  * an absolute, real directory of ours that nobody else may enter, else
- * under /tmp, and listens on a socket in it. 0, or -1 with err.
+ * under /tmp, and listens on a socket in it. APT_OK, or APT_SERVICE with err.
  */
-int tokensock_listen(struct tokensock *ts, char *err, size_t errlen);
+enum apt_rc tokensock_listen(struct tokensock *ts, char *err, size_t errlen);
 
 /* Closes the socket and removes it and its directory. */
 void tokensock_remove(struct tokensock *ts);

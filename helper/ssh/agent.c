@@ -16,12 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "errmsg.h"
 #include "agent.h"
 #include "buf.h"
 #include "sshbuf.h"
+#include "sshkey.h"
 
 /*
  * Older agents (and ssh.com's) answer these instead of SSH_AGENT_FAILURE;
@@ -259,10 +258,29 @@ broken:
 	return APT_UNAVAIL;
 }
 
-static void unexpected(struct agent *a, uint8_t type, const char *what, char *err, size_t errlen)
+enum apt_rc agent_reply(const struct agent *a, const struct buf *reply, uint8_t want,
+			struct sshbuf *body, const char *asked, const char *refused, char *err,
+			size_t errlen)
 {
+	uint8_t type;
+
+	if (reply->len == 0) {
+		errf(err, errlen, "the ssh-agent at %s sent an empty reply to %s", a->path, asked);
+		return APT_UNAVAIL;
+	}
+	type = reply->p[0];
+	if (type == want) {
+		if (body != NULL)
+			sshbuf_init(body, reply->p + 1, reply->len - 1);
+		return APT_OK;
+	}
+	if (is_failure(type)) {
+		errf(err, errlen, "the ssh-agent at %s %s", a->path, refused);
+		return APT_DENY;
+	}
 	errf(err, errlen, "the ssh-agent at %s answered %s with message %u, not the expected reply",
-	     a->path, what, type);
+	     a->path, asked, type);
+	return APT_UNAVAIL;
 }
 
 void agent_identities_free(struct agent_identities *l)
@@ -325,7 +343,6 @@ enum apt_rc agent_list(struct agent *a, struct agent_identities *out, char *err,
 	struct buf req = BUF_INIT, reply = BUF_INIT;
 	struct sshbuf b;
 	enum apt_rc rc;
-	uint8_t type;
 	int r;
 
 	out->v = NULL;
@@ -335,18 +352,10 @@ enum apt_rc agent_list(struct agent *a, struct agent_identities *out, char *err,
 	buf_free(&req);
 	if (rc != APT_OK)
 		goto out;
-	sshbuf_init(&b, reply.p, reply.len);
-	sshbuf_get_u8(&b, &type);
-	if (type != SSH2_AGENT_IDENTITIES_ANSWER) {
-		if (is_failure(type)) {
-			errf(err, errlen, "the ssh-agent at %s refused to list its keys", a->path);
-			rc = APT_DENY;
-		} else {
-			unexpected(a, type, "the request for its keys", err, errlen);
-			rc = APT_UNAVAIL;
-		}
+	rc = agent_reply(a, &reply, SSH2_AGENT_IDENTITIES_ANSWER, &b, "the request for its keys",
+			 "refused to list its keys", err, errlen);
+	if (rc != APT_OK)
 		goto out;
-	}
 	r = parse_identities(&b, out);
 	if (r < 0) {
 		agent_identities_free(out);
@@ -363,80 +372,37 @@ out:
 	return rc;
 }
 
-/*
- * Whether seed is the private half of pk. The agent takes seed || pk as
- * given and would sign with a mismatched pair, every signature then failing
- * at the server; better to refuse here with a clear message.
- */
-static enum apt_rc check_pair(const unsigned char pk[32], const unsigned char seed[32], char *err,
-			      size_t errlen)
-{
-	EVP_PKEY *key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
-	unsigned char derived[32];
-	size_t len = sizeof(derived);
-	int ok;
-
-	if (key == NULL)
-		return APT_NOMEM;
-	ok = EVP_PKEY_get_raw_public_key(key, derived, &len) == 1 && len == 32 &&
-	     memcmp(derived, pk, 32) == 0;
-	EVP_PKEY_free(key); /* libcrypto clears the private key it copied */
-	if (!ok) {
-		errf(err, errlen, "the Ed25519 private key does not match its public key");
-		return APT_SERVICE;
-	}
-	return APT_OK;
-}
-
-enum apt_rc agent_add_ed25519_cert(struct agent *a, const unsigned char pk[32],
-				   const unsigned char seed[32], const void *cert, size_t cert_len,
-				   const char *comment, uint32_t lifetime, char *err, size_t errlen)
+enum apt_rc agent_add_ed25519_cert(struct agent *a, const struct sshkey_ed25519 *k,
+				   const void *cert, size_t cert_len, const char *comment,
+				   uint32_t lifetime, char *err, size_t errlen)
 {
 	struct buf req = BUF_INIT, reply = BUF_INIT;
 	enum apt_rc rc;
-	uint8_t type;
 
 	if (cert == NULL || cert_len == 0 || lifetime == 0) {
 		errf(err, errlen, "adding to the agent needs a certificate and a lifetime");
 		return APT_SERVICE;
 	}
-	rc = check_pair(pk, seed, err, errlen);
-	if (rc != APT_OK)
-		return rc;
 	/*
 	 * An Ed25519 certificate as the agent takes it (draft-miller-ssh-agent,
-	 * "Adding keys to the agent"): key type, certificate, public key, then
-	 * the private key, comment and constraints.
+	 * "Adding keys to the agent"): key type, certificate, then the key's
+	 * fields as a key file holds them (public key, seed || public key),
+	 * comment and constraints.
 	 */
 	sshbuf_put_u8(&req, SSH2_AGENTC_ADD_ID_CONSTRAINED);
 	sshbuf_put_cstring(&req, AGENT_ED25519_CERT_TYPE);
 	sshbuf_put_string(&req, cert, cert_len);
-	sshbuf_put_string(&req, pk, 32);
-	/* The private part is seed || pk, appended straight from the caller's bytes. */
-	sshbuf_put_u32(&req, 64);
-	buf_append(&req, seed, 32);
-	buf_append(&req, pk, 32);
+	sshkey_put_private_fields(&req, k);
 	sshbuf_put_cstring(&req, comment != NULL ? comment : "");
 	sshbuf_put_u8(&req, SSH_AGENT_CONSTRAIN_LIFETIME);
 	sshbuf_put_u32(&req, lifetime);
 	rc = agent_call(a, &req, &reply, err, errlen);
 	buf_free(&req); /* zeroes the private key */
-	if (rc != APT_OK)
-		goto out;
-	type = reply.p[0];
-	if (type == SSH_AGENT_SUCCESS) {
-		rc = APT_OK;
-	} else if (is_failure(type)) {
-		errf(err, errlen,
-		     "the agent at %s refused the certificate (gpg-agent and gnome-keyring cannot "
-		     "hold certificates); use the files instead",
-		     a->path);
-		rc = APT_DENY;
-	} else {
-		unexpected(a, type, "the key and certificate", err, errlen);
-		rc = APT_UNAVAIL;
-	}
-out:
+	if (rc == APT_OK)
+		rc = agent_reply(a, &reply, SSH_AGENT_SUCCESS, NULL, "the key and certificate",
+				 "refused the certificate (gpg-agent and gnome-keyring cannot "
+				 "hold certificates); use the files instead",
+				 err, errlen);
 	buf_free(&reply);
 	return rc;
 }
@@ -445,7 +411,6 @@ enum apt_rc agent_remove(struct agent *a, const void *blob, size_t len, char *er
 {
 	struct buf req = BUF_INIT, reply = BUF_INIT;
 	enum apt_rc rc;
-	uint8_t type;
 
 	if (blob == NULL || len == 0) {
 		errf(err, errlen, "no key to remove from the agent");
@@ -455,19 +420,9 @@ enum apt_rc agent_remove(struct agent *a, const void *blob, size_t len, char *er
 	sshbuf_put_string(&req, blob, len);
 	rc = agent_call(a, &req, &reply, err, errlen);
 	buf_free(&req);
-	if (rc != APT_OK)
-		goto out;
-	type = reply.p[0];
-	if (type == SSH_AGENT_SUCCESS) {
-		rc = APT_OK;
-	} else if (is_failure(type)) {
-		errf(err, errlen, "the ssh-agent at %s holds no such key", a->path);
-		rc = APT_DENY;
-	} else {
-		unexpected(a, type, "the removal of a key", err, errlen);
-		rc = APT_UNAVAIL;
-	}
-out:
+	if (rc == APT_OK)
+		rc = agent_reply(a, &reply, SSH_AGENT_SUCCESS, NULL, "the removal of a key",
+				 "holds no such key", err, errlen);
 	buf_free(&reply);
 	return rc;
 }

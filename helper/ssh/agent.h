@@ -2,8 +2,9 @@
  * The client side of the SSH agent protocol (draft-miller-ssh-agent), as
  * much of it as `apitoken ssh-cert` needs: list the agent's identities, add
  * an Ed25519 key together with its certificate under a lifetime constraint,
- * remove an identity. Keys and certificates are taken as raw bytes, so this
- * depends on no key or certificate parser.
+ * remove an identity. The key is encoded by sshkey.c, as a key file holds
+ * it; certificates and identities are taken as raw bytes, so this depends
+ * on no certificate parser.
  *
  * Every read and write waits at most timeout_ms (poll), so a stuck agent
  * cannot hang the command, and replies larger than AGENT_MAX_REPLY are
@@ -24,7 +25,10 @@
 #include <stdint.h>
 #include <sys/un.h>
 
+#include "buf.h"
 #include "result.h"
+#include "sshbuf.h"
+#include "sshkey.h"
 
 #define AGENT_TIMEOUT_MS 5000
 #define AGENT_MAX_REPLY	 (256 * 1024)
@@ -72,22 +76,20 @@ void agent_identities_free(struct agent_identities *l);
 size_t agent_identities_count(const struct agent_identities *l, const void *blob, size_t len);
 
 /*
- * Adds an Ed25519 key with its OpenSSH certificate (cert: the certificate
- * blob, wire format, for the public key pk) for lifetime seconds, after
- * which the agent forgets it. lifetime must be positive: an unconstrained
+ * Adds the Ed25519 key k with its OpenSSH certificate (cert: the certificate
+ * blob, wire format, for k's public key) for lifetime seconds, after which
+ * the agent forgets it. lifetime must be positive: an unconstrained
  * identity would outlive its certificate and fill the agent with expired
- * ones. seed is the 32-byte private key (RFC 8032); the agent is sent
- * seed || pk, after a check that seed is pk's (APT_SERVICE if not: the
- * agent would take the pair and sign wrongly). The agent checks that the
- * certificate is for pk, but not its validity. Adding the same certificate
+ * ones. k is a pair as sshkey.c makes and reads them (its public key
+ * derived from its seed), sent as seed || pk. The agent checks that the
+ * certificate is for k, but not its validity. Adding the same certificate
  * again replaces it (comment and lifetime); a second certificate for the
  * same key is a second identity. APT_DENY when the agent refuses, with a
  * message that says agents such as gpg-agent cannot hold certificates.
  */
-enum apt_rc agent_add_ed25519_cert(struct agent *a, const unsigned char pk[32],
-				   const unsigned char seed[32], const void *cert, size_t cert_len,
-				   const char *comment, uint32_t lifetime, char *err,
-				   size_t errlen);
+enum apt_rc agent_add_ed25519_cert(struct agent *a, const struct sshkey_ed25519 *k,
+				   const void *cert, size_t cert_len, const char *comment,
+				   uint32_t lifetime, char *err, size_t errlen);
 
 /*
  * Removes the identity whose blob is exactly this one (a certificate blob
@@ -95,5 +97,18 @@ enum apt_rc agent_add_ed25519_cert(struct agent *a, const unsigned char pk[32],
  * APT_DENY when the agent says it holds no such identity.
  */
 enum apt_rc agent_remove(struct agent *a, const void *blob, size_t len, char *err, size_t errlen);
+
+/*
+ * The one reading of an agent's reply (reply: its type byte and payload) to
+ * a request that wants the message want. APT_OK, with *body (when not
+ * NULL) over the payload after the type byte; APT_DENY when the agent
+ * answered one of the failure messages (SSH_AGENT_FAILURE, or the older
+ * numbers some agents send), err "the ssh-agent at PATH " + refused;
+ * APT_UNAVAIL for an empty reply or any other message, err naming what
+ * was asked.
+ */
+enum apt_rc agent_reply(const struct agent *a, const struct buf *reply, uint8_t want,
+			struct sshbuf *body, const char *asked, const char *refused, char *err,
+			size_t errlen);
 
 #endif

@@ -104,8 +104,7 @@ int sshkey_public_line(struct buf *out, const struct sshkey_ed25519 *k, const ch
 		goto out;
 	if (comment != NULL && *comment != '\0')
 		buf_appendf(out, " %s", comment);
-	buf_append(out, "\n", 1);
-	rc = out->failed ? -1 : 0;
+	rc = buf_terminate(out);
 out:
 	buf_free(&blob);
 	return rc;

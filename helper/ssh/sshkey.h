@@ -55,9 +55,10 @@ void sshkey_put_public(struct buf *out, const struct sshkey_ed25519 *k);
 void sshkey_put_private_fields(struct buf *out, const struct sshkey_ed25519 *k);
 
 /*
- * Appends "ssh-ed25519 BASE64 COMMENT\n" (no comment and no space before it
- * when comment is NULL or empty). -1 if out failed or the comment holds a
- * line break or other control character.
+ * Appends "ssh-ed25519 BASE64 COMMENT" (no comment and no space before it
+ * when comment is NULL or empty), with no line break, so that it goes into
+ * a JSON string or a file as it is; out stays NUL-terminated. -1 if out
+ * failed or the comment holds a line break or other control character.
  */
 int sshkey_public_line(struct buf *out, const struct sshkey_ed25519 *k, const char *comment);
 

@@ -21,7 +21,8 @@
 #include "oracle.h"
 #include "sshbuf.h"
 
-static unsigned char seed[32], pk[32];
+/* The key, made here with libcrypto, so the expected bytes do not come from sshkey.c. */
+static struct sshkey_ed25519 key;
 static const unsigned char cert[] = "\0\0\0\x20ssh-ed25519-cert-v01@openssh.com fake";
 
 static uint32_t be32(const uint8_t *p)
@@ -65,12 +66,12 @@ static long ref_identities(const uint8_t *p, size_t len, const struct agent_iden
 static void init_key(void)
 {
 	EVP_PKEY *k;
-	size_t len = sizeof(pk);
+	size_t len = sizeof(key.pk);
 
 	for (int i = 0; i < 32; i++)
-		seed[i] = (unsigned char)(i * 7 + 1);
-	k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
-	CHECK(k != NULL && EVP_PKEY_get_raw_public_key(k, pk, &len) == 1 && len == 32);
+		key.seed[i] = (unsigned char)(i * 7 + 1);
+	k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, key.seed, 32);
+	CHECK(k != NULL && EVP_PKEY_get_raw_public_key(k, key.pk, &len) == 1 && len == 32);
 	EVP_PKEY_free(k);
 }
 
@@ -99,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	if (pk[0] == 0 && pk[1] == 0)
+	if (key.pk[0] == 0 && key.pk[1] == 0)
 		init_key();
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
 	a.fd = sv[0];
@@ -127,15 +128,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sshbuf_put_u8(&req, SSH2_AGENTC_REQUEST_IDENTITIES);
 		break;
 	case 1:
-		rc = agent_add_ed25519_cert(&a, pk, seed, cert, sizeof(cert), "apitoken", 3600, err,
+		rc = agent_add_ed25519_cert(&a, &key, cert, sizeof(cert), "apitoken", 3600, err,
 					    sizeof(err));
 		sshbuf_put_u8(&req, SSH2_AGENTC_ADD_ID_CONSTRAINED);
 		sshbuf_put_cstring(&req, AGENT_ED25519_CERT_TYPE);
 		sshbuf_put_string(&req, cert, sizeof(cert));
-		sshbuf_put_string(&req, pk, 32);
+		sshbuf_put_string(&req, key.pk, 32);
 		sshbuf_put_u32(&req, 64);
-		buf_append(&req, seed, 32);
-		buf_append(&req, pk, 32);
+		buf_append(&req, key.seed, 32);
+		buf_append(&req, key.pk, 32);
 		sshbuf_put_cstring(&req, "apitoken");
 		sshbuf_put_u8(&req, SSH_AGENT_CONSTRAIN_LIFETIME);
 		sshbuf_put_u32(&req, 3600);

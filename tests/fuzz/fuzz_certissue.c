@@ -11,15 +11,14 @@
  * says (HTTP 200, a JSON object without duplicate keys, the member a
  * string; the access token non-empty without CR/LF), checked with jansson
  * here; what it returns is that member (a certificate cut at its first
- * line end, every authority in order); failures use the documented exit
- * codes, 400/401/403 meaning "rejected"; and every request goes to the
+ * line end, every authority in order); failures use the documented results
+ * (enum cert_rc), 400/401/403 meaning "rejected"; and every request goes to the
  * configured URL with a header holding no CR/LF, the bearer being exactly
  * the exchanged access token (or the API token without token_url).
  */
 #include <jansson.h>
 
 #include "certissue.h"
-#include "commands.h"
 #include "http.h"
 #include "oracle.h"
 
@@ -75,13 +74,13 @@ static const char *expect(int k, const char *a, const char *b, json_t **root)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-static bool failure_code(int rc, long status)
+static bool failure_code(enum cert_rc rc, long status)
 {
 	if (status == 400 || status == 403)
-		return rc == EXIT_REJECTED;
+		return rc == CERT_REJECTED;
 	if (status == 401)
-		return rc == EXIT_REJECTED || rc == EXIT_CONFIG;
-	return rc == EXIT_UNAVAILABLE;
+		return rc == CERT_REJECTED || rc == CERT_LOCAL;
+	return rc == CERT_UNAVAILABLE;
 }
 
 /* The exchange as the harness reads it: the access token, or NULL. */
@@ -98,15 +97,16 @@ static void check_cert(const struct settings *s, bool vault)
 	static char bearer[80 * 1024];
 	json_t *r0 = NULL, *r1 = NULL;
 	const char *at = TOKEN, *line;
-	int k = 0, rc = cert_issue(s, TOKEN, strlen(TOKEN), "ssh-ed25519 AAAA key", &cert, err,
-				   sizeof(err));
+	int k = 0;
+	enum cert_rc rc =
+	    cert_issue(s, TOKEN, strlen(TOKEN), "ssh-ed25519 AAAA key", &cert, err, sizeof(err));
 
 	if (!vault && s->token_url != NULL) {
 		CHECK(strcmp(fake.url[0], s->token_url) == 0);
 		at = expect_access(&r0);
 		if (at == NULL) {
 			CHECK(rc != 0 && cert == NULL && fake.calls == 1);
-			CHECK(fake.status[0] == 200 ? rc == EXIT_UNAVAILABLE
+			CHECK(fake.status[0] == 200 ? rc == CERT_UNAVAILABLE
 						    : failure_code(rc, fake.status[0]));
 			goto out;
 		}
@@ -119,11 +119,11 @@ static void check_cert(const struct settings *s, bool vault)
 	line = vault ? expect(k, "data", "signed_key", &r1) : expect(k, "certificate", NULL, &r1);
 	if (line == NULL) {
 		CHECK(rc != 0 && cert == NULL);
-		CHECK(fake.status[k] == 200 ? rc == EXIT_UNAVAILABLE
+		CHECK(fake.status[k] == 200 ? rc == CERT_UNAVAILABLE
 					    : failure_code(rc, fake.status[k]));
 		goto out;
 	}
-	CHECK(rc == 0 && cert != NULL);
+	CHECK(rc == CERT_OK && cert != NULL);
 	CHECK(strlen(cert) == strcspn(line, "\r\n") && memcmp(cert, line, strlen(cert)) == 0);
 out:
 	free(cert);
@@ -135,13 +135,13 @@ static void check_exchange(const struct settings *s)
 {
 	char err[1024];
 	json_t *r0;
-	int rc = token_exchange_check(s, TOKEN, strlen(TOKEN), err, sizeof(err));
+	enum cert_rc rc = token_exchange_check(s, TOKEN, strlen(TOKEN), err, sizeof(err));
 
 	CHECK(fake.calls == 1 && strcmp(fake.url[0], s->token_url) == 0);
 	if (expect_access(&r0) != NULL)
-		CHECK(rc == 0);
+		CHECK(rc == CERT_OK);
 	else
-		CHECK(fake.status[0] == 200 ? rc == EXIT_UNAVAILABLE
+		CHECK(fake.status[0] == 200 ? rc == CERT_UNAVAILABLE
 					    : failure_code(rc, fake.status[0]));
 	json_decref(r0);
 }
@@ -151,7 +151,7 @@ static void check_authorities(const struct settings *s)
 	char err[1024], url[300], **lines = NULL;
 	size_t n = 0, base = strlen(s->cert_url);
 	json_t *root = NULL, *list = NULL;
-	int rc = cert_authorities(s, &lines, &n, err, sizeof(err));
+	enum cert_rc rc = cert_authorities(s, &lines, &n, err, sizeof(err));
 	bool ok;
 
 	if (s->cert_url[base - 1] == '/')
@@ -166,10 +166,10 @@ static void check_authorities(const struct settings *s)
 		ok = json_is_string(json_array_get(list, i));
 	if (!ok) {
 		CHECK(rc != 0 && lines == NULL && n == 0);
-		CHECK(fake.status[0] == 200 ? rc == EXIT_UNAVAILABLE
+		CHECK(fake.status[0] == 200 ? rc == CERT_UNAVAILABLE
 					    : failure_code(rc, fake.status[0]));
 	} else {
-		CHECK(rc == 0 && n == json_array_size(list));
+		CHECK(rc == CERT_OK && n == json_array_size(list));
 		for (size_t i = 0; i < n; i++)
 			CHECK(strcmp(lines[i], json_string_value(json_array_get(list, i))) == 0);
 	}
@@ -208,7 +208,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_cert(&s, false);
 		break;
 	case 2:
-		s.cert_protocol = "vault";
+		s.cert_protocol = CERT_PROTOCOL_VAULT;
 		s.token_url = data[0] & 0x20 ? "https://auth.example/ignored" : NULL;
 		check_cert(&s, true);
 		break;

@@ -7,7 +7,7 @@
  * passes lib/file.c's checks.
  *
  * Oracles: settings that load have https:// (or loopback http://) URLs,
- * cert_protocol unset, apitoken or vault, key_ttl in 60..30 days, a prompt,
+ * cert_protocol read as apitoken (also when unset) or vault, key_ttl in 60..30 days, a prompt,
  * absolute paths and no control bytes; written back as a file they load
  * again as the same settings. A token settings_token accepts is the
  * variable's value and passes token_check_local; one it refuses is not
@@ -23,7 +23,7 @@
 #include "token.h"
 #include "url.h"
 
-enum kind { STR, PATHV, LONGV, BOOLV };
+enum kind { STR, PATHV, LONGV, BOOLV, PROTOCOLV };
 
 static const struct {
 	const char *name;
@@ -34,9 +34,17 @@ static const struct {
 	{                                                                                          \
 #n, k, offsetof(struct settings, n)                                                \
 	}
-    K(token_file, PATHV),  K(cert_url, STR),	  K(token_url, STR), K(client_id, STR),
-    K(cert_protocol, STR), K(hosts, STR),	  K(key_ttl, LONGV), K(prompt, STR),
-    K(proxy, STR),	   K(ca_key_file, PATHV), K(pin_ca, BOOLV),
+    K(token_file, PATHV),
+    K(cert_url, STR),
+    K(token_url, STR),
+    K(client_id, STR),
+    K(cert_protocol, PROTOCOLV),
+    K(hosts, STR),
+    K(key_ttl, LONGV),
+    K(prompt, STR),
+    K(proxy, STR),
+    K(ca_key_file, PATHV),
+    K(pin_ca, BOOLV),
 #undef K
 };
 #define NKEYS	       (sizeof(keys) / sizeof(keys[0]))
@@ -53,8 +61,9 @@ static bool url_ok(const char *u)
 static void check_valid(const struct settings *s)
 {
 	CHECK(url_ok(s->cert_url) && url_ok(s->token_url));
-	CHECK(s->cert_protocol == NULL || strcmp(s->cert_protocol, "apitoken") == 0 ||
-	      strcmp(s->cert_protocol, "vault") == 0);
+	CHECK(s->cert_protocol == CERT_PROTOCOL_APITOKEN ||
+	      s->cert_protocol == CERT_PROTOCOL_VAULT);
+	CHECK(s->cert_protocol_name == NULL); /* read into the enum, nothing else left */
 	CHECK(s->key_ttl >= 60 && s->key_ttl <= 30 * 86400);
 	CHECK(s->prompt != NULL);
 	for (size_t i = 0; i < NKEYS; i++) {
@@ -74,6 +83,11 @@ static void write_back(const struct settings *s, struct buf *out)
 		else if (keys[i].kind == BOOLV)
 			buf_appendf(out, "%s = %s\n", keys[i].name,
 				    FIELD(s, i, bool) ? "yes" : "no");
+		else if (keys[i].kind == PROTOCOLV)
+			buf_appendf(out, "%s = %s\n", keys[i].name,
+				    FIELD(s, i, enum cert_protocol) == CERT_PROTOCOL_VAULT
+					? "vault"
+					: "apitoken");
 		else if (FIELD(s, i, char *) != NULL)
 			buf_appendf(out, "%s = \"%s\"\n", keys[i].name, FIELD(s, i, char *));
 	}
@@ -86,6 +100,8 @@ static void check_same(const struct settings *a, const struct settings *b)
 			CHECK(FIELD(a, i, long) == FIELD(b, i, long));
 		} else if (keys[i].kind == BOOLV) {
 			CHECK(FIELD(a, i, bool) == FIELD(b, i, bool));
+		} else if (keys[i].kind == PROTOCOLV) {
+			CHECK(FIELD(a, i, enum cert_protocol) == FIELD(b, i, enum cert_protocol));
 		} else {
 			const char *x = FIELD(a, i, char *), *y = FIELD(b, i, char *);
 			CHECK((x == NULL) == (y == NULL) && (x == NULL || strcmp(x, y) == 0));

@@ -29,6 +29,7 @@
 #include "agent.h"
 #include "buf.h"
 #include "sshbuf.h"
+#include "sshkey.h"
 #include "unit.h"
 
 static pid_t agent_pid = -1;
@@ -57,9 +58,9 @@ static int run(char *const argv[], const char *sock, char *out, size_t outlen)
 /* ------------------------------------------------------------------ keys */
 
 struct testkey {
-	unsigned char pk[32], seed[32];
-	struct buf keyblob; /* string "ssh-ed25519", string pk */
-	struct buf cert;    /* the certificate blob from ssh-keygen -s */
+	struct sshkey_ed25519 key; /* made by libcrypto here, not by sshkey.c */
+	struct buf keyblob;	   /* string "ssh-ed25519", string pk */
+	struct buf cert;	   /* the certificate blob from ssh-keygen -s */
 };
 
 /* A fresh Ed25519 key from libcrypto, and its public key blob. */
@@ -73,15 +74,15 @@ static void make_keypair(struct testkey *k)
 	ck_assert_ptr_nonnull(ctx);
 	ck_assert_int_eq(EVP_PKEY_keygen_init(ctx), 1);
 	ck_assert_int_eq(EVP_PKEY_keygen(ctx, &pkey), 1);
-	ck_assert_int_eq(EVP_PKEY_get_raw_public_key(pkey, k->pk, &pklen), 1);
-	ck_assert_int_eq(EVP_PKEY_get_raw_private_key(pkey, k->seed, &sklen), 1);
+	ck_assert_int_eq(EVP_PKEY_get_raw_public_key(pkey, k->key.pk, &pklen), 1);
+	ck_assert_int_eq(EVP_PKEY_get_raw_private_key(pkey, k->key.seed, &sklen), 1);
 	ck_assert_uint_eq(pklen, 32);
 	ck_assert_uint_eq(sklen, 32);
 	EVP_PKEY_free(pkey);
 	EVP_PKEY_CTX_free(ctx);
 
 	sshbuf_put_cstring(&k->keyblob, "ssh-ed25519");
-	sshbuf_put_string(&k->keyblob, k->pk, 32);
+	sshbuf_put_string(&k->keyblob, k->key.pk, 32);
 	ck_assert(!k->keyblob.failed);
 }
 
@@ -136,7 +137,7 @@ static void free_key(struct testkey *k)
 {
 	buf_free(&k->keyblob);
 	buf_free(&k->cert);
-	explicit_bzero(k->seed, sizeof(k->seed));
+	explicit_bzero(k->key.seed, sizeof(k->key.seed));
 }
 
 /* ------------------------------------------------------------- helpers */
@@ -179,8 +180,8 @@ static void ssh_add_l(char *out, size_t outlen)
 static void add_ok(struct agent *a, const struct testkey *k, const char *comment, uint32_t life)
 {
 	char err[512] = "";
-	enum apt_rc rc = agent_add_ed25519_cert(a, k->pk, k->seed, k->cert.p, k->cert.len, comment,
-						life, err, sizeof(err));
+	enum apt_rc rc = agent_add_ed25519_cert(a, &k->key, k->cert.p, k->cert.len, comment, life,
+						err, sizeof(err));
 
 	ck_assert_msg(rc == APT_OK, "add: rc %d: %s", rc, err);
 }
@@ -315,6 +316,7 @@ END_TEST
 /* A certificate for another key: the real agent refuses, and we say why. */
 START_TEST(test_real_refusal)
 {
+	struct sshkey_ed25519 mixed;
 	struct testkey k1, k2;
 	struct agent a;
 	char err[512] = "";
@@ -324,17 +326,24 @@ START_TEST(test_real_refusal)
 	make_key(&k2, "k7", "+5m");
 	connect_real(&a);
 	/* k1's private key and public key with k2's certificate. */
-	rc = agent_add_ed25519_cert(&a, k1.pk, k1.seed, k2.cert.p, k2.cert.len, "mismatch", 60, err,
+	rc = agent_add_ed25519_cert(&a, &k1.key, k2.cert.p, k2.cert.len, "mismatch", 60, err,
 				    sizeof(err));
 	ck_assert_msg(rc == APT_DENY, "rc %d: %s", rc, err);
 	ck_assert_msg(strstr(err, "refused the certificate") != NULL, "%s", err);
 	ck_assert_uint_eq(listed(&a, &k2.cert, NULL, 0), 0);
-	/* A seed that is not the public key's: refused before the agent sees it. */
-	rc = agent_add_ed25519_cert(&a, k1.pk, k2.seed, k1.cert.p, k1.cert.len, "badseed", 60, err,
+	/*
+	 * k2's seed cannot go out as k1's private key: the key is a pair
+	 * sshkey.c derives from the seed, so k2's seed brings k2's public key,
+	 * which k1's certificate is not for, and the agent refuses it.
+	 */
+	ck_assert_int_eq(sshkey_from_seed(&mixed, k2.key.seed), 0);
+	ck_assert_mem_eq(mixed.pk, k2.key.pk, 32);
+	rc = agent_add_ed25519_cert(&a, &mixed, k1.cert.p, k1.cert.len, "badseed", 60, err,
 				    sizeof(err));
-	ck_assert_msg(rc == APT_SERVICE, "rc %d: %s", rc, err);
-	ck_assert_msg(strstr(err, "does not match") != NULL, "%s", err);
+	ck_assert_msg(rc == APT_DENY, "rc %d: %s", rc, err);
+	ck_assert_msg(strstr(err, "refused the certificate") != NULL, "%s", err);
 	ck_assert_uint_eq(listed(&a, &k1.cert, NULL, 0), 0);
+	sshkey_clear(&mixed);
 	agent_close(&a);
 	free_key(&k1);
 	free_key(&k2);
@@ -357,8 +366,8 @@ START_TEST(test_renewed_cert)
 	ck_assert(renewed.len != k.cert.len || memcmp(renewed.p, k.cert.p, k.cert.len) != 0);
 	connect_real(&a);
 	add_ok(&a, &k, "apitoken k9", 300);
-	ck_assert_msg(agent_add_ed25519_cert(&a, k.pk, k.seed, renewed.p, renewed.len,
-					     "apitoken k9", 600, err, sizeof(err)) == APT_OK,
+	ck_assert_msg(agent_add_ed25519_cert(&a, &k.key, renewed.p, renewed.len, "apitoken k9", 600,
+					     err, sizeof(err)) == APT_OK,
 		      "%s", err);
 	ck_assert_uint_eq(listed(&a, &k.cert, NULL, 0), 1);
 	ck_assert_uint_eq(listed(&a, &renewed, NULL, 0), 1);
@@ -401,12 +410,11 @@ START_TEST(test_bad_arguments)
 
 	make_key(&k, "k8", "+5m");
 	connect_real(&a);
-	ck_assert_int_eq(agent_add_ed25519_cert(&a, k.pk, k.seed, k.cert.p, k.cert.len, "x", 0, err,
-						sizeof(err)),
-			 APT_SERVICE);
 	ck_assert_int_eq(
-	    agent_add_ed25519_cert(&a, k.pk, k.seed, NULL, 0, "x", 60, err, sizeof(err)),
+	    agent_add_ed25519_cert(&a, &k.key, k.cert.p, k.cert.len, "x", 0, err, sizeof(err)),
 	    APT_SERVICE);
+	ck_assert_int_eq(agent_add_ed25519_cert(&a, &k.key, NULL, 0, "x", 60, err, sizeof(err)),
+			 APT_SERVICE);
 	ck_assert_int_eq(agent_remove(&a, NULL, 0, err, sizeof(err)), APT_SERVICE);
 	ck_assert_uint_eq(listed(&a, &k.cert, NULL, 0), 0);
 	agent_close(&a);
@@ -542,8 +550,8 @@ static const char fake_cert[] = "not really a certificate, but bytes";
 static enum apt_rc fake_add(struct agent *a, char *err, size_t errlen)
 {
 	need_fake_key();
-	return agent_add_ed25519_cert(a, fake_key.pk, fake_key.seed, fake_cert,
-				      sizeof(fake_cert) - 1, "the comment", 1234, err, errlen);
+	return agent_add_ed25519_cert(a, &fake_key.key, fake_cert, sizeof(fake_cert) - 1,
+				      "the comment", 1234, err, errlen);
 }
 
 /* The add request, byte by byte, as the draft lays it out. */
@@ -576,11 +584,11 @@ START_TEST(test_add_request_bytes)
 	ck_assert_int_eq(memcmp(p, fake_cert, len), 0);
 	ck_assert_int_eq(sshbuf_get_string(&msg, &p, &len), 0);
 	ck_assert_uint_eq(len, 32);
-	ck_assert_int_eq(memcmp(p, fake_key.pk, 32), 0);
+	ck_assert_int_eq(memcmp(p, fake_key.key.pk, 32), 0);
 	ck_assert_int_eq(sshbuf_get_string(&msg, &p, &len), 0);
 	ck_assert_uint_eq(len, 64);
-	ck_assert_int_eq(memcmp(p, fake_key.seed, 32), 0);
-	ck_assert_int_eq(memcmp(p + 32, fake_key.pk, 32), 0);
+	ck_assert_int_eq(memcmp(p, fake_key.key.seed, 32), 0);
+	ck_assert_int_eq(memcmp(p + 32, fake_key.key.pk, 32), 0);
 	ck_assert_int_eq(sshbuf_get_cstring(&msg, s, sizeof(s)), 0);
 	ck_assert_str_eq(s, "the comment");
 	ck_assert_int_eq(sshbuf_get_u8(&msg, &u8), 0);
@@ -666,6 +674,64 @@ START_TEST(test_fake_refuses)
 		agent_close(&a);
 		fake_stop(&f);
 	}
+}
+END_TEST
+
+/*
+ * The one reply decoder, on its own: the wanted message with its body,
+ * each failure number, another message, and a reply with no type byte.
+ */
+START_TEST(test_reply_decoder)
+{
+	static const unsigned char answer[] = {SSH2_AGENT_IDENTITIES_ANSWER, 0, 0, 0, 0};
+	static const unsigned char failures[] = {SSH_AGENT_FAILURE, 30, 102};
+	struct agent a = {.fd = -1, .timeout_ms = 1000, .path = "/the/socket"};
+	struct buf reply = BUF_INIT;
+	struct sshbuf body;
+	uint32_t n = 1;
+	char err[512];
+
+	/* Success: the body starts after the type byte. */
+	buf_append(&reply, answer, sizeof(answer));
+	err[0] = '\0';
+	ck_assert_int_eq(agent_reply(&a, &reply, SSH2_AGENT_IDENTITIES_ANSWER, &body, "the list",
+				     "refused it", err, sizeof(err)),
+			 APT_OK);
+	ck_assert_str_eq(err, "");
+	ck_assert_uint_eq(sshbuf_left(&body), 4);
+	ck_assert_int_eq(sshbuf_get_u32(&body, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	buf_free(&reply);
+	buf_append(&reply, (const unsigned char[]){SSH_AGENT_SUCCESS}, 1);
+	ck_assert_int_eq(agent_reply(&a, &reply, SSH_AGENT_SUCCESS, NULL, "the add", "refused it",
+				     err, sizeof(err)),
+			 APT_OK);
+	buf_free(&reply);
+
+	/* Failure, in each of its numbers: a refusal, named with the socket. */
+	for (size_t i = 0; i < sizeof(failures); i++) {
+		buf_append(&reply, &failures[i], 1);
+		ck_assert_int_eq(agent_reply(&a, &reply, SSH_AGENT_SUCCESS, NULL, "the add",
+					     "refused it", err, sizeof(err)),
+				 APT_DENY);
+		ck_assert_str_eq(err, "the ssh-agent at /the/socket refused it");
+		buf_free(&reply);
+	}
+
+	/* Another message than the one wanted, even a valid one: not an answer. */
+	buf_append(&reply, answer, sizeof(answer));
+	ck_assert_int_eq(agent_reply(&a, &reply, SSH_AGENT_SUCCESS, NULL, "the add", "refused it",
+				     err, sizeof(err)),
+			 APT_UNAVAIL);
+	ck_assert_msg(strstr(err, "answered the add with message 12") != NULL, "%s", err);
+	buf_free(&reply);
+
+	/* A reply too short for its type byte. */
+	ck_assert_int_eq(agent_reply(&a, &reply, SSH_AGENT_SUCCESS, &body, "the add", "refused it",
+				     err, sizeof(err)),
+			 APT_UNAVAIL);
+	ck_assert_msg(strstr(err, "empty reply to the add") != NULL, "%s", err);
+	ck_assert_msg(strstr(err, "/the/socket") != NULL, "%s", err);
 }
 END_TEST
 
@@ -843,8 +909,8 @@ START_TEST(test_fake_hangs_up)
 			buf_append(&big, "0123456789abcdef", 16);
 		ck_assert(!big.failed);
 		need_fake_key();
-		ck_assert_int_eq(agent_add_ed25519_cert(&a, fake_key.pk, fake_key.seed, big.p,
-							big.len, "c", 60, err, sizeof(err)),
+		ck_assert_int_eq(agent_add_ed25519_cert(&a, &fake_key.key, big.p, big.len, "c", 60,
+							err, sizeof(err)),
 				 APT_UNAVAIL);
 		buf_free(&big);
 	}
@@ -922,6 +988,7 @@ static Suite *agent_suite(void)
 	tcase_add_test(tc, test_list_parse);
 	tcase_add_test(tc, test_fake_refuses);
 	tcase_add_test(tc, test_fake_unexpected);
+	tcase_add_test(tc, test_reply_decoder);
 	tcase_add_test(tc, test_fake_garbage_lists);
 	tcase_add_test(tc, test_fake_bad_lengths);
 	tcase_add_test(tc, test_fake_silent);
