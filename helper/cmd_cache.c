@@ -28,16 +28,15 @@
 
 #include <jansson.h>
 
+#include "audit.h"
 #include "cache.h"
 #include "commands.h"
 #include "config.h"
 #include "errmsg.h"
+#include "fingerprint.h"
 
 #define EXIT_NONE_FOUND 1 /* forget matched nothing */
 #define EXIT_USAGE	2 /* also: bad configuration, unusable cache */
-#define FP_HASH_TAG	"sha256:"
-#define FP_TAIL_LEN	(sizeof(FP_HASH_TAG) - 1 + 8) /* "sha256:" and 8 hex */
-#define SHOW_MAX	128			      /* claim bytes shown, as in the audit line */
 
 struct opts {
 	const char *sub;
@@ -72,45 +71,6 @@ static void usage(FILE *f)
 	      ")\n"
 	      "  --json          machine-readable output\n",
 	      f);
-}
-
-static bool fp_prefix_char(char ch)
-{
-	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-	       ch == '_' || ch == '.' || ch == '-';
-}
-
-/* [A-Za-z0-9_.-]{0,32}sha256:[0-9a-f]{8}: what token_fingerprint() can produce, nothing else. */
-static bool fingerprint_shape(const char *s)
-{
-	size_t len = strlen(s), plen, i;
-
-	if (len < FP_TAIL_LEN || len > FINGERPRINT_PREFIX_MAX + FP_TAIL_LEN)
-		return false;
-	plen = len - FP_TAIL_LEN;
-	for (i = 0; i < plen; i++)
-		if (!fp_prefix_char(s[i]))
-			return false;
-	if (memcmp(s + plen, FP_HASH_TAG, sizeof(FP_HASH_TAG) - 1) != 0)
-		return false;
-	for (i = plen + sizeof(FP_HASH_TAG) - 1; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
-
-/*
- * Exactly, or by the hash part alone: the admin may know the token only from
- * an audit line written before token_prefixes changed, or not know its prefix.
- */
-static bool fingerprint_matches(const char *stored, const char *wanted)
-{
-	size_t len = strlen(stored);
-
-	if (strcmp(stored, wanted) == 0)
-		return true;
-	return strlen(wanted) == FP_TAIL_LEN && len >= FP_TAIL_LEN &&
-	       strcmp(stored + len - FP_TAIL_LEN, wanted) == 0;
 }
 
 /* 0, 1 for --help, or -1 after a message on stderr. */
@@ -159,7 +119,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			return -1;
 		}
 		/* Not echoed: whatever was typed here might be a token pasted by mistake. */
-		if (!fingerprint_shape(pos[1])) {
+		if (!fingerprint_valid(pos[1])) {
 			fprintf(stderr, "apitoken cache forget: not a fingerprint (want "
 					"[PREFIX]sha256:8HEX, as in the audit line)\n");
 			return -1;
@@ -238,45 +198,22 @@ static void iso_time(time_t t, char out[32])
 		snprintf(out, 32, "%lld", (long long)t);
 }
 
-static bool safe_char(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c != '\0' && strchr("._-@:+", c) != NULL);
-}
-
 /*
  * Claim bytes come from the issuer, and these lines go to terminals and
- * scripts: shown as the audit line shows a user name (lib/audit.c), %XX for
- * anything outside a safe set, at most SHOW_MAX bytes then "...". NULL when
- * there is nothing to show (absent, not a string, empty).
+ * scripts: shown as the audit line shows a user name (audit_escape). NULL
+ * when there is nothing to show (absent, empty), or out of memory.
  */
 static char *escape_bytes(const char *v, size_t len)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	size_t i, o = 0, n = len < SHOW_MAX ? len : SHOW_MAX;
 	char *out;
 
 	if (v == NULL || len == 0)
 		return NULL;
-	out = malloc(n * 3 + 4);
-	if (out == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)v[i];
-		/* A value that is "-" must not read as "nothing". */
-		if (safe_char(c) && !(c == '-' && len == 1)) {
-			out[o++] = (char)c;
-		} else {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
+	out = malloc(AUDIT_ESCAPED_MAX);
+	if (out != NULL && audit_escape(v, len, out, AUDIT_ESCAPED_MAX) == (size_t)-1) {
+		free(out); /* cannot happen: AUDIT_ESCAPED_MAX fits any value */
+		out = NULL;
 	}
-	if (len > n) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
 	return out;
 }
 
@@ -344,7 +281,7 @@ static int gather(const struct cache *c, const char *name, const struct cache_en
 	r->valid = true;
 	/* Written by the module, under the MAC; still, nothing else is printed raw. */
 	snprintf(r->fingerprint, sizeof(r->fingerprint), "%s",
-		 fingerprint_shape(e->fingerprint) ? e->fingerprint : "-");
+		 fingerprint_valid(e->fingerprint) ? e->fingerprint : "-");
 	r->kind = e->kind;
 	r->state = entry_state(e, rs->now);
 	r->fetched = e->fetched;
