@@ -14,15 +14,12 @@
  * marker.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/random.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,7 +29,6 @@
 #include "cache.h"
 #include "commands.h"
 #include "config.h"
-#include "errmsg.h"
 #include "fingerprint.h"
 
 #define EXIT_NONE_FOUND 1 /* forget matched nothing */
@@ -43,13 +39,6 @@ struct opts {
 	const char *arg; /* forget's FINGERPRINT */
 	const char *config;
 	bool json;
-};
-
-/* What cache_dir turned out to be. */
-enum dir_state {
-	CACHE_MISSING, /* no directory: nothing cached yet */
-	CACHE_READY,
-	CACHE_NO_KEY, /* a safe directory without .key: no entry in it can be verified */
 };
 
 static void usage(FILE *f)
@@ -139,53 +128,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* The module's own rule for the directory (lib/cache.c): owner root or us, no group/other write. */
-static bool dir_safe(int fd)
-{
-	struct stat st;
-
-	return fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) &&
-	       (st.st_uid == 0 || st.st_uid == geteuid()) && !(st.st_mode & (S_IWGRP | S_IWOTH));
-}
-
-/*
- * Opens the cache without creating anything. A directory whose .key is gone
- * (an admin may delete it to void every entry at once) is opened with a
- * random key of our own that no entry was made with: every entry then reads
- * as invalid, which is what it is, and flush can still clear them.
- */
-static int open_cache(struct cache *c, const struct apt_config *cfg, enum dir_state *state)
+/* Opens the cache without creating anything (cache_open_admin). */
+static int open_cache(struct cache *c, const struct apt_config *cfg, enum cache_dir_state *state)
 {
 	char err[1024];
-	struct stat st;
-	size_t n;
-	int fd;
 
-	if (lstat(cfg->cache_dir, &st) != 0 && errno == ENOENT) {
-		*state = CACHE_MISSING;
+	if (cache_open_admin(c, cfg, state, err, sizeof(err)) == APT_OK)
 		return 0;
-	}
-	if (cache_open(c, cfg, false, err, sizeof(err)) == APT_OK) {
-		*state = CACHE_READY;
-		return 0;
-	}
-	fd = open(cfg->cache_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0 && dir_safe(fd) && fstatat(fd, ".key", &st, AT_SYMLINK_NOFOLLOW) != 0 &&
-	    errno == ENOENT && getrandom(c->key, CACHE_KEY_LEN, 0) == CACHE_KEY_LEN) {
-		c->dirfd = fd;
-		c->cfg = cfg;
-		*state = CACHE_NO_KEY;
-		if (cache_bind(c) == 0)
-			return 0;
-		c->dirfd = -1;
-		errf(err, sizeof(err), "out of memory");
-	}
-	if (fd >= 0)
-		close(fd);
-	/* The library words it for the module ("...; not used"); here it stops the command. */
-	n = strlen(err);
-	if (n > 10 && strcmp(err + n - 10, "; not used") == 0)
-		err[n - 10] = '\0';
 	fprintf(stderr, "apitoken cache: %s\n", err);
 	return -1;
 }
@@ -222,12 +171,12 @@ static char *escape_claim(const struct claim *c)
 	return c->type == CLAIM_STRING ? escape_bytes(c->s, c->len) : NULL;
 }
 
-/* The rule logins apply (cache_entry_state), in the words the listing shows. */
-static const char *entry_state(const struct cache_entry *e, time_t now)
+/* An entry's state (cache_entry_state, the rule logins apply) in the words the listing shows. */
+static const char *state_word(enum cache_kind kind, enum cache_state state)
 {
-	switch (cache_entry_state(e, now)) {
+	switch (state) {
 	case CACHE_FRESH:
-		return e->kind == CACHE_POSITIVE ? "fresh" : "negative";
+		return kind == CACHE_POSITIVE ? "fresh" : "negative";
 	case CACHE_GRACE:
 		return "grace";
 	case CACHE_EXPIRED:
@@ -244,7 +193,7 @@ struct row {
 	char fingerprint[FINGERPRINT_LEN];
 	char *user, *scope; /* escaped, or NULL */
 	enum cache_kind kind;
-	const char *state;
+	enum cache_state state;
 	time_t fetched, fresh_until, grace_until;
 	bool other_config;
 	char config[17]; /* "this", or 16 hex of the other configuration's tag */
@@ -283,7 +232,7 @@ static int gather(const struct cache *c, const char *name, const struct cache_en
 	snprintf(r->fingerprint, sizeof(r->fingerprint), "%s",
 		 fingerprint_valid(e->fingerprint) ? e->fingerprint : "-");
 	r->kind = e->kind;
-	r->state = entry_state(e, rs->now);
+	r->state = cache_entry_state(e, rs->now);
 	r->fetched = e->fetched;
 	r->fresh_until = e->fresh_until;
 	r->grace_until = e->grace_until;
@@ -376,14 +325,14 @@ static void json_time(json_t *o, const char *key, time_t t)
 }
 
 static int cmd_stats(const struct opts *o, const struct apt_config *cfg, const struct cache *c,
-		     enum dir_state state)
+		     enum cache_dir_state state)
 {
 	struct rows rs = {.now = time(NULL)};
 	long fresh_pos = 0, fresh_neg = 0, grace = 0, expired = 0, invalid = 0, other = 0;
 	time_t backoff = 0;
 	char iso[32];
 
-	if (state != CACHE_MISSING) {
+	if (state != CACHE_DIR_MISSING) {
 		if (gather_all(c, &rs) < 0) {
 			rows_free(&rs);
 			return EXIT_USAGE;
@@ -396,11 +345,11 @@ static int cmd_stats(const struct opts *o, const struct apt_config *cfg, const s
 		other += r->valid && r->other_config;
 		if (!r->valid)
 			invalid++;
-		else if (strcmp(r->state, "fresh") == 0)
+		else if (r->state == CACHE_FRESH && r->kind == CACHE_POSITIVE)
 			fresh_pos++;
-		else if (strcmp(r->state, "negative") == 0)
+		else if (r->state == CACHE_FRESH)
 			fresh_neg++;
-		else if (strcmp(r->state, "grace") == 0)
+		else if (r->state == CACHE_GRACE)
 			grace++;
 		else
 			expired++;
@@ -409,9 +358,9 @@ static int cmd_stats(const struct opts *o, const struct apt_config *cfg, const s
 		json_t *j = json_object();
 
 		json_object_set_new(j, "cache_dir", json_text(cfg->cache_dir));
-		json_object_set_new(j, "exists", json_boolean(state != CACHE_MISSING));
+		json_object_set_new(j, "exists", json_boolean(state != CACHE_DIR_MISSING));
 		json_object_set_new(j, "cache", json_boolean(cfg->cache));
-		json_object_set_new(j, "host_key", json_boolean(state == CACHE_READY));
+		json_object_set_new(j, "host_key", json_boolean(state == CACHE_DIR_READY));
 		json_object_set_new(j, "entries", json_integer((json_int_t)rs.n));
 		json_object_set_new(j, "fresh_positive", json_integer(fresh_pos));
 		json_object_set_new(j, "fresh_negative", json_integer(fresh_neg));
@@ -419,7 +368,7 @@ static int cmd_stats(const struct opts *o, const struct apt_config *cfg, const s
 		json_object_set_new(j, "expired", json_integer(expired));
 		json_object_set_new(j, "invalid", json_integer(invalid));
 		json_object_set_new(j, "other_config", json_integer(other));
-		if (state != CACHE_MISSING)
+		if (state != CACHE_DIR_MISSING)
 			json_object_set_new(j, "config", json_string(c->tag));
 		json_object_set_new(j, "backoff", json_boolean(backoff != 0));
 		if (backoff != 0)
@@ -432,11 +381,11 @@ static int cmd_stats(const struct opts *o, const struct apt_config *cfg, const s
 		return json_print(j) < 0 ? EXIT_USAGE : 0;
 	}
 	printf("%-20s%s%s\n", "cache directory", cfg->cache_dir,
-	       state == CACHE_MISSING ? " (does not exist: the cache is empty)" : "");
+	       state == CACHE_DIR_MISSING ? " (does not exist: the cache is empty)" : "");
 	printf("%-20s%s\n", "cache", cfg->cache ? "yes" : "no (the module does not use it)");
 	printf("%-20s%s\n", "host key",
-	       state == CACHE_READY ? "present"
-	       : state == CACHE_NO_KEY
+	       state == CACHE_DIR_READY ? "present"
+	       : state == CACHE_DIR_NO_KEY
 		   ? "absent (no entry can be verified; the next login makes one)"
 		   : "absent");
 	printf("%-20s%zu\n", "entries", rs.n);
@@ -453,7 +402,7 @@ static int cmd_stats(const struct opts *o, const struct apt_config *cfg, const s
 	} else {
 		printf("%-20sno\n", "backoff");
 	}
-	if (state != CACHE_MISSING)
+	if (state != CACHE_DIR_MISSING)
 		printf("%-20s%.16s\n", "config tag", c->tag);
 	printf("%-20s%ld s\n", "cache_ttl", cfg->cache_ttl);
 	printf("%-20s%ld s\n", "negative_cache_ttl", cfg->negative_cache_ttl);
@@ -464,13 +413,13 @@ static int cmd_stats(const struct opts *o, const struct apt_config *cfg, const s
 }
 
 static int cmd_list(const struct opts *o, const struct apt_config *cfg, const struct cache *c,
-		    enum dir_state state)
+		    enum cache_dir_state state)
 {
 	struct rows rs = {.now = time(NULL)};
 	size_t i, shown = 0, wfp = 11, wuser = 4, wscope = 5;
 	char t1[32], t2[32];
 
-	if (state != CACHE_MISSING && gather_all(c, &rs) < 0) {
+	if (state != CACHE_DIR_MISSING && gather_all(c, &rs) < 0) {
 		rows_free(&rs);
 		return EXIT_USAGE;
 	}
@@ -496,7 +445,7 @@ static int cmd_list(const struct opts *o, const struct apt_config *cfg, const st
 			json_object_set_new(
 			    j, "kind",
 			    json_string(r->kind == CACHE_POSITIVE ? "positive" : "negative"));
-			json_object_set_new(j, "state", json_string(r->state));
+			json_object_set_new(j, "state", json_string(state_word(r->kind, r->state)));
 			json_object_set_new(j, "config", json_string(r->config));
 			json_time(j, "fetched", r->fetched);
 			json_time(j, "fresh_until", r->fresh_until);
@@ -507,7 +456,7 @@ static int cmd_list(const struct opts *o, const struct apt_config *cfg, const st
 		rows_free(&rs);
 		return json_print(a) < 0 ? EXIT_USAGE : 0;
 	}
-	if (state == CACHE_MISSING) {
+	if (state == CACHE_DIR_MISSING) {
 		printf("no entries: cache directory %s does not exist\n", cfg->cache_dir);
 		return 0;
 	}
@@ -530,8 +479,9 @@ static int cmd_list(const struct opts *o, const struct apt_config *cfg, const st
 		iso_time(r->fresh_until, t2);
 		printf("%-*s  %-*s  %-8s  %-8s  %-20s  %-20s  %-*s  %s\n", (int)wfp, r->fingerprint,
 		       (int)wuser, r->user ? r->user : "-",
-		       r->kind == CACHE_POSITIVE ? "positive" : "negative", r->state, t1, t2,
-		       (int)wscope, r->scope ? r->scope : "-", r->config);
+		       r->kind == CACHE_POSITIVE ? "positive" : "negative",
+		       state_word(r->kind, r->state), t1, t2, (int)wscope,
+		       r->scope ? r->scope : "-", r->config);
 	}
 	rows_free(&rs);
 	return 0;
@@ -579,13 +529,13 @@ static long gather_and_remove(const struct cache *c, struct rows *rs)
 }
 
 static int cmd_flush(const struct opts *o, const struct apt_config *cfg, const struct cache *c,
-		     enum dir_state state)
+		     enum cache_dir_state state)
 {
 	struct rows rs = {.now = time(NULL)};
 	char note[1200];
 	long n;
 
-	if (state == CACHE_MISSING) {
+	if (state == CACHE_DIR_MISSING) {
 		snprintf(note, sizeof(note), " (cache directory %s does not exist: nothing to do)",
 			 cfg->cache_dir);
 		return report_count(o, "flushed", 0, note);
@@ -602,14 +552,14 @@ static int cmd_flush(const struct opts *o, const struct apt_config *cfg, const s
 }
 
 static int cmd_forget(const struct opts *o, const struct apt_config *cfg, const struct cache *c,
-		      enum dir_state state)
+		      enum cache_dir_state state)
 {
 	struct rows rs = {.now = time(NULL), .forget = o->arg};
 	char note[1200];
 	long n;
 	int r;
 
-	if (state == CACHE_MISSING) {
+	if (state == CACHE_DIR_MISSING) {
 		snprintf(note, sizeof(note), " (cache directory %s does not exist: nothing to do)",
 			 cfg->cache_dir);
 		r = report_count(o, "forgot", 0, note);
@@ -628,7 +578,7 @@ int cmd_cache(int argc, char **argv)
 	struct apt_config cfg;
 	struct cache c;
 	struct opts o;
-	enum dir_state state = CACHE_MISSING;
+	enum cache_dir_state state = CACHE_DIR_MISSING;
 	char err[1024], *copt = NULL;
 	const char *cargv[1];
 	int r;
@@ -656,8 +606,6 @@ int cmd_cache(int argc, char **argv)
 	}
 	free(copt);
 
-	memset(&c, 0, sizeof(c));
-	c.dirfd = -1;
 	if (open_cache(&c, &cfg, &state) < 0) {
 		config_free(&cfg);
 		return EXIT_USAGE;
@@ -672,8 +620,7 @@ int cmd_cache(int argc, char **argv)
 		r = cmd_forget(&o, &cfg, &c, state);
 	if (fflush(stdout) != 0 && r == 0)
 		r = EXIT_USAGE;
-	if (state != CACHE_MISSING)
-		cache_close(&c);
+	cache_close(&c);
 	config_free(&cfg);
 	return r;
 }
