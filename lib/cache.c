@@ -380,15 +380,8 @@ static int read_entry(const struct cache *c, const char *name, bool any_config,
 	if (proto_get_long(&m, "fetched", 0, 1L << 40, &v) < 0)
 		goto out;
 	e->fetched = v;
-	for (int i = 0; i < CLAIM_COUNT; i++) {
-		char key[48];
-		const struct proto_field *f;
-
-		snprintf(key, sizeof(key), "claim.%s", claim_names[i]);
-		f = proto_get(&m, key);
-		if (f != NULL && claim_decode(f->val, f->len, &e->claims.c[i]) < 0)
-			goto out;
-	}
+	if (claims_get(&m, &e->claims) < 0)
+		goto out;
 	cache_lifetimes(c->cfg, e);
 	r = 0;
 out:
@@ -493,7 +486,6 @@ static void prune_bump(const struct cache *c, long count)
 int cache_format_entry(const struct cache *c, const char *name, const struct cache_entry *e,
 		       struct buf *out)
 {
-	struct buf v = BUF_INIT;
 	char mac[SHA256_DIGEST_LEN * 2 + 1];
 	size_t start = out->len;
 
@@ -502,21 +494,8 @@ int cache_format_entry(const struct cache *c, const char *name, const struct cac
 	proto_put_long(out, "fetched", (long)e->fetched);
 	proto_put_str(out, "fingerprint", e->fingerprint);
 	proto_put_str(out, "config", c->tag);
-	for (int i = 0; i < CLAIM_COUNT; i++) {
-		char key[48];
-
-		if (e->claims.c[i].type == CLAIM_ABSENT)
-			continue;
-		v.len = 0;
-		claim_encode(&e->claims.c[i], &v);
-		snprintf(key, sizeof(key), "claim.%s", claim_names[i]);
-		proto_put(out, key, v.p, v.len);
-	}
-	if (proto_end(out) < 0 || v.failed) {
-		buf_free(&v);
+	if (claims_put(out, &e->claims) < 0 || proto_end(out) < 0)
 		return -1;
-	}
-	buf_free(&v);
 	if (entry_mac(c, name, out->p + start, out->len - start, mac) < 0)
 		return -1;
 	buf_appendf(out, "mac %s\n", mac);
