@@ -31,8 +31,8 @@
 #include "config.h"
 #include "fingerprint.h"
 
+/* Exits: EXIT_USAGE (commands.h) also for a bad configuration or an unusable cache. */
 #define EXIT_NONE_FOUND 1 /* forget matched nothing */
-#define EXIT_USAGE	2 /* also: bad configuration, unusable cache */
 
 struct opts {
 	const char *sub;
@@ -293,7 +293,7 @@ static json_t *json_text(const char *s)
 	json_t *j = s ? json_string(s) : json_null();
 	char *e;
 
-	if (j != NULL)
+	if (j != NULL || s == NULL)
 		return j;
 	e = escape_bytes(s, strlen(s));
 	j = json_string(e ? e : "");
