@@ -519,6 +519,16 @@ static int report_count(const struct opts *o, const char *verb, long n, const ch
 	return 0;
 }
 
+/* What flush and forget say when there is no cache directory. */
+static int report_missing(const struct opts *o, const char *verb, const struct apt_config *cfg)
+{
+	char note[1200];
+
+	snprintf(note, sizeof(note), " (cache directory %s does not exist: nothing to do)",
+		 cfg->cache_dir);
+	return report_count(o, verb, 0, note);
+}
+
 /* The entries rs selects (all, or those of rs->forget) removed: how many, or -1. */
 static long gather_and_remove(const struct cache *c, struct rows *rs)
 {
@@ -532,14 +542,10 @@ static int cmd_flush(const struct opts *o, const struct apt_config *cfg, const s
 		     enum cache_dir_state state)
 {
 	struct rows rs = {.now = time(NULL)};
-	char note[1200];
 	long n;
 
-	if (state == CACHE_DIR_MISSING) {
-		snprintf(note, sizeof(note), " (cache directory %s does not exist: nothing to do)",
-			 cfg->cache_dir);
-		return report_count(o, "flushed", 0, note);
-	}
+	if (state == CACHE_DIR_MISSING)
+		return report_missing(o, "flushed", cfg);
 	if ((n = gather_and_remove(c, &rs)) < 0)
 		return EXIT_USAGE;
 	/* Flushing is what an admin does after fixing the issuer: let logins ask it at once. */
@@ -555,14 +561,11 @@ static int cmd_forget(const struct opts *o, const struct apt_config *cfg, const 
 		      enum cache_dir_state state)
 {
 	struct rows rs = {.now = time(NULL), .forget = o->arg};
-	char note[1200];
 	long n;
 	int r;
 
 	if (state == CACHE_DIR_MISSING) {
-		snprintf(note, sizeof(note), " (cache directory %s does not exist: nothing to do)",
-			 cfg->cache_dir);
-		r = report_count(o, "forgot", 0, note);
+		r = report_missing(o, "forgot", cfg);
 		return r ? r : EXIT_NONE_FOUND;
 	}
 	if ((n = gather_and_remove(c, &rs)) < 0)
