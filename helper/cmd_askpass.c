@@ -12,8 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -96,7 +94,6 @@ static bool is_password_prompt(const char *prompt, char *host)
 
 int cmd_askpass(int argc, char **argv)
 {
-	struct rlimit no_core = {0, 0};
 	struct settings s;
 	char err[512], host[NI_MAXHOST], *tok = NULL;
 	const char *prompt = argc > 1 ? argv[1] : "";
@@ -105,8 +102,6 @@ int cmd_askpass(int argc, char **argv)
 	enum apt_rc rc;
 	int r = 1;
 
-	setrlimit(RLIMIT_CORE, &no_core);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (argc > 2) {
 		fprintf(stderr, "usage: apitoken askpass [PROMPT]\n");
 		return EXIT_USAGE;

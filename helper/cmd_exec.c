@@ -149,7 +149,7 @@ static int serve(pid_t child, const struct tokensock *ts, int sfd, const char *t
 int cmd_exec(int argc, char **argv)
 {
 	char askpass[PATH_MAX], err[512], *tok = NULL;
-	struct rlimit core, no_core = {0, 0};
+	struct rlimit core = *main_caller_core();
 	struct tokensock ts = {.fd = -1};
 	sigset_t mask, oldmask;
 	bool password = false;
@@ -160,15 +160,10 @@ int cmd_exec(int argc, char **argv)
 	int i, sfd = -1, status = EXIT_CONFIG;
 
 	/*
-	 * The token stays in this process while CMD runs: no core file, no
-	 * ptrace or /proc/PID/mem for other processes of the user. CMD gets
-	 * the core limit back.
+	 * The token stays in this process while CMD runs: main() left it no
+	 * core file and no ptrace or /proc/PID/mem for other processes of the
+	 * user. CMD gets the caller's core limit back.
 	 */
-	if (getrlimit(RLIMIT_CORE, &core) != 0)
-		core = no_core;
-	setrlimit(RLIMIT_CORE, &no_core);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		if (strcmp(argv[i], "--password") == 0)
 			password = true;

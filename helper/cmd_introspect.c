@@ -12,46 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "claims.h"
 #include "commands.h"
+#include "file.h"
 #include "http.h"
 #include "proto.h"
 
 #define MAX_BODY (64 * 1024) /* DESIGN.md §5: a larger answer is an error */
-
-static int read_all(int fd, struct buf *b, size_t max)
-{
-	unsigned char chunk[4096];
-
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			return 0;
-		if (b->len + (size_t)n > max || buf_append(b, chunk, (size_t)n) < 0)
-			return -1;
-		explicit_bzero(chunk, sizeof(chunk));
-	}
-}
-
-static int write_all(int fd, const struct buf *b)
-{
-	size_t off = 0;
-
-	while (off < b->len) {
-		ssize_t n = write(fd, b->p + off, b->len - off);
-		if (n <= 0)
-			return -1;
-		off += (size_t)n;
-	}
-	return 0;
-}
 
 /* A field copied out of the request into its own (zeroed-on-free) buffer. */
 static int field_buf(const struct proto_msg *m, const char *key, struct buf *out)
@@ -346,13 +317,10 @@ static void introspect(const struct buf *in, struct buf *out)
 int cmd_introspect(int argc, char **argv)
 {
 	struct buf in = BUF_INIT, out = BUF_INIT;
-	struct rlimit no_core = {0, 0};
 	int r = 0;
 
 	(void)argv;
-	/* The token is in this process's memory: no core file, no ptrace by others. */
-	setrlimit(RLIMIT_CORE, &no_core);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* main() left no core limit and made us non-dumpable; the drop must keep it so. */
 	if (finish_drop() < 0)
 		return 126; /* the module says "could not set up (drop to ...)" */
 	if (argc != 1 || isatty(STDIN_FILENO)) {
@@ -360,12 +328,12 @@ int cmd_introspect(int argc, char **argv)
 				"on standard input\n");
 		return 2;
 	}
-	if (read_all(STDIN_FILENO, &in, PROTO_MAX_MESSAGE) < 0)
+	if (file_read_fd(STDIN_FILENO, PROTO_MAX_MESSAGE, 0, &in, "stdin", NULL, 0) < 0)
 		introspect_respond_error(&out, PROTO_ERR_BAD_REQUEST, 0, -1);
 	else
 		introspect(&in, &out);
 	buf_free(&in);
-	if (out.failed || write_all(STDOUT_FILENO, &out) < 0)
+	if (out.failed || file_write_all(STDOUT_FILENO, out.p, out.len) < 0)
 		r = 1;
 	buf_free(&out);
 	return r;

@@ -17,15 +17,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +36,7 @@
 #include "sshcert.h"
 #include "sshconfig.h"
 #include "sshkey.h"
+#include "xdg.h"
 #include "errmsg.h"
 
 #define RENEW_BEFORE 120 /* seconds: a certificate closer to its end is renewed */
@@ -63,24 +59,23 @@ struct opts {
 
 /*
  * Where the state directory hangs: $XDG_STATE_HOME, else the home
- * directory, in base; and the path below it in rel.
+ * directory, in base; and the path below it in rel. base holds
+ * "BASE\0REL" and rel points into it.
  */
 static int state_base(char *base, size_t len, const char **rel)
 {
-	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-	struct passwd *pw;
+	size_t n;
+	char *p = xdg_path(XDG_STATE, "apitoken/ssh", &n);
+	int r = -1;
 
-	*rel = "apitoken/ssh";
-	if (xdg != NULL && xdg[0] == '/')
-		return snprintf(base, len, "%s", xdg) < (int)len ? 0 : -1;
-	if (home == NULL || home[0] != '/') {
-		pw = getpwuid(getuid());
-		home = pw ? pw->pw_dir : NULL;
+	if (p != NULL && strlen(p) < len) {
+		memcpy(base, p, strlen(p) + 1);
+		base[n] = '\0'; /* was the '/' between BASE and REL */
+		*rel = base + n + 1;
+		r = 0;
 	}
-	if (home == NULL)
-		return -1;
-	*rel = ".local/state/apitoken/ssh";
-	return snprintf(base, len, "%s", home) < (int)len ? 0 : -1;
+	free(p);
+	return r;
 }
 
 /* mkdir -p, new directories 0700 (for a missing $XDG_STATE_HOME itself). */
@@ -109,17 +104,20 @@ static int make_dirs(char *path)
 static int dir_checked(int fd, const char *path, bool last, char *err, size_t errlen)
 {
 	struct stat sb;
+	enum file_trust t;
 
 	if (fstat(fd, &sb) != 0) {
 		errf(err, errlen, "%.300s: %s", path, strerror(errno));
 		return EXIT_CONFIG;
 	}
-	if (sb.st_uid != getuid() && (last || sb.st_uid != 0)) {
+	/* Above it, the rule of every file we trust; the last one is ours alone. */
+	t = file_trust(&sb);
+	if (last ? sb.st_uid != getuid() : t == FILE_OTHER_OWNER) {
 		errf(err, errlen, "%.300s is owned by uid %u, not by you%s: " STATE_FIX, path,
 		     (unsigned)sb.st_uid, last ? "" : " or root");
 		return EXIT_CONFIG;
 	}
-	if (!last && (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+	if (!last && t == FILE_SHARED_WRITE) {
 		snprintf(
 		    err, errlen,
 		    "%.300s is writable by group or others, who could swap the state directory "
@@ -257,19 +255,12 @@ static void state_close(struct state *st)
 /* One load at a time: a second waits (bounded) and then finds the first's result. */
 static int state_lock(const struct state *st, char *err, size_t errlen)
 {
-	int fd = openat(st->dirfd, ".lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = file_lock_at(st->dirfd, ".lock", 30000);
 
-	for (int waited = 0; fd >= 0; waited += 50) {
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			return fd;
-		if ((errno != EWOULDBLOCK && errno != EINTR) || waited >= 30000)
-			break;
-		poll(NULL, 0, 50);
-	}
-	errf(err, errlen, "%.300s/.lock: another apitoken ssh-cert is still running", st->dir);
-	if (fd >= 0)
-		close(fd);
-	return -1;
+	if (fd < 0)
+		errf(err, errlen, "%.300s/.lock: another apitoken ssh-cert is still running",
+		     st->dir);
+	return fd;
 }
 
 /* --- what is there ---------------------------------------------------------------- */
@@ -935,13 +926,9 @@ static int usage(void)
 
 int cmd_ssh_cert(int argc, char **argv)
 {
-	struct rlimit no_core = {0, 0};
 	struct opts o = {0};
 	const char *sub = argc > 1 ? argv[1] : "";
 
-	/* A private key and the token pass through this process. */
-	setrlimit(RLIMIT_CORE, &no_core);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];
 		bool is_load = strcmp(sub, "load") == 0, is_info = strcmp(sub, "info") == 0;

@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #include "buf.h"
@@ -60,15 +58,12 @@ out:
 
 int cmd_token(int argc, char **argv)
 {
-	struct rlimit no_core = {0, 0};
 	struct settings s;
 	char err[512], *tok = NULL;
 	size_t len;
 	bool vault;
 	int rc;
 
-	setrlimit(RLIMIT_CORE, &no_core);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (argc != 2 || strcmp(argv[1], "check") != 0) {
 		fprintf(stderr, "usage: apitoken token check\n");
 		return EXIT_USAGE;

@@ -19,6 +19,14 @@ int cmd_ssh_cert(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 
 /*
+ * main() sets the soft RLIMIT_CORE to 0 and the process non-dumpable
+ * before it dispatches (main.c); this is the core limit it found, which
+ * exec restores for the command it runs.
+ */
+struct rlimit;
+const struct rlimit *main_caller_core(void);
+
+/*
  * The answers `apitoken introspect` writes (helper/cmd_introspect.c), exported
  * for tests/fuzz/fuzz_helper_claims.c: an error response, and the response
  * for the JSON body of a 200 answer (NULL, or the error word to send).

@@ -19,9 +19,10 @@
 
 #include <curl/curl.h>
 
-#include "config.h"
+#include "hex.h"
 #include "http.h"
 #include "proto.h"
+#include "url.h"
 
 /* The libcurl functions we use, from the library loaded at run time. */
 static struct {
@@ -126,8 +127,6 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 
 int http_form_encode(struct buf *out, const char *s, size_t len)
 {
-	static const char hex[] = "0123456789ABCDEF";
-
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
@@ -135,7 +134,8 @@ int http_form_encode(struct buf *out, const char *s, size_t len)
 		} else if (c == ' ') {
 			buf_append(out, "+", 1);
 		} else {
-			char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+			char e[3];
+			hex_percent(c, e);
 			buf_append(out, e, 3);
 		}
 	}
@@ -182,7 +182,7 @@ const char *http_send(const struct http_request *req, struct http_response *res)
 
 	res->status = 0;
 	res->retry_after = -1;
-	if (strncasecmp(req->url, "https://", 8) != 0 && !url_is_loopback_http(req->url))
+	if (!url_scheme_allowed(req->url))
 		return "bad_request";
 	if (curl_load() < 0 || (h = C.easy_init()) == NULL)
 		return "internal";

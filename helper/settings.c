@@ -3,7 +3,6 @@
  * through the same key = value reader as the module's config (lib/keyvalue.c).
  */
 #include <errno.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,8 @@
 #include "file.h"
 #include "settings.h"
 #include "token.h"
+#include "url.h"
+#include "xdg.h"
 #include "errmsg.h"
 
 #define SETTINGS_MAX_SIZE (64 * 1024)
@@ -38,30 +39,10 @@ static const struct kv_key keys[] = {
 
 static const struct kv_table table = {keys, sizeof(keys) / sizeof(keys[0])};
 
-static bool url_allowed(const char *url)
-{
-	return strncasecmp(url, "https://", 8) == 0 || url_is_loopback_http(url);
-}
-
 /* $XDG_CONFIG_HOME/apitoken/config, else ~/.config/apitoken/config. */
 static char *settings_path(void)
 {
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-	struct passwd *pw;
-	char *p = NULL;
-
-	if (xdg != NULL && xdg[0] == '/') {
-		if (asprintf(&p, "%s/apitoken/config", xdg) < 0)
-			return NULL;
-		return p;
-	}
-	if (home == NULL || home[0] != '/') {
-		pw = getpwuid(getuid());
-		home = pw ? pw->pw_dir : NULL;
-	}
-	if (home == NULL || asprintf(&p, "%s/.config/apitoken/config", home) < 0)
-		return NULL;
-	return p;
+	return xdg_path(XDG_CONFIG, "apitoken/config", NULL);
 }
 
 /* An environment variable overrides a key: "key=value" through the same parser. */
@@ -107,10 +88,10 @@ enum apt_rc settings_load(struct settings *s, char *err, size_t errlen)
 	if (s->prompt == NULL && (s->prompt = strdup(SETTINGS_DEFAULT_PROMPT)) == NULL)
 		return APT_NOMEM;
 	/* The module's rule for its issuer, and a mistake to report now, not as "unavailable". */
-	if ((s->cert_url && !url_allowed(s->cert_url)) ||
-	    (s->token_url && !url_allowed(s->token_url))) {
+	if ((s->cert_url && !url_scheme_allowed(s->cert_url)) ||
+	    (s->token_url && !url_scheme_allowed(s->token_url))) {
 		errf(err, errlen, "%s: want https://, or http:// to a loopback address",
-		     s->cert_url && !url_allowed(s->cert_url) ? "cert_url" : "token_url");
+		     s->cert_url && !url_scheme_allowed(s->cert_url) ? "cert_url" : "token_url");
 		return APT_SERVICE;
 	}
 	if (s->cert_protocol != NULL && strcmp(s->cert_protocol, "apitoken") != 0 &&

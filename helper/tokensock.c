@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,23 +18,13 @@
 
 #include "buf.h"
 #include "token.h"
+#include "decimal.h"
 #include "tokensock.h"
+#include "xdg.h"
 #include "errmsg.h"
 
 #define FETCH_TIMEOUT_MS 10000 /* exec answers at once; this only bounds a stuck peer */
 #define MAX_DEPTH	 4096  /* a chain of parents longer than any real one */
-
-/* $XDG_RUNTIME_DIR is used only when it is what the spec says: ours, 0700, a real directory. */
-static const char *runtime_base(void)
-{
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	struct stat sb;
-
-	if (xdg == NULL || xdg[0] != '/' || lstat(xdg, &sb) != 0 || !S_ISDIR(sb.st_mode) ||
-	    sb.st_uid != getuid() || (sb.st_mode & 077) != 0)
-		return NULL;
-	return xdg;
-}
 
 static int make_in(struct tokensock *ts, const char *base)
 {
@@ -51,7 +42,7 @@ static int make_in(struct tokensock *ts, const char *base)
 int tokensock_listen(struct tokensock *ts, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	const char *base = runtime_base();
+	const char *base = xdg_runtime_dir();
 
 	memset(ts, 0, sizeof(*ts));
 	ts->fd = -1;
@@ -85,10 +76,9 @@ void tokensock_remove(struct tokensock *ts)
 /* The parent of pid from /proc/PID/stat ("pid (comm) state ppid ..."); -1 if unknown. */
 static pid_t parent_of(pid_t pid)
 {
-	char path[64], text[1024], *close_paren;
+	char path[64], text[1024], *close_paren, *p;
 	ssize_t n;
-	long ppid;
-	char state;
+	long long ppid;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
@@ -100,9 +90,13 @@ static pid_t parent_of(pid_t pid)
 	if (n <= 0)
 		return -1;
 	text[n] = '\0';
-	/* comm may hold ')' and blanks: the last ')' ends it. */
+	/* comm may hold ')' and blanks: the last ')' ends it; then " STATE PPID ". */
 	close_paren = strrchr(text, ')');
-	if (close_paren == NULL || sscanf(close_paren + 1, " %c %ld", &state, &ppid) != 2)
+	if (close_paren == NULL || close_paren[1] != ' ' || close_paren[2] == '\0' ||
+	    close_paren[3] != ' ')
+		return -1;
+	p = close_paren + 4;
+	if (decimal_parse(p, strcspn(p, " "), 0, INT_MAX, &ppid) < 0)
 		return -1;
 	return (pid_t)ppid;
 }

@@ -71,7 +71,4 @@ enum apt_rc config_load(struct apt_config *cfg, int argc, const char **argv, cha
 			size_t errlen);
 void config_free(struct apt_config *cfg);
 
-/* True for http:// URLs whose host is 127.0.0.0/8, [::1] or localhost. */
-bool url_is_loopback_http(const char *url);
-
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "hex.h"
 
 const char *apt_rc_word(enum apt_rc rc)
 {
@@ -34,7 +35,6 @@ static bool safe_char(unsigned char c)
 
 size_t audit_escape(const char *v, size_t len, char *out, size_t outlen)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	size_t i, pos = 0;
 
 	if (outlen == 0)
@@ -46,9 +46,8 @@ size_t audit_escape(const char *v, size_t len, char *out, size_t outlen)
 		if (safe_char(c) && !(c == '-' && len == 1)) {
 			out[pos++] = (char)c;
 		} else {
-			out[pos++] = '%';
-			out[pos++] = hex[c >> 4];
-			out[pos++] = hex[c & 15];
+			hex_percent(c, out + pos);
+			pos += 3;
 		}
 	}
 	if (i < len && (i < AUDIT_VALUE_MAX || pos + 4 >= outlen)) {

@@ -9,11 +9,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -22,6 +21,8 @@
 #include "buf.h"
 #include "cache.h"
 #include "file.h"
+#include "decimal.h"
+#include "hex.h"
 #include "proto.h"
 #include "errmsg.h"
 
@@ -34,17 +35,6 @@
 #define MAC_LINE      (4 + SHA256_DIGEST_LEN * 2 + 1) /* "mac " hex "\n" */
 #define PRUNE_EVERY   60			      /* seconds between full scans */
 
-static const char hexdigits[] = "0123456789abcdef";
-
-static void to_hex(const unsigned char *in, size_t len, char *out)
-{
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = hexdigits[in[i] >> 4];
-		out[2 * i + 1] = hexdigits[in[i] & 15];
-	}
-	out[2 * len] = '\0';
-}
-
 static bool is_entry_name(const char *s)
 {
 	size_t i;
@@ -55,54 +45,35 @@ static bool is_entry_name(const char *s)
 	return i == CACHE_NAME_LEN;
 }
 
-/* Owner root or us, and nobody else may write: the same rule as for the config. */
-static bool safe_owner_mode(const struct stat *st, mode_t forbidden)
+/*
+ * Reads a whole small file under dirfd, checked as kind on its descriptor
+ * (FILE_SECRET for the key); binary is fine. -1 with errno ENOENT when it
+ * is not there, anything else when it is there but unsafe or too big.
+ */
+static int read_at(int dirfd, const char *name, enum file_kind kind, size_t max, struct buf *out)
 {
-	return (st->st_uid == 0 || st->st_uid == geteuid()) && !(st->st_mode & forbidden);
-}
-
-/* Reads a whole small regular file under dirfd; -1 when absent, unsafe or too big. */
-static int read_at(int dirfd, const char *name, mode_t forbidden, size_t max, struct buf *out)
-{
-	struct stat st;
-	unsigned char chunk[4096];
-	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	int r = -1;
+	int fd = file_open_checked_at(dirfd, name, kind, NULL, 0);
+	int r, e;
 
 	if (fd < 0)
-		return -1; /* errno from openat: ENOENT means "not there" */
-	errno = EINVAL;	   /* anything else below: there, but not usable */
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !safe_owner_mode(&st, forbidden) ||
-	    (size_t)st.st_size > max)
-		goto out;
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto out;
-		if (n == 0)
-			break;
-		if (out->len + (size_t)n > max || buf_append(out, chunk, (size_t)n) < 0)
-			goto out;
-	}
-	r = 0;
-out:
-	explicit_bzero(chunk, sizeof(chunk));
+		return -1;
+	r = file_read_fd(fd, max, 0, out, name, NULL, 0);
+	e = errno;
 	close(fd);
+	errno = e;
 	return r;
 }
 
 /* The host key: read it, or make it once; of two racing makers, link() picks one. */
 static int load_key(struct cache *c, bool create)
 {
+	static const struct file_replace once = {
+	    .mode = 0600, .tmp_prefix = ".key-", .exclusive = true};
 	struct buf k = BUF_INIT;
-	unsigned char rnd[6];
-	char tmp[32];
-	int fd, r = -1;
+	int r = -1;
 
 	for (int attempt = 0; attempt < 2; attempt++) {
-		if (read_at(c->dirfd, ".key", S_IRWXG | S_IRWXO, CACHE_KEY_LEN, &k) == 0) {
+		if (read_at(c->dirfd, ".key", FILE_SECRET, CACHE_KEY_LEN, &k) == 0) {
 			if (k.len == CACHE_KEY_LEN) {
 				memcpy(c->key, k.p, CACHE_KEY_LEN);
 				r = 0;
@@ -111,29 +82,16 @@ static int load_key(struct cache *c, bool create)
 		}
 		buf_free(&k);
 		if (!create || errno != ENOENT ||
-		    getrandom(c->key, CACHE_KEY_LEN, 0) != CACHE_KEY_LEN ||
-		    getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		    getrandom(c->key, CACHE_KEY_LEN, 0) != CACHE_KEY_LEN)
 			break;
-		memcpy(tmp, ".key-", 5);
-		to_hex(rnd, sizeof(rnd), tmp + 5);
-		fd = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			    0600);
-		if (fd < 0)
-			break;
-		if (write(fd, c->key, CACHE_KEY_LEN) != CACHE_KEY_LEN || fsync(fd) != 0) {
-			close(fd);
-			unlinkat(c->dirfd, tmp, 0);
-			break;
-		}
-		close(fd);
-		/* linkat fails with EEXIST if another login made the key first: use theirs. */
-		if (linkat(c->dirfd, tmp, c->dirfd, ".key", 0) == 0) {
-			unlinkat(c->dirfd, tmp, 0);
+		if (file_replace_with(c->dirfd, ".key", c->key, CACHE_KEY_LEN, &once) == 0) {
 			r = 0;
 			break;
 		}
-		unlinkat(c->dirfd, tmp, 0);
 		explicit_bzero(c->key, CACHE_KEY_LEN);
+		/* EEXIST: another login made the key first; use theirs. */
+		if (errno != EEXIST)
+			break;
 	}
 	buf_free(&k);
 	return r;
@@ -176,8 +134,7 @@ static enum apt_rc open_cache(struct cache *c, const struct apt_config *cfg, boo
 		     suffix);
 		return APT_SERVICE;
 	}
-	if (fstat(c->dirfd, &st) != 0 || !S_ISDIR(st.st_mode) ||
-	    !safe_owner_mode(&st, S_IWGRP | S_IWOTH)) {
+	if (fstat(c->dirfd, &st) != 0 || !S_ISDIR(st.st_mode) || file_trust(&st) != FILE_TRUSTED) {
 		errf(err, errlen,
 		     "cache %s: must be owned by root and not writable by group or others%s", path,
 		     suffix);
@@ -290,7 +247,7 @@ int cache_bind(struct cache *c)
 	hmac_sha256(c->key, CACHE_KEY_LEN, b.p, b.len, c->bind);
 	buf_free(&b);
 	sha256(c->bind, sizeof(c->bind), tag);
-	to_hex(tag, sizeof(tag), c->tag);
+	hex_encode(tag, sizeof(tag), c->tag);
 	return 0;
 }
 
@@ -299,7 +256,7 @@ void cache_name(const struct cache *c, const char *token, size_t len, char name[
 	unsigned char mac[SHA256_DIGEST_LEN];
 
 	hmac_sha256(c->bind, sizeof(c->bind), token, len, mac);
-	to_hex(mac, sizeof(mac), name);
+	hex_encode(mac, sizeof(mac), name);
 	explicit_bzero(mac, sizeof(mac));
 }
 
@@ -322,7 +279,7 @@ static int entry_mac(const struct cache *c, const char *name, const unsigned cha
 		return -1;
 	}
 	hmac_sha256(c->key, CACHE_KEY_LEN, b.p, b.len, mac);
-	to_hex(mac, sizeof(mac), hex);
+	hex_encode(mac, sizeof(mac), hex);
 	explicit_bzero(mac, sizeof(mac));
 	buf_free(&b);
 	return 0;
@@ -353,8 +310,8 @@ static int read_entry(const struct cache *c, const char *name, bool any_config,
 	int r = -1;
 
 	memset(e, 0, sizeof(*e));
-	if (!is_entry_name(name) ||
-	    read_at(c->dirfd, name, S_IWGRP | S_IWOTH, CACHE_ENTRY_MAX, &b) < 0 || b.len < MAC_LINE)
+	if (!is_entry_name(name) || read_at(c->dirfd, name, FILE_CONFIG, CACHE_ENTRY_MAX, &b) < 0 ||
+	    b.len < MAC_LINE)
 		goto out;
 	mlen = b.len - MAC_LINE;
 	if (memcmp(b.p + mlen, "mac ", 4) != 0 || b.p[b.len - 1] != '\n')
@@ -446,9 +403,17 @@ static bool prune_read(const struct cache *c, time_t *when, long *count)
 {
 	struct buf b = BUF_INIT;
 	long long t = 0, n = 0;
-	bool ok = read_at(c->dirfd, ".prune", S_IWGRP | S_IWOTH, 64, &b) == 0 &&
-		  buf_terminate(&b) == 0 && sscanf((char *)b.p, "%lld %lld", &t, &n) == 2 &&
-		  t >= 0 && t <= 1LL << 40 && n >= 0 && n <= 10000000000LL;
+	char *f[2];
+	bool ok = false;
+
+	/* Exactly what prune_note writes: "TIME COUNT\n". */
+	if (read_at(c->dirfd, ".prune", FILE_CONFIG, 64, &b) == 0 && buf_terminate(&b) == 0 &&
+	    b.len > 0 && b.p[b.len - 1] == '\n' && strlen((char *)b.p) == b.len) {
+		b.p[b.len - 1] = '\0';
+		ok = decimal_fields((char *)b.p, f, 2) == 0 &&
+		     decimal_parse(f[0], strlen(f[0]), 0, 1LL << 40, &t) == 0 &&
+		     decimal_parse(f[1], strlen(f[1]), 0, 10000000000LL, &n) == 0;
+	}
 
 	buf_free(&b);
 	*when = ok ? (time_t)t : 0;
@@ -524,45 +489,12 @@ int cache_write(struct cache *c, const char *name, const struct cache_entry *e)
 	return r;
 }
 
-/* Takes the flock of the file lock under the cache, waiting at most wait_ms (see cache_lock). */
-static int lock_file(const struct cache *c, const char *lock, long wait_ms)
-{
-	struct timespec t0, t1;
-	int fd;
-
-	fd = openat(c->dirfd, lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	/* Non-blocking tries with short sleeps: bounded, and no alarm() in a PAM host. */
-	for (;;) {
-		long waited;
-
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			return fd;
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			break;
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		waited = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-		if (waited >= wait_ms) {
-			close(fd);
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		poll(NULL, 0, waited < 20 ? 1 : 5);
-	}
-	close(fd);
-	if (errno == ETIMEDOUT)
-		errno = EIO; /* ETIMEDOUT means "someone held it" and nothing else */
-	return -1;
-}
-
 int cache_lock(const struct cache *c, const char *name, long wait_ms)
 {
 	char lock[16];
 
 	snprintf(lock, sizeof(lock), ".lock-%.2s", name);
-	return lock_file(c, lock, wait_ms);
+	return file_lock_at(c->dirfd, lock, wait_ms);
 }
 
 void cache_unlock(int fd)
@@ -619,12 +551,12 @@ static void marker_load(const struct cache *c, time_t now, struct backoff_marker
 {
 	struct buf b = BUF_INIT;
 	struct proto_msg m;
-	char file[32], mac[SHA256_DIGEST_LEN * 2 + 1], v[160], reason[CACHE_REASON_LEN + 8];
+	char file[32], mac[SHA256_DIGEST_LEN * 2 + 1], v[160], *fld[5];
 	size_t mlen;
 
 	memset(mk, 0, sizeof(*mk));
 	cache_backoff_file(c, file);
-	if (read_at(c->dirfd, file, S_IWGRP | S_IWOTH, CACHE_BACKOFF_FILE_MAX, &b) < 0 ||
+	if (read_at(c->dirfd, file, FILE_CONFIG, CACHE_BACKOFF_FILE_MAX, &b) < 0 ||
 	    b.len < MAC_LINE)
 		goto out;
 	mlen = b.len - MAC_LINE;
@@ -633,26 +565,31 @@ static void marker_load(const struct cache *c, time_t now, struct backoff_marker
 	    !equal_ct(mac, (const char *)b.p + mlen + 4, SHA256_DIGEST_LEN * 2) ||
 	    proto_parse(BACKOFF_MAGIC, b.p, mlen, &m) < 0)
 		goto out;
-	if (proto_get_str(&m, "host", v, sizeof(v)) == 0 &&
-	    sscanf(v, "%lld %31s", &mk->host_until, reason) == 2 && reason_word(reason) &&
-	    until_ok(mk->host_until, now))
-		memcpy(mk->host_reason, reason, strlen(reason) + 1); /* reason_word: it fits */
+	/* "UNTIL REASON", as marker_store writes it. */
+	if (proto_get_str(&m, "host", v, sizeof(v)) == 0 && decimal_fields(v, fld, 2) == 0 &&
+	    decimal_parse(fld[0], strlen(fld[0]), LLONG_MIN, LLONG_MAX, &mk->host_until) == 0 &&
+	    reason_word(fld[1]) && until_ok(mk->host_until, now))
+		memcpy(mk->host_reason, fld[1], strlen(fld[1]) + 1); /* reason_word: it fits */
 	else
 		mk->host_until = 0;
 	for (int i = 0; i < CACHE_FAIL_RECORDS; i++) {
 		struct fail_rec *f = &mk->r[mk->n];
 		char key[8];
-		int counted;
+		long long counted;
 
+		/* "NAME UNTIL AT COUNTED REASON", as marker_store writes it. */
 		snprintf(key, sizeof(key), "t%d", i);
-		if (proto_get_str(&m, key, v, sizeof(v)) < 0 ||
-		    sscanf(v, "%64s %lld %lld %d %31s", f->name, &f->until, &f->at, &counted,
-			   reason) != 5 ||
-		    !is_entry_name(f->name) || !reason_word(reason) || f->at < 0 ||
-		    f->at > now + 60 || f->until < f->at || f->until - f->at > CACHE_BACKOFF_MAX)
+		if (proto_get_str(&m, key, v, sizeof(v)) < 0 || decimal_fields(v, fld, 5) < 0 ||
+		    !is_entry_name(fld[0]) ||
+		    decimal_parse(fld[1], strlen(fld[1]), LLONG_MIN, LLONG_MAX, &f->until) < 0 ||
+		    decimal_parse(fld[2], strlen(fld[2]), LLONG_MIN, LLONG_MAX, &f->at) < 0 ||
+		    decimal_parse(fld[3], strlen(fld[3]), 0, 1, &counted) < 0 ||
+		    !reason_word(fld[4]) || f->at < 0 || f->at > now + 60 || f->until < f->at ||
+		    f->until - f->at > CACHE_BACKOFF_MAX)
 			continue;
+		memcpy(f->name, fld[0], CACHE_NAME_LEN + 1); /* is_entry_name: it fits */
 		f->counted = counted == 1;
-		memcpy(f->reason, reason, strlen(reason) + 1);
+		memcpy(f->reason, fld[4], strlen(fld[4]) + 1);
 		mk->n++;
 	}
 out:
@@ -756,7 +693,7 @@ void cache_fail_note(const struct cache *c, const char *name, time_t now, long r
 {
 	struct backoff_marker mk;
 	const char *word = reason != NULL && reason_word(reason) ? reason : "internal";
-	int lock = lock_file(c, BACKOFF_LOCK, BACKOFF_WAIT);
+	int lock = file_lock_at(c->dirfd, BACKOFF_LOCK, BACKOFF_WAIT);
 	long host = 0;
 	int distinct = 0;
 

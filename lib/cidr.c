@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "cidr.h"
+#include "decimal.h"
 
 /* Longer than any numeric address plus "/128" can be (45 + 4 bytes); the
  * bound keeps a hostile claim from being copied anywhere. */
@@ -91,20 +92,11 @@ int ip_parse(const char *s, size_t len, struct ipaddr *out)
 /* Decimal, no sign, no leading zero, at most max. */
 static int parse_prefix(const char *s, size_t len, unsigned max, unsigned *out)
 {
-	unsigned v = 0;
-	size_t i;
+	long long v;
 
-	/* Three digits cover 128; more could only be padding or overflow. */
-	if (len == 0 || len > 3 || (s[0] == '0' && len > 1))
+	if (decimal_parse(s, len, 0, max, &v) < 0)
 		return -1;
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	if (v > max)
-		return -1;
-	*out = v;
+	*out = (unsigned)v;
 	return 0;
 }
 

@@ -2,13 +2,13 @@
  * Typed claim values and their wire form (see claims.h). The decoder is
  * strict: the module trusts nothing it cannot parse exactly.
  */
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "claims.h"
+#include "decimal.h"
 #include "proto.h"
 
 const char *const claim_names[CLAIM_COUNT] = {
@@ -43,46 +43,19 @@ int claim_encode(const struct claim *c, struct buf *out)
 	return out->failed ? -1 : 0;
 }
 
-/* Decimal, optional '-', no leading zeros, within long long. */
-static int parse_decimal(const char *p, size_t len, long long *out)
-{
-	char tmp[24];
-	char *end;
-	size_t digits = len;
-	const char *d = p;
-
-	if (len == 0 || len >= sizeof(tmp))
-		return -1;
-	if (*d == '-') {
-		d++;
-		digits--;
-	}
-	if (digits == 0 || (d[0] == '0' && digits > 1) || (p[0] == '-' && d[0] == '0'))
-		return -1;
-	for (size_t i = 0; i < digits; i++)
-		if (d[i] < '0' || d[i] > '9')
-			return -1;
-	memcpy(tmp, p, len);
-	tmp[len] = '\0';
-	errno = 0;
-	*out = strtoll(tmp, &end, 10);
-	return errno == 0 && *end == '\0' ? 0 : -1;
-}
-
 /* One netstring "LEN:bytes," at *pos of s/len; advances *pos. */
 static int netstring_next(const char *s, size_t len, size_t *pos, const char **item,
 			  size_t *itemlen)
 {
-	size_t p = *pos, n = 0, start = p;
+	size_t p = *pos, n, start = p;
+	long long v;
 
-	while (p < len && s[p] >= '0' && s[p] <= '9') {
-		if (p - start >= 9)
-			return -1;
-		n = n * 10 + (size_t)(s[p] - '0');
+	while (p < len && s[p] >= '0' && s[p] <= '9')
 		p++;
-	}
-	if (p == start || p >= len || s[p] != ':' || (s[start] == '0' && p - start > 1))
+	/* At most 9 digits: no length that large fits, and size_t arithmetic stays safe. */
+	if (p >= len || s[p] != ':' || decimal_parse(s + start, p - start, 0, 999999999, &v) < 0)
 		return -1;
+	n = (size_t)v;
 	p++;
 	if (n > len - p || len - p - n < 1 || s[p + n] != ',')
 		return -1;
@@ -130,7 +103,7 @@ int claim_decode(const unsigned char *p, size_t len, struct claim *out)
 	}
 	case 'i':
 		out->type = CLAIM_INT;
-		return parse_decimal(s, n, &out->n);
+		return decimal_parse(s, n, LLONG_MIN, LLONG_MAX, &out->n);
 	case 'b':
 		if (n != 1 || (s[0] != '0' && s[0] != '1'))
 			return -1;

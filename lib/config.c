@@ -21,6 +21,7 @@
 #include "config.h"
 #include "errmsg.h"
 #include "proto.h"
+#include "url.h"
 
 #define KV_TARGET struct apt_config
 
@@ -84,53 +85,6 @@ static enum apt_rc set_defaults(struct apt_config *cfg)
 	return APT_OK;
 }
 
-bool url_is_loopback_http(const char *url)
-{
-	const char *host, *end;
-	size_t n;
-
-	if (strncasecmp(url, "http://", 7) != 0)
-		return false;
-	host = url + 7;
-	if (strchr(host, '@') != NULL && strchr(host, '@') < host + strcspn(host, "/?#"))
-		return false; /* userinfo: the real host is elsewhere in the string */
-	if (host[0] == '[') {
-		end = strchr(host, ']');
-		return end != NULL && (size_t)(end - host) == 4 && strncmp(host, "[::1]", 5) == 0 &&
-		       (end[1] == '\0' || strchr(":/?#", end[1]) != NULL);
-	}
-	n = strcspn(host, ":/?#");
-	if (n == 9 && strncasecmp(host, "localhost", 9) == 0)
-		return true;
-	if (n >= 7 && strncmp(host, "127.", 4) == 0) {
-		/*
-		 * Four decimal octets, digits only, no leading zeros: no shorthand,
-		 * sign, space or octal form ("127.0.0.08" is a name to curl and to
-		 * getaddrinfo) that a resolver could read differently.
-		 */
-		const char *p = host;
-		int parts = 0;
-
-		end = host + n;
-		while (p < end) {
-			unsigned v = 0;
-			size_t d = 0;
-
-			while (p + d < end && d < 4 && p[d] >= '0' && p[d] <= '9')
-				v = v * 10 + (unsigned)(p[d++] - '0');
-			if (d == 0 || d > 3 || v > 255 || (d > 1 && p[0] == '0'))
-				return false;
-			p += d;
-			if (++parts == 4)
-				return p == end;
-			if (p == end || *p != '.')
-				return false;
-			p++;
-		}
-	}
-	return false;
-}
-
 static enum apt_rc validate(struct apt_config *cfg, char *err, size_t errlen)
 {
 	const char *u = cfg->introspection_url, *authority;
@@ -146,7 +100,7 @@ static enum apt_rc validate(struct apt_config *cfg, char *err, size_t errlen)
 		     "cannot be empty");
 		return APT_SERVICE;
 	}
-	if (strncasecmp(u, "https://", 8) != 0 && !url_is_loopback_http(u)) {
+	if (!url_scheme_allowed(u)) {
 		errf(err, errlen,
 		     "introspection_url must be https://, or http:// to a loopback address");
 		return APT_SERVICE;

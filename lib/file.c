@@ -10,20 +10,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "errmsg.h"
 #include "file.h"
+#include "hex.h"
 
 #define MAX_LINKS 40 /* as the kernel's own limit on symbolic links in a lookup */
 
-/* Owner root or us: anyone else could replace what is there. */
-static bool owner_ok(const struct stat *st)
+enum file_trust file_trust(const struct stat *st)
 {
-	return st->st_uid == 0 || st->st_uid == geteuid();
+	/* Owner root or us: anyone else could replace what is there. */
+	if (st->st_uid != 0 && st->st_uid != geteuid())
+		return FILE_OTHER_OWNER;
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return FILE_SHARED_WRITE;
+	return FILE_TRUSTED;
 }
 
 /*
@@ -42,13 +50,14 @@ static int check_dir(const struct walk *w, const struct stat *st, const char *pa
 		     size_t errlen)
 {
 	const char *shown = w->at[0] ? w->at : "/";
+	enum file_trust t = file_trust(st);
 
-	if (!owner_ok(st))
+	if (t == FILE_OTHER_OWNER)
 		return errf(err, errlen,
 			    "%s: directory %s is owned by uid %u, not root or the effective "
 			    "user; keep the file under directories only root can change",
 			    path, shown, (unsigned)st->st_uid);
-	if (st->st_mode & (S_IWGRP | S_IWOTH))
+	if (t == FILE_SHARED_WRITE)
 		return errf(err, errlen,
 			    "%s: directory %s is writable by group or others, who could replace "
 			    "the file; keep it under directories only root can change (chmod "
@@ -90,12 +99,14 @@ static int splice_link(struct walk *w, const char *name, const char *after, cons
 static int check_file(const struct stat *st, enum file_kind kind, const char *path, char *err,
 		      size_t errlen)
 {
+	enum file_trust t = file_trust(st);
+
 	if (!S_ISREG(st->st_mode))
 		return errf(err, errlen, "%s: not a regular file", path);
-	if (!owner_ok(st))
+	if (t == FILE_OTHER_OWNER)
 		return errf(err, errlen, "%s: owned by uid %u, not root or the effective user",
 			    path, (unsigned)st->st_uid);
-	if (st->st_mode & (S_IWGRP | S_IWOTH))
+	if (t == FILE_SHARED_WRITE)
 		return errf(err, errlen, "%s: writable by group or others", path);
 	if (kind == FILE_SECRET && (st->st_mode & (S_IRWXG | S_IRWXO)))
 		return errf(err, errlen, "%s: accessible by group or others (chmod 600)", path);
@@ -115,14 +126,19 @@ static int open_final(int dir, const char *name, enum file_kind kind, const char
 	struct stat st;
 	int fd = openat(dir, name, flags);
 
-	if (fd < 0)
-		return errf(err, errlen, "%s: %s", path,
-			    errno == ELOOP ? "is a symbolic link" : strerror(errno));
+	if (fd < 0) {
+		int e = errno; /* the caller may tell ENOENT ("not there") from the rest */
+
+		errf(err, errlen, "%s: %s", path, e == ELOOP ? "is a symbolic link" : strerror(e));
+		errno = e;
+		return -1;
+	}
 	/* O_PATH opens a link itself rather than failing: the check below refuses it. */
 	if (fstat(fd, &st) != 0 || check_file(&st, kind, path, err, errlen) < 0) {
 		if (S_ISLNK(st.st_mode))
 			errf(err, errlen, "%s: is a symbolic link", path);
 		close(fd);
+		errno = EACCES; /* there, but refused */
 		return -1;
 	}
 	return fd;
@@ -242,63 +258,81 @@ int file_open_checked_at(int dirfd, const char *name, enum file_kind kind, char 
 	return open_final(dirfd, name, kind, name, err, errlen);
 }
 
+int file_read_fd(int fd, size_t max, unsigned flags, struct buf *out, const char *name, char *err,
+		 size_t errlen)
+{
+	unsigned char chunk[4096];
+	size_t start = out->len;
+	struct stat st;
+	int e = 0;
+
+	if (fstat(fd, &st) != 0) {
+		e = errno;
+		errf(err, errlen, "%s: %s", name, strerror(e));
+		goto fail;
+	}
+	/* A file already too big costs no read; one that grows is caught below. */
+	if (S_ISREG(st.st_mode) && (size_t)st.st_size > max) {
+		e = EFBIG;
+		goto fail;
+	}
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			e = errno;
+			errf(err, errlen, "%s: %s", name, strerror(e));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		if ((size_t)n > max - (out->len - start)) {
+			e = EFBIG;
+			goto fail;
+		}
+		if (buf_append(out, chunk, (size_t)n) < 0) {
+			e = ENOMEM;
+			goto fail;
+		}
+	}
+	explicit_bzero(chunk, sizeof(chunk));
+	if ((flags & FILE_READ_TEXT) && out->len > start &&
+	    memchr(out->p + start, '\0', out->len - start) != NULL) {
+		errf(err, errlen, "%s: holds a NUL byte", name);
+		buf_free(out);
+		errno = EILSEQ;
+		return -1;
+	}
+	return 0;
+fail:
+	explicit_bzero(chunk, sizeof(chunk));
+	if (e == EFBIG)
+		errf(err, errlen, "%s: larger than %zu bytes", name, max);
+	buf_free(out);
+	errno = e;
+	return -1;
+}
+
 /* Reads the whole of fd, checked already, into a fresh string (see file_read_checked). */
 static enum apt_rc read_whole(int fd, const char *path, size_t max, char **out, size_t *len,
 			      char *err, size_t errlen)
 {
-	enum apt_rc rc = APT_SERVICE;
-	struct stat st;
-	char *data = NULL;
-	size_t got = 0;
+	struct buf b = BUF_INIT;
+	int r = file_read_fd(fd, max, FILE_READ_TEXT, &b, path, err, errlen);
+	int e = errno;
 
-	*out = NULL;
-	*len = 0;
-	if (fstat(fd, &st) != 0) {
-		errf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if ((size_t)st.st_size > max) {
-		errf(err, errlen, "%s: larger than %zu bytes", path, max);
-		goto out;
-	}
-	data = malloc(max + 1);
-	if (data == NULL) {
-		rc = APT_NOMEM;
-		goto out;
-	}
-	/* Read up to max+1 so a file that grew after fstat is still caught. */
-	while (got <= max) {
-		ssize_t n = read(fd, data + got, max + 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			errf(err, errlen, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	if (got > max) {
-		errf(err, errlen, "%s: larger than %zu bytes", path, max);
-		goto out;
-	}
-	if (memchr(data, '\0', got) != NULL) {
-		errf(err, errlen, "%s: holds a NUL byte", path);
-		goto out;
-	}
-	data[got] = '\0';
-	*out = data;
-	*len = got;
-	data = NULL;
-	rc = APT_OK;
-out:
-	if (data != NULL) {
-		explicit_bzero(data, max + 1);
-		free(data);
-	}
 	close(fd);
-	return rc;
+	if (r < 0)
+		return e == ENOMEM ? APT_NOMEM : APT_SERVICE;
+	if (buf_terminate(&b) < 0) {
+		buf_free(&b);
+		return APT_NOMEM;
+	}
+	*out = (char *)b.p;
+	*len = b.len;
+	return APT_OK;
 }
 
 enum apt_rc file_read_checked(const char *path, enum file_kind kind, size_t max, char **out,
@@ -345,48 +379,134 @@ enum apt_rc file_resolve_public(const char *path, char *resolved, size_t len, ch
 	resolved[n] = '\0';
 	return APT_OK;
 }
-int file_replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char rnd[6];
-	char tmp[32];
-	size_t off = 0;
-	int fd, e;
 
-	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
-		return -1;
-	memcpy(tmp, ".tmp-", 5);
-	for (size_t i = 0; i < sizeof(rnd); i++) {
-		tmp[5 + 2 * i] = hex[rnd[i] >> 4];
-		tmp[6 + 2 * i] = hex[rnd[i] & 15];
-	}
-	tmp[5 + 2 * sizeof(rnd)] = '\0';
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -1;
-	while (off < len) {
-		ssize_t n = write(fd, (const char *)data + off, len - off);
+int file_write_all(int fd, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			goto fail;
-		off += (size_t)n;
-	}
-	/* The mode asked for, whatever the umask made of it. */
-	if (fchmod(fd, mode) != 0 || fsync(fd) != 0)
-		goto fail;
-	close(fd);
-	if (renameat(dirfd, tmp, dirfd, name) != 0) {
-		e = errno;
-		unlinkat(dirfd, tmp, 0);
-		errno = e;
-		return -1;
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			errno = EIO; /* a regular file or pipe that takes nothing will not later */
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/* Whether name under dirfd is still the file *was said (or still absent). */
+static bool unchanged(int dirfd, const char *name, const struct stat *was)
+{
+	struct stat now;
+
+	if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT && was->st_nlink == 0;
+	return was->st_nlink != 0 && now.st_dev == was->st_dev && now.st_ino == was->st_ino &&
+	       now.st_size == was->st_size && now.st_mtim.tv_sec == was->st_mtim.tv_sec &&
+	       now.st_mtim.tv_nsec == was->st_mtim.tv_nsec;
+}
+
+int file_replace_with(int dirfd, const char *name, const void *data, size_t len,
+		      const struct file_replace *how)
+{
+	const char *prefix = how->tmp_prefix != NULL ? how->tmp_prefix : ".tmp-";
+	size_t plen = strlen(prefix);
+	unsigned char rnd[6];
+	char tmp[NAME_MAX + 1];
+	int fd, e;
+
+	if (plen + 2 * sizeof(rnd) >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return -1;
+	memcpy(tmp, prefix, plen);
+	hex_encode(rnd, sizeof(rnd), tmp + plen);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, how->mode);
+	if (fd < 0)
+		return -1;
+	if (how->set_gid)
+		(void)!fchown(fd, (uid_t)-1, how->gid); /* best effort, as the caller asked */
+	/* The mode asked for, whatever the umask made of it. */
+	if (file_write_all(fd, data, len) < 0 || fchmod(fd, how->mode) != 0 || fsync(fd) != 0) {
+		e = errno;
+		close(fd);
+		goto fail;
+	}
+	if (close(fd) != 0) {
+		e = errno;
+		goto fail;
+	}
+	if (how->was != NULL && !unchanged(dirfd, name, how->was)) {
+		e = ESTALE;
+		goto fail;
+	}
+	if (how->exclusive) {
+		/* linkat fails with EEXIST if name appeared meanwhile: theirs stays. */
+		if (linkat(dirfd, tmp, dirfd, name, 0) != 0) {
+			e = errno;
+			goto fail;
+		}
+		unlinkat(dirfd, tmp, 0);
+	} else if (renameat(dirfd, tmp, dirfd, name) != 0) {
+		e = errno;
+		goto fail;
+	}
+	if (how->sync_dir)
+		(void)fsync(dirfd); /* best effort: the new file itself is whole either way */
+	return 0;
 fail:
-	e = errno;
-	close(fd);
 	unlinkat(dirfd, tmp, 0);
+	errno = e;
+	return -1;
+}
+
+int file_replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
+{
+	struct file_replace how = {.mode = mode};
+
+	return file_replace_with(dirfd, name, data, len, &how);
+}
+
+int file_lock_at(int dirfd, const char *name, long timeout_ms)
+{
+	struct timespec t0, t1;
+	int fd, e;
+
+	fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		if (errno == ETIMEDOUT)
+			errno = EIO; /* ETIMEDOUT means "someone held it" and nothing else */
+		return -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		long waited;
+
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		waited = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		if (waited >= timeout_ms) {
+			close(fd);
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		/* Quick tries first: most holders are done within milliseconds. */
+		poll(NULL, 0, waited < 20 ? 1 : 5);
+	}
+	e = errno == ETIMEDOUT ? EIO : errno;
+	close(fd);
 	errno = e;
 	return -1;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fingerprint.h"
+#include "hex.h"
 #include "words.h"
 #include "sha256.h"
 
@@ -60,10 +61,9 @@ static size_t match_prefix(const char *token, size_t len, const char *prefixes, 
 void token_fingerprint(const char *token, size_t len, const char *prefixes,
 		       char out[FINGERPRINT_LEN])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[SHA256_DIGEST_LEN];
 	const char *pfx;
-	size_t plen, o, i;
+	size_t plen, o;
 
 	if (token == NULL)
 		len = 0;
@@ -77,11 +77,7 @@ void token_fingerprint(const char *token, size_t len, const char *prefixes,
 	}
 	memcpy(out + o, FINGERPRINT_HASH_TAG, TAG_LEN);
 	o += TAG_LEN;
-	for (i = 0; i < FINGERPRINT_HEX_LEN / 2; i++) {
-		out[o++] = hex[md[i] >> 4];
-		out[o++] = hex[md[i] & 0x0f];
-	}
-	out[o] = '\0';
+	hex_encode(md, FINGERPRINT_HEX_LEN / 2, out + o);
 
 	/* The full digest names the token in caches; do not leave it behind. */
 	explicit_bzero(md, sizeof(md));

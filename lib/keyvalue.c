@@ -16,6 +16,7 @@
 #include "keyvalue.h"
 #include "file.h"
 #include "errmsg.h"
+#include "decimal.h"
 
 static const struct kv_key *key_find(const struct kv_table *t, const char *name, size_t len)
 {
@@ -27,16 +28,14 @@ static const struct kv_key *key_find(const struct kv_table *t, const char *name,
 
 static int parse_long(const char *s, long min, long max, long *out)
 {
-	char *end;
-	long v;
+	long long v;
 
-	if (!isdigit((unsigned char)s[0]))
+	/* Values have always been read with their leading zeros ("0600" is 600), and no sign. */
+	while (s[0] == '0' && isdigit((unsigned char)s[1]))
+		s++;
+	if (!isdigit((unsigned char)s[0]) || decimal_parse(s, strlen(s), min, max, &v) < 0)
 		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
+	*out = (long)v;
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "proto.h"
 
 void proto_begin(struct buf *b, const char *magic)
@@ -54,7 +55,8 @@ int proto_parse(const char *magic, const unsigned char *buf, size_t len, struct 
 		return -1;
 	pos = mlen + 1;
 	for (;;) {
-		size_t k = 0, vlen = 0, digits = 0;
+		size_t k = 0, vlen, digits = 0;
+		long long v;
 		struct proto_field *f;
 
 		while (pos + k < len && key_char(buf[pos + k]) && k <= PROTO_KEY_MAX)
@@ -72,14 +74,13 @@ int proto_parse(const char *magic, const unsigned char *buf, size_t len, struct 
 			if (strcmp(m->f[i].key, f->key) == 0)
 				return -1;
 		pos += k + 1;
-		while (pos < len && buf[pos] >= '0' && buf[pos] <= '9') {
-			if (digits == 7 || (digits == 1 && vlen == 0))
-				return -1; /* too long, or a leading zero */
-			vlen = vlen * 10 + (buf[pos] - '0');
+		while (pos + digits < len && buf[pos + digits] >= '0' && buf[pos + digits] <= '9')
 			digits++;
-			pos++;
-		}
-		if (digits == 0 || vlen > PROTO_MAX_VALUE || pos >= len || buf[pos] != '\n')
+		if (decimal_parse((const char *)buf + pos, digits, 0, PROTO_MAX_VALUE, &v) < 0)
+			return -1;
+		vlen = (size_t)v;
+		pos += digits;
+		if (pos >= len || buf[pos] != '\n')
 			return -1;
 		pos++;
 		if (vlen > len - pos || len - pos - vlen < 1 || buf[pos + vlen] != '\n')
@@ -112,29 +113,11 @@ int proto_get_str(const struct proto_msg *m, const char *key, char *out, size_t 
 
 int proto_get_long(const struct proto_msg *m, const char *key, long min, long max, long *out)
 {
-	char tmp[24];
-	long v = 0;
-	bool neg = false;
-	size_t i = 0;
+	const struct proto_field *f = proto_get(m, key);
+	long long v;
 
-	if (proto_get_str(m, key, tmp, sizeof(tmp)) < 0 || tmp[0] == '\0')
+	if (f == NULL || decimal_parse((const char *)f->val, f->len, min, max, &v) < 0)
 		return -1;
-	if (tmp[0] == '-') {
-		neg = true;
-		i = 1;
-	}
-	if (tmp[i] == '\0' || (tmp[i] == '0' && tmp[i + 1] != '\0'))
-		return -1;
-	for (; tmp[i]; i++) {
-		int d = tmp[i] - '0';
-		if (tmp[i] < '0' || tmp[i] > '9' || v > (LONG_MAX - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	if (neg)
-		v = -v;
-	if (v < min || v > max)
-		return -1;
-	*out = v;
+	*out = (long)v;
 	return 0;
 }

@@ -23,6 +23,7 @@
 #include "sshbuf.h"
 #include "sshcert.h"
 #include "sshkey.h"
+#include "timefmt.h"
 
 enum key_kind { K_ED25519, K_ECDSA, K_RSA, K_DSA, K_SK_ECDSA, K_SK_ED25519 };
 
@@ -453,12 +454,12 @@ const char *sshcert_type_name(const struct sshcert *c)
 	return c->cert_type == SSHCERT_USER ? "user" : c->cert_type == SSHCERT_HOST ? "host" : "?";
 }
 
+_Static_assert(SSHCERT_TIME_LEN >= TIMEFMT_ISO_LEN, "a time fits");
+
 void sshcert_format_time(uint64_t t, char out[SSHCERT_TIME_LEN])
 {
 	/* 9999-12-31T23:59:59Z: past it, the number is as readable as a date. */
 	const uint64_t last = UINT64_C(253402300799);
-	struct tm tm;
-	time_t tt;
 
 	if (t == 0) {
 		snprintf(out, SSHCERT_TIME_LEN, "always");
@@ -469,10 +470,8 @@ void sshcert_format_time(uint64_t t, char out[SSHCERT_TIME_LEN])
 		return;
 	}
 	if (t <= last) {
-		tt = (time_t)t;
-		if (gmtime_r(&tt, &tm) != NULL &&
-		    strftime(out, SSHCERT_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) != 0)
-			return;
+		timefmt_iso((time_t)t, out);
+		return;
 	}
 	snprintf(out, SSHCERT_TIME_LEN, "%" PRIu64, t);
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "errmsg.h"
+#include "file.h"
 #include "sshconfig.h"
 
 enum apt_rc sshconfig_path(char **out, char *err, size_t errlen)
@@ -138,14 +139,16 @@ enum apt_rc sshconfig_render(struct buf *out, const char *hosts, const char *ide
 
 /* ------------------------------------------------------------ files */
 
-/* "DIR/.BASE.apitoken-XXXXXX" and DIR for path, heap strings. */
-static enum apt_rc split_path(const char *path, char **dir, char **tmpl)
+/*
+ * DIR and the temporary files' prefix ".BASE.apitoken-" for path, heap
+ * strings; *base points into path.
+ */
+static enum apt_rc split_path(const char *path, char **dir, char **prefix, const char **base)
 {
 	const char *slash = strrchr(path, '/');
-	const char *base = slash != NULL ? slash + 1 : path;
-	int n;
 
-	*tmpl = NULL;
+	*base = slash != NULL ? slash + 1 : path;
+	*prefix = NULL;
 	if (slash == NULL)
 		*dir = strdup(".");
 	else if (slash == path)
@@ -154,10 +157,8 @@ static enum apt_rc split_path(const char *path, char **dir, char **tmpl)
 		*dir = strndup(path, (size_t)(slash - path));
 	if (*dir == NULL)
 		return APT_NOMEM;
-	n = asprintf(tmpl, "%s%s.%s.apitoken-XXXXXX", slash != NULL ? *dir : ".",
-		     strcmp(*dir, "/") == 0 ? "" : "/", base);
-	if (n < 0) {
-		*tmpl = NULL;
+	if (asprintf(prefix, ".%s.apitoken-", *base) < 0) {
+		*prefix = NULL;
 		free(*dir);
 		*dir = NULL;
 		return APT_NOMEM;
@@ -165,95 +166,45 @@ static enum apt_rc split_path(const char *path, char **dir, char **tmpl)
 	return APT_OK;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /*
- * Replaces path with data: a temp file beside it (mode, and gid when not
- * -1), fsync, rename, fsync of the directory. When was is not NULL the file
- * must still be that one (or, for was->st_nlink == 0, still absent) just
- * before the rename: an edit made meanwhile by someone else is not lost
- * silently.
+ * Replaces path with data (file_replace_with): a temp file beside it (mode,
+ * and gid when not -1), fsync, rename, fsync of the directory. When was is
+ * not NULL the file must still be that one (or, for was->st_nlink == 0,
+ * still absent) just before the rename: an edit made meanwhile by someone
+ * else is not lost silently.
  */
 static enum apt_rc replace_file(const char *path, const void *data, size_t len, mode_t mode,
 				gid_t gid, const struct stat *was, char *err, size_t errlen)
 {
-	char *dir = NULL, *tmp = NULL;
-	enum apt_rc rc = split_path(path, &dir, &tmp);
-	struct stat now;
-	int fd, dfd, e;
+	char *dir = NULL, *prefix = NULL;
+	const char *base;
+	enum apt_rc rc = split_path(path, &dir, &prefix, &base);
+	struct file_replace how = {.mode = mode,
+				   .set_gid = gid != (gid_t)-1,
+				   .gid = gid,
+				   .tmp_prefix = prefix,
+				   .was = was,
+				   .sync_dir = true};
+	int dfd;
 
 	if (rc != APT_OK)
 		return rc;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
 		errf(err, errlen, "cannot create a temp file in %s: %s", dir, strerror(errno));
 		rc = APT_SERVICE;
-		goto out;
-	}
-	if (gid != (gid_t)-1)
-		(void)!fchown(fd, (uid_t)-1, gid); /* best effort: keep the file's group */
-	if (write_all(fd, data, len) < 0 || fchmod(fd, mode) != 0 || fsync(fd) != 0) {
-		e = errno;
-		close(fd);
-		unlink(tmp);
-		errf(err, errlen, "cannot write %s: %s", tmp, strerror(e));
-		rc = APT_SERVICE;
-		goto out;
-	}
-	if (close(fd) != 0) {
-		e = errno;
-		unlink(tmp);
-		errf(err, errlen, "cannot write %s: %s", tmp, strerror(e));
-		rc = APT_SERVICE;
-		goto out;
-	}
-	if (was != NULL) {
-		bool same;
-
-		if (lstat(path, &now) != 0)
-			same = errno == ENOENT && was->st_nlink == 0;
-		else
-			same = was->st_nlink != 0 && now.st_dev == was->st_dev &&
-			       now.st_ino == was->st_ino && now.st_size == was->st_size &&
-			       now.st_mtim.tv_sec == was->st_mtim.tv_sec &&
-			       now.st_mtim.tv_nsec == was->st_mtim.tv_nsec;
-		if (!same) {
-			unlink(tmp);
+	} else if (file_replace_with(dfd, base, data, len, &how) < 0) {
+		if (errno == ESTALE)
 			errf(err, errlen, "%s changed while apitoken was editing it; try again",
 			     path);
-			rc = APT_SERVICE;
-			goto out;
-		}
-	}
-	if (rename(tmp, path) != 0) {
-		e = errno;
-		unlink(tmp);
-		errf(err, errlen, "cannot replace %s: %s", path, strerror(e));
+		else
+			errf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
 		rc = APT_SERVICE;
-		goto out;
 	}
-	/* The rename itself must reach the disk, or a crash could bring back the old file. */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		(void)fsync(dfd);
+	if (dfd >= 0)
 		close(dfd);
-	}
-out:
 	free(dir);
-	free(tmp);
+	free(prefix);
 	return rc;
 }
 
@@ -305,30 +256,10 @@ static enum apt_rc read_config(const char *path, struct buf *out, struct stat *s
 		     path, (unsigned long)st->st_nlink, todo);
 		goto fail;
 	}
-	if (st->st_size > SSHCONFIG_MAX) {
-		errf(err, errlen, "%s is larger than %d bytes", path, SSHCONFIG_MAX);
-		goto fail;
-	}
-	for (;;) {
-		unsigned char chunk[8192];
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			errf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		if (out->len + (size_t)n > SSHCONFIG_MAX) {
-			errf(err, errlen, "%s is larger than %d bytes", path, SSHCONFIG_MAX);
-			goto fail;
-		}
-		if (buf_append(out, chunk, (size_t)n) < 0) {
+	if (file_read_fd(fd, SSHCONFIG_MAX, 0, out, path, err, errlen) < 0) {
+		if (errno == ENOMEM)
 			rc = APT_NOMEM;
-			goto fail;
-		}
+		goto fail;
 	}
 	if (st->st_nlink == 0)
 		st->st_nlink = 1; /* unlinked while open: still "it existed" for replace_file */
@@ -344,8 +275,9 @@ fail:
 /* Makes the config's directory (~/.ssh) 0700 when it is missing; its parent must exist. */
 static enum apt_rc ensure_dir(const char *path, char *err, size_t errlen)
 {
-	char *dir = NULL, *tmp = NULL;
-	enum apt_rc rc = split_path(path, &dir, &tmp);
+	char *dir = NULL, *prefix = NULL;
+	const char *base;
+	enum apt_rc rc = split_path(path, &dir, &prefix, &base);
 	struct stat st;
 
 	if (rc != APT_OK)
@@ -360,7 +292,7 @@ static enum apt_rc ensure_dir(const char *path, char *err, size_t errlen)
 		rc = APT_SERVICE;
 	}
 	free(dir);
-	free(tmp);
+	free(prefix);
 	return rc;
 }
 
@@ -469,7 +401,8 @@ enum apt_rc sshconfig_insert(const char *config, const char *include, bool *chan
 		rc = APT_SERVICE;
 		goto out;
 	}
-	if (n == 1 && spans[0].end - spans[0].start == block.len &&
+	/* A block found means text was read (text.p set): said for the analyzer. */
+	if (n == 1 && text.p != NULL && spans[0].end - spans[0].start == block.len &&
 	    memcmp(text.p + spans[0].start, block.p, block.len) == 0)
 		goto out; /* already there, as it should be */
 	if (n == 0) {

@@ -480,22 +480,6 @@ static struct par bench_parallel(void)
 
 static const char hexd[] = "0123456789abcdef";
 
-/* Entries (64-hex names) in a cache dir. */
-static long count_entries(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	long n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.' && strlen(e->d_name) == CACHE_NAME_LEN)
-			n++;
-	closedir(d);
-	return n;
-}
-
 /*
  * Adds n filler entries to the cache of the service NAME: the library's own
  * naming and entry format (so each is a valid entry under the host key), with
@@ -604,9 +588,9 @@ static struct size bench_cache_size(void)
 	r.big = summarize(vb, HIT_N);
 	r.ratio = r.big.p50 / r.small.p50;
 	snprintf(path, sizeof(path), "%s/size-small-cache", T.root);
-	r.small_entries = count_entries(path);
+	r.small_entries = cache_entries(path);
 	snprintf(path, sizeof(path), "%s/size-big-cache", T.root);
-	r.big_entries = count_entries(path);
+	r.big_entries = cache_entries(path);
 	if (r.small_entries != SMALL_N || r.big_entries != BIG_N)
 		fail("cache sizes: %ld and %ld entries, want %d and %d", r.small_entries,
 		     r.big_entries, SMALL_N, BIG_N);

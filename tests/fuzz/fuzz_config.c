@@ -23,6 +23,7 @@
 #include "introspect.h"
 #include "oracle.h"
 #include "proto.h"
+#include "url.h"
 
 #define MAX_ARGS 16
 
@@ -77,7 +78,7 @@ static void check_valid(const struct apt_config *c)
 {
 	const char *u = c->introspection_url, *auth;
 
-	CHECK(u != NULL && (strncasecmp(u, "https://", 8) == 0 || url_is_loopback_http(u)));
+	CHECK(u != NULL && url_scheme_allowed(u));
 	CHECK(strpbrk(u, " \t") == NULL && strlen(u) <= 2047);
 	auth = strstr(u, "://") + 3;
 	CHECK(memchr(auth, '@', strcspn(auth, "/?#")) == NULL);

@@ -21,6 +21,7 @@
 #include "oracle.h"
 #include "settings.h"
 #include "token.h"
+#include "url.h"
 
 enum kind { STR, PATHV, LONGV, BOOLV };
 
@@ -46,7 +47,7 @@ static const char *const vars[] = {"APITOKEN_CERT_URL", "APITOKEN_TOKEN_URL", "A
 
 static bool url_ok(const char *u)
 {
-	return u == NULL || strncasecmp(u, "https://", 8) == 0 || url_is_loopback_http(u);
+	return u == NULL || url_scheme_allowed(u);
 }
 
 static void check_valid(const struct settings *s)

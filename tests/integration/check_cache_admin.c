@@ -31,16 +31,14 @@ static char cache_dir[600], errfile[600];
 
 static void up(void)
 {
-	testenv_setup();
-	server_start(&idp, "tests/idp/server.js");
+	testenv_up(&idp, NULL);
 	snprintf(cache_dir, sizeof(cache_dir), "%s/cache", T.root);
 	snprintf(errfile, sizeof(errfile), "%s/stderr", T.root);
 }
 
 static void down(void)
 {
-	server_stop(&idp);
-	testenv_teardown();
+	testenv_down(&idp, NULL);
 }
 
 /* A fresh cache dir, and the module's config (ROOT/apt.conf) with the cache on. */
@@ -69,20 +67,9 @@ static const char *issuer_service(void)
 /* The whole of a file (malloc), "" when absent. */
 static char *slurp(const char *path)
 {
-	FILE *f = fopen(path, "r");
-	char *text = NULL;
-	size_t len = 0;
-	FILE *o = open_memstream(&text, &len);
-	char buf[4096];
-	size_t n;
+	char *text = file_text(path, 0);
 
-	ck_assert_ptr_nonnull(o);
-	while (f != NULL && (n = fread(buf, 1, sizeof(buf), f)) > 0)
-		fwrite(buf, 1, n, o);
-	if (f != NULL)
-		fclose(f);
-	fclose(o);
-	return text;
+	return text != NULL ? text : strdup("");
 }
 
 /*
@@ -91,19 +78,12 @@ static char *slurp(const char *path)
  */
 static char *admin_with(const char *conf, const char *args, int *status)
 {
-	char cmd[2048], buf[4096], *out = NULL;
-	size_t len = 0, n;
-	FILE *o = open_memstream(&out, &len), *p;
+	char cmd[2048], *out;
 	int st;
 
 	snprintf(cmd, sizeof(cmd), HELPER " cache %s --config %s 2>%s", args, conf, errfile);
-	p = popen(cmd, "r");
-	ck_assert_ptr_nonnull(o);
-	ck_assert_msg(p != NULL, "%s", cmd);
-	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
-		fwrite(buf, 1, n, o);
-	st = pclose(p);
-	fclose(o);
+	out = shell_output(cmd, &st);
+	ck_assert_msg(out != NULL, "%s", cmd);
 	ck_assert_msg(WIFEXITED(st), "%s: status %#x", cmd, st);
 	*status = WEXITSTATUS(st);
 	return out;

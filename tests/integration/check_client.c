@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -587,6 +588,32 @@ START_TEST(exec_status_and_signals)
 }
 END_TEST
 
+/* exec itself may dump no core (soft limit 0, helper/main.c); CMD gets the caller's limit back. */
+START_TEST(exec_core_limits)
+{
+	char script[] = "grep '^Max core file size' /proc/self/limits /proc/$PPID/limits";
+	char *argv[] = {HELPER, "exec", "--", "/bin/sh", "-c", script, NULL};
+	char *env[] = {envxdg, "PATH=/usr/bin:/bin", envrun, NULL};
+	struct rlimit core = {1048576, 2097152};
+	unsigned long long cmd_soft, cmd_hard, exec_soft, exec_hard;
+	struct result r;
+
+	client_config(NULL, TOKEN, 0600);
+	runtime_dir(0700);
+	ck_assert_int_eq(setrlimit(RLIMIT_CORE, &core), 0);
+	r = run(argv, env);
+	ck_assert_msg(r.status == 0, "%d: %s", r.status, r.err);
+	/* grep names each file: CMD's own limits first, then its parent's, exec's. */
+	ck_assert_msg(sscanf(r.out,
+			     "%*[^:]:Max core file size %llu %llu bytes "
+			     "%*[^:]:Max core file size %llu %llu",
+			     &cmd_soft, &cmd_hard, &exec_soft, &exec_hard) == 4,
+		      "%s", r.out);
+	ck_assert_msg(cmd_soft == 1048576 && cmd_hard == 2097152, "CMD: %s", r.out);
+	ck_assert_msg(exec_soft == 0 && exec_hard == 2097152, "exec: %s", r.out);
+}
+END_TEST
+
 /* An $XDG_RUNTIME_DIR others may enter is not used: the socket goes to /tmp instead. */
 START_TEST(exec_unsafe_runtime_dir)
 {
@@ -659,6 +686,7 @@ int main(void)
 	tcase_add_test(tc, exec_serves_only_descendants);
 	tcase_add_test(tc, exec_serves_orphans);
 	tcase_add_test(tc, exec_status_and_signals);
+	tcase_add_test(tc, exec_core_limits);
 	tcase_add_test(tc, exec_unsafe_runtime_dir);
 	tcase_add_test(tc, exec_usage_and_errors);
 	suite_add_tcase(s, tc);

@@ -28,28 +28,6 @@
 
 static struct server idp, fault;
 
-static void servers_up(void)
-{
-	testenv_up(&idp, &fault);
-}
-
-static void servers_down(void)
-{
-	testenv_down(&idp, &fault);
-}
-
-/* A service against the real issuer; extra lines may name another helper etc. */
-static const char *idp_service(const char *extra)
-{
-	char conf[4096], *url = idp_url(&idp);
-
-	snprintf(conf, sizeof(conf),
-		 "introspection_url = %s\nclient_id = rs\nclient_secret_file = %s\n%s", url,
-		 write_file("secret", 0600, "rs-secret\n"), extra ? extra : "");
-	free(url);
-	return make_service(conf, NULL);
-}
-
 static void run(const char *cmd)
 {
 	ck_assert_msg(system(cmd) == 0, "%s failed", cmd);
@@ -82,7 +60,7 @@ START_TEST(helper_user_cannot_trace_the_helper)
 	if (geteuid() != 0)
 		return; /* the module drops to helper_user only as root */
 	snprintf(extra, sizeof(extra), "helper_user = %s\n", HELPER_USER);
-	dir = idp_service(extra);
+	dir = idp_service(&idp, extra, NULL);
 	ck_assert_int_eq(pipe(in), 0);
 	ck_assert_int_eq(pipe(out), 0);
 	pid = fork();
@@ -278,8 +256,8 @@ START_TEST(missing_helper_user_names_the_fix)
 	if (geteuid() != 0)
 		return;
 	log_reset();
-	ck_assert_int_eq(pam_run(idp_service("helper_user = _apitoken_missing\n"), "alice",
-				 "192.0.2.7", "ucat_x")
+	ck_assert_int_eq(pam_run(idp_service(&idp, "helper_user = _apitoken_missing\n", NULL),
+				 "alice", "192.0.2.7", "ucat_x")
 			     .auth,
 			 PAM_SERVICE_ERR);
 	ck_assert_ptr_nonnull(strstr(log_text(), "_apitoken_missing: no such user"));
@@ -294,7 +272,8 @@ END_TEST
 static void expect(const char *extra, int rc, const char *words)
 {
 	log_reset();
-	ck_assert_int_eq(pam_run(idp_service(extra), "alice", "192.0.2.7", "ucat_x").auth, rc);
+	ck_assert_int_eq(
+	    pam_run(idp_service(&idp, extra, NULL), "alice", "192.0.2.7", "ucat_x").auth, rc);
 	if (words != NULL)
 		ck_assert_msg(strstr(log_text(), words) != NULL, "want \"%s\" in\n%s", words,
 			      log_text());
@@ -455,7 +434,9 @@ static Suite *suite(void)
 	Suite *s = suite_create("helper");
 	TCase *race = tcase_create("isolation"), *paths = tcase_create("paths");
 
-	tcase_add_unchecked_fixture(race, servers_up, servers_down);
+	testenv_servers(&idp, &fault);
+
+	tcase_add_unchecked_fixture(race, testenv_servers_up, testenv_servers_down);
 	tcase_set_timeout(race, 120);
 	tcase_add_test(race, helper_user_cannot_trace_the_helper);
 	tcase_add_test(race, helper_works_as_helper_user_for_good);
@@ -463,7 +444,7 @@ static Suite *suite(void)
 	tcase_add_test(race, missing_helper_user_names_the_fix);
 	suite_add_tcase(s, race);
 
-	tcase_add_unchecked_fixture(paths, servers_up, servers_down);
+	tcase_add_unchecked_fixture(paths, testenv_servers_up, testenv_servers_down);
 	tcase_set_timeout(paths, 60);
 	tcase_add_test(paths, helper_under_a_writable_directory_refused);
 	tcase_add_test(paths, helper_directory_of_another_user_refused);

@@ -19,18 +19,11 @@
 /* The whole output of a command, or NULL. */
 static char *run(const char *cmd)
 {
-	char *out = NULL;
-	size_t len = 0;
-	FILE *o = open_memstream(&out, &len), *p = popen(cmd, "r");
-	char buf[4096];
-	size_t n;
+	int st;
+	char *out = shell_output(cmd, &st);
 
-	ck_assert_ptr_nonnull(o);
-	ck_assert_msg(p != NULL, "%s", cmd);
-	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
-		fwrite(buf, 1, n, o);
-	ck_assert_int_eq(pclose(p), 0);
-	fclose(o);
+	ck_assert_msg(out != NULL, "%s", cmd);
+	ck_assert_int_eq(st, 0);
 	return out;
 }
 
@@ -145,14 +138,12 @@ static struct server idp;
 /* In the parent, so a failed assertion in the test cannot skip the cleanup. */
 static void issuer_up(void)
 {
-	testenv_setup();
-	server_start(&idp, "tests/idp/server.js");
+	testenv_up(&idp, NULL);
 }
 
 static void issuer_down(void)
 {
-	server_stop(&idp);
-	testenv_teardown();
+	testenv_down(&idp, NULL);
 	/* pam_wrapper leaves a pam.X directory per run; only ~62 names exist. */
 	if (system("rm -rf /tmp/pam.?") != 0)
 		fprintf(stderr, "could not remove /tmp/pam.?\n");

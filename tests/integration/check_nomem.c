@@ -124,16 +124,6 @@ void __wrap_free(void *p)
 
 static struct server fault;
 
-static void servers_up(void)
-{
-	testenv_up(NULL, &fault);
-}
-
-static void servers_down(void)
-{
-	testenv_down(NULL, &fault);
-}
-
 struct tally {
 	long runs, nomem, allowed, refused, unavailable, service;
 };
@@ -327,7 +317,9 @@ static Suite *suite(void)
 	Suite *s = suite_create("nomem");
 	TCase *tc = tcase_create("login");
 
-	tcase_add_unchecked_fixture(tc, servers_up, servers_down);
+	testenv_servers(NULL, &fault);
+
+	tcase_add_unchecked_fixture(tc, testenv_servers_up, testenv_servers_down);
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, good_token_without_cache);
 	tcase_add_test(tc, good_token_with_cache);

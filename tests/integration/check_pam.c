@@ -20,28 +20,6 @@
 
 static struct server idp, fault;
 
-static void servers_up(void)
-{
-	testenv_up(&idp, &fault);
-}
-
-static void servers_down(void)
-{
-	testenv_down(&idp, &fault);
-}
-
-/* A service against the real issuer, with extra config lines. */
-static const char *idp_service(const char *extra, const char *args)
-{
-	char conf[4096], *url = idp_url(&idp);
-
-	snprintf(conf, sizeof(conf),
-		 "introspection_url = %s\nclient_id = rs\nclient_secret_file = %s\n%s", url,
-		 write_file("secret", 0600, "rs-secret\n"), extra ? extra : "");
-	free(url);
-	return make_service(conf, args);
-}
-
 /* A service against one fault-server path. */
 static const char *fault_service(const char *url, const char *extra)
 {
@@ -64,7 +42,7 @@ static const char *fault_service(const char *url, const char *extra)
 START_TEST(valid_token_logs_in)
 {
 	char *tok = idp_mint(&idp, "alice", "ssh git", 300, NULL);
-	const char *dir = idp_service("token_prefixes = huc_ ucat_\n", NULL);
+	const char *dir = idp_service(&idp, "token_prefixes = huc_ ucat_\n", NULL);
 	struct pam_result r;
 
 	log_reset();
@@ -87,7 +65,7 @@ START_TEST(other_users_token_refused)
 	struct pam_result r;
 
 	log_reset();
-	r = pam_run(idp_service(NULL, NULL), "bob", "192.0.2.7", tok);
+	r = pam_run(idp_service(&idp, NULL, NULL), "bob", "192.0.2.7", tok);
 	ck_assert_int_eq(r.auth, PAM_AUTH_ERR);
 	ck_audit("deny", "user_mismatch");
 	free(tok);
@@ -97,7 +75,7 @@ END_TEST
 START_TEST(revoked_token_refused)
 {
 	char *tok = idp_mint(&idp, "alice", "ssh", 300, NULL);
-	const char *dir = idp_service(NULL, NULL);
+	const char *dir = idp_service(&idp, NULL, NULL);
 
 	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_SUCCESS);
 	idp_revoke(&idp, tok);
@@ -114,7 +92,7 @@ START_TEST(expired_token_refused)
 
 	sleep(2);
 	log_reset();
-	ck_assert_int_eq(pam_run(idp_service(NULL, NULL), "alice", "192.0.2.7", tok).auth,
+	ck_assert_int_eq(pam_run(idp_service(&idp, NULL, NULL), "alice", "192.0.2.7", tok).auth,
 			 PAM_AUTH_ERR);
 	ck_audit("deny", "inactive");
 	free(tok);
@@ -124,7 +102,7 @@ END_TEST
 START_TEST(unknown_token_refused)
 {
 	log_reset();
-	ck_assert_int_eq(pam_run(idp_service(NULL, NULL), "alice", "192.0.2.7",
+	ck_assert_int_eq(pam_run(idp_service(&idp, NULL, NULL), "alice", "192.0.2.7",
 				 "ucat_thisTokenWasNeverIssuedByTheIssuer000000")
 			     .auth,
 			 PAM_AUTH_ERR);
@@ -137,14 +115,15 @@ START_TEST(scopes_required)
 	char *tok = idp_mint(&idp, "alice", "ssh", 300, NULL);
 
 	log_reset();
-	ck_assert_int_eq(
-	    pam_run(idp_service("required_scopes = ssh git\n", NULL), "alice", "192.0.2.7", tok)
-		.auth,
-	    PAM_AUTH_ERR);
+	ck_assert_int_eq(pam_run(idp_service(&idp, "required_scopes = ssh git\n", NULL), "alice",
+				 "192.0.2.7", tok)
+			     .auth,
+			 PAM_AUTH_ERR);
 	ck_audit("deny", "scope_missing");
 	log_reset();
 	ck_assert_int_eq(
-	    pam_run(idp_service("required_scopes = ssh\n", NULL), "alice", "192.0.2.7", tok).auth,
+	    pam_run(idp_service(&idp, "required_scopes = ssh\n", NULL), "alice", "192.0.2.7", tok)
+		.auth,
 	    PAM_SUCCESS);
 	free(tok);
 }
@@ -156,21 +135,21 @@ START_TEST(client_and_issuer_checked)
 	char extra[256];
 
 	log_reset();
-	ck_assert_int_eq(pam_run(idp_service("allowed_client_ids = deploy-bot\n", NULL), "alice",
-				 "192.0.2.7", tok)
+	ck_assert_int_eq(pam_run(idp_service(&idp, "allowed_client_ids = deploy-bot\n", NULL),
+				 "alice", "192.0.2.7", tok)
 			     .auth,
 			 PAM_AUTH_ERR);
 	ck_audit("deny", "client_not_allowed");
-	ck_assert_int_eq(pam_run(idp_service("allowed_client_ids = x ci-client\n", NULL), "alice",
-				 "192.0.2.7", tok)
+	ck_assert_int_eq(pam_run(idp_service(&idp, "allowed_client_ids = x ci-client\n", NULL),
+				 "alice", "192.0.2.7", tok)
 			     .auth,
 			 PAM_SUCCESS);
 	snprintf(extra, sizeof(extra), "issuer = http://127.0.0.1:%d\n", idp.port);
-	ck_assert_int_eq(pam_run(idp_service(extra, NULL), "alice", "192.0.2.7", tok).auth,
+	ck_assert_int_eq(pam_run(idp_service(&idp, extra, NULL), "alice", "192.0.2.7", tok).auth,
 			 PAM_SUCCESS);
 	log_reset();
-	ck_assert_int_eq(pam_run(idp_service("issuer = https://elsewhere.example\n", NULL), "alice",
-				 "192.0.2.7", tok)
+	ck_assert_int_eq(pam_run(idp_service(&idp, "issuer = https://elsewhere.example\n", NULL),
+				 "alice", "192.0.2.7", tok)
 			     .auth,
 			 PAM_AUTH_ERR);
 	ck_audit("deny", "issuer_mismatch");
@@ -200,7 +179,7 @@ START_TEST(ip_ranges)
 	struct pam_result r;
 
 	log_reset();
-	r = pam_run(idp_service(NULL, NULL), "alice", ip_cases[_i].rhost, tok);
+	r = pam_run(idp_service(&idp, NULL, NULL), "alice", ip_cases[_i].rhost, tok);
 	ck_assert_msg(r.auth == ip_cases[_i].want, "rhost %s: got %d", ip_cases[_i].rhost, r.auth);
 	snprintf(reason, sizeof(reason), "reason=%s ", ip_cases[_i].reason);
 	ck_assert_msg(log_count(reason) == 1, "%s", log_text());
@@ -212,9 +191,9 @@ START_TEST(ip_ranges_as_string)
 {
 	char *tok = idp_mint(&idp, "alice", "ssh", 300, "192.0.2.0/24, 10.0.0.0/8");
 
-	ck_assert_int_eq(pam_run(idp_service(NULL, NULL), "alice", "192.0.2.7", tok).auth,
+	ck_assert_int_eq(pam_run(idp_service(&idp, NULL, NULL), "alice", "192.0.2.7", tok).auth,
 			 PAM_SUCCESS);
-	ck_assert_int_eq(pam_run(idp_service(NULL, NULL), "alice", "198.51.100.1", tok).auth,
+	ck_assert_int_eq(pam_run(idp_service(&idp, NULL, NULL), "alice", "198.51.100.1", tok).auth,
 			 PAM_AUTH_ERR);
 	free(tok);
 }
@@ -226,7 +205,8 @@ START_TEST(ip_ranges_required)
 
 	log_reset();
 	ck_assert_int_eq(
-	    pam_run(idp_service("require_ip_ranges = yes\n", NULL), "alice", "10.1.2.3", tok).auth,
+	    pam_run(idp_service(&idp, "require_ip_ranges = yes\n", NULL), "alice", "10.1.2.3", tok)
+		.auth,
 	    PAM_AUTH_ERR);
 	ck_audit("deny", "ip_ranges_missing");
 	free(tok);
@@ -257,7 +237,7 @@ START_TEST(local_rejects_send_nothing)
 	memcpy(long_token, "ucat_", 5);
 	long_token[4097] = '\0';
 	log_reset();
-	ck_assert_int_eq(pam_run(idp_service("token_prefixes = ucat_ huc_\n", NULL), "alice",
+	ck_assert_int_eq(pam_run(idp_service(&idp, "token_prefixes = ucat_ huc_\n", NULL), "alice",
 				 "192.0.2.7", tok ? tok : long_token)
 			     .auth,
 			 PAM_AUTH_ERR);
@@ -277,7 +257,7 @@ START_TEST(token_of_max_length_is_sent)
 	memset(tok, 'a', 4096);
 	tok[4096] = '\0';
 	log_reset();
-	ck_assert_int_eq(pam_run(idp_service(NULL, NULL), "alice", "192.0.2.7", tok).auth,
+	ck_assert_int_eq(pam_run(idp_service(&idp, NULL, NULL), "alice", "192.0.2.7", tok).auth,
 			 PAM_AUTH_ERR);
 	ck_audit("deny", "inactive");
 	ck_assert_int_eq(idp_introspections(&idp), before + 1);
@@ -306,7 +286,7 @@ START_TEST(first_pass_flags)
 	char *tok = idp_mint(&idp, "alice", "ssh", 300, NULL);
 	char svc[10000];
 	struct pam_result r;
-	const char *dir = idp_service(NULL, NULL);
+	const char *dir = idp_service(&idp, NULL, NULL);
 
 	/*
 	 * Two instances: the token the first asked for is not left in
@@ -415,7 +395,7 @@ START_TEST(earlier_modules_password_not_taken)
 	/* The real issuer: the decision is on the token. */
 	memcpy(a, answers, sizeof(a));
 	a[1].answer = tok;
-	dir = idp_service(NULL, NULL);
+	dir = idp_service(&idp, NULL, NULL);
 	authtok_service(UNIX_FIRST, "", "");
 	log_reset();
 	r = pam_run_answers(dir, "alice", "192.0.2.7", a, transcript, sizeof(transcript));
@@ -451,7 +431,7 @@ START_TEST(token_not_left_in_authtok)
 {
 	char *tok = idp_mint(&idp, "alice", "ssh", 300, NULL);
 	char transcript[1024];
-	const char *reader, *dir = idp_service(NULL, NULL);
+	const char *reader, *dir = idp_service(&idp, NULL, NULL);
 	struct pam_result r;
 	static const char *const flags[] = {"use_first_pass", "try_first_pass"};
 
@@ -518,8 +498,8 @@ END_TEST
 START_TEST(prompt_is_configurable)
 {
 	char *tok = idp_mint(&idp, "alice", "ssh", 300, NULL);
-	struct pam_result r =
-	    pam_run(idp_service("prompt = \"Deploy token: \"\n", NULL), "alice", "192.0.2.7", tok);
+	struct pam_result r = pam_run(idp_service(&idp, "prompt = \"Deploy token: \"\n", NULL),
+				      "alice", "192.0.2.7", tok);
 
 	ck_assert_int_eq(r.auth, PAM_SUCCESS);
 	ck_assert_str_eq(r.prompt, "Deploy token: ");
@@ -531,7 +511,7 @@ START_TEST(acct_mgmt_only_for_our_user)
 {
 	/* No authentication by this module: acct_mgmt ignores, pam_deny decides. */
 	char svc[5000];
-	const char *dir = idp_service(NULL, NULL);
+	const char *dir = idp_service(&idp, NULL, NULL);
 	struct pam_result r;
 
 	snprintf(svc, sizeof(svc),
@@ -550,7 +530,7 @@ END_TEST
 START_TEST(logs_hold_no_secret)
 {
 	char *tok = idp_mint(&idp, "alice", "ssh", 300, NULL);
-	const char *dir = idp_service(NULL, "debug");
+	const char *dir = idp_service(&idp, NULL, "debug");
 	char secret_part[16];
 
 	log_reset();
@@ -576,7 +556,8 @@ START_TEST(user_name_cannot_forge_fields)
 
 	log_reset();
 	ck_assert_int_eq(
-	    pam_run(idp_service(NULL, NULL), "x result=allow\nreason=ok", "192.0.2.7", tok).auth,
+	    pam_run(idp_service(&idp, NULL, NULL), "x result=allow\nreason=ok", "192.0.2.7", tok)
+		.auth,
 	    PAM_AUTH_ERR);
 	ck_assert_int_eq(log_count("result="), 1);
 	ck_assert_int_eq(log_count("user=x%20result%3Dallow%0Areason%3Dok "), 1);
@@ -1053,7 +1034,9 @@ static Suite *suite(void)
 	TCase *issuer = tcase_create("issuer"), *faults = tcase_create("faults"),
 	      *config = tcase_create("config");
 
-	tcase_add_unchecked_fixture(issuer, servers_up, servers_down);
+	testenv_servers(&idp, &fault);
+
+	tcase_add_unchecked_fixture(issuer, testenv_servers_up, testenv_servers_down);
 	tcase_set_timeout(issuer, 60);
 	tcase_add_test(issuer, valid_token_logs_in);
 	tcase_add_test(issuer, other_users_token_refused);
@@ -1078,7 +1061,7 @@ static Suite *suite(void)
 	tcase_add_test(issuer, user_name_cannot_forge_fields);
 	suite_add_tcase(s, issuer);
 
-	tcase_add_unchecked_fixture(faults, servers_up, servers_down);
+	tcase_add_unchecked_fixture(faults, testenv_servers_up, testenv_servers_down);
 	tcase_set_timeout(faults, 60);
 	tcase_add_loop_test(faults, fault_unavailable, 0,
 			    sizeof(unavailable_cases) / sizeof(unavailable_cases[0]));
@@ -1092,7 +1075,7 @@ static Suite *suite(void)
 	tcase_add_test(faults, request_on_the_wire);
 	suite_add_tcase(s, faults);
 
-	tcase_add_unchecked_fixture(config, servers_up, servers_down);
+	tcase_add_unchecked_fixture(config, testenv_servers_up, testenv_servers_down);
 	tcase_set_timeout(config, 60);
 	tcase_add_test(config, config_errors);
 	tcase_add_test(config, unsafe_helper_refused);

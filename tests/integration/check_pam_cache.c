@@ -28,20 +28,10 @@
 
 static struct server idp, fault;
 
-static void servers_up(void)
-{
-	testenv_up(&idp, &fault);
-}
-
-static void servers_down(void)
-{
-	testenv_down(&idp, &fault);
-}
-
 static char cache_dir[600];
 
 /* A service on the real issuer using ROOT/cache, as it is. */
-static const char *idp_service(const char *extra)
+static const char *cache_idp_service(const char *extra)
 {
 	char conf[4096], *url = idp_url(&idp);
 
@@ -61,7 +51,7 @@ static const char *cached_service(const char *extra)
 	snprintf(cache_dir, sizeof(cache_dir), "%s/cache", T.root);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cache_dir);
 	ck_assert_int_eq(system(cmd), 0);
-	return idp_service(extra);
+	return cache_idp_service(extra);
 }
 
 /* Same, on a fault-server URL (the cache dir is kept: see fresh). */
@@ -77,22 +67,6 @@ static const char *cached_fault_service(const char *url, const char *extra, bool
 	snprintf(conf, sizeof(conf), "introspection_url = %s\ncache = yes\n%s", url,
 		 extra ? extra : "");
 	return make_service(conf, NULL);
-}
-
-/* Entry files (64 hex names) in the cache dir; -1 when the dir is absent. */
-static int entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (strlen(e->d_name) == 64 && strspn(e->d_name, "0123456789abcdef") == 64)
-			n++;
-	closedir(d);
-	return n;
 }
 
 /* The path of the only entry. */
@@ -349,7 +323,7 @@ START_TEST(unsafe_cache_dir_is_not_used)
 	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_SUCCESS);
 	ck_assert_int_eq(log_count("source=network"), 2);
 	ck_assert_int_eq(log_count("not writable by group or others; not used"), 2);
-	ck_assert_int_eq(entries(cache_dir), 0);
+	ck_assert_int_eq(cache_entries(cache_dir), 0);
 
 	/* A symbolic link to a good directory is not followed. */
 	snprintf(real, sizeof(real), "%s/real-cache", T.root);
@@ -366,7 +340,7 @@ START_TEST(unsafe_cache_dir_is_not_used)
 	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_SUCCESS);
 	ck_assert_int_eq(log_count("source=network"), 1);
 	ck_assert_int_eq(log_count("not used"), 1);
-	ck_assert_int_eq(entries(real), 0);
+	ck_assert_int_eq(cache_entries(real), 0);
 	free(url);
 	free(tok);
 }
@@ -570,9 +544,9 @@ START_TEST(entries_are_bounded)
 	for (int i = 0; i < 12; i++) {
 		snprintf(tok, sizeof(tok), "ucat_unknown%02d", i);
 		ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_AUTH_ERR);
-		ck_assert_int_le(entries(cache_dir), 5);
+		ck_assert_int_le(cache_entries(cache_dir), 5);
 	}
-	ck_assert_int_ge(entries(cache_dir), 1);
+	ck_assert_int_ge(cache_entries(cache_dir), 1);
 }
 END_TEST
 
@@ -590,7 +564,7 @@ START_TEST(cache_no_writes_nothing)
 	dir = make_service(conf, NULL);
 
 	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_SUCCESS);
-	ck_assert_int_eq(entries(cache_dir), -1); /* not even created */
+	ck_assert_int_eq(cache_entries(cache_dir), -1); /* not even created */
 	free(tok);
 }
 END_TEST
@@ -617,12 +591,12 @@ START_TEST(services_sharing_cache_dir_keep_their_answers_apart)
 	ck_assert_int_eq(log_count("source=network"), 1);
 	ck_assert_int_eq(fault_requests(&fault), before + 1);
 	/* Each keeps its own entry in the shared directory. */
-	ck_assert_int_eq(entries(cache_dir), 2);
+	ck_assert_int_eq(cache_entries(cache_dir), 2);
 	log_reset();
 	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_AUTH_ERR);
 	ck_assert_int_eq(log_count("source=cache"), 1);
 	before = idp_introspections(&idp);
-	dir = idp_service(NULL);
+	dir = cache_idp_service(NULL);
 	log_reset();
 	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_SUCCESS);
 	ck_assert_int_eq(log_count("source=cache"), 1);
@@ -848,7 +822,9 @@ static Suite *suite(void)
 	Suite *s = suite_create("pam_cache");
 	TCase *tc = tcase_create("cache");
 
-	tcase_add_unchecked_fixture(tc, servers_up, servers_down);
+	testenv_servers(&idp, &fault);
+
+	tcase_add_unchecked_fixture(tc, testenv_servers_up, testenv_servers_down);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, second_login_is_served_from_cache);
 	tcase_add_test(tc, revocation_reaches_host_within_cache_ttl);

@@ -139,8 +139,7 @@ static void up(void)
 		fprintf(stderr, TEST_BUILD "/apitoken: %s (run make first)\n", strerror(errno));
 		exit(2);
 	}
-	testenv_setup();
-	server_start(&idp, "tests/idp/server.js");
+	testenv_up(&idp, NULL);
 	ca = idp_ca_keys(&idp);
 	sshd_users_create();
 	sshd_start_ca(&server, ca);
@@ -153,8 +152,7 @@ static void down(void)
 	stop_agent();
 	sshd_stop(&server);
 	sshd_users_remove();
-	server_stop(&idp);
-	testenv_teardown();
+	testenv_down(&idp, NULL);
 }
 
 /* --- one test's world -------------------------------------------------------- */
@@ -213,25 +211,6 @@ static void fresh(void)
 	C.out = C.err = NULL;
 }
 
-/* A whole file (malloc), or NULL when it cannot be read. */
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL, chunk[8192];
-	size_t len = 0, n;
-	FILE *m;
-
-	if (f == NULL)
-		return NULL;
-	m = open_memstream(&buf, &len);
-	ck_assert_ptr_nonnull(m);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		fwrite(chunk, 1, n, m);
-	fclose(f);
-	fclose(m);
-	return buf;
-}
-
 static void put(const char *path, mode_t mode, const char *text)
 {
 	int fd;
@@ -284,8 +263,8 @@ static int spawn(char *const argv[], char *const envp[])
 		_exit(127);
 	}
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	C.out = slurp(outf);
-	C.err = slurp(errf);
+	C.out = file_text(outf, 0);
+	C.err = file_text(errf, 0);
 	ck_assert_ptr_nonnull(C.out);
 	ck_assert_ptr_nonnull(C.err);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
@@ -382,26 +361,6 @@ static int ssh_run(const char *config, const char *user, const char *command,
 	return sshd_client_cert(&server, config, C.home, env, NULL, script, out);
 }
 
-static int count(const char *text, const char *needle)
-{
-	int n = 0;
-
-	for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-		n++;
-	return n;
-}
-
-/* What sshd logged since mark has WANT "WHAT for USER from 127.0.0.1". */
-static void ck_log(long mark, const char *what, const char *user, int want)
-{
-	char needle[200], *log = sshd_log_since(&server, mark);
-
-	snprintf(needle, sizeof(needle), "%s for %s from 127.0.0.1", what, user);
-	ck_assert_msg(count(log, needle) == want, "want %d \"%s\" in sshd's log:\n%s", want, needle,
-		      log);
-	free(log);
-}
-
 /* The machine user logs in with the certificate through the config CONFIG. */
 static void ck_login(const char *config, const char *const *env)
 {
@@ -415,7 +374,7 @@ static void ck_login(const char *config, const char *const *env)
 	}
 	snprintf(want, sizeof(want), "%s\n", SU.member);
 	ck_assert_str_eq(out, want);
-	ck_log(mark, "Accepted publickey", SU.member, 1);
+	sshd_ck_log(&server, mark, "Accepted publickey", SU.member, 1);
 	free(out);
 }
 
@@ -428,7 +387,7 @@ static void ck_login_refused(const char *config, const char *why)
 
 	ck_assert_msg(rc == 255, "ssh exited %d:\n%s", rc, out);
 	ck_assert_msg(strstr(out, "Permission denied") != NULL, "%s", out);
-	ck_log(mark, "Accepted publickey", SU.member, 0);
+	sshd_ck_log(&server, mark, "Accepted publickey", SU.member, 0);
 	log = sshd_log_since(&server, mark);
 	ck_assert_msg(strstr(log, why) != NULL, "no \"%s\" in sshd's log:\n%s", why, log);
 	free(log);
@@ -442,7 +401,7 @@ struct snap {
 
 static struct snap snap_take(void)
 {
-	struct snap s = {slurp(C.key), slurp(C.pub), slurp(C.cert)};
+	struct snap s = {file_text(C.key, 0), file_text(C.pub, 0), file_text(C.cert, 0)};
 
 	return s;
 }
@@ -519,7 +478,7 @@ static int scan_one(const char *path, const struct stat *sb, int flag, struct FT
 	(void)ftw;
 	if (flag != FTW_F)
 		return 0;
-	text = slurp(path);
+	text = file_text(path, 0);
 	ck_assert_ptr_nonnull(text);
 	ck_assert_msg(strstr(text, scan_token) == NULL, "the token is in %s", path);
 	free(text);
@@ -533,7 +492,7 @@ static void ck_no_token_on_disk(void)
 	scan_token = C.token;
 	if (exists(C.state))
 		ck_assert_int_eq(nftw(C.state, scan_one, 16, FTW_PHYS), 0);
-	text = slurp(C.sshconf);
+	text = file_text(C.sshconf, 0);
 	ck_no_token(text, C.sshconf);
 	free(text);
 }
@@ -568,7 +527,7 @@ START_TEST(load_writes_key_and_certificate)
 
 	/* OpenSSH reads the private key and finds the public key of the .pub in it. */
 	ck_assert_msg(sh("ssh-keygen -y -f '%s'", C.key) == 0, "%s", C.err);
-	pub = slurp(C.pub);
+	pub = file_text(C.pub, 0);
 	ck_assert_ptr_nonnull(pub);
 	ck_assert_msg(strncmp(C.out, pub, 80) == 0 && strncmp(pub, "ssh-ed25519 ", 12) == 0,
 		      "ssh-keygen -y: %s\n.pub: %s", C.out, pub);
@@ -842,7 +801,7 @@ START_TEST(new_certificate_same_key_then_new_key)
 
 	ck_apt(0, "ssh-cert", "load", "--no-interaction");
 	s1 = info_serial();
-	pub1 = slurp(C.pub);
+	pub1 = file_text(C.pub, 0);
 
 	/* Valid: a plain load asks for nothing... */
 	ck_apt(0, "ssh-cert", "load", "--no-interaction");
@@ -853,7 +812,7 @@ START_TEST(new_certificate_same_key_then_new_key)
 	/* ... --new gets a new certificate for the same key (younger than key_ttl). */
 	ck_apt(0, "ssh-cert", "load", "--new", "--no-interaction");
 	s2 = info_serial();
-	pub2 = slurp(C.pub);
+	pub2 = file_text(C.pub, 0);
 	ck_assert_int_gt(s2, s1);
 	ck_assert_str_eq(pub1, pub2);
 
@@ -864,7 +823,7 @@ START_TEST(new_certificate_same_key_then_new_key)
 	ck_assert_int_eq(utimensat(AT_FDCWD, C.key, old, 0), 0);
 	ck_apt(0, "ssh-cert", "load", "--new", "--no-interaction");
 	s3 = info_serial();
-	pub3 = slurp(C.pub);
+	pub3 = file_text(C.pub, 0);
 	ck_assert_int_gt(s3, s2);
 	ck_assert_str_ne(pub2, pub3);
 	ck_assert_msg(sh("ssh-keygen -y -f '%s'", C.key) == 0, "%s", C.err);
@@ -892,10 +851,10 @@ START_TEST(write_ssh_config_and_clear)
 	ck_assert_msg(strstr(C.out, "Added an Include") != NULL, "%s", C.out);
 	ck_apt(0, "ssh-cert", "load", "--write-ssh-config", "--no-interaction");
 	ck_apt(0, "ssh-cert", "load", "--new", "--write-ssh-config", "--no-interaction");
-	text = slurp(C.sshconf);
-	ck_assert_int_eq(count(text, "# BEGIN apitoken"), 1);
-	ck_assert_int_eq(count(text, "# END apitoken"), 1);
-	ck_assert_int_eq(count(text, "Include"), 1);
+	text = file_text(C.sshconf, 0);
+	ck_assert_int_eq(text_count(text, "# BEGIN apitoken"), 1);
+	ck_assert_int_eq(text_count(text, "# END apitoken"), 1);
+	ck_assert_int_eq(text_count(text, "Include"), 1);
 	ck_assert_msg(strstr(text, original) != NULL, "%s", text);
 	ck_assert_msg(strncmp(text, "# BEGIN apitoken", 16) == 0, "not at the top:\n%s", text);
 	free(text);
@@ -914,14 +873,14 @@ START_TEST(write_ssh_config_and_clear)
 
 	/* clear: the block, the files; the config is what it was. Twice is fine. */
 	ck_apt(0, "ssh-cert", "clear");
-	text = slurp(C.sshconf);
+	text = file_text(C.sshconf, 0);
 	ck_assert_str_eq(text, original);
 	free(text);
 	ck_assert(!exists(C.key) && !exists(C.pub) && !exists(C.cert) && !exists(C.include));
 	ck_apt(0, "ssh-cert", "clear");
 	ck_apt(0, "ssh-cert", "clear", "-q");
 	ck_assert_str_eq(C.out, "");
-	text = slurp(C.sshconf);
+	text = file_text(C.sshconf, 0);
 	ck_assert_str_eq(text, original);
 	free(text);
 	ck_apt(1, "ssh-cert", "info", "--check");
@@ -956,8 +915,8 @@ START_TEST(agent_holds_one_certificate)
 	sh("ssh-add -D");
 	ck_apt(0, "ssh-cert", "load", "--agent", "--no-interaction");
 	ck_assert_msg(sh("ssh-add -l") == 0, "%s%s", C.out, C.err);
-	ck_assert_int_eq(count(C.out, "(ED25519-CERT)"), 1);
-	ck_assert_int_eq(count(C.out, "\n"), 1);
+	ck_assert_int_eq(text_count(C.out, "(ED25519-CERT)"), 1);
+	ck_assert_int_eq(text_count(C.out, "\n"), 1);
 	j = info_json();
 	ck_assert(json_is_true(json_object_get(j, "in_agent")));
 	json_decref(j);
@@ -970,8 +929,8 @@ START_TEST(agent_holds_one_certificate)
 	/* A new certificate: the old one leaves the agent. */
 	ck_apt(0, "ssh-cert", "load", "--new", "--agent", "--no-interaction");
 	ck_assert_msg(sh("ssh-add -L") == 0, "%s%s", C.out, C.err);
-	ck_assert_int_eq(count(C.out, "\n"), 1);
-	cert = slurp(C.cert);
+	ck_assert_int_eq(text_count(C.out, "\n"), 1);
+	cert = file_text(C.cert, 0);
 	line = strchr(cert, ' ');
 	line = line ? strchr(line + 1, ' ') : NULL;
 	ck_assert_ptr_nonnull(line);
@@ -1207,7 +1166,7 @@ START_TEST(ca_pinned_at_first_load)
 	snprintf(C.cert_url, sizeof(C.cert_url), "%s", url2);
 	{
 		struct snap before = snap_take();
-		char *cas_before = slurp(cas);
+		char *cas_before = file_text(cas, 0);
 
 		ck_apt(6, "ssh-cert", "load", "--new", "--no-interaction");
 		ck_assert_msg(strstr(C.err, "not by the CA pinned at the first load") != NULL &&
@@ -1216,7 +1175,7 @@ START_TEST(ca_pinned_at_first_load)
 			      "%s", C.err);
 		ck_assert_int_eq(idp_stat(&idp2, "certs"), 1); /* issued, and refused */
 		snap_same(&before);
-		text = slurp(cas);
+		text = file_text(cas, 0);
 		ck_assert_str_eq(text, cas_before);
 		free(text);
 		free(cas_before);
@@ -1231,7 +1190,7 @@ START_TEST(ca_pinned_at_first_load)
 	free(first_out);
 	ck_assert_int_eq(lstat(cas, &sb), 0);
 	ck_assert(S_ISREG(sb.st_mode) && (sb.st_mode & 07777) == 0600);
-	text = slurp(cas);
+	text = file_text(cas, 0);
 	ck_assert_msg(strstr(text, b64) != NULL, "%s", text);
 	free(text);
 	ck_apt(0, "ssh-cert", "info");
@@ -1253,7 +1212,7 @@ START_TEST(ca_pinned_at_first_load)
 	ck_assert_msg(strstr(C.out, "the pinned CA keys") != NULL, "%s", C.out);
 	ck_assert(!exists(cas));
 	ck_apt(0, "ssh-cert", "load", "--no-interaction");
-	text = slurp(cas);
+	text = file_text(cas, 0);
 	ck_assert_msg(strstr(text, key_b64(ca2)) != NULL, "%s", text);
 	free(text);
 	ck_apt(0, "ssh-cert", "load", "--new", "--no-interaction");
@@ -1297,7 +1256,7 @@ START_TEST(ca_pinned_without_authority)
 		 idp.port);
 	client_config("cert_protocol = vault\n");
 	ck_apt(0, "ssh-cert", "load", "--no-interaction");
-	text = slurp(cas);
+	text = file_text(cas, 0);
 	ck_assert_ptr_nonnull(text);
 	ck_assert_msg(strstr(text, key_b64(ca)) != NULL, "%s", text);
 	free(text);

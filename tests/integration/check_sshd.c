@@ -62,8 +62,7 @@ static void each_test(void)
 
 static void up(enum sshd_method method, const char *auth_after)
 {
-	testenv_setup();
-	server_start(&idp, "tests/idp/server.js");
+	testenv_up(&idp, NULL);
 	default_config();
 	sshd_users_create();
 	sshd_start(&server, method, auth_after);
@@ -96,8 +95,7 @@ static void down(void)
 {
 	sshd_stop(&server);
 	sshd_users_remove();
-	server_stop(&idp);
-	testenv_teardown();
+	testenv_down(&idp, NULL);
 }
 
 /* A work directory of the test's own under T.root. */
@@ -117,26 +115,6 @@ static int ssh_as(const char *user, const char *token, const char *command, char
 
 	snprintf(script, sizeof(script), "$SSH %s@127.0.0.1 %s", user, command);
 	return sshd_client(&server, token, NULL, script, out);
-}
-
-static int count(const char *text, const char *needle)
-{
-	int n = 0;
-
-	for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-		n++;
-	return n;
-}
-
-/* What sshd logged since mark contains / lacks "WHAT for USER from 127.0.0.1". */
-static void ck_log(long mark, const char *what, const char *user, int want)
-{
-	char needle[200], *log = sshd_log_since(&server, mark);
-
-	snprintf(needle, sizeof(needle), "%s for %s from 127.0.0.1", what, user);
-	ck_assert_msg(count(log, needle) == want, "want %d \"%s\" in sshd's log:\n%s", want, needle,
-		      log);
-	free(log);
 }
 
 /* The client succeeded; if not, show what it and sshd said. */
@@ -162,8 +140,8 @@ static void ck_refused(const char *user, const char *token, long introspections)
 
 	ck_assert_msg(rc == 255, "ssh exited %d:\n%s", rc, out);
 	ck_assert_msg(strstr(out, "Permission denied") != NULL, "%s", out);
-	ck_log(mark, "Accepted keyboard-interactive/pam", user, 0);
-	ck_log(mark, "PAM: Authentication failure", user, 1);
+	sshd_ck_log(&server, mark, "Accepted keyboard-interactive/pam", user, 0);
+	sshd_ck_log(&server, mark, "PAM: Authentication failure", user, 1);
 	ck_assert_int_eq(idp_introspections(&idp), introspections);
 	free(out);
 }
@@ -181,7 +159,7 @@ START_TEST(machine_user_runs_command)
 	ck_ran(rc, out, mark);
 	snprintf(want, sizeof(want), "%s\n", SU.member);
 	ck_assert_str_eq(out, want);
-	ck_log(mark, "Accepted keyboard-interactive/pam", SU.member, 1);
+	sshd_ck_log(&server, mark, "Accepted keyboard-interactive/pam", SU.member, 1);
 	ck_assert_int_eq(idp_introspections(&idp), before + 1);
 	free(out);
 
@@ -257,7 +235,7 @@ START_TEST(askpass_only_for_configured_hosts)
 
 	ck_ran(ssh_as(SU.member, tok, "true", &out), out, mark);
 	free(out);
-	ck_log(mark, "Accepted keyboard-interactive/pam", SU.member, 1);
+	sshd_ck_log(&server, mark, "Accepted keyboard-interactive/pam", SU.member, 1);
 
 	before = idp_introspections(&idp);
 	mark = sshd_log_mark(&server);
@@ -266,7 +244,7 @@ START_TEST(askpass_only_for_configured_hosts)
 	ck_assert_msg(strstr(out, "localhost is not in hosts (hosts = 127.0.0.1)") != NULL, "%s",
 		      out);
 	ck_assert_msg(strstr(out, tok) == NULL, "%s", out);
-	ck_log(mark, "Accepted keyboard-interactive/pam", SU.member, 0);
+	sshd_ck_log(&server, mark, "Accepted keyboard-interactive/pam", SU.member, 0);
 	ck_assert_int_eq(idp_introspections(&idp), before);
 	free(out);
 	unlink(conf);
@@ -414,7 +392,7 @@ START_TEST(ip_restricted_token)
 	mark = sshd_log_mark(&server);
 	rc = ssh_as(SU.member, inside, "id -un", &out);
 	ck_ran(rc, out, mark);
-	ck_log(mark, "Accepted keyboard-interactive/pam", SU.member, 1);
+	sshd_ck_log(&server, mark, "Accepted keyboard-interactive/pam", SU.member, 1);
 	ck_assert_int_eq(idp_introspections(&idp), before + 2);
 	free(out);
 	free(outside);
@@ -467,8 +445,8 @@ static void ck_outsider(const char *want_prompts)
 
 	rc = ssh_as(SU.outsider, tok, "id -un", &out);
 	ck_assert_msg(rc == 255, "ssh exited %d:\n%s", rc, out);
-	ck_log(mark, "Accepted keyboard-interactive/pam", SU.outsider, 0);
-	ck_log(mark, "PAM: Authentication failure", SU.outsider, 1);
+	sshd_ck_log(&server, mark, "Accepted keyboard-interactive/pam", SU.outsider, 0);
+	sshd_ck_log(&server, mark, "PAM: Authentication failure", SU.outsider, 1);
 	ck_assert_int_eq(idp_introspections(&idp), before);
 	prompts = sshd_prompts(&server);
 	if (prompts != NULL)
@@ -524,7 +502,7 @@ START_TEST(password_method_logs_in)
 	ck_ran(rc, out, mark);
 	snprintf(want, sizeof(want), "%s\n", SU.member);
 	ck_assert_str_eq(out, want);
-	ck_log(mark, "Accepted password", SU.member, 1);
+	sshd_ck_log(&server, mark, "Accepted password", SU.member, 1);
 	ck_assert_int_eq(idp_introspections(&idp), before + 1);
 	free(out);
 	/*
@@ -553,8 +531,8 @@ START_TEST(password_method_refuses_wrong_token)
 
 	rc = ssh_as(SU.member, "ucat_NoSuchTokenWasEverIssued0000000000000", "id -un", &out);
 	ck_assert_msg(rc == 255, "ssh exited %d:\n%s", rc, out);
-	ck_log(mark, "Accepted password", SU.member, 0);
-	ck_log(mark, "Failed password", SU.member, 1);
+	sshd_ck_log(&server, mark, "Accepted password", SU.member, 0);
+	sshd_ck_log(&server, mark, "Failed password", SU.member, 1);
 	ck_assert_int_eq(idp_introspections(&idp), before + 1);
 	free(out);
 }

@@ -56,24 +56,6 @@ static void down(void)
 	testenv_teardown();
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
-	char chunk[4096];
-	size_t n;
-
-	ck_assert_msg(f != NULL, "%s: cannot open", path);
-	ck_assert_ptr_nonnull(m);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		fwrite(chunk, 1, n, m);
-	fclose(f);
-	fclose(m);
-	return buf;
-}
-
 /* Writes T.root/name; returns its path (malloc). */
 static char *put(const char *name, const char *text)
 {
@@ -112,23 +94,14 @@ static char *base_config(const char *name, bool debian, const char *snippet)
 /* `sshd -T` for USER connecting from 127.0.0.1: the effective config (malloc). */
 static char *effective(const char *config, const char *user)
 {
-	char cmd[2000], *out = NULL;
-	size_t len = 0;
-	FILE *p, *m = open_memstream(&out, &len);
-	char chunk[4096];
-	size_t n;
+	char cmd[2000], *out;
 	int st;
 
-	ck_assert_ptr_nonnull(m);
 	snprintf(cmd, sizeof(cmd),
 		 SSHD_BIN " -T -f '%s' -C user=%s,host=ci.example.com,addr=127.0.0.1 2>&1", config,
 		 user);
-	p = popen(cmd, "r");
-	ck_assert_ptr_nonnull(p);
-	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
-		fwrite(chunk, 1, n, m);
-	st = pclose(p);
-	fclose(m);
+	out = shell_output(cmd, &st);
+	ck_assert_ptr_nonnull(out);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s:\n%s", cmd, out);
 	return out;
 }
@@ -213,10 +186,12 @@ static void check_snippet(const char *what, const char *snippet)
  */
 static char *extract(const char *doc, const char *open, const char *close, bool roff)
 {
-	char *text = slurp(doc), *out = NULL, *line, *save = NULL;
+	char *text = file_text(doc, 0), *out = NULL, *line, *save = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&out, &len);
 	int state = 0; /* 0: before the marker, 1: before OPEN, 2: inside, 3: done */
+
+	ck_assert_msg(text != NULL, "%s: cannot open", doc);
 
 	ck_assert_ptr_nonnull(m);
 	for (line = strtok_r(text, "\n", &save); line != NULL && state < 3;

@@ -259,9 +259,7 @@ int main(void)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	testenv_setup();
-	server_start(&idp, "tests/idp/server.js");
-	server_start(&fault, "tests/fault/server.js");
+	testenv_up(&idp, &fault);
 	snprintf(tokens_path, sizeof(tokens_path), "%s/tokens", T.root);
 	snprintf(conf_path, sizeof(conf_path), "%s/apt.conf", T.root);
 	write_file("secret", 0600, "rs-secret\n");
@@ -340,9 +338,7 @@ int main(void)
 	}
 	helpers = helpers_left();
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	server_stop(&idp);
-	server_stop(&fault);
-	testenv_teardown();
+	testenv_down(&idp, &fault);
 
 	printf("soak: %d workers, %d logins, %.1f s; issuer restarted %d times, cache flushed %d "
 	       "times, %d switches to a fault\n",

@@ -36,18 +36,7 @@
 
 struct sshd_users SU;
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "sshd harness: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	exit(2);
-}
+#define die(...) testenv_die("sshd harness", __VA_ARGS__)
 
 /* Runs a shell command line; returns its exit status, or -1. */
 static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -80,30 +69,6 @@ static void put(const char *path, mode_t mode, const char *text)
 		die("%s: short write", path);
 	fchmod(fd, mode);
 	close(fd);
-}
-
-/* A whole file (malloc, NUL-terminated) from offset; NULL when it cannot be read. */
-static char *slurp(const char *path, long from)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m;
-	char chunk[8192];
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	m = open_memstream(&buf, &len);
-	if (m == NULL)
-		die("out of memory");
-	if (from > 0)
-		fseek(f, from, SEEK_SET);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		fwrite(chunk, 1, n, m);
-	fclose(f);
-	fclose(m);
-	return buf;
 }
 
 static void random_hex(char *out, size_t nhex)
@@ -318,7 +283,7 @@ static const char *skip_space(const char *p)
  */
 static void write_snippet(const char *path, enum sshd_method method)
 {
-	char *text = slurp("conf/sshd_config.d/apitoken.conf", 0), *out = NULL, *line, *save;
+	char *text = file_text("conf/sshd_config.d/apitoken.conf", 0), *out = NULL, *line, *save;
 	size_t len = 0;
 	FILE *m;
 	int kbd = 0, meth = 0;
@@ -363,7 +328,7 @@ static void write_snippet(const char *path, enum sshd_method method)
  */
 static void write_pam_service(const char *path, const char *auth_after)
 {
-	char *text = slurp("conf/pam.d/sshd", 0), *out = NULL, *line, *save, *mod;
+	char *text = file_text("conf/pam.d/sshd", 0), *out = NULL, *line, *save, *mod;
 	size_t len = 0;
 	FILE *m;
 	int lines = 0, module = 0;
@@ -541,7 +506,7 @@ static bool try_start(struct sshd *s)
 	for (;;) {
 		bool gone = exited(s->pid);
 
-		logtext = slurp(s->log, 0);
+		logtext = file_text(s->log, 0);
 		if (logtext != NULL && strstr(logtext, ready) != NULL) {
 			free(logtext);
 			return true;
@@ -555,7 +520,7 @@ static bool try_start(struct sshd *s)
 				return false;
 			}
 			{
-				char *err = slurp(errf, 0);
+				char *err = file_text(errf, 0);
 				die("sshd exited before listening:\n%s%s", logtext ? logtext : "",
 				    err ? err : "");
 			}
@@ -640,7 +605,7 @@ static void start(struct sshd *s, enum sshd_method method, const char *auth_afte
 
 	/* known_hosts with the host key: strict checking, no question to answer. */
 	snprintf(path, sizeof(path), "%s/hostkey.pub", s->dir);
-	pub = slurp(path, 0);
+	pub = file_text(path, 0);
 	if (pub == NULL)
 		die("%s: %s", path, strerror(errno));
 	sp = strchr(pub, ' ');
@@ -765,7 +730,7 @@ long sshd_log_mark(const struct sshd *s)
 
 char *sshd_log_since(const struct sshd *s, long mark)
 {
-	char *t = slurp(s->log, mark);
+	char *t = file_text(s->log, mark);
 
 	return t != NULL ? t : strdup("");
 }
@@ -797,7 +762,7 @@ static int wait_client(pid_t pid, const char *outf, char **out)
 		usleep(2000);
 	}
 	if (out != NULL) {
-		*out = slurp(outf, 0);
+		*out = file_text(outf, 0);
 		if (*out == NULL)
 			*out = strdup("");
 	}
@@ -808,73 +773,74 @@ static int wait_client(pid_t pid, const char *outf, char **out)
 
 /* --- the client ------------------------------------------------------------- */
 
-int sshd_client(const struct sshd *s, const char *token, const char *cwd, const char *script,
-		char **out)
+/*
+ * The environment every client script gets (see sshd_client): $SSH, and
+ * git's and rsync's ssh, all SSH; $SCP; a clean locale and PATH; HOME; the
+ * port; git's author and committer. The strings live in the struct.
+ */
+#define CLIENT_ENV_MAX 32
+struct client_env {
+	char ssh[2100], scp[2100], git[2100], rsync[2100], home[700], port[32];
+	char *envp[CLIENT_ENV_MAX + 1];
+	size_t n;
+};
+
+static void client_env(struct client_env *e, const char *ssh, const char *scp, const char *home,
+		       int port)
 {
-	char helper_path[PATH_MAX];
-	char tokf[600], outf[600], prompts[600], env_ssh[2100], env_scp[2100], env_git[2100],
-	    env_rsync[2100], env_askpass[600], env_home[600], env_port[32];
+	char *const base[] = {"PATH=" CLIENT_PATH,
+			      e->home,
+			      "LANG=C",
+			      "LC_ALL=C",
+			      e->ssh,
+			      e->scp,
+			      e->git,
+			      e->rsync,
+			      e->port,
+			      "GIT_CONFIG_NOSYSTEM=1",
+			      "GIT_AUTHOR_NAME=CI job",
+			      "GIT_AUTHOR_EMAIL=ci@example.invalid",
+			      "GIT_COMMITTER_NAME=CI job",
+			      "GIT_COMMITTER_EMAIL=ci@example.invalid"};
+
+	snprintf(e->ssh, sizeof(e->ssh), "SSH=%s", ssh);
+	snprintf(e->scp, sizeof(e->scp), "SCP=%s", scp);
+	snprintf(e->git, sizeof(e->git), "GIT_SSH_COMMAND=%s", ssh);
+	snprintf(e->rsync, sizeof(e->rsync), "RSYNC_RSH=%s", ssh);
+	snprintf(e->home, sizeof(e->home), "HOME=%s", home);
+	snprintf(e->port, sizeof(e->port), "SSH_PORT=%d", port);
+	e->n = 0;
+	for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
+		e->envp[e->n++] = base[i];
+	e->envp[e->n] = NULL;
+}
+
+/* One more "NAME=value" for the client; the string must outlive the run. */
+static void client_env_add(struct client_env *e, const char *var)
+{
+	if (e->n >= CLIENT_ENV_MAX)
+		die("sshd client: too many variables");
+	e->envp[e->n++] = (char *)var;
+	e->envp[e->n] = NULL;
+}
+
+/*
+ * Runs PROGRAM with ARGV and the client environment E in its own process
+ * group, in CWD (NULL: here), stdin /dev/null, stdout and stderr to S's
+ * client.out; then as wait_client.
+ */
+static int client_run(const struct sshd *s, const char *cwd, const char *program,
+		      char *const argv[], const struct client_env *e, char **out)
+{
+	char outf[600];
 	pid_t pid;
 	int fd;
 
-	snprintf(tokf, sizeof(tokf), "%s/token", s->dir);
 	snprintf(outf, sizeof(outf), "%s/client.out", s->dir);
-	snprintf(prompts, sizeof(prompts), "%s/prompts", s->dir);
-	put(tokf, 0600, token ? token : "");
-	unlink(prompts);
-
-	snprintf(env_ssh, sizeof(env_ssh), "SSH=%s", s->ssh);
-	snprintf(env_scp, sizeof(env_scp), "SCP=%s", s->scp);
-	snprintf(env_git, sizeof(env_git), "GIT_SSH_COMMAND=%s", s->ssh);
-	snprintf(env_rsync, sizeof(env_rsync), "RSYNC_RSH=%s", s->ssh);
-	snprintf(env_askpass, sizeof(env_askpass), "SSH_ASKPASS=%s/askpass", s->dir);
-	snprintf(env_home, sizeof(env_home), "HOME=%s/home", s->dir);
-	snprintf(env_port, sizeof(env_port), "SSH_PORT=%d", s->port);
-	/* The client as a CI job has it: build/apitoken, with apitoken-askpass beside it. */
-	if (realpath(TEST_BUILD "/apitoken", helper_path) == NULL)
-		die(TEST_BUILD "/apitoken: %s (run make first)", strerror(errno));
-
 	pid = fork();
 	if (pid < 0)
 		die("fork: %s", strerror(errno));
 	if (pid == 0) {
-		/*
-		 * The one place that decides how the client answers the prompt:
-		 * `apitoken exec` with APITOKEN_TOKEN, as a CI job does it, or the
-		 * test's askpass, which reads the token file and records prompts.
-		 */
-		char env_token[8300], env_xdg[700];
-		char *envp[] = {"PATH=" CLIENT_PATH,
-				env_home,
-				"LANG=C",
-				"LC_ALL=C",
-				env_ssh,
-				env_scp,
-				env_git,
-				env_rsync,
-				env_port,
-				"GIT_CONFIG_NOSYSTEM=1",
-				"GIT_AUTHOR_NAME=CI job",
-				"GIT_AUTHOR_EMAIL=ci@example.invalid",
-				"GIT_COMMITTER_NAME=CI job",
-				"GIT_COMMITTER_EMAIL=ci@example.invalid",
-				s->test_askpass ? env_askpass : env_token,
-				s->test_askpass ? "SSH_ASKPASS_REQUIRE=force" : env_xdg,
-				NULL};
-		char *exec_argv[] = {helper_path,
-				     "exec",
-				     s->method == SSHD_PASSWORD ? "--password" : "--",
-				     s->method == SSHD_PASSWORD ? "--" : "/bin/sh",
-				     s->method == SSHD_PASSWORD ? "/bin/sh" : "-c",
-				     s->method == SSHD_PASSWORD ? "-c" : (char *)script,
-				     s->method == SSHD_PASSWORD ? (char *)script : NULL,
-				     NULL};
-
-		snprintf(env_token, sizeof(env_token), "APITOKEN_TOKEN=%s", token ? token : "");
-		/* No client config of the machine's user: the environment says it all. */
-		snprintf(env_xdg, sizeof(env_xdg), "XDG_CONFIG_HOME=%s/xdg", s->dir);
-		char *argv[] = {"sh", "-c", (char *)script, NULL};
-
 		setpgid(0, 0);
 		if (cwd != NULL && chdir(cwd) != 0)
 			_exit(126);
@@ -883,13 +849,61 @@ int sshd_client(const struct sshd *s, const char *token, const char *cwd, const 
 		fd = open(outf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		dup2(fd, 1);
 		dup2(fd, 2);
-		if (s->test_askpass)
-			execve("/bin/sh", argv, envp);
-		else
-			execve(helper_path, exec_argv, envp);
+		execve(program, argv, e->envp);
 		_exit(127);
 	}
 	return wait_client(pid, outf, out);
+}
+
+int sshd_client(const struct sshd *s, const char *token, const char *cwd, const char *script,
+		char **out)
+{
+	char helper_path[PATH_MAX];
+	char tokf[600], prompts[600], home[600], env_askpass[600], env_token[8300], env_xdg[700];
+	struct client_env e;
+
+	snprintf(tokf, sizeof(tokf), "%s/token", s->dir);
+	snprintf(prompts, sizeof(prompts), "%s/prompts", s->dir);
+	put(tokf, 0600, token ? token : "");
+	unlink(prompts);
+
+	snprintf(home, sizeof(home), "%s/home", s->dir);
+	client_env(&e, s->ssh, s->scp, home, s->port);
+	/* The client as a CI job has it: build/apitoken, with apitoken-askpass beside it. */
+	if (realpath(TEST_BUILD "/apitoken", helper_path) == NULL)
+		die(TEST_BUILD "/apitoken: %s (run make first)", strerror(errno));
+
+	/*
+	 * The one place that decides how the client answers the prompt: the
+	 * test's askpass, which reads the token file and records prompts, or
+	 * `apitoken exec` with APITOKEN_TOKEN, as a CI job does it.
+	 */
+	if (s->test_askpass) {
+		char *argv[] = {"sh", "-c", (char *)script, NULL};
+
+		snprintf(env_askpass, sizeof(env_askpass), "SSH_ASKPASS=%s/askpass", s->dir);
+		client_env_add(&e, env_askpass);
+		client_env_add(&e, "SSH_ASKPASS_REQUIRE=force");
+		return client_run(s, cwd, "/bin/sh", argv, &e, out);
+	}
+	{
+		bool pw = s->method == SSHD_PASSWORD;
+		char *exec_argv[] = {helper_path,
+				     "exec",
+				     pw ? "--password" : "--",
+				     pw ? "--" : "/bin/sh",
+				     pw ? "/bin/sh" : "-c",
+				     pw ? "-c" : (char *)script,
+				     pw ? (char *)script : NULL,
+				     NULL};
+
+		snprintf(env_token, sizeof(env_token), "APITOKEN_TOKEN=%s", token ? token : "");
+		client_env_add(&e, env_token);
+		/* No client config of the machine's user: the environment says it all. */
+		snprintf(env_xdg, sizeof(env_xdg), "XDG_CONFIG_HOME=%s/xdg", s->dir);
+		client_env_add(&e, env_xdg);
+		return client_run(s, cwd, helper_path, exec_argv, &e, out);
+	}
 }
 
 char *sshd_prompts(const struct sshd *s)
@@ -899,71 +913,25 @@ char *sshd_prompts(const struct sshd *s)
 	if (!s->test_askpass)
 		return NULL; /* apitoken-askpass records nothing */
 	snprintf(path, sizeof(path), "%s/prompts", s->dir);
-	t = slurp(path, 0);
+	t = file_text(path, 0);
 	return t != NULL ? t : strdup("");
 }
 
 int sshd_client_cert(const struct sshd *s, const char *config, const char *home_dir,
 		     const char *const *env, const char *cwd, const char *script, char **out)
 {
-	char opts[1200], outf[600], env_ssh[2100], env_scp[2100], env_git[2100], env_rsync[2100],
-	    env_home[700], env_port[32], scratch[600];
-	const char *base[] = {"PATH=" CLIENT_PATH,
-			      env_home,
-			      "LANG=C",
-			      "LC_ALL=C",
-			      env_ssh,
-			      env_scp,
-			      env_git,
-			      env_rsync,
-			      env_port,
-			      "GIT_CONFIG_NOSYSTEM=1",
-			      "GIT_AUTHOR_NAME=CI job",
-			      "GIT_AUTHOR_EMAIL=ci@example.invalid",
-			      "GIT_COMMITTER_NAME=CI job",
-			      "GIT_COMMITTER_EMAIL=ci@example.invalid"};
-	const size_t nbase = sizeof(base) / sizeof(base[0]);
-	char *envp[sizeof(base) / sizeof(base[0]) + 16];
-	size_t n = 0;
-	pid_t pid;
-	int fd;
+	char opts[1200], ssh[1300], scp[1300], scratch[600];
+	char *argv[] = {"sh", "-c", (char *)script, NULL};
+	struct client_env e;
 
 	if (s->method != SSHD_CERT)
 		die("sshd_client_cert: the server is not in SSHD_CERT mode");
 	cert_opts(s, config != NULL ? config : "/dev/null", opts, sizeof(opts));
-	snprintf(outf, sizeof(outf), "%s/client.out", s->dir);
 	snprintf(scratch, sizeof(scratch), "%s/home", s->dir);
-	snprintf(env_ssh, sizeof(env_ssh), "SSH=ssh -p %d %s", s->port, opts);
-	snprintf(env_scp, sizeof(env_scp), "SCP=scp -P %d %s", s->port, opts);
-	snprintf(env_git, sizeof(env_git), "GIT_SSH_COMMAND=ssh -p %d %s", s->port, opts);
-	snprintf(env_rsync, sizeof(env_rsync), "RSYNC_RSH=ssh -p %d %s", s->port, opts);
-	snprintf(env_home, sizeof(env_home), "HOME=%s", home_dir != NULL ? home_dir : scratch);
-	snprintf(env_port, sizeof(env_port), "SSH_PORT=%d", s->port);
-	for (size_t i = 0; i < nbase; i++)
-		envp[n++] = (char *)base[i];
-	for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
-		if (n + 1 >= sizeof(envp) / sizeof(envp[0]))
-			die("sshd_client_cert: too many variables");
-		envp[n++] = (char *)env[i];
-	}
-	envp[n] = NULL;
-
-	pid = fork();
-	if (pid < 0)
-		die("fork: %s", strerror(errno));
-	if (pid == 0) {
-		char *argv[] = {"sh", "-c", (char *)script, NULL};
-
-		setpgid(0, 0);
-		if (cwd != NULL && chdir(cwd) != 0)
-			_exit(126);
-		fd = open("/dev/null", O_RDONLY);
-		dup2(fd, 0);
-		fd = open(outf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execve("/bin/sh", argv, envp);
-		_exit(127);
-	}
-	return wait_client(pid, outf, out);
+	snprintf(ssh, sizeof(ssh), "ssh -p %d %s", s->port, opts);
+	snprintf(scp, sizeof(scp), "scp -P %d %s", s->port, opts);
+	client_env(&e, ssh, scp, home_dir != NULL ? home_dir : scratch, s->port);
+	for (size_t i = 0; env != NULL && env[i] != NULL; i++)
+		client_env_add(&e, env[i]);
+	return client_run(s, cwd, "/bin/sh", argv, &e, out);
 }

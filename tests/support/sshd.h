@@ -25,8 +25,13 @@
 #ifndef APITOKEN_SSHD_H
 #define APITOKEN_SSHD_H
 
+#include <check.h>
 #include <stdbool.h>
+#include <stdlib.h>
+#include <stdio.h>
 #include <sys/types.h>
+
+#include "testenv.h"
 
 enum sshd_method {
 	SSHD_KBDINT,   /* the shipped snippet: AuthenticationMethods keyboard-interactive */
@@ -88,6 +93,22 @@ void sshd_start_ca(struct sshd *s, const char *ca_keys);
 /* The size of sshd's log now, and what it logged since (malloc). */
 long sshd_log_mark(const struct sshd *s);
 char *sshd_log_since(const struct sshd *s, long mark);
+
+/*
+ * Fails the test unless what S logged since MARK has exactly WANT lines
+ * "WHAT for USER from 127.0.0.1" (sshd's words for a login's outcome). Only
+ * the tests call this: it is inline so that sshd.c does not need Check.
+ */
+static inline void sshd_ck_log(const struct sshd *s, long mark, const char *what, const char *user,
+			       int want)
+{
+	char needle[200], *log = sshd_log_since(s, mark);
+
+	snprintf(needle, sizeof(needle), "%s for %s from 127.0.0.1", what, user);
+	ck_assert_msg(text_count(log, needle) == want, "want %d \"%s\" in sshd's log:\n%s", want,
+		      needle, log);
+	free(log);
+}
 
 /*
  * Runs `/bin/sh -c SCRIPT` in the directory CWD as a CI job reaching this

@@ -2,6 +2,7 @@
 
 /* This file defines syslog() itself; fortified headers would make it a macro. */
 #undef _FORTIFY_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -28,18 +29,19 @@
 
 struct testenv T;
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
+void testenv_die(const char *who, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	fprintf(stderr, "testenv: ");
+	fprintf(stderr, "%s: ", who);
 	vfprintf(stderr, fmt, ap);
 	fprintf(stderr, "\n");
 	va_end(ap);
 	exit(2);
 }
+
+#define die(...) testenv_die("testenv", __VA_ARGS__)
 
 /* --- syslog capture -------------------------------------------------------
  * libpam's pam_syslog() ends in syslog(), which a fortified libpam calls as
@@ -105,21 +107,27 @@ const char *log_text(void)
 	return logbuf;
 }
 
-int log_count(const char *needle)
+int text_count(const char *text, const char *needle)
 {
 	int n = 0;
-	const char *p = logbuf;
 
-	while ((p = strstr(p, needle)) != NULL) {
+	for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
 		n++;
-		p += strlen(needle);
-	}
 	return n;
+}
+
+int log_count(const char *needle)
+{
+	return text_count(logbuf, needle);
 }
 
 /* --- servers --------------------------------------------------------------- */
 
-/* Kills a server that did not come up; nothing of it outlives the test. */
+/*
+ * Stops a server that did not come up; nothing of it outlives the test.
+ * SIGTERM first, so the issuer's exit handler removes its CA directory;
+ * SIGKILL after a second for one that is stuck.
+ */
 static void server_kill(struct server *s)
 {
 	int status;
@@ -127,6 +135,14 @@ static void server_kill(struct server *s)
 	if (s->pid <= 0)
 		return;
 	close(s->in_fd);
+	kill(s->pid, SIGTERM);
+	for (int i = 0; i < 100; i++) {
+		if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+			s->pid = 0;
+			return;
+		}
+		usleep(10000);
+	}
 	kill(s->pid, SIGKILL);
 	waitpid(s->pid, &status, 0);
 	s->pid = 0;
@@ -563,6 +579,65 @@ void testenv_down(struct server *idp, struct server *fault)
 	testenv_teardown();
 }
 
+static struct server *fixture_idp, *fixture_fault;
+
+void testenv_servers(struct server *idp, struct server *fault)
+{
+	fixture_idp = idp;
+	fixture_fault = fault;
+}
+
+void testenv_servers_up(void)
+{
+	testenv_up(fixture_idp, fixture_fault);
+}
+
+void testenv_servers_down(void)
+{
+	testenv_down(fixture_idp, fixture_fault);
+}
+
+char *file_text(const char *path, long from)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+	char chunk[8192];
+	size_t n;
+
+	if (f == NULL)
+		return NULL;
+	m = open_memstream(&buf, &len);
+	if (m == NULL)
+		die("out of memory");
+	if (from > 0)
+		fseek(f, from, SEEK_SET);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fwrite(chunk, 1, n, m);
+	fclose(f);
+	fclose(m);
+	return buf;
+}
+
+char *shell_output(const char *cmd, int *status)
+{
+	char *out = NULL, chunk[4096];
+	size_t len = 0, n;
+	FILE *m, *p = popen(cmd, "r");
+
+	if (p == NULL)
+		return NULL;
+	m = open_memstream(&out, &len);
+	if (m == NULL)
+		die("out of memory");
+	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
+		fwrite(chunk, 1, n, m);
+	*status = pclose(p);
+	fclose(m);
+	return out;
+}
+
 const char *write_file(const char *name, mode_t mode, const char *content)
 {
 	static char path[600];
@@ -610,6 +685,32 @@ const char *make_service(const char *conf, const char *args)
 	write_file("pam.d/other", 0644,
 		   "auth required pam_deny.so\naccount required pam_deny.so\n");
 	return dir;
+}
+
+const char *idp_service(const struct server *idp, const char *extra, const char *args)
+{
+	char conf[4096], *url = idp_url(idp);
+
+	snprintf(conf, sizeof(conf),
+		 "introspection_url = %s\nclient_id = rs\nclient_secret_file = %s\n%s", url,
+		 write_file("secret", 0600, "rs-secret\n"), extra ? extra : "");
+	free(url);
+	return make_service(conf, args);
+}
+
+long cache_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	long n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (strlen(e->d_name) == 64 && strspn(e->d_name, "0123456789abcdef") == 64)
+			n++;
+	closedir(d);
+	return n;
 }
 
 /* --- libpam -------------------------------------------------------------- */

@@ -50,6 +50,14 @@ char *fault_json_url(const struct server *f, const char *json, size_t len);
 long fault_requests(const struct server *f);
 char *fault_last(const struct server *f); /* JSON of the last request */
 
+/*
+ * For the harness, not the test: prints "WHO: MESSAGE" on stderr and exits 2
+ * when something the tests stand on (a server, a user, a file, a process)
+ * cannot be made, so that no test runs on a half-made world.
+ */
+void testenv_die(const char *who, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
 /* A port on 127.0.0.1 where nothing listens. */
 int closed_port(void);
 
@@ -78,15 +86,44 @@ void testenv_teardown(void);
  * one). */
 void testenv_up(struct server *idp, struct server *fault);
 void testenv_down(struct server *idp, struct server *fault);
+/*
+ * The same fixture in the form tcase_add_unchecked_fixture takes (no
+ * arguments): main() names the test's servers once with testenv_servers(),
+ * then hands testenv_servers_up and testenv_servers_down to Check. Unchecked
+ * fixtures run in main()'s process, where the servers live.
+ */
+void testenv_servers(struct server *idp, struct server *fault);
+void testenv_servers_up(void);
+void testenv_servers_down(void);
 
 /* Writes root/name with mode (content NULL = empty); returns the path (static buffer). */
 const char *write_file(const char *name, mode_t mode, const char *content);
+/*
+ * The bytes of the file PATH from offset FROM on, NUL-terminated (malloc);
+ * NULL when it cannot be opened.
+ */
+char *file_text(const char *path, long from);
+/*
+ * Runs `/bin/sh -c CMD` (popen) and returns its stdout, NUL-terminated
+ * (malloc), with pclose's wait status in *STATUS; NULL when it could not be
+ * started.
+ */
+char *shell_output(const char *cmd, int *status);
 /*
  * Writes the config file "apt.conf" (with helper=, timeouts, cache_dir =
  * ROOT/cache and cache = no added unless given) and a service "svc" whose
  * auth and account lines load the module with args. Returns the confdir.
  */
 const char *make_service(const char *conf, const char *args);
+/*
+ * make_service against the test issuer IDP: its introspection_url,
+ * client_id rs with the secret in ROOT/secret, then the lines EXTRA (may be
+ * NULL).
+ */
+const char *idp_service(const struct server *idp, const char *extra, const char *args);
+
+/* Cache entries (64 lower-case hex names) in the directory DIR; -1 when it is absent. */
+long cache_entries(const char *dir);
 
 struct pam_result {
 	int auth; /* pam_authenticate */
@@ -100,10 +137,13 @@ struct pam_result {
 struct pam_result pam_run(const char *confdir, const char *user, const char *rhost,
 			  const char *token);
 
+/* How many times NEEDLE stands in TEXT, the occurrences not overlapping. */
+int text_count(const char *text, const char *needle);
+
 /* Syslog lines written by libpam in this process (pam_syslog), captured. */
 void log_reset(void);
 const char *log_text(void);
-int log_count(const char *needle);
+int log_count(const char *needle); /* text_count(log_text(), needle) */
 
 /*
  * pam_run with an answer per prompt: each prompt (echo on or off) gets the

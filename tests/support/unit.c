@@ -5,8 +5,10 @@
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "unit.h"
 
 static char unit_dir[256]; /* short, so paths built on it fit in PATH_MAX */
@@ -102,4 +104,63 @@ uint64_t unit_rng(void)
 size_t unit_rng_below(size_t n)
 {
 	return n == 0 ? 0 : (size_t)(unit_rng() % n);
+}
+
+int unit_read_file(const char *path, struct buf *out)
+{
+	FILE *f = fopen(path, "rbe");
+	unsigned char chunk[4096];
+	size_t n;
+
+	if (f == NULL)
+		return -1;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(out, chunk, n);
+	fclose(f);
+	return out->failed || buf_terminate(out) < 0 ? -1 : 0;
+}
+
+int unit_command(const char *const argv[], const char *var, bool with_stderr, struct buf *out)
+{
+	unsigned char chunk[4096];
+	int fds[2], status;
+	pid_t pid;
+
+	if (pipe(fds) != 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		if (with_stderr)
+			dup2(fds[1], STDERR_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		if (var != NULL && putenv((char *)var) != 0)
+			_exit(127);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	for (;;) {
+		ssize_t n = read(fds[0], chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (out != NULL)
+			buf_append(out, chunk, (size_t)n);
+	}
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (out != NULL && (out->failed || buf_terminate(out) < 0))
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,31 @@ void unit_empty_file(char *out, size_t len, const char *name, mode_t mode);
 void unit_rng_seed(uint64_t seed);
 uint64_t unit_rng(void);
 size_t unit_rng_below(size_t n);
+
+struct buf;
+
+/*
+ * Appends the bytes of the file PATH to OUT and NUL-terminates it. 0, or -1
+ * when the file cannot be opened (errno says why) or OUT failed. No Check:
+ * main() may call it.
+ */
+int unit_read_file(const char *path, struct buf *out);
+
+/*
+ * Runs ARGV (no shell; ARGV[0] looked up in PATH), stdin inherited. What it
+ * writes to stdout, and to stderr too when WITH_STDERR, is appended to OUT
+ * and NUL-terminated (OUT NULL: read and dropped). VAR, when not NULL, is a
+ * "NAME=value" set in the child's environment only. Returns its exit status,
+ * or -1 when it could not be run, did not exit normally, or OUT failed. No
+ * Check: main() may call it.
+ */
+int unit_command(const char *const argv[], const char *var, bool with_stderr, struct buf *out);
+
+/* unit_read_file, failing the test when it cannot. */
+static inline void unit_slurp(const char *path, struct buf *out)
+{
+	ck_assert_msg(unit_read_file(path, out) == 0, "%s: %s", path, strerror(errno));
+}
 
 /* dir/name in out (len bytes); fails the test if it does not fit. */
 static inline void unit_join(char *out, size_t len, const char *dir, const char *name)

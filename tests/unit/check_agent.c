@@ -42,48 +42,16 @@ static char ca_path[PATH_MAX];	  /* the CA's private key, for ssh-keygen -s */
  */
 static int run(char *const argv[], const char *sock, char *out, size_t outlen)
 {
-	size_t len = 0;
-	int fds[2], status;
-	pid_t pid;
+	char var[PATH_MAX + 16];
+	struct buf b = BUF_INIT;
+	int rc;
 
-	if (pipe(fds) != 0)
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		close(fds[0]);
-		close(fds[1]);
-		if (sock != NULL)
-			setenv("SSH_AUTH_SOCK", sock, 1);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	for (;;) {
-		char chunk[512];
-		ssize_t n = read(fds[0], chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (out != NULL && len + 1 < outlen) {
-			size_t take = (size_t)n < outlen - 1 - len ? (size_t)n : outlen - 1 - len;
-
-			memcpy(out + len, chunk, take);
-			len += take;
-		}
-	}
-	close(fds[0]);
+	snprintf(var, sizeof(var), "SSH_AUTH_SOCK=%s", sock != NULL ? sock : "");
+	rc = unit_command((const char *const *)argv, sock != NULL ? var : NULL, true, &b);
 	if (out != NULL && outlen > 0)
-		out[len] = '\0';
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		snprintf(out, outlen, "%s", b.p != NULL ? (const char *)b.p : "");
+	buf_free(&b);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ keys */
@@ -93,20 +61,6 @@ struct testkey {
 	struct buf keyblob; /* string "ssh-ed25519", string pk */
 	struct buf cert;    /* the certificate blob from ssh-keygen -s */
 };
-
-/* The bytes of a file in the temp dir, NUL-terminated. */
-static void slurp(const char *path, struct buf *out)
-{
-	char chunk[4096];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_append(out, chunk, n);
-	fclose(f);
-	ck_assert_int_eq(buf_terminate(out), 0);
-}
 
 /* A fresh Ed25519 key from libcrypto, and its public key blob. */
 static void make_keypair(struct testkey *k)
@@ -158,7 +112,7 @@ static void sign_key(const struct testkey *k, const char *name, const char *vali
 	}
 	snprintf(id, sizeof(id), "%s-cert.pub", name);
 	unit_path(certpath, sizeof(certpath), id);
-	slurp(certpath, &file);
+	unit_slurp(certpath, &file);
 	sp = strchr((char *)file.p, ' ');
 	ck_assert_ptr_nonnull(sp);
 	*sp = '\0';

@@ -1293,6 +1293,43 @@ START_TEST(test_prune_marker_out_of_range)
 }
 END_TEST
 
+/*
+ * .prune is read as prune_note writes it, "TIME COUNT\n", and nothing
+ * looser: a recent time in any other form (sign, spaces, trailing bytes)
+ * is read as none, so a full scan runs and the count starts again at 1.
+ * The exact form is kept and its count goes on.
+ */
+START_TEST(test_prune_marker_strict)
+{
+	/* What comes before and after a recent time; the last one is the exact form. */
+	static const char *const planted[][2] = {
+	    {"", " 5 x\n"}, {" ", " 5\n"}, {"+", " 5\n"}, {"", " +5\n"}, {"", "  5\n"}, {"", " 5"},
+	    {"", " 5\n\n"}, {"0", " 5\n"}, {"", " 05\n"}, {"", "\t5\n"}, {"", " 5\n"},
+	};
+	const size_t last = sizeof(planted) / sizeof(planted[0]) - 1;
+	struct cache c;
+	char names[1][CACHE_NAME_LEN + 1], line[64];
+	unsigned char *data;
+	long long t = -1, n = -1;
+	size_t len;
+
+	for (size_t i = 0; i <= last; i++) {
+		fresh_cfg();
+		open_ok(&c, true);
+		snprintf(line, sizeof(line), "%s%lld%s", planted[i][0], (long long)time(NULL),
+			 planted[i][1]);
+		write_raw(dirpath, ".prune", line, strlen(line), 0600);
+		put(&c, "tok", true, names[0]);
+		data = read_raw(dirpath, ".prune", &len);
+		ck_assert_int_eq(sscanf((char *)data, "%lld %lld", &t, &n), 2);
+		ck_assert_msg(n == (i == last ? 6 : 1), "planted \"%s\": .prune now %s", line,
+			      (char *)data);
+		free(data);
+		cache_close(&c);
+	}
+}
+END_TEST
+
 struct tally {
 	int valid, invalid, calls, stop_after;
 	char bad[CACHE_NAME_LEN + 1];
@@ -1398,6 +1435,7 @@ static Suite *cache_suite(void)
 	tcase_add_test(tc, test_prune_by_age);
 	tcase_add_test(tc, test_prune_by_count);
 	tcase_add_test(tc, test_prune_marker_out_of_range);
+	tcase_add_test(tc, test_prune_marker_strict);
 	tcase_add_test(tc, test_walk);
 	suite_add_tcase(s, tc);
 

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "settings.h"
 #include "unit.h"
+#include "url.h"
 
 /* String literals with their exact length. */
 #define S(lit) lit, sizeof(lit) - 1

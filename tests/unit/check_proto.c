@@ -333,6 +333,7 @@ START_TEST(test_get_long)
 	long_ok("604800", 0, 604800, 604800);
 	long_ok("9223372036854775807", LONG_MIN, LONG_MAX, LONG_MAX);
 	long_ok("-9223372036854775807", LONG_MIN, LONG_MAX, -LONG_MAX);
+	long_ok("-9223372036854775808", LONG_MIN, LONG_MAX, LONG_MIN);
 	long_ok("999999999999999999", LONG_MIN, LONG_MAX, 999999999999999999L);
 	/* Bounds. */
 	long_bad(S("5"), 6, 10);
@@ -345,6 +346,7 @@ START_TEST(test_get_long)
 	long_bad(S("01"), LONG_MIN, LONG_MAX);
 	long_bad(S("00"), LONG_MIN, LONG_MAX);
 	long_bad(S("-01"), LONG_MIN, LONG_MAX);
+	long_bad(S("-0"), LONG_MIN, LONG_MAX); /* one form per number: 0 is "0" */
 	long_bad(S("1x"), LONG_MIN, LONG_MAX);
 	long_bad(S("x1"), LONG_MIN, LONG_MAX);
 	long_bad(S("+1"), LONG_MIN, LONG_MAX);

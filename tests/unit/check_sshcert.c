@@ -27,60 +27,11 @@
 
 #define MAX_ARGS 40
 
-/*
- * Runs a program (no shell), its stdout appended to out if not NULL; its
- * exit status, or -1. No Check assertions: main() uses it too.
- */
-static int run_argv(struct buf *out, const char *const *argv)
-{
-	unsigned char chunk[4096];
-	int pfd[2], status;
-	ssize_t r;
-	pid_t pid;
-
-	if (pipe(pfd) < 0)
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		dup2(pfd[1], STDOUT_FILENO);
-		close(pfd[0]);
-		close(pfd[1]);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(pfd[1]);
-	while ((r = read(pfd[0], chunk, sizeof(chunk))) > 0)
-		if (out != NULL)
-			buf_append(out, chunk, (size_t)r);
-	close(pfd[0]);
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (out != NULL && buf_terminate(out) < 0)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static void die(const char *what, const char *detail)
 {
 	fprintf(stderr, "check_sshcert: %s: %s\n", what, detail);
 	unit_tmpdir_remove();
 	exit(EXIT_FAILURE);
-}
-
-static int read_path(const char *path, struct buf *out)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char chunk[4096];
-	size_t n;
-
-	if (f == NULL)
-		return -1;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_append(out, chunk, n);
-	fclose(f);
-	return out->failed || buf_terminate(out) < 0 ? -1 : 0;
 }
 
 static int write_path(const char *path, const void *p, size_t len)
@@ -228,7 +179,7 @@ static void make_key(const char *name, const char *type, const char *bits)
 	argv[n++] = "-f";
 	argv[n++] = path;
 	argv[n] = NULL;
-	if (run_argv(NULL, argv) != 0)
+	if (unit_command(argv, NULL, false, NULL) != 0)
 		die("ssh-keygen -t", name);
 }
 
@@ -242,7 +193,7 @@ static void make_cert(const struct golden *g)
 	path_of(ca, g->ca, "");
 	path_of(key, g->key, ".pub");
 	path_of(pub, g->name, ".pub");
-	if (read_path(key, &line) < 0 || write_path(pub, line.p, line.len) < 0)
+	if (unit_read_file(key, &line) < 0 || write_path(pub, line.p, line.len) < 0)
 		die("copy", key);
 	buf_free(&line);
 
@@ -278,7 +229,7 @@ static void make_cert(const struct golden *g)
 	}
 	argv[n++] = pub;
 	argv[n] = NULL;
-	if (run_argv(NULL, argv) != 0)
+	if (unit_command(argv, NULL, false, NULL) != 0)
 		die("ssh-keygen -s", g->name);
 }
 
@@ -331,7 +282,7 @@ static void load_cert(const char *name, struct buf *line, struct buf *blob)
 	char path[PATH_MAX], type[SSHKEY_TYPE_MAX], err[256];
 
 	path_of(path, name, "-cert.pub");
-	ck_assert_int_eq(read_path(path, &l), 0);
+	ck_assert_int_eq(unit_read_file(path, &l), 0);
 	if (blob != NULL)
 		ck_assert_msg(sshkey_parse_line(type, blob, (char *)l.p, l.len, err, sizeof(err)) ==
 				  0,
@@ -348,7 +299,7 @@ static void load_pub(const char *name, struct buf *blob)
 	char path[PATH_MAX], type[SSHKEY_TYPE_MAX], err[256];
 
 	path_of(path, name, ".pub");
-	ck_assert_int_eq(read_path(path, &l), 0);
+	ck_assert_int_eq(unit_read_file(path, &l), 0);
 	ck_assert_msg(sshkey_parse_line(type, blob, (char *)l.p, l.len, err, sizeof(err)) == 0,
 		      "%s", err);
 	buf_free(&l);
@@ -424,7 +375,7 @@ static void cross_check(const struct golden *g, const struct sshcert *c)
 
 	path_of(path, g->name, "-cert.pub");
 	argv[3] = path;
-	ck_assert_int_eq(run_argv(&out, argv), 0);
+	ck_assert_int_eq(unit_command(argv, NULL, false, &out), 0);
 
 	after(&out, "Type: ", value, sizeof(value));
 	snprintf(want, sizeof(want), "%s %s certificate", c->type, sshcert_type_name(c));
@@ -782,7 +733,7 @@ START_TEST(test_types_disagree)
 
 	/* A plain key is not a certificate. */
 	path_of(path, "u_ed", ".pub");
-	ck_assert_int_eq(read_path(path, &pub), 0);
+	ck_assert_int_eq(unit_read_file(path, &pub), 0);
 	ck_assert_int_eq(sshcert_parse_line(&c, (char *)pub.p, pub.len, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "a plain ssh-ed25519 key, not a certificate");
 
@@ -1092,8 +1043,8 @@ START_TEST(test_our_key)
 	unit_write_path(pub, line.p, line.len, 0644);
 	argv[3] = ca;
 	argv[10] = pub;
-	ck_assert_int_eq(run_argv(NULL, argv), 0);
-	ck_assert_int_eq(read_path(certpath, &cert), 0);
+	ck_assert_int_eq(unit_command(argv, NULL, false, NULL), 0);
+	ck_assert_int_eq(unit_read_file(certpath, &cert), 0);
 	ck_assert_int_eq(sshcert_parse_line(&c, (char *)cert.p, cert.len, err, sizeof(err)), 0);
 	ck_assert_msg(sshcert_check(&c, blob.p, blob.len, (uint64_t)time(NULL), err, sizeof(err)) ==
 			  0,

@@ -42,25 +42,12 @@ static void test_dir(char *out, const char *name)
 	ck_assert_msg(mkdir(out, 0700) == 0, "%s: %s", out, strerror(errno));
 }
 
-static void slurp(const char *path, struct buf *out)
-{
-	char chunk[4096];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_append(out, chunk, n);
-	fclose(f);
-	ck_assert_int_eq(buf_terminate(out), 0);
-}
-
 /* path holds exactly these bytes. */
 static void expect_bytes(const char *path, const char *want, size_t len)
 {
 	struct buf got = BUF_INIT;
 
-	slurp(path, &got);
+	unit_slurp(path, &got);
 	ck_assert_msg(got.len == len && memcmp(got.p, want, len) == 0,
 		      "%s:\n--- got (%zu)\n%s\n--- want (%zu)\n%.*s", path, got.len, (char *)got.p,
 		      len, (int)len, want);
@@ -544,36 +531,11 @@ END_TEST
 /* `ssh -G -F config host`, its output in out. */
 static void ssh_G(const char *config, const char *host, struct buf *out)
 {
-	int fds[2], status;
-	pid_t pid;
+	const char *argv[] = {"ssh", "-G", "-F", config, host, NULL};
+	int rc = unit_command(argv, NULL, true, out);
 
-	ck_assert_int_eq(pipe(fds), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		close(fds[0]);
-		close(fds[1]);
-		execlp("ssh", "ssh", "-G", "-F", config, host, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	for (;;) {
-		char chunk[4096];
-		ssize_t n = read(fds[0], chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		buf_append(out, chunk, (size_t)n);
-	}
-	close(fds[0]);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_int_eq(buf_terminate(out), 0);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ssh -G %s: %s", host,
-		      (char *)out->p);
+	ck_assert_msg(rc == 0, "ssh -G %s: %d: %s", host, rc,
+		      out->p != NULL ? (const char *)out->p : "");
 }
 
 /* out has this line, exactly. */

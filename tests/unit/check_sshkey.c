@@ -27,11 +27,8 @@ static int run(struct buf *out, const char *arg0, ...) __attribute__((sentinel))
 static int run(struct buf *out, const char *arg0, ...)
 {
 	const char *argv[MAX_ARGS + 1];
-	int pfd[2], status, n = 0;
-	unsigned char chunk[4096];
-	ssize_t r;
 	va_list ap;
-	pid_t pid;
+	int n = 0;
 
 	argv[n++] = arg0;
 	va_start(ap, arg0);
@@ -39,41 +36,7 @@ static int run(struct buf *out, const char *arg0, ...)
 		n++;
 	va_end(ap);
 	argv[n] = NULL;
-	ck_assert_int_eq(pipe(pfd), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		dup2(pfd[1], STDOUT_FILENO);
-		close(pfd[0]);
-		close(pfd[1]);
-		execvp(arg0, (char *const *)argv);
-		_exit(127);
-	}
-	close(pfd[1]);
-	while ((r = read(pfd[0], chunk, sizeof(chunk))) > 0)
-		if (out != NULL)
-			buf_append(out, chunk, (size_t)r);
-	close(pfd[0]);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	if (out != NULL) {
-		ck_assert(!out->failed);
-		buf_terminate(out);
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static void read_path(const char *path, struct buf *out)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char chunk[4096];
-	size_t n;
-
-	ck_assert_msg(f != NULL, "%s", path);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_append(out, chunk, n);
-	fclose(f);
-	ck_assert(!out->failed);
-	buf_terminate(out);
+	return unit_command(argv, NULL, false, out);
 }
 
 /* A key file ssh-keygen made: path in path (PATH_MAX bytes). */
@@ -277,7 +240,7 @@ START_TEST(test_ssh_keygen_reads_ours)
 	ck_assert_int_eq(
 	    run(NULL, "ssh-keygen", "-q", "-s", path, "-I", "self", "-n", "me", pub, NULL), 0);
 	snprintf(certpath, sizeof(certpath), "%s-cert.pub", path);
-	read_path(certpath, &cert);
+	unit_slurp(certpath, &cert);
 	ck_assert_int_eq(sshcert_parse_line(&c, (char *)cert.p, cert.len, err, sizeof(err)), 0);
 	ck_assert_msg(sshcert_verify(&c, err, sizeof(err)) == 0, "%s", err);
 	ck_assert(sshcert_ca_is(&c, blob.p, blob.len));
@@ -305,8 +268,8 @@ START_TEST(test_reads_ssh_keygen)
 
 		keygen(path, "theirs", "ed25519", "", cm);
 		snprintf(pub, sizeof(pub), "%s.pub", path);
-		read_path(path, &file);
-		read_path(pub, &line);
+		unit_slurp(path, &file);
+		unit_slurp(pub, &line);
 		ck_assert_msg(
 		    parse(&k, comment, sizeof(comment), file.p, file.len, err, sizeof(err)) == 0,
 		    "%s", err);
@@ -359,7 +322,7 @@ static void expect_refused_file(const char *path, const char *fragment)
 {
 	struct buf file = BUF_INIT;
 
-	read_path(path, &file);
+	unit_slurp(path, &file);
 	expect_refused(file.p, file.len, fragment);
 	buf_free(&file);
 }
