@@ -14,43 +14,30 @@
  * marker.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
+#include "audit.h"
 #include "cache.h"
 #include "commands.h"
 #include "config.h"
-#include "errmsg.h"
-#include "hex.h"
+#include "fingerprint.h"
 #include "timefmt.h"
 
+/* Exits: EXIT_USAGE (commands.h) also for a bad configuration or an unusable cache. */
 #define EXIT_NONE_FOUND 1 /* forget matched nothing */
-#define EXIT_USAGE	2 /* also: bad configuration, unusable cache */
-#define FP_HASH_TAG	"sha256:"
-#define FP_TAIL_LEN	(sizeof(FP_HASH_TAG) - 1 + 8) /* "sha256:" and 8 hex */
-#define SHOW_MAX	128			      /* claim bytes shown, as in the audit line */
 
 struct opts {
 	const char *sub;
 	const char *arg; /* forget's FINGERPRINT */
 	const char *config;
 	bool json;
-};
-
-/* What cache_dir turned out to be. */
-enum dir_state {
-	CACHE_MISSING, /* no directory: nothing cached yet */
-	CACHE_READY,
-	CACHE_NO_KEY, /* a safe directory without .key: no entry in it can be verified */
 };
 
 static void usage(FILE *f)
@@ -72,45 +59,6 @@ static void usage(FILE *f)
 	      ")\n"
 	      "  --json          machine-readable output\n",
 	      f);
-}
-
-static bool fp_prefix_char(char ch)
-{
-	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-	       ch == '_' || ch == '.' || ch == '-';
-}
-
-/* [A-Za-z0-9_.-]{0,32}sha256:[0-9a-f]{8}: what token_fingerprint() can produce, nothing else. */
-static bool fingerprint_shape(const char *s)
-{
-	size_t len = strlen(s), plen, i;
-
-	if (len < FP_TAIL_LEN || len > FINGERPRINT_PREFIX_MAX + FP_TAIL_LEN)
-		return false;
-	plen = len - FP_TAIL_LEN;
-	for (i = 0; i < plen; i++)
-		if (!fp_prefix_char(s[i]))
-			return false;
-	if (memcmp(s + plen, FP_HASH_TAG, sizeof(FP_HASH_TAG) - 1) != 0)
-		return false;
-	for (i = plen + sizeof(FP_HASH_TAG) - 1; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
-
-/*
- * Exactly, or by the hash part alone: the admin may know the token only from
- * an audit line written before token_prefixes changed, or not know its prefix.
- */
-static bool fingerprint_matches(const char *stored, const char *wanted)
-{
-	size_t len = strlen(stored);
-
-	if (strcmp(stored, wanted) == 0)
-		return true;
-	return strlen(wanted) == FP_TAIL_LEN && len >= FP_TAIL_LEN &&
-	       strcmp(stored + len - FP_TAIL_LEN, wanted) == 0;
 }
 
 /* 0, 1 for --help, or -1 after a message on stderr. */
@@ -159,7 +107,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			return -1;
 		}
 		/* Not echoed: whatever was typed here might be a token pasted by mistake. */
-		if (!fingerprint_shape(pos[1])) {
+		if (!fingerprint_valid(pos[1])) {
 			fprintf(stderr, "apitoken cache forget: not a fingerprint (want "
 					"[PREFIX]sha256:8HEX, as in the audit line)\n");
 			return -1;
@@ -179,94 +127,33 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* The module's own rule for the directory (lib/cache.c): owner root or us, no group/other write. */
-static bool dir_safe(int fd)
-{
-	struct stat st;
-
-	return fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) &&
-	       (st.st_uid == 0 || st.st_uid == geteuid()) && !(st.st_mode & (S_IWGRP | S_IWOTH));
-}
-
-/*
- * Opens the cache without creating anything. A directory whose .key is gone
- * (an admin may delete it to void every entry at once) is opened with a
- * random key of our own that no entry was made with: every entry then reads
- * as invalid, which is what it is, and flush can still clear them.
- */
-static int open_cache(struct cache *c, const struct apt_config *cfg, enum dir_state *state)
+/* Opens the cache without creating anything (cache_open_admin). */
+static int open_cache(struct cache *c, const struct apt_config *cfg, enum cache_dir_state *state)
 {
 	char err[1024];
-	struct stat st;
-	size_t n;
-	int fd;
 
-	if (lstat(cfg->cache_dir, &st) != 0 && errno == ENOENT) {
-		*state = CACHE_MISSING;
+	if (cache_open_admin(c, cfg, state, err, sizeof(err)) == APT_OK)
 		return 0;
-	}
-	if (cache_open(c, cfg, false, err, sizeof(err)) == APT_OK) {
-		*state = CACHE_READY;
-		return 0;
-	}
-	fd = open(cfg->cache_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0 && dir_safe(fd) && fstatat(fd, ".key", &st, AT_SYMLINK_NOFOLLOW) != 0 &&
-	    errno == ENOENT && getrandom(c->key, CACHE_KEY_LEN, 0) == CACHE_KEY_LEN) {
-		c->dirfd = fd;
-		c->cfg = cfg;
-		*state = CACHE_NO_KEY;
-		if (cache_bind(c) == 0)
-			return 0;
-		c->dirfd = -1;
-		errf(err, sizeof(err), "out of memory");
-	}
-	if (fd >= 0)
-		close(fd);
-	/* The library words it for the module ("...; not used"); here it stops the command. */
-	n = strlen(err);
-	if (n > 10 && strcmp(err + n - 10, "; not used") == 0)
-		err[n - 10] = '\0';
 	fprintf(stderr, "apitoken cache: %s\n", err);
 	return -1;
 }
 
-static bool safe_char(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c != '\0' && strchr("._-@:+", c) != NULL);
-}
-
 /*
  * Claim bytes come from the issuer, and these lines go to terminals and
- * scripts: shown as the audit line shows a user name (lib/audit.c), %XX for
- * anything outside a safe set, at most SHOW_MAX bytes then "...". NULL when
- * there is nothing to show (absent, not a string, empty).
+ * scripts: shown as the audit line shows a user name (audit_escape). NULL
+ * when there is nothing to show (absent, empty), or out of memory.
  */
 static char *escape_bytes(const char *v, size_t len)
 {
-	size_t i, o = 0, n = len < SHOW_MAX ? len : SHOW_MAX;
 	char *out;
 
 	if (v == NULL || len == 0)
 		return NULL;
-	out = malloc(n * 3 + 4);
-	if (out == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)v[i];
-		/* A value that is "-" must not read as "nothing". */
-		if (safe_char(c) && !(c == '-' && len == 1)) {
-			out[o++] = (char)c;
-		} else {
-			hex_percent(c, out + o);
-			o += 3;
-		}
+	out = malloc(AUDIT_ESCAPED_MAX);
+	if (out != NULL && audit_escape(v, len, out, AUDIT_ESCAPED_MAX) == (size_t)-1) {
+		free(out); /* cannot happen: AUDIT_ESCAPED_MAX fits any value */
+		out = NULL;
 	}
-	if (len > n) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
 	return out;
 }
 
@@ -275,12 +162,12 @@ static char *escape_claim(const struct claim *c)
 	return c->type == CLAIM_STRING ? escape_bytes(c->s, c->len) : NULL;
 }
 
-/* The rule logins apply (cache_entry_state), in the words the listing shows. */
-static const char *entry_state(const struct cache_entry *e, time_t now)
+/* An entry's state (cache_entry_state, the rule logins apply) in the words the listing shows. */
+static const char *state_word(enum cache_kind kind, enum cache_state state)
 {
-	switch (cache_entry_state(e, now)) {
+	switch (state) {
 	case CACHE_FRESH:
-		return e->kind == CACHE_POSITIVE ? "fresh" : "negative";
+		return kind == CACHE_POSITIVE ? "fresh" : "negative";
 	case CACHE_GRACE:
 		return "grace";
 	case CACHE_EXPIRED:
@@ -297,7 +184,7 @@ struct row {
 	char fingerprint[FINGERPRINT_LEN];
 	char *user, *scope; /* escaped, or NULL */
 	enum cache_kind kind;
-	const char *state;
+	enum cache_state state;
 	time_t fetched, fresh_until, grace_until;
 	bool other_config;
 	char config[17]; /* "this", or 16 hex of the other configuration's tag */
@@ -334,9 +221,9 @@ static int gather(const struct cache *c, const char *name, const struct cache_en
 	r->valid = true;
 	/* Written by the module, under the MAC; still, nothing else is printed raw. */
 	snprintf(r->fingerprint, sizeof(r->fingerprint), "%s",
-		 fingerprint_shape(e->fingerprint) ? e->fingerprint : "-");
+		 fingerprint_valid(e->fingerprint) ? e->fingerprint : "-");
 	r->kind = e->kind;
-	r->state = entry_state(e, rs->now);
+	r->state = cache_entry_state(e, rs->now);
 	r->fetched = e->fetched;
 	r->fresh_until = e->fresh_until;
 	r->grace_until = e->grace_until;
@@ -397,7 +284,7 @@ static json_t *json_text(const char *s)
 	json_t *j = s ? json_string(s) : json_null();
 	char *e;
 
-	if (j != NULL)
+	if (j != NULL || s == NULL)
 		return j;
 	e = escape_bytes(s, strlen(s));
 	j = json_string(e ? e : "");
@@ -429,14 +316,14 @@ static void json_time(json_t *o, const char *key, time_t t)
 }
 
 static int cmd_stats(const struct opts *o, const struct apt_config *cfg, const struct cache *c,
-		     enum dir_state state)
+		     enum cache_dir_state state)
 {
 	struct rows rs = {.now = time(NULL)};
 	long fresh_pos = 0, fresh_neg = 0, grace = 0, expired = 0, invalid = 0, other = 0;
 	time_t backoff = 0;
 	char iso[32];
 
-	if (state != CACHE_MISSING) {
+	if (state != CACHE_DIR_MISSING) {
 		if (gather_all(c, &rs) < 0) {
 			rows_free(&rs);
 			return EXIT_USAGE;
@@ -449,11 +336,11 @@ static int cmd_stats(const struct opts *o, const struct apt_config *cfg, const s
 		other += r->valid && r->other_config;
 		if (!r->valid)
 			invalid++;
-		else if (strcmp(r->state, "fresh") == 0)
+		else if (r->state == CACHE_FRESH && r->kind == CACHE_POSITIVE)
 			fresh_pos++;
-		else if (strcmp(r->state, "negative") == 0)
+		else if (r->state == CACHE_FRESH)
 			fresh_neg++;
-		else if (strcmp(r->state, "grace") == 0)
+		else if (r->state == CACHE_GRACE)
 			grace++;
 		else
 			expired++;
@@ -462,9 +349,9 @@ static int cmd_stats(const struct opts *o, const struct apt_config *cfg, const s
 		json_t *j = json_object();
 
 		json_object_set_new(j, "cache_dir", json_text(cfg->cache_dir));
-		json_object_set_new(j, "exists", json_boolean(state != CACHE_MISSING));
+		json_object_set_new(j, "exists", json_boolean(state != CACHE_DIR_MISSING));
 		json_object_set_new(j, "cache", json_boolean(cfg->cache));
-		json_object_set_new(j, "host_key", json_boolean(state == CACHE_READY));
+		json_object_set_new(j, "host_key", json_boolean(state == CACHE_DIR_READY));
 		json_object_set_new(j, "entries", json_integer((json_int_t)rs.n));
 		json_object_set_new(j, "fresh_positive", json_integer(fresh_pos));
 		json_object_set_new(j, "fresh_negative", json_integer(fresh_neg));
@@ -472,7 +359,7 @@ static int cmd_stats(const struct opts *o, const struct apt_config *cfg, const s
 		json_object_set_new(j, "expired", json_integer(expired));
 		json_object_set_new(j, "invalid", json_integer(invalid));
 		json_object_set_new(j, "other_config", json_integer(other));
-		if (state != CACHE_MISSING)
+		if (state != CACHE_DIR_MISSING)
 			json_object_set_new(j, "config", json_string(c->tag));
 		json_object_set_new(j, "backoff", json_boolean(backoff != 0));
 		if (backoff != 0)
@@ -485,11 +372,11 @@ static int cmd_stats(const struct opts *o, const struct apt_config *cfg, const s
 		return json_print(j) < 0 ? EXIT_USAGE : 0;
 	}
 	printf("%-20s%s%s\n", "cache directory", cfg->cache_dir,
-	       state == CACHE_MISSING ? " (does not exist: the cache is empty)" : "");
+	       state == CACHE_DIR_MISSING ? " (does not exist: the cache is empty)" : "");
 	printf("%-20s%s\n", "cache", cfg->cache ? "yes" : "no (the module does not use it)");
 	printf("%-20s%s\n", "host key",
-	       state == CACHE_READY ? "present"
-	       : state == CACHE_NO_KEY
+	       state == CACHE_DIR_READY ? "present"
+	       : state == CACHE_DIR_NO_KEY
 		   ? "absent (no entry can be verified; the next login makes one)"
 		   : "absent");
 	printf("%-20s%zu\n", "entries", rs.n);
@@ -506,7 +393,7 @@ static int cmd_stats(const struct opts *o, const struct apt_config *cfg, const s
 	} else {
 		printf("%-20sno\n", "backoff");
 	}
-	if (state != CACHE_MISSING)
+	if (state != CACHE_DIR_MISSING)
 		printf("%-20s%.16s\n", "config tag", c->tag);
 	printf("%-20s%ld s\n", "cache_ttl", cfg->cache_ttl);
 	printf("%-20s%ld s\n", "negative_cache_ttl", cfg->negative_cache_ttl);
@@ -517,13 +404,13 @@ static int cmd_stats(const struct opts *o, const struct apt_config *cfg, const s
 }
 
 static int cmd_list(const struct opts *o, const struct apt_config *cfg, const struct cache *c,
-		    enum dir_state state)
+		    enum cache_dir_state state)
 {
 	struct rows rs = {.now = time(NULL)};
 	size_t i, shown = 0, wfp = 11, wuser = 4, wscope = 5;
 	char t1[32], t2[32];
 
-	if (state != CACHE_MISSING && gather_all(c, &rs) < 0) {
+	if (state != CACHE_DIR_MISSING && gather_all(c, &rs) < 0) {
 		rows_free(&rs);
 		return EXIT_USAGE;
 	}
@@ -549,7 +436,7 @@ static int cmd_list(const struct opts *o, const struct apt_config *cfg, const st
 			json_object_set_new(
 			    j, "kind",
 			    json_string(r->kind == CACHE_POSITIVE ? "positive" : "negative"));
-			json_object_set_new(j, "state", json_string(r->state));
+			json_object_set_new(j, "state", json_string(state_word(r->kind, r->state)));
 			json_object_set_new(j, "config", json_string(r->config));
 			json_time(j, "fetched", r->fetched);
 			json_time(j, "fresh_until", r->fresh_until);
@@ -560,7 +447,7 @@ static int cmd_list(const struct opts *o, const struct apt_config *cfg, const st
 		rows_free(&rs);
 		return json_print(a) < 0 ? EXIT_USAGE : 0;
 	}
-	if (state == CACHE_MISSING) {
+	if (state == CACHE_DIR_MISSING) {
 		printf("no entries: cache directory %s does not exist\n", cfg->cache_dir);
 		return 0;
 	}
@@ -583,8 +470,9 @@ static int cmd_list(const struct opts *o, const struct apt_config *cfg, const st
 		timefmt_iso(r->fresh_until, t2);
 		printf("%-*s  %-*s  %-8s  %-8s  %-20s  %-20s  %-*s  %s\n", (int)wfp, r->fingerprint,
 		       (int)wuser, r->user ? r->user : "-",
-		       r->kind == CACHE_POSITIVE ? "positive" : "negative", r->state, t1, t2,
-		       (int)wscope, r->scope ? r->scope : "-", r->config);
+		       r->kind == CACHE_POSITIVE ? "positive" : "negative",
+		       state_word(r->kind, r->state), t1, t2, (int)wscope,
+		       r->scope ? r->scope : "-", r->config);
 	}
 	rows_free(&rs);
 	return 0;
@@ -622,6 +510,16 @@ static int report_count(const struct opts *o, const char *verb, long n, const ch
 	return 0;
 }
 
+/* What flush and forget say when there is no cache directory. */
+static int report_missing(const struct opts *o, const char *verb, const struct apt_config *cfg)
+{
+	char note[1200];
+
+	snprintf(note, sizeof(note), " (cache directory %s does not exist: nothing to do)",
+		 cfg->cache_dir);
+	return report_count(o, verb, 0, note);
+}
+
 /* The entries rs selects (all, or those of rs->forget) removed: how many, or -1. */
 static long gather_and_remove(const struct cache *c, struct rows *rs)
 {
@@ -632,17 +530,13 @@ static long gather_and_remove(const struct cache *c, struct rows *rs)
 }
 
 static int cmd_flush(const struct opts *o, const struct apt_config *cfg, const struct cache *c,
-		     enum dir_state state)
+		     enum cache_dir_state state)
 {
 	struct rows rs = {.now = time(NULL)};
-	char note[1200];
 	long n;
 
-	if (state == CACHE_MISSING) {
-		snprintf(note, sizeof(note), " (cache directory %s does not exist: nothing to do)",
-			 cfg->cache_dir);
-		return report_count(o, "flushed", 0, note);
-	}
+	if (state == CACHE_DIR_MISSING)
+		return report_missing(o, "flushed", cfg);
 	if ((n = gather_and_remove(c, &rs)) < 0)
 		return EXIT_USAGE;
 	/* Flushing is what an admin does after fixing the issuer: let logins ask it at once. */
@@ -655,17 +549,14 @@ static int cmd_flush(const struct opts *o, const struct apt_config *cfg, const s
 }
 
 static int cmd_forget(const struct opts *o, const struct apt_config *cfg, const struct cache *c,
-		      enum dir_state state)
+		      enum cache_dir_state state)
 {
 	struct rows rs = {.now = time(NULL), .forget = o->arg};
-	char note[1200];
 	long n;
 	int r;
 
-	if (state == CACHE_MISSING) {
-		snprintf(note, sizeof(note), " (cache directory %s does not exist: nothing to do)",
-			 cfg->cache_dir);
-		r = report_count(o, "forgot", 0, note);
+	if (state == CACHE_DIR_MISSING) {
+		r = report_missing(o, "forgot", cfg);
 		return r ? r : EXIT_NONE_FOUND;
 	}
 	if ((n = gather_and_remove(c, &rs)) < 0)
@@ -680,7 +571,7 @@ int cmd_cache(int argc, char **argv)
 	struct apt_config cfg;
 	struct cache c;
 	struct opts o;
-	enum dir_state state = CACHE_MISSING;
+	enum cache_dir_state state = CACHE_DIR_MISSING;
 	char err[1024], *copt = NULL;
 	const char *cargv[1];
 	int r;
@@ -704,8 +595,6 @@ int cmd_cache(int argc, char **argv)
 	}
 	free(copt);
 
-	memset(&c, 0, sizeof(c));
-	c.dirfd = -1;
 	if (open_cache(&c, &cfg, &state) < 0) {
 		config_free(&cfg);
 		return EXIT_USAGE;
@@ -720,8 +609,7 @@ int cmd_cache(int argc, char **argv)
 		r = cmd_forget(&o, &cfg, &c, state);
 	if (fflush(stdout) != 0 && r == 0)
 		r = EXIT_USAGE;
-	if (state != CACHE_MISSING)
-		cache_close(&c);
+	cache_close(&c);
 	config_free(&cfg);
 	return r;
 }

@@ -96,69 +96,63 @@ static int to_claim(json_t *v, struct claim *c)
 void introspect_respond_error(struct buf *out, const char *error, long status, long retry_after)
 {
 	proto_begin(out, PROTO_RESPONSE_MAGIC);
-	proto_put_str(out, "status", "error");
-	proto_put_str(out, "error", error);
+	proto_put_str(out, PROTO_RESP_STATUS, PROTO_STATUS_ERROR);
+	proto_put_str(out, PROTO_RESP_ERROR, error);
 	if (status > 0)
-		proto_put_long(out, "http_status", status);
+		proto_put_long(out, PROTO_RESP_HTTP_STATUS, status);
 	if (retry_after >= 0)
-		proto_put_long(out, "retry_after", retry_after);
+		proto_put_long(out, PROTO_RESP_RETRY_AFTER, retry_after);
 	proto_end(out);
 }
 
-/* The claims of a 200 answer, or an error word. */
+/*
+ * The claims of a 200 answer, or an error word. username and ip_ranges are
+ * looked up under the configured names, and sent under their own.
+ */
 const char *introspect_respond_claims(struct buf *out, const struct buf *body,
 				      const char *user_claim, const char *ranges_claim)
 {
 	const char *names[CLAIM_COUNT];
+	struct claims cl;
 	json_error_t jerr;
 	json_t *root;
-	int i;
+	int i, r = 0;
 
 	root = json_loadb(body->p ? (const char *)body->p : "", body->len,
 			  JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	if (root == NULL || !json_is_object(root)) {
 		json_decref(root);
-		return "bad_json";
+		return PROTO_ERR_BAD_JSON;
 	}
 	for (i = 0; i < CLAIM_COUNT; i++)
 		names[i] = claim_names[i];
 	names[CLAIM_USERNAME] = user_claim;
 	names[CLAIM_IP_RANGES] = ranges_claim;
 
-	proto_begin(out, PROTO_RESPONSE_MAGIC);
-	proto_put_str(out, "status", "ok");
-	proto_put_long(out, "http_status", 200);
-	for (i = 0; i < CLAIM_COUNT; i++) {
-		struct claim c;
-		struct buf v = BUF_INIT;
-		char key[48];
-
-		if (to_claim(json_object_get(root, names[i]), &c) < 0) {
-			json_decref(root);
-			return "internal";
-		}
-		if (c.type != CLAIM_ABSENT) {
-			snprintf(key, sizeof(key), "claim.%s", claim_names[i]);
-			claim_encode(&c, &v);
-			proto_put(out, key, v.p, v.len);
-		}
-		free(c.s);
-		buf_free(&v);
-	}
+	memset(&cl, 0, sizeof(cl));
+	for (i = 0; i < CLAIM_COUNT && r == 0; i++)
+		r = to_claim(json_object_get(root, names[i]), &cl.c[i]);
 	json_decref(root);
-	proto_end(out);
-	return out->failed ? "internal" : NULL;
+	if (r == 0) {
+		proto_begin(out, PROTO_RESPONSE_MAGIC);
+		proto_put_str(out, PROTO_RESP_STATUS, PROTO_STATUS_OK);
+		proto_put_long(out, PROTO_RESP_HTTP_STATUS, 200);
+		r = claims_put(out, &cl);
+		proto_end(out);
+	}
+	claims_free(&cl);
+	return r < 0 || out->failed ? PROTO_ERR_INTERNAL : NULL;
 }
 
 static const char *status_failure(long status)
 {
 	if (status == 401)
-		return "client_auth";
+		return PROTO_ERR_CLIENT_AUTH;
 	if (status == 429)
-		return "rate_limited";
+		return PROTO_ERR_RATE_LIMITED;
 	if (status >= 300 && status < 400)
-		return "redirect";
-	return "http_status";
+		return PROTO_ERR_REDIRECT;
+	return PROTO_ERR_HTTP_STATUS;
 }
 
 /*
@@ -184,17 +178,146 @@ static int finish_drop(void)
 	return 0;
 }
 
+/*
+ * The request, in this process's own memory: the strings in buffers of the
+ * contract's limits (proto.h), the secrets in buffers zeroed when freed.
+ */
+struct request {
+	char url[PROTO_URL_MAX + 1], ca[PROTO_CA_FILE_MAX + 1], proxy[PROTO_PROXY_MAX + 1];
+	char client_id[PROTO_CLIENT_ID_MAX + 1];
+	char uclaim[PROTO_CLAIM_NAME_MAX + 1], rclaim[PROTO_CLAIM_NAME_MAX + 1];
+	struct buf token, secret, cert, key;
+	struct buf user, pass, form; /* made from them for the HTTP request */
+	struct http_request http;
+};
+
+static void request_free(struct request *r)
+{
+	buf_free(&r->form);
+	buf_free(&r->user);
+	buf_free(&r->pass);
+	buf_free(&r->token);
+	buf_free(&r->secret);
+	buf_free(&r->cert);
+	buf_free(&r->key);
+}
+
+/* The fields every request has. */
+static int request_required(const struct proto_msg *m, struct request *r)
+{
+	if (proto_get_str(m, PROTO_REQ_URL, r->url, sizeof(r->url)) < 0 ||
+	    proto_get_str(m, PROTO_REQ_USERNAME_CLAIM, r->uclaim, sizeof(r->uclaim)) < 0 ||
+	    proto_get_str(m, PROTO_REQ_IP_RANGES_CLAIM, r->rclaim, sizeof(r->rclaim)) < 0 ||
+	    proto_get_long(m, PROTO_REQ_CONNECT_TIMEOUT_MS, 1, PROTO_TIMEOUT_MS_MAX,
+			   &r->http.connect_timeout_ms) < 0 ||
+	    proto_get_long(m, PROTO_REQ_TIMEOUT_MS, 1, PROTO_TIMEOUT_MS_MAX, &r->http.timeout_ms) <
+		0 ||
+	    field_buf(m, PROTO_REQ_TOKEN, &r->token) != 1)
+		return -1;
+	r->http.url = r->url;
+	return 0;
+}
+
+/* An optional string field: absent is fine (*set NULL), present must fit out. */
+static int optional_str(const struct proto_msg *m, const char *key, char *out, size_t outlen,
+			const char **set)
+{
+	if (proto_get(m, key) == NULL)
+		return 0;
+	if (proto_get_str(m, key, out, outlen) < 0)
+		return -1;
+	*set = out;
+	return 0;
+}
+
+/* The TLS client certificate and its key: both or neither. */
+static int request_tls(const struct proto_msg *m, struct request *r)
+{
+	int have_cert = field_buf(m, PROTO_REQ_TLS_CERT, &r->cert);
+	int have_key = field_buf(m, PROTO_REQ_TLS_KEY, &r->key);
+
+	if (have_cert < 0 || have_key < 0 || have_cert != have_key)
+		return -1;
+	if (have_cert) {
+		r->http.tls_cert = &r->cert;
+		r->http.tls_key = &r->key;
+	}
+	return 0;
+}
+
+/* client_id with its secret, as client_secret_basic (RFC 6749 §2.3.1). */
+static int request_client_auth(const struct proto_msg *m, struct request *r)
+{
+	if (proto_get(m, PROTO_REQ_CLIENT_ID) == NULL)
+		return 0;
+	if (proto_get_str(m, PROTO_REQ_CLIENT_ID, r->client_id, sizeof(r->client_id)) < 0 ||
+	    field_buf(m, PROTO_REQ_CLIENT_SECRET, &r->secret) != 1 ||
+	    http_form_encode(&r->user, r->client_id, strlen(r->client_id)) < 0 ||
+	    http_form_encode(&r->pass, (char *)r->secret.p, r->secret.len) < 0)
+		return -1;
+	r->http.basic_user = (char *)r->user.p;
+	r->http.basic_password = (char *)r->pass.p;
+	return 0;
+}
+
+/* The request read from in into r: NULL, or the error word to answer with. */
+static const char *request_read(const struct buf *in, struct request *r)
+{
+	struct proto_msg m;
+
+	if (proto_parse(PROTO_REQUEST_MAGIC, in->p, in->len, &m) < 0 ||
+	    request_required(&m, r) < 0 ||
+	    optional_str(&m, PROTO_REQ_CA_FILE, r->ca, sizeof(r->ca), &r->http.ca_file) < 0 ||
+	    optional_str(&m, PROTO_REQ_PROXY, r->proxy, sizeof(r->proxy), &r->http.proxy) < 0 ||
+	    request_tls(&m, r) < 0 || request_client_auth(&m, r) < 0)
+		return PROTO_ERR_BAD_REQUEST;
+	return NULL;
+}
+
+/* RFC 7662 §2.1: form-encoded token, with the hint that it is an access token. */
+static const char *request_body(struct request *r)
+{
+	buf_append(&r->form, "token=", 6);
+	http_form_encode(&r->form, (char *)r->token.p, r->token.len);
+	buf_append(&r->form, "&token_type_hint=access_token", 29);
+	if (r->form.failed)
+		return PROTO_ERR_INTERNAL;
+	r->http.content_type = "application/x-www-form-urlencoded";
+	r->http.body = r->form.p;
+	r->http.body_len = r->form.len;
+	r->http.max_body = MAX_BODY;
+	return NULL;
+}
+
+/* The response to the request in in, into out. */
+static void introspect(const struct buf *in, struct buf *out)
+{
+	struct http_response res = {0, -1, BUF_INIT};
+	struct request r;
+	const char *fail;
+
+	memset(&r, 0, sizeof(r));
+	fail = request_read(in, &r);
+	if (fail == NULL)
+		fail = request_body(&r);
+	if (fail == NULL)
+		fail = http_send(&r.http, &res);
+	if (fail == NULL && res.status != 200)
+		fail = status_failure(res.status);
+	if (fail == NULL)
+		fail = introspect_respond_claims(out, &res.body, r.uclaim, r.rclaim);
+	if (fail != NULL) {
+		buf_free(out);
+		introspect_respond_error(out, fail, res.status, res.retry_after);
+	}
+	request_free(&r);
+	buf_free(&res.body);
+}
+
 int cmd_introspect(int argc, char **argv)
 {
-	struct buf in = BUF_INIT, out = BUF_INIT, form = BUF_INIT, user = BUF_INIT, pass = BUF_INIT,
-		   token = BUF_INIT, secret = BUF_INIT, cert = BUF_INIT, key = BUF_INIT;
-	struct http_response res = {0, -1, BUF_INIT};
-	struct http_request req;
-	struct proto_msg m;
-	char url[2048], ca[1024], proxy[1024], uclaim[128], rclaim[128], client_id[512];
-	long cto, to;
-	const char *fail = NULL;
-	int have_cert, have_key;
+	struct buf in = BUF_INIT, out = BUF_INIT;
+	int r = 0;
 
 	(void)argv;
 	/* main() left no core limit and made us non-dumpable; the drop must keep it so. */
@@ -205,93 +328,13 @@ int cmd_introspect(int argc, char **argv)
 				"on standard input\n");
 		return 2;
 	}
-	memset(&req, 0, sizeof(req));
-	if (file_read_fd(STDIN_FILENO, PROTO_MAX_MESSAGE, 0, &in, "stdin", NULL, 0) < 0 ||
-	    proto_parse(PROTO_REQUEST_MAGIC, in.p, in.len, &m) < 0 ||
-	    proto_get_str(&m, "url", url, sizeof(url)) < 0 ||
-	    proto_get_str(&m, "username_claim", uclaim, sizeof(uclaim)) < 0 ||
-	    proto_get_str(&m, "ip_ranges_claim", rclaim, sizeof(rclaim)) < 0 ||
-	    proto_get_long(&m, "connect_timeout_ms", 1, 600000, &cto) < 0 ||
-	    proto_get_long(&m, "timeout_ms", 1, 600000, &to) < 0 ||
-	    field_buf(&m, "token", &token) != 1) {
-		fail = "bad_request";
-		goto out;
-	}
-	req.url = url;
-	req.connect_timeout_ms = cto;
-	req.timeout_ms = to;
-	if (proto_get(&m, "ca_file") != NULL) {
-		if (proto_get_str(&m, "ca_file", ca, sizeof(ca)) < 0) {
-			fail = "bad_request";
-			goto out;
-		}
-		req.ca_file = ca;
-	}
-	if (proto_get(&m, "proxy") != NULL) {
-		if (proto_get_str(&m, "proxy", proxy, sizeof(proxy)) < 0) {
-			fail = "bad_request";
-			goto out;
-		}
-		req.proxy = proxy;
-	}
-	have_cert = field_buf(&m, "tls_cert", &cert);
-	have_key = field_buf(&m, "tls_key", &key);
-	if (have_cert < 0 || have_key < 0 || have_cert != have_key) {
-		fail = "bad_request";
-		goto out;
-	}
-	if (have_cert) {
-		req.tls_cert = &cert;
-		req.tls_key = &key;
-	}
-	if (proto_get(&m, "client_id") != NULL) {
-		if (proto_get_str(&m, "client_id", client_id, sizeof(client_id)) < 0 ||
-		    field_buf(&m, "client_secret", &secret) != 1 ||
-		    http_form_encode(&user, client_id, strlen(client_id)) < 0 ||
-		    http_form_encode(&pass, (char *)secret.p, secret.len) < 0) {
-			fail = "bad_request";
-			goto out;
-		}
-		req.basic_user = (char *)user.p;
-		req.basic_password = (char *)pass.p;
-	}
-
-	/* RFC 7662 §2.1: form-encoded token, with the hint that it is an access token. */
-	buf_append(&form, "token=", 6);
-	http_form_encode(&form, (char *)token.p, token.len);
-	buf_append(&form, "&token_type_hint=access_token", 29);
-	if (form.failed) {
-		fail = "internal";
-		goto out;
-	}
-	req.content_type = "application/x-www-form-urlencoded";
-	req.body = form.p;
-	req.body_len = form.len;
-	req.max_body = MAX_BODY;
-
-	fail = http_send(&req, &res);
-	if (fail == NULL && res.status != 200)
-		fail = status_failure(res.status);
-	if (fail == NULL)
-		fail = introspect_respond_claims(&out, &res.body, uclaim, rclaim);
-out:
-	if (fail != NULL) {
-		buf_free(&out);
-		introspect_respond_error(&out, fail, res.status, res.retry_after);
-	}
+	if (file_read_fd(STDIN_FILENO, PROTO_MAX_MESSAGE, 0, &in, "stdin", NULL, 0) < 0)
+		introspect_respond_error(&out, PROTO_ERR_BAD_REQUEST, 0, -1);
+	else
+		introspect(&in, &out);
 	buf_free(&in);
-	buf_free(&form);
-	buf_free(&user);
-	buf_free(&pass);
-	buf_free(&token);
-	buf_free(&secret);
-	buf_free(&cert);
-	buf_free(&key);
-	buf_free(&res.body);
-	if (out.failed || file_write_all(STDOUT_FILENO, out.p, out.len) < 0) {
-		buf_free(&out);
-		return 1;
-	}
+	if (out.failed || file_write_all(STDOUT_FILENO, out.p, out.len) < 0)
+		r = 1;
 	buf_free(&out);
-	return 0;
+	return r;
 }

@@ -78,12 +78,30 @@ struct cache_entry {
  */
 enum apt_rc cache_open(struct cache *c, const struct apt_config *cfg, bool create, char *err,
 		       size_t errlen);
+
+/* What cache_open_admin found. */
+enum cache_dir_state {
+	CACHE_DIR_MISSING, /* no directory: nothing cached yet (c holds no descriptor) */
+	CACHE_DIR_READY,
+	CACHE_DIR_NO_KEY, /* a safe directory without .key: no entry in it can be verified */
+};
+
+/*
+ * For the admin commands: opens cache_dir as cache_open does, but creates
+ * nothing, and a missing directory or .key is a state, not an error. A
+ * directory without .key is opened under a random key of this process that
+ * no entry was made with, so every entry in it reads as invalid (and can be
+ * removed). APT_OK with *state; APT_SERVICE or APT_NOMEM with the reason in
+ * err, worded to stop a command. cache_close() is fine in every state.
+ */
+enum apt_rc cache_open_admin(struct cache *c, const struct apt_config *cfg,
+			     enum cache_dir_state *state, char *err, size_t errlen);
 void cache_close(struct cache *c);
 
 /*
  * Binds c to the settings in c->cfg that shape an answer (DESIGN.md §6 ★2):
- * sets c->bind and c->tag from c->key. cache_open does it; for a struct
- * cache filled by hand. 0, or -1 when out of memory.
+ * sets c->bind and c->tag from c->key. cache_open and cache_open_admin do
+ * it; for a struct cache filled by hand. 0, or -1 when out of memory.
  */
 int cache_bind(struct cache *c);
 

@@ -62,4 +62,16 @@ int claim_set_string(struct claim *c, const char *s, size_t len);
 
 void claims_free(struct claims *cl);
 
+/*
+ * The claims as fields of a proto.h message, one per claim present, named
+ * PROTO_CLAIM_PREFIX and claim_names[i] ("claim.exp"): the form of the
+ * helper's response and of the cache entries. claims_put appends them to a
+ * message being built: 0, or -1 when out of memory. claims_get reads them
+ * from a parsed message (fields of other names are not claims): 0; -1 when
+ * one is malformed, -2 when out of memory, with cl left empty.
+ */
+struct proto_msg;
+int claims_put(struct buf *msg, const struct claims *cl);
+int claims_get(const struct proto_msg *m, struct claims *cl);
+
 #endif

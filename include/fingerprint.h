@@ -9,9 +9,16 @@
 
 #include <stddef.h>
 
-/* Longest configured prefix we show, plus "sha256:" and 8 hex and NUL. */
+#include <stdbool.h>
+
+/* The grammar: [A-Za-z0-9_.-]{0,FINGERPRINT_PREFIX_MAX} FINGERPRINT_HASH_TAG 8 lowercase hex. */
 #define FINGERPRINT_PREFIX_MAX 32
-#define FINGERPRINT_LEN	       (FINGERPRINT_PREFIX_MAX + 7 + 8 + 1)
+#define FINGERPRINT_HASH_TAG   "sha256:"
+#define FINGERPRINT_HEX_LEN    8
+/* The part after the prefix: "sha256:" and the hex. */
+#define FINGERPRINT_TAIL_LEN (sizeof(FINGERPRINT_HASH_TAG) - 1 + FINGERPRINT_HEX_LEN)
+/* Longest configured prefix we show, the tail and NUL. */
+#define FINGERPRINT_LEN (FINGERPRINT_PREFIX_MAX + FINGERPRINT_TAIL_LEN + 1)
 
 /*
  * prefixes is the space-separated token_prefixes list, or NULL. The longest
@@ -21,5 +28,18 @@
  */
 void token_fingerprint(const char *token, size_t len, const char *prefixes,
 		       char out[FINGERPRINT_LEN]);
+
+/*
+ * True when s is in the grammar above: what token_fingerprint() can produce,
+ * and nothing else (an admin's argument, a stored entry's field).
+ */
+bool fingerprint_valid(const char *s);
+
+/*
+ * True when wanted names stored: exactly, or by the tail alone ("sha256:"
+ * and the hex), for an admin who knows the token only from an audit line
+ * written before token_prefixes changed, or does not know its prefix.
+ */
+bool fingerprint_matches(const char *stored, const char *wanted);
 
 #endif

@@ -3,11 +3,16 @@
  * neither side ever guesses where a value ends and the module needs no JSON.
  *
  *   message = MAGIC LF *( key SP length LF value LF ) "end" LF
- *   key     = 1*32 of [a-z0-9_.]        length = decimal, no leading zeros
+ *   key     = 1*PROTO_KEY_MAX of [a-z0-9_.]   length = decimal, no leading zeros
  *
  * Keys are unique within a message; anything else (unknown magic, bad
  * length, missing "end", trailing bytes, too many records) is a parse error,
  * and the module treats a response it cannot parse as "issuer unavailable".
+ *
+ * This header is also the contract between the module (lib/introspect.c,
+ * lib/config.c) and `apitoken introspect` (helper/cmd_introspect.c): the
+ * field names, the error words and the size limits below are the only
+ * spelling of them both sides use.
  */
 #ifndef APITOKEN_PROTO_H
 #define APITOKEN_PROTO_H
@@ -20,13 +25,68 @@
 #define PROTO_REQUEST_MAGIC  "apitoken-introspect-request 2"
 #define PROTO_RESPONSE_MAGIC "apitoken-introspect-response 1"
 #define PROTO_MAX_FIELDS     32
+#define PROTO_KEY_MAX	     32
 #define PROTO_MAX_VALUE	     (128 * 1024)
 #define PROTO_MAX_MESSAGE    (512 * 1024)
 /* The longest Retry-After the helper reports (it clamps) and the module accepts. */
 #define PROTO_RETRY_AFTER_MAX (7L * 86400)
 
+/* --- the request: module -> helper ---------------------------------------------- */
+#define PROTO_REQ_URL		     "url"
+#define PROTO_REQ_TOKEN		     "token"
+#define PROTO_REQ_CLIENT_ID	     "client_id"
+#define PROTO_REQ_CLIENT_SECRET	     "client_secret" /* with client_id only */
+#define PROTO_REQ_TLS_CERT	     "tls_cert"	     /* PEM bytes; with tls_key only */
+#define PROTO_REQ_TLS_KEY	     "tls_key"
+#define PROTO_REQ_CA_FILE	     "ca_file" /* a path the helper opens */
+#define PROTO_REQ_PROXY		     "proxy"
+#define PROTO_REQ_CONNECT_TIMEOUT_MS "connect_timeout_ms"
+#define PROTO_REQ_TIMEOUT_MS	     "timeout_ms"
+#define PROTO_REQ_USERNAME_CLAIM     "username_claim"
+#define PROTO_REQ_IP_RANGES_CLAIM    "ip_ranges_claim"
+
+/*
+ * The longest values of the request the helper takes, in bytes: it reads
+ * them into fixed buffers of LIMIT + 1 (for the NUL), and lib/config.c
+ * refuses longer settings, so that a long value is a config error and not
+ * a login failed as bad_request.
+ */
+#define PROTO_URL_MAX	     2047
+#define PROTO_CLIENT_ID_MAX  511
+#define PROTO_CA_FILE_MAX    1023
+#define PROTO_PROXY_MAX	     1023
+#define PROTO_CLAIM_NAME_MAX 127 /* username_claim, ip_ranges_claim */
+/* The helper's timeouts, ms: connect_timeout_ms and timeout_ms are within 1..this. */
+#define PROTO_TIMEOUT_MS_MAX 600000
+
+/* --- the response: helper -> module ----------------------------------------------- */
+#define PROTO_RESP_STATUS      "status" /* PROTO_STATUS_OK or PROTO_STATUS_ERROR */
+#define PROTO_RESP_ERROR       "error"	/* with PROTO_STATUS_ERROR: one of PROTO_ERR_* */
+#define PROTO_RESP_HTTP_STATUS "http_status"
+#define PROTO_RESP_RETRY_AFTER "retry_after" /* seconds, 0..PROTO_RETRY_AFTER_MAX */
+/* With PROTO_STATUS_OK: one field per claim present, PROTO_CLAIM_PREFIX and its name (claims.h). */
+#define PROTO_CLAIM_PREFIX "claim."
+#define PROTO_STATUS_OK	   "ok"
+#define PROTO_STATUS_ERROR "error"
+
+/*
+ * The error words the helper may send, and the module logs as reason=
+ * (lib/introspect.c keeps the list it accepts: introspect_failure_word).
+ */
+#define PROTO_ERR_CONNECT_FAILED "connect_failed"
+#define PROTO_ERR_TIMEOUT	 "timeout"
+#define PROTO_ERR_TLS_FAILED	 "tls_failed"
+#define PROTO_ERR_HTTP_STATUS	 "http_status" /* a status other than those below */
+#define PROTO_ERR_CLIENT_AUTH	 "client_auth" /* 401: our client credentials */
+#define PROTO_ERR_RATE_LIMITED	 "rate_limited"
+#define PROTO_ERR_REDIRECT	 "redirect"
+#define PROTO_ERR_BODY_TOO_LARGE "body_too_large"
+#define PROTO_ERR_BAD_JSON	 "bad_json"
+#define PROTO_ERR_BAD_REQUEST	 "bad_request" /* the helper could not use our request */
+#define PROTO_ERR_INTERNAL	 "internal"
+
 struct proto_field {
-	char key[33];
+	char key[PROTO_KEY_MAX + 1];
 	const unsigned char *val; /* points into the parsed buffer */
 	size_t len;
 };

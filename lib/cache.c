@@ -97,8 +97,17 @@ static int load_key(struct cache *c, bool create)
 	return r;
 }
 
-enum apt_rc cache_open(struct cache *c, const struct apt_config *cfg, bool create, char *err,
-		       size_t errlen)
+/*
+ * Both opens: the directory and its key. suffix ends every message, as the
+ * caller wants its failure read ("; not used" for a login, which goes on
+ * without a cache). keyless (admin): no directory is not an error but
+ * *state CACHE_DIR_MISSING, and a safe directory without .key is opened with
+ * a random key no entry was made with, so every entry reads as invalid,
+ * which is what it is, and flush can still clear them.
+ */
+static enum apt_rc open_cache(struct cache *c, const struct apt_config *cfg, bool create,
+			      bool keyless, enum cache_dir_state *state, const char *suffix,
+			      char *err, size_t errlen)
 {
 	const char *path = cfg->cache_dir;
 	struct stat st;
@@ -106,40 +115,65 @@ enum apt_rc cache_open(struct cache *c, const struct apt_config *cfg, bool creat
 	memset(c, 0, sizeof(*c));
 	c->dirfd = -1;
 	c->cfg = cfg;
+	*state = CACHE_DIR_MISSING;
 	c->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	/* Made on first use only: a login that finds it pays no mkdir. */
 	if (c->dirfd < 0 && errno == ENOENT && create) {
 		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-			errf(err, errlen, "cache %s: %s; not used", path, strerror(errno));
+			errf(err, errlen, "cache %s: %s%s", path, strerror(errno), suffix);
 			return APT_SERVICE;
 		}
 		c->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
+	if (c->dirfd < 0 && errno == ENOENT && keyless)
+		return APT_OK; /* nothing cached yet */
 	if (c->dirfd < 0) {
-		errf(err, errlen, "cache %s: %s; not used", path,
+		errf(err, errlen, "cache %s: %s%s", path,
 		     errno == ELOOP || errno == ENOTDIR ? "not a directory (or a symbolic link)"
-							: strerror(errno));
+							: strerror(errno),
+		     suffix);
 		return APT_SERVICE;
 	}
 	if (fstat(c->dirfd, &st) != 0 || !S_ISDIR(st.st_mode) || file_trust(&st) != FILE_TRUSTED) {
 		errf(err, errlen,
-		     "cache %s: must be owned by root and not writable by group or others; "
-		     "not used",
-		     path);
+		     "cache %s: must be owned by root and not writable by group or others%s", path,
+		     suffix);
 		cache_close(c);
 		return APT_SERVICE;
 	}
+	*state = CACHE_DIR_READY;
 	if (load_key(c, create) < 0) {
-		errf(err, errlen, "cache %s: no usable host key (.key); not used", path);
-		cache_close(c);
-		return APT_SERVICE;
+		/* Gone, not unusable: an admin may delete .key to void every entry at once. */
+		if (!keyless || fstatat(c->dirfd, ".key", &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+		    errno != ENOENT || getrandom(c->key, CACHE_KEY_LEN, 0) != CACHE_KEY_LEN) {
+			errf(err, errlen, "cache %s: no usable host key (.key)%s", path, suffix);
+			cache_close(c);
+			*state = CACHE_DIR_MISSING;
+			return APT_SERVICE;
+		}
+		*state = CACHE_DIR_NO_KEY;
 	}
 	if (cache_bind(c) < 0) {
 		errf(err, errlen, "cache %s: out of memory", path);
 		cache_close(c);
+		*state = CACHE_DIR_MISSING;
 		return APT_NOMEM;
 	}
 	return APT_OK;
+}
+
+enum apt_rc cache_open(struct cache *c, const struct apt_config *cfg, bool create, char *err,
+		       size_t errlen)
+{
+	enum cache_dir_state state;
+
+	return open_cache(c, cfg, create, false, &state, "; not used", err, errlen);
+}
+
+enum apt_rc cache_open_admin(struct cache *c, const struct apt_config *cfg,
+			     enum cache_dir_state *state, char *err, size_t errlen)
+{
+	return open_cache(c, cfg, false, true, state, "", err, errlen);
 }
 
 void cache_close(struct cache *c)
@@ -303,15 +337,8 @@ static int read_entry(const struct cache *c, const char *name, bool any_config,
 	if (proto_get_long(&m, "fetched", 0, 1L << 40, &v) < 0)
 		goto out;
 	e->fetched = v;
-	for (int i = 0; i < CLAIM_COUNT; i++) {
-		char key[48];
-		const struct proto_field *f;
-
-		snprintf(key, sizeof(key), "claim.%s", claim_names[i]);
-		f = proto_get(&m, key);
-		if (f != NULL && claim_decode(f->val, f->len, &e->claims.c[i]) < 0)
-			goto out;
-	}
+	if (claims_get(&m, &e->claims) < 0)
+		goto out;
 	cache_lifetimes(c->cfg, e);
 	r = 0;
 out:
@@ -424,7 +451,6 @@ static void prune_bump(const struct cache *c, long count)
 int cache_format_entry(const struct cache *c, const char *name, const struct cache_entry *e,
 		       struct buf *out)
 {
-	struct buf v = BUF_INIT;
 	char mac[SHA256_DIGEST_LEN * 2 + 1];
 	size_t start = out->len;
 
@@ -433,21 +459,8 @@ int cache_format_entry(const struct cache *c, const char *name, const struct cac
 	proto_put_long(out, "fetched", (long)e->fetched);
 	proto_put_str(out, "fingerprint", e->fingerprint);
 	proto_put_str(out, "config", c->tag);
-	for (int i = 0; i < CLAIM_COUNT; i++) {
-		char key[48];
-
-		if (e->claims.c[i].type == CLAIM_ABSENT)
-			continue;
-		v.len = 0;
-		claim_encode(&e->claims.c[i], &v);
-		snprintf(key, sizeof(key), "claim.%s", claim_names[i]);
-		proto_put(out, key, v.p, v.len);
-	}
-	if (proto_end(out) < 0 || v.failed) {
-		buf_free(&v);
+	if (claims_put(out, &e->claims) < 0 || proto_end(out) < 0)
 		return -1;
-	}
-	buf_free(&v);
 	if (entry_mac(c, name, out->p + start, out->len - start, mac) < 0)
 		return -1;
 	buf_appendf(out, "mac %s\n", mac);

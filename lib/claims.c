@@ -9,6 +9,7 @@
 
 #include "claims.h"
 #include "decimal.h"
+#include "proto.h"
 
 const char *const claim_names[CLAIM_COUNT] = {
     [CLAIM_ACTIVE] = "active",	   [CLAIM_EXP] = "exp",	    [CLAIM_NBF] = "nbf",
@@ -140,4 +141,54 @@ void claims_free(struct claims *cl)
 		cl->c[i].s = NULL;
 		cl->c[i].type = CLAIM_ABSENT;
 	}
+}
+
+/* The field name of claim i: -1 if it would not fit a proto key (it would be cut). */
+static int claim_key(int i, char key[PROTO_KEY_MAX + 1])
+{
+	int n = snprintf(key, PROTO_KEY_MAX + 1, PROTO_CLAIM_PREFIX "%s", claim_names[i]);
+
+	return n < 0 || n > PROTO_KEY_MAX ? -1 : 0;
+}
+
+int claims_put(struct buf *msg, const struct claims *cl)
+{
+	struct buf v = BUF_INIT;
+	char key[PROTO_KEY_MAX + 1];
+	int r = 0;
+
+	for (int i = 0; i < CLAIM_COUNT && r == 0; i++) {
+		if (cl->c[i].type == CLAIM_ABSENT)
+			continue;
+		v.len = 0;
+		if (claim_key(i, key) < 0 || claim_encode(&cl->c[i], &v) < 0)
+			r = -1;
+		else
+			proto_put(msg, key, v.p, v.len);
+	}
+	buf_free(&v);
+	return r < 0 || msg->failed ? -1 : 0;
+}
+
+int claims_get(const struct proto_msg *m, struct claims *cl)
+{
+	char key[PROTO_KEY_MAX + 1];
+
+	memset(cl, 0, sizeof(*cl));
+	for (int i = 0; i < CLAIM_COUNT; i++) {
+		const struct proto_field *f;
+		int r;
+
+		if (claim_key(i, key) < 0) {
+			claims_free(cl);
+			return -1;
+		}
+		f = proto_get(m, key);
+		r = f != NULL ? claim_decode(f->val, f->len, &cl->c[i]) : 0;
+		if (r < 0) {
+			claims_free(cl);
+			return r;
+		}
+	}
+	return 0;
 }

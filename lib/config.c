@@ -20,6 +20,7 @@
 #include "keyvalue.h"
 #include "config.h"
 #include "errmsg.h"
+#include "proto.h"
 #include "url.h"
 
 #define KV_TARGET struct apt_config
@@ -114,14 +115,19 @@ static enum apt_rc validate(struct apt_config *cfg, char *err, size_t errlen)
 		errf(err, errlen, "introspection_url must not hold user:password@");
 		return APT_SERVICE;
 	}
-	/* The helper's limits, checked here so that a long value is a config error. */
-	if (strlen(u) > 2047 || (cfg->client_id && strlen(cfg->client_id) > 511) ||
-	    (cfg->ca_file && strlen(cfg->ca_file) > 1023) ||
-	    (cfg->proxy && strlen(cfg->proxy) > 1023) || strlen(cfg->username_claim) > 127 ||
-	    strlen(cfg->ip_ranges_claim) > 127) {
+	/* The helper's limits (proto.h), checked here so that a long value is a config error. */
+	if (strlen(u) > PROTO_URL_MAX ||
+	    (cfg->client_id && strlen(cfg->client_id) > PROTO_CLIENT_ID_MAX) ||
+	    (cfg->ca_file && strlen(cfg->ca_file) > PROTO_CA_FILE_MAX) ||
+	    (cfg->proxy && strlen(cfg->proxy) > PROTO_PROXY_MAX) ||
+	    strlen(cfg->username_claim) > PROTO_CLAIM_NAME_MAX ||
+	    strlen(cfg->ip_ranges_claim) > PROTO_CLAIM_NAME_MAX) {
+		/* One number for both: the message names them together. */
+		_Static_assert(PROTO_CA_FILE_MAX == PROTO_PROXY_MAX, "ca_file and proxy limits");
 		errf(err, errlen,
-		     "value too long (introspection_url 2047, client_id 511, ca_file and proxy "
-		     "1023, claim names 127 bytes)");
+		     "value too long (introspection_url %d, client_id %d, ca_file and proxy "
+		     "%d, claim names %d bytes)",
+		     PROTO_URL_MAX, PROTO_CLIENT_ID_MAX, PROTO_CA_FILE_MAX, PROTO_CLAIM_NAME_MAX);
 		return APT_SERVICE;
 	}
 	if ((cfg->client_id == NULL) != (cfg->client_secret_file == NULL)) {

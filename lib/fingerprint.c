@@ -12,27 +12,25 @@
 #include "words.h"
 #include "sha256.h"
 
-#define FP_HASH_TAG "sha256:"
-#define FP_HEX_LEN  8
-
-_Static_assert(FINGERPRINT_LEN >= FINGERPRINT_PREFIX_MAX + sizeof(FP_HASH_TAG) - 1 + FP_HEX_LEN + 1,
-	       "FINGERPRINT_LEN too small");
+#define TAG_LEN (sizeof(FINGERPRINT_HASH_TAG) - 1)
 
 /* The prefix comes from configuration, but it ends up in log lines: keep
  * control characters, quotes and separators out of them. */
+static bool prefix_char(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+	       ch == '_' || ch == '.' || ch == '-';
+}
+
 static bool prefix_showable(const char *p, size_t n)
 {
 	size_t i;
 
 	if (n == 0 || n > FINGERPRINT_PREFIX_MAX)
 		return false;
-	for (i = 0; i < n; i++) {
-		char ch = p[i];
-
-		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-'))
+	for (i = 0; i < n; i++)
+		if (!prefix_char(p[i]))
 			return false;
-	}
 	return true;
 }
 
@@ -77,10 +75,39 @@ void token_fingerprint(const char *token, size_t len, const char *prefixes,
 		memcpy(out, pfx, plen);
 		o = plen;
 	}
-	memcpy(out + o, FP_HASH_TAG, sizeof(FP_HASH_TAG) - 1);
-	o += sizeof(FP_HASH_TAG) - 1;
-	hex_encode(md, FP_HEX_LEN / 2, out + o);
+	memcpy(out + o, FINGERPRINT_HASH_TAG, TAG_LEN);
+	o += TAG_LEN;
+	hex_encode(md, FINGERPRINT_HEX_LEN / 2, out + o);
 
 	/* The full digest names the token in caches; do not leave it behind. */
 	explicit_bzero(md, sizeof(md));
+}
+
+bool fingerprint_valid(const char *s)
+{
+	size_t len = strlen(s), plen, i;
+
+	if (len < FINGERPRINT_TAIL_LEN || len > FINGERPRINT_PREFIX_MAX + FINGERPRINT_TAIL_LEN)
+		return false;
+	plen = len - FINGERPRINT_TAIL_LEN;
+	for (i = 0; i < plen; i++)
+		if (!prefix_char(s[i]))
+			return false;
+	if (memcmp(s + plen, FINGERPRINT_HASH_TAG, TAG_LEN) != 0)
+		return false;
+	/* Lowercase only, as token_fingerprint writes it: "3F2A9C1B" names no token. */
+	for (i = plen + TAG_LEN; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+bool fingerprint_matches(const char *stored, const char *wanted)
+{
+	size_t len = strlen(stored);
+
+	if (strcmp(stored, wanted) == 0)
+		return true;
+	return strlen(wanted) == FINGERPRINT_TAIL_LEN && len >= FINGERPRINT_TAIL_LEN &&
+	       strcmp(stored + len - FINGERPRINT_TAIL_LEN, wanted) == 0;
 }

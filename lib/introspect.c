@@ -53,28 +53,28 @@ enum apt_rc introspect_build_request(const struct apt_config *cfg, const char *t
 	long helper_timeout = cfg->timeout_ms > 200 ? cfg->timeout_ms - 50 : cfg->timeout_ms;
 
 	proto_begin(req, PROTO_REQUEST_MAGIC);
-	proto_put_str(req, "url", cfg->introspection_url);
-	proto_put(req, "token", token, len);
-	proto_put_str(req, "client_id", cfg->client_id);
-	rc = put_file(req, "client_secret", cfg->client_secret_file, FILE_SECRET, SECRET_MAX, true,
-		      err, errlen);
+	proto_put_str(req, PROTO_REQ_URL, cfg->introspection_url);
+	proto_put(req, PROTO_REQ_TOKEN, token, len);
+	proto_put_str(req, PROTO_REQ_CLIENT_ID, cfg->client_id);
+	rc = put_file(req, PROTO_REQ_CLIENT_SECRET, cfg->client_secret_file, FILE_SECRET,
+		      SECRET_MAX, true, err, errlen);
 	if (rc == APT_OK)
-		rc = put_file(req, "tls_cert", cfg->tls_cert_file, FILE_CONFIG, TLS_FILE_MAX, false,
-			      err, errlen);
+		rc = put_file(req, PROTO_REQ_TLS_CERT, cfg->tls_cert_file, FILE_CONFIG,
+			      TLS_FILE_MAX, false, err, errlen);
 	if (rc == APT_OK)
-		rc = put_file(req, "tls_key", cfg->tls_key_file, FILE_SECRET, TLS_FILE_MAX, false,
-			      err, errlen);
+		rc = put_file(req, PROTO_REQ_TLS_KEY, cfg->tls_key_file, FILE_SECRET, TLS_FILE_MAX,
+			      false, err, errlen);
 	/* The helper opens the bundle itself: give it a name only root can repoint. */
 	if (rc == APT_OK && cfg->ca_file != NULL)
 		rc = file_resolve_public(cfg->ca_file, ca, sizeof(ca), err, errlen);
 	if (rc != APT_OK)
 		return rc;
-	proto_put_str(req, "ca_file", cfg->ca_file ? ca : NULL);
-	proto_put_str(req, "proxy", cfg->proxy);
-	proto_put_long(req, "connect_timeout_ms", cfg->connect_timeout_ms);
-	proto_put_long(req, "timeout_ms", helper_timeout);
-	proto_put_str(req, "username_claim", cfg->username_claim);
-	proto_put_str(req, "ip_ranges_claim", cfg->ip_ranges_claim);
+	proto_put_str(req, PROTO_REQ_CA_FILE, cfg->ca_file ? ca : NULL);
+	proto_put_str(req, PROTO_REQ_PROXY, cfg->proxy);
+	proto_put_long(req, PROTO_REQ_CONNECT_TIMEOUT_MS, cfg->connect_timeout_ms);
+	proto_put_long(req, PROTO_REQ_TIMEOUT_MS, helper_timeout);
+	proto_put_str(req, PROTO_REQ_USERNAME_CLAIM, cfg->username_claim);
+	proto_put_str(req, PROTO_REQ_IP_RANGES_CLAIM, cfg->ip_ranges_claim);
 	return proto_end(req) == 0 ? APT_OK : APT_NOMEM;
 }
 
@@ -84,9 +84,22 @@ enum apt_rc introspect_build_request(const struct apt_config *cfg, const char *t
  * module's own.
  */
 static const char *const failure_words[] = {
-    "connect_failed", "timeout",      "tls_failed",	"http_status",	 "client_auth",
-    "rate_limited",   "redirect",     "body_too_large", "bad_json",	 "bad_request",
-    "internal",	      "bad_response", "helper_failed",	"helper_output",
+    /* the helper's (proto.h) */
+    PROTO_ERR_CONNECT_FAILED,
+    PROTO_ERR_TIMEOUT,
+    PROTO_ERR_TLS_FAILED,
+    PROTO_ERR_HTTP_STATUS,
+    PROTO_ERR_CLIENT_AUTH,
+    PROTO_ERR_RATE_LIMITED,
+    PROTO_ERR_REDIRECT,
+    PROTO_ERR_BODY_TOO_LARGE,
+    PROTO_ERR_BAD_JSON,
+    PROTO_ERR_BAD_REQUEST,
+    PROTO_ERR_INTERNAL,
+    /* the module's own */
+    "bad_response",
+    "helper_failed",
+    "helper_output",
 };
 #define HELPER_WORDS 11 /* the first ones */
 
@@ -110,39 +123,34 @@ enum apt_rc introspect_parse_response(const unsigned char *p, size_t len,
 	ans->retry_after = -1;
 	*reason = "bad_response";
 	if (proto_parse(PROTO_RESPONSE_MAGIC, p, len, &m) < 0 ||
-	    proto_get_str(&m, "status", word, sizeof(word)) < 0)
+	    proto_get_str(&m, PROTO_RESP_STATUS, word, sizeof(word)) < 0)
 		return APT_UNAVAIL;
-	if (proto_get(&m, "http_status") != NULL &&
-	    proto_get_long(&m, "http_status", 100, 999, &ans->http_status) < 0)
+	if (proto_get(&m, PROTO_RESP_HTTP_STATUS) != NULL &&
+	    proto_get_long(&m, PROTO_RESP_HTTP_STATUS, 100, 999, &ans->http_status) < 0)
 		return APT_UNAVAIL;
-	if (proto_get(&m, "retry_after") != NULL &&
-	    proto_get_long(&m, "retry_after", 0, PROTO_RETRY_AFTER_MAX, &ans->retry_after) < 0)
+	if (proto_get(&m, PROTO_RESP_RETRY_AFTER) != NULL &&
+	    proto_get_long(&m, PROTO_RESP_RETRY_AFTER, 0, PROTO_RETRY_AFTER_MAX,
+			   &ans->retry_after) < 0)
 		return APT_UNAVAIL;
 
-	if (strcmp(word, "error") == 0) {
-		if (proto_get_str(&m, "error", word, sizeof(word)) < 0)
+	if (strcmp(word, PROTO_STATUS_ERROR) == 0) {
+		if (proto_get_str(&m, PROTO_RESP_ERROR, word, sizeof(word)) < 0)
 			return APT_UNAVAIL;
 		if (introspect_failure_word(word, true) != NULL)
 			*reason = introspect_failure_word(word, true);
 		return APT_UNAVAIL;
 	}
-	if (strcmp(word, "ok") != 0)
+	if (strcmp(word, PROTO_STATUS_OK) != 0)
 		return APT_UNAVAIL;
 
-	for (int i = 0; i < CLAIM_COUNT; i++) {
-		char key[48];
-		const struct proto_field *f;
-
-		snprintf(key, sizeof(key), "claim.%s", claim_names[i]);
-		f = proto_get(&m, key);
-		int r = f != NULL ? claim_decode(f->val, f->len, &ans->claims.c[i]) : 0;
-
-		if (r < 0) {
-			claims_free(&ans->claims);
-			if (r == -2)
-				*reason = "no_memory";
-			return r == -2 ? APT_NOMEM : APT_UNAVAIL;
-		}
+	switch (claims_get(&m, &ans->claims)) {
+	case 0:
+		break;
+	case -2:
+		*reason = "no_memory";
+		return APT_NOMEM;
+	default:
+		return APT_UNAVAIL;
 	}
 	*reason = "ok";
 	return APT_OK;

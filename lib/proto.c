@@ -59,9 +59,9 @@ int proto_parse(const char *magic, const unsigned char *buf, size_t len, struct 
 		long long v;
 		struct proto_field *f;
 
-		while (pos + k < len && key_char(buf[pos + k]) && k <= 32)
+		while (pos + k < len && key_char(buf[pos + k]) && k <= PROTO_KEY_MAX)
 			k++;
-		if (k == 0 || k > 32 || pos + k >= len)
+		if (k == 0 || k > PROTO_KEY_MAX || pos + k >= len)
 			return -1;
 		if (k == 3 && memcmp(buf + pos, "end", 3) == 0 && buf[pos + 3] == '\n')
 			return pos + 4 == len ? 0 : -1;

@@ -236,6 +236,39 @@ START_TEST(test_zero_buffer)
 }
 END_TEST
 
+/* The escaper the admin listings share (helper/cmd_cache.c): bytes with a length. */
+static void expect_escape(const char *v, size_t len, const char *want)
+{
+	char out[AUDIT_ESCAPED_MAX];
+
+	ck_assert_uint_eq(audit_escape(v, len, out, sizeof(out)), strlen(want));
+	ck_assert_str_eq(out, want);
+}
+
+START_TEST(test_escape_bytes)
+{
+	char big[AUDIT_VALUE_MAX + 1], want[AUDIT_ESCAPED_MAX], out[8];
+
+	expect_escape("alice", 5, "alice");
+	expect_escape("", 0, "");
+	expect_escape("-", 1, "%2D");
+	expect_escape("--", 2, "--");
+	expect_escape("a\0b", 3, "a%00b"); /* a NUL is shown, not an end */
+	expect_escape("eve\nresult=allow", 16, "eve%0Aresult%3Dallow");
+	/* Every byte escaped, at the limit and past it: the worst case fits. */
+	memset(big, '\n', sizeof(big));
+	for (size_t i = 0; i < AUDIT_VALUE_MAX; i++)
+		memcpy(want + 3 * i, "%0A", 4);
+	expect_escape(big, AUDIT_VALUE_MAX, want);
+	strcat(want, "...");
+	expect_escape(big, sizeof(big), want);
+	ck_assert_uint_eq(strlen(want) + 2, AUDIT_ESCAPED_MAX);
+	/* Too small a buffer: a cut value is refused, never shown as the value. */
+	ck_assert_uint_eq(audit_escape("alice", 5, out, 5), (size_t)-1);
+	ck_assert_uint_eq(audit_escape("alice", 5, out, 0), (size_t)-1);
+}
+END_TEST
+
 START_TEST(test_rc_words)
 {
 	ck_assert_str_eq(apt_rc_word(APT_OK), "allow");
@@ -263,6 +296,7 @@ static Suite *audit_suite(void)
 	tcase_add_test(tc, test_rhost_escaped);
 	tcase_add_test(tc, test_long_user);
 	tcase_add_test(tc, test_long_rhost);
+	tcase_add_test(tc, test_escape_bytes);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bounds");

@@ -4,6 +4,7 @@
  * ever reaches the output, which always fits FINGERPRINT_LEN.
  */
 #include <check.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +213,98 @@ START_TEST(test_random_vs_reference)
 }
 END_TEST
 
+/*
+ * The grammar `apitoken cache forget` takes and the listing shows: every form
+ * accepted, and every near miss refused, as a table.
+ */
+START_TEST(test_grammar)
+{
+	static const struct {
+		const char *s;
+		bool ok;
+	} cases[] = {
+	    {"sha256:3f2a9c1b", true},
+	    {"ucat_sha256:3f2a9c1b", true},
+	    {"huc_sha256:00000000", true},
+	    {"a.b-c_sha256:0123abcd", true},
+	    {"0123456789abcdef0123456789ABCDEFsha256:7bf233b0", true}, /* 32-byte prefix */
+	    {"sha256_sha256:3f2a9c1b", true},
+	    {"sha256sha256:3f2a9c1b", true},
+	    {"", false},
+	    {"sha256:", false},
+	    {"3f2a9c1b", false},
+	    {"sha256:3f2a9c1", false},					 /* 7 hex */
+	    {"sha256:3f2a9c1b0", false},				 /* 9 hex */
+	    {"sha256:3F2A9C1B", false},					 /* uppercase hex */
+	    {"sha256:3f2a9c1g", false},					 /* not hex */
+	    {"SHA256:3f2a9c1b", false},					 /* the tag is lowercase */
+	    {"ucat_sha512:3f2a9c1b", false},				 /* another tag */
+	    {"ucat_sha256-3f2a9c1b", false},				 /* no colon */
+	    {"ucat_sha256:3f2a9c1b ", false},				 /* trailing space */
+	    {"ucat_sha256:3f2a9c1b\n", false},				 /* trailing newline */
+	    {" sha256:3f2a9c1b", false},				 /* leading space */
+	    {"u cat_sha256:3f2a9c1b", false},				 /* space in the prefix */
+	    {"ucat/sha256:3f2a9c1b", false},				 /* '/' in the prefix */
+	    {"ucat:sha256:3f2a9c1b", false},				 /* ':' in the prefix */
+	    {"sha256:sha256:3f2a9c1b", false},				 /* ':' in the prefix */
+	    {"uc%41t_sha256:3f2a9c1b", false},				 /* '%' in the prefix */
+	    {"uc\xc3\xa9t_sha256:3f2a9c1b", false},			 /* UTF-8 in the prefix */
+	    {"ucat\tsha256:3f2a9c1b", false},				 /* tab in the prefix */
+	    {"0123456789abcdef0123456789ABCDEFxsha256:d7274085", false}, /* 33-byte prefix */
+	    {"ucat_ucat_live_s3cr3t_part", false}, /* a token pasted by mistake */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ck_assert_msg(fingerprint_valid(cases[i].s) == cases[i].ok,
+			      "case %zu \"%s\": want %s", i, cases[i].s,
+			      cases[i].ok ? "accepted" : "refused");
+}
+END_TEST
+
+/* Whatever token_fingerprint writes is in the grammar. */
+START_TEST(test_grammar_of_output)
+{
+	static const char *const lists[] = {NULL,
+					    "",
+					    "at_",
+					    "at_live!",
+					    "0123456789abcdef0123456789ABCDEF",
+					    "0123456789abcdef0123456789ABCDEFx",
+					    "a.b-c_"};
+	char out[FINGERPRINT_LEN];
+
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		token_fingerprint(S("0123456789abcdef0123456789ABCDEFx_at_live!a.b-c_tail"),
+				  lists[i], out);
+		ck_assert_msg(fingerprint_valid(out), "list %zu: \"%s\"", i, out);
+	}
+}
+END_TEST
+
+START_TEST(test_matches)
+{
+	static const struct {
+		const char *stored, *wanted;
+		bool match;
+	} cases[] = {
+	    {"ucat_sha256:3f2a9c1b", "ucat_sha256:3f2a9c1b", true},
+	    {"ucat_sha256:3f2a9c1b", "sha256:3f2a9c1b", true}, /* by the tail alone */
+	    {"sha256:3f2a9c1b", "sha256:3f2a9c1b", true},
+	    {"ucat_sha256:3f2a9c1b", "huc_sha256:3f2a9c1b", false}, /* another prefix */
+	    {"sha256:3f2a9c1b", "ucat_sha256:3f2a9c1b", false},	    /* a prefix it lacks */
+	    {"ucat_sha256:3f2a9c1b", "sha256:3f2a9c1c", false},
+	    {"ucat_sha256:3f2a9c1b", "t_sha256:3f2a9c1b", false}, /* a cut prefix */
+	    {"ucat_sha256:3f2a9c1b", "ha256:3f2a9c1b", false},
+	    {"-", "sha256:3f2a9c1b", false}, /* shorter than the tail */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ck_assert_msg(fingerprint_matches(cases[i].stored, cases[i].wanted) ==
+				  cases[i].match,
+			      "case %zu", i);
+}
+END_TEST
+
 static Suite *fingerprint_suite(void)
 {
 	Suite *s = suite_create("fingerprint");
@@ -226,6 +319,9 @@ static Suite *fingerprint_suite(void)
 	tcase_add_test(tc, test_prefix_length_limit);
 	tcase_add_test(tc, test_no_secret_shown);
 	tcase_add_test(tc, test_random_vs_reference);
+	tcase_add_test(tc, test_grammar);
+	tcase_add_test(tc, test_grammar_of_output);
+	tcase_add_test(tc, test_matches);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 

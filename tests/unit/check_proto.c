@@ -614,6 +614,151 @@ START_TEST(test_claims_free)
 }
 END_TEST
 
+/* ---- claims_put / claims_get: the "claim.NAME" fields ------------------ */
+
+/* Every claim, of every type: what claims_put writes, claims_get gives back. */
+START_TEST(test_claims_put_get_round_trip)
+{
+	struct claims in, out;
+	struct buf b = BUF_INIT, nl = BUF_INIT;
+	struct proto_msg m;
+
+	memset(&in, 0, sizeof(in));
+	in.c[CLAIM_ACTIVE].type = CLAIM_BOOL;
+	in.c[CLAIM_ACTIVE].n = 1;
+	in.c[CLAIM_EXP].type = CLAIM_INT;
+	in.c[CLAIM_EXP].n = 1700000000;
+	in.c[CLAIM_NBF].type = CLAIM_INT;
+	in.c[CLAIM_NBF].n = -1;
+	ck_assert_int_eq(claim_set_string(&in.c[CLAIM_USERNAME], S("al\0ice")), 0);
+	in.c[CLAIM_USERNAME].type = CLAIM_STRING;
+	ck_assert_int_eq(claim_set_string(&in.c[CLAIM_SCOPE], S("")), 0);
+	in.c[CLAIM_SCOPE].type = CLAIM_STRING;
+	in.c[CLAIM_CLIENT_ID].type = CLAIM_OTHER;
+	ck_assert_int_eq(claim_list_add(&nl, S("a")), 0);
+	ck_assert_int_eq(claim_list_add(&nl, S("b,2:c,")), 0);
+	ck_assert_int_eq(claim_set_string(&in.c[CLAIM_AUD], (char *)nl.p, nl.len), 0);
+	in.c[CLAIM_AUD].type = CLAIM_LIST;
+	/* CLAIM_ISS absent: no field, and absent again after the trip. */
+	ck_assert_int_eq(claim_set_string(&in.c[CLAIM_IP_RANGES], S("")), 0);
+	in.c[CLAIM_IP_RANGES].type = CLAIM_LIST;
+
+	proto_begin(&b, PROTO_RESPONSE_MAGIC);
+	ck_assert_int_eq(claims_put(&b, &in), 0);
+	ck_assert_int_eq(proto_end(&b), 0);
+	ck_assert_int_eq(proto_parse(PROTO_RESPONSE_MAGIC, b.p, b.len, &m), 0);
+	ck_assert_uint_eq(m.n, CLAIM_COUNT - 1);
+	/* The exact wire form of the fields. */
+	expect_field(&m, "claim.active", S("b1"));
+	expect_field(&m, "claim.exp", S("i1700000000"));
+	expect_field(&m, "claim.username", S("sal\0ice"));
+	expect_field(&m, "claim.aud", S("l1:a,6:b,2:c,,"));
+	expect_field(&m, "claim.ip_ranges", S("l"));
+	ck_assert_ptr_null(proto_get(&m, "claim.iss"));
+
+	ck_assert_int_eq(claims_get(&m, &out), 0);
+	for (int i = 0; i < CLAIM_COUNT; i++) {
+		ck_assert_int_eq(out.c[i].type, in.c[i].type);
+		ck_assert(out.c[i].n == in.c[i].n);
+		ck_assert_uint_eq(out.c[i].len, in.c[i].len);
+		if (in.c[i].s != NULL)
+			ck_assert_mem_eq(out.c[i].s, in.c[i].s, in.c[i].len);
+	}
+	claims_free(&in);
+	claims_free(&out);
+	buf_free(&nl);
+	buf_free(&b);
+
+	/* No claims: no fields, and an empty set back. */
+	memset(&in, 0, sizeof(in));
+	proto_begin(&b, PROTO_RESPONSE_MAGIC);
+	ck_assert_int_eq(claims_put(&b, &in), 0);
+	ck_assert_int_eq(proto_end(&b), 0);
+	ck_assert_int_eq(proto_parse(PROTO_RESPONSE_MAGIC, b.p, b.len, &m), 0);
+	ck_assert_uint_eq(m.n, 0);
+	ck_assert_int_eq(claims_get(&m, &out), 0);
+	for (int i = 0; i < CLAIM_COUNT; i++)
+		ck_assert_int_eq(out.c[i].type, CLAIM_ABSENT);
+	buf_free(&b);
+}
+END_TEST
+
+/* claims_get over a message of the given key/value pairs. */
+static int get_claims(const char *const *kv, struct claims *cl)
+{
+	struct buf b = BUF_INIT;
+	struct proto_msg m;
+	int r;
+
+	build(&b, PROTO_RESPONSE_MAGIC, kv);
+	ck_assert_int_eq(proto_parse(PROTO_RESPONSE_MAGIC, b.p, b.len, &m), 0);
+	r = claims_get(&m, cl);
+	buf_free(&b);
+	return r;
+}
+
+/*
+ * Names: a key longer than the protocol allows never reaches claims_get (the
+ * message does not parse), and a name that is no claim's is not one.
+ */
+START_TEST(test_claims_name_too_long)
+{
+	struct buf b = BUF_INIT;
+	struct proto_msg m;
+	struct claims cl;
+	char key[PROTO_KEY_MAX + 2];
+
+	/* "claim." and 26 bytes: the longest key; one more and the message is refused. */
+	snprintf(key, sizeof(key), "claim.%.*s", PROTO_KEY_MAX - 6,
+		 "username_with_a_long_tail_xyz");
+	ck_assert_uint_eq(strlen(key), PROTO_KEY_MAX);
+	build(&b, PROTO_RESPONSE_MAGIC, (const char *const[]){key, "sbob", NULL});
+	ck_assert_int_eq(proto_parse(PROTO_RESPONSE_MAGIC, b.p, b.len, &m), 0);
+	ck_assert_int_eq(claims_get(&m, &cl), 0);
+	for (int i = 0; i < CLAIM_COUNT; i++)
+		ck_assert_int_eq(cl.c[i].type, CLAIM_ABSENT);
+	buf_free(&b);
+	strcat(key, "z");
+	build(&b, PROTO_RESPONSE_MAGIC, (const char *const[]){key, "sbob", NULL});
+	ck_assert_int_eq(proto_parse(PROTO_RESPONSE_MAGIC, b.p, b.len, &m), -1);
+	buf_free(&b);
+
+	/* Near misses of a claim's name are other fields, whatever they hold. */
+	ck_assert_int_eq(get_claims((const char *const[]){"claim.usernamex", "sbob", "claim.user",
+							  "sbob", "claim.", "sbob", "username",
+							  "sbob", "claim.exp.x", "i1", NULL},
+				    &cl),
+			 0);
+	for (int i = 0; i < CLAIM_COUNT; i++)
+		ck_assert_int_eq(cl.c[i].type, CLAIM_ABSENT);
+	/* Every claim's key fits the protocol. */
+	for (int i = 0; i < CLAIM_COUNT; i++)
+		ck_assert_uint_le(strlen("claim.") + strlen(claim_names[i]), PROTO_KEY_MAX);
+}
+END_TEST
+
+/* A claim twice is a message that does not parse; a malformed one fails claims_get whole. */
+START_TEST(test_claims_duplicate_and_malformed)
+{
+	struct claims cl;
+
+	expect_parse_fails(S(RQ "claim.exp 2\ni1\nclaim.exp 2\ni2\nend\n"), "claim twice");
+	expect_parse_fails(S(RQ "claim.username 4\nsbob\nclaim.username 4\nsbob\nend\n"),
+			   "same claim, same value, twice");
+
+	ck_assert_int_eq(get_claims((const char *const[]){"claim.active", "b1", "claim.username",
+							  "sbob", "claim.exp", "i01", NULL},
+				    &cl),
+			 -1);
+	for (int i = 0; i < CLAIM_COUNT; i++) {
+		ck_assert_int_eq(cl.c[i].type, CLAIM_ABSENT);
+		ck_assert_ptr_null(cl.c[i].s);
+	}
+	ck_assert_int_eq(get_claims((const char *const[]){"claim.aud", "l3:ab,", NULL}, &cl), -1);
+	ck_assert_int_eq(get_claims((const char *const[]){"claim.active", "x", NULL}, &cl), -1);
+}
+END_TEST
+
 /* ---- introspect_parse_response ---------------------------------------- */
 
 static enum apt_rc parse_resp(const char *const *kv, struct introspect_answer *ans,
@@ -1131,6 +1276,9 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, test_claim_decode_rejects);
 	tcase_add_test(tc, test_claim_list_next);
 	tcase_add_test(tc, test_claims_free);
+	tcase_add_test(tc, test_claims_put_get_round_trip);
+	tcase_add_test(tc, test_claims_name_too_long);
+	tcase_add_test(tc, test_claims_duplicate_and_malformed);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("response");
