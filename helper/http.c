@@ -146,7 +146,7 @@ static const char *curl_failure(CURLcode c)
 {
 	switch (c) {
 	case CURLE_OPERATION_TIMEDOUT:
-		return "timeout";
+		return PROTO_ERR_TIMEOUT;
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
 	case CURLE_COULDNT_CONNECT:
@@ -154,19 +154,19 @@ static const char *curl_failure(CURLcode c)
 	case CURLE_SEND_ERROR:
 	case CURLE_GOT_NOTHING:
 	case CURLE_PARTIAL_FILE:
-		return "connect_failed";
+		return PROTO_ERR_CONNECT_FAILED;
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_SSL_CIPHER:
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_ISSUER_ERROR:
-		return "tls_failed";
+		return PROTO_ERR_TLS_FAILED;
 	case CURLE_URL_MALFORMAT:
 	case CURLE_UNSUPPORTED_PROTOCOL:
-		return "bad_request";
+		return PROTO_ERR_BAD_REQUEST;
 	default:
-		return "internal";
+		return PROTO_ERR_INTERNAL;
 	}
 }
 
@@ -183,9 +183,9 @@ const char *http_send(const struct http_request *req, struct http_response *res)
 	res->status = 0;
 	res->retry_after = -1;
 	if (!url_scheme_allowed(req->url))
-		return "bad_request";
+		return PROTO_ERR_BAD_REQUEST;
 	if (curl_load() < 0 || (h = C.easy_init()) == NULL)
-		return "internal";
+		return PROTO_ERR_INTERNAL;
 
 	snprintf(ctype, sizeof(ctype), "Content-Type: %s", req->content_type);
 	if (!req->get)
@@ -197,7 +197,7 @@ const char *http_send(const struct http_request *req, struct http_response *res)
 	headers = C.slist_append(headers, "Expect:");
 	if (headers == NULL) {
 		C.easy_cleanup(h);
-		return "internal";
+		return PROTO_ERR_INTERNAL;
 	}
 
 	c = C.easy_setopt(h, CURLOPT_URL, req->url);
@@ -241,17 +241,17 @@ const char *http_send(const struct http_request *req, struct http_response *res)
 		c |= C.easy_setopt(h, CURLOPT_PASSWORD, req->basic_password);
 	}
 	if (c != CURLE_OK) {
-		fail = "internal";
+		fail = PROTO_ERR_INTERNAL;
 		goto out;
 	}
 
 	c = C.easy_perform(h);
 	if (sink.overflow || c == CURLE_FILESIZE_EXCEEDED) {
-		fail = "body_too_large";
+		fail = PROTO_ERR_BODY_TOO_LARGE;
 	} else if (c != CURLE_OK) {
 		fail = curl_failure(c);
 	} else if (res->body.failed) {
-		fail = "internal";
+		fail = PROTO_ERR_INTERNAL;
 	} else {
 		C.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
 	}

@@ -98,13 +98,6 @@ enum apt_rc cache_open_admin(struct cache *c, const struct apt_config *cfg,
 			     enum cache_dir_state *state, char *err, size_t errlen);
 void cache_close(struct cache *c);
 
-/*
- * Binds c to the settings in c->cfg that shape an answer (DESIGN.md §6 ★2):
- * sets c->bind and c->tag from c->key. cache_open and cache_open_admin do
- * it; for a struct cache filled by hand. 0, or -1 when out of memory.
- */
-int cache_bind(struct cache *c);
-
 /* The entry name of a token: HMAC-SHA256 under c->bind, so per configuration. */
 void cache_name(const struct cache *c, const char *token, size_t len,
 		char name[CACHE_NAME_LEN + 1]);

@@ -65,6 +65,8 @@ static int read_at(int dirfd, const char *name, enum file_kind kind, size_t max,
 }
 
 /* The host key: read it, or make it once; of two racing makers, link() picks one. */
+static int cache_bind(struct cache *c);
+
 static int load_key(struct cache *c, bool create)
 {
 	static const struct file_replace once = {
@@ -230,9 +232,10 @@ static const struct {
  * bind = HMAC(host key, the inputs as one length-prefixed proto message, so
  * no two settings encode alike); it keys entry names and never leaves memory.
  * The tag, SHA-256(bind), is what entries and marker names carry: it tells
- * configurations apart and says nothing about bind or the settings.
+ * configurations apart and says nothing about bind or the settings
+ * (DESIGN.md §6 ★2). Sets c->bind and c->tag; 0, or -1 out of memory.
  */
-int cache_bind(struct cache *c)
+static int cache_bind(struct cache *c)
 {
 	struct buf b = BUF_INIT;
 	unsigned char tag[SHA256_DIGEST_LEN];
