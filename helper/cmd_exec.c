@@ -155,7 +155,7 @@ int exec_exit_status(enum apt_rc rc)
 int cmd_exec(int argc, char **argv)
 {
 	char askpass[PATH_MAX], err[512], *tok = NULL;
-	struct rlimit core = *main_caller_core();
+	struct rlimit core = *caller_core_limit();
 	struct tokensock ts = {.fd = -1};
 	sigset_t mask, oldmask;
 	bool password = false;

@@ -24,12 +24,13 @@ int cmd_ssh_cert(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 
 /*
- * main() sets the soft RLIMIT_CORE to 0 and the process non-dumpable
- * before it dispatches (main.c); this is the core limit it found, which
- * exec restores for the command it runs.
+ * No core file, not dumpable: main() calls this before it dispatches
+ * (helper/protect.c); 0, or -1 with a message on stderr. caller_core_limit()
+ * is the core limit found then, which exec restores for the command it runs.
  */
+int protect_memory(void);
 struct rlimit;
-const struct rlimit *main_caller_core(void);
+const struct rlimit *caller_core_limit(void);
 
 /*
  * What ssh-cert and token exit with for a result below them: the one

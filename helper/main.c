@@ -3,46 +3,19 @@
  * under the name apitoken-askpass (a link installed beside it), it is the
  * SSH_ASKPASS program: ssh calls that with the prompt as the only argument.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 
 #include "commands.h"
 
-/* The core limit we were started with, for the command `apitoken exec` runs. */
-static struct rlimit caller_core = {0, 0};
-
-const struct rlimit *main_caller_core(void)
-{
-	return &caller_core;
-}
-
-/*
- * Every command holds a token, a private key or the cache's key at some
- * point: no core file, and no ptrace or /proc/PID/mem for other processes
- * of the user, from before anything is read. A uid change resets the
- * dumpable flag, so cmd_introspect sets it again after its drop.
- *
- * A crash dumps core up to the soft limit: that one goes to 0. The hard
- * limit stays, because raising it again takes CAP_SYS_RESOURCE, and exec
- * must be able to give CMD the caller's limit back.
- */
-static int protect_memory(void)
-{
-	struct rlimit no_core = {0, 0};
-
-	if (getrlimit(RLIMIT_CORE, &caller_core) != 0)
-		caller_core = no_core;
-	no_core.rlim_max = caller_core.rlim_max;
-	if (setrlimit(RLIMIT_CORE, &no_core) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
-		fprintf(stderr, "apitoken: cannot keep memory out of core files: %s\n",
-			strerror(errno));
-		return -1;
-	}
-	return 0;
-}
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} commands[] = {
+    {"introspect", cmd_introspect}, {"cache", cmd_cache},
+    {"askpass", cmd_askpass},	    {"exec", cmd_exec},
+    {"ssh-cert", cmd_ssh_cert},	    {"token", cmd_token},
+};
 
 static void usage(FILE *f)
 {
@@ -81,18 +54,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (strcmp(argv[1], "introspect") == 0)
-		return cmd_introspect(argc - 1, argv + 1);
-	if (strcmp(argv[1], "cache") == 0)
-		return cmd_cache(argc - 1, argv + 1);
-	if (strcmp(argv[1], "askpass") == 0)
-		return cmd_askpass(argc - 1, argv + 1);
-	if (strcmp(argv[1], "exec") == 0)
-		return cmd_exec(argc - 1, argv + 1);
-	if (strcmp(argv[1], "ssh-cert") == 0)
-		return cmd_ssh_cert(argc - 1, argv + 1);
-	if (strcmp(argv[1], "token") == 0)
-		return cmd_token(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return 0;

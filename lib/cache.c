@@ -64,9 +64,9 @@ static int read_at(int dirfd, const char *name, enum file_kind kind, size_t max,
 	return r;
 }
 
-/* The host key: read it, or make it once; of two racing makers, link() picks one. */
 static int cache_bind(struct cache *c);
 
+/* The host key: read it, or make it once; of two racing makers, link() picks one. */
 static int load_key(struct cache *c, bool create)
 {
 	static const struct file_replace once = {
