@@ -27,7 +27,12 @@
 #define SAN_COMMON "halt_on_error=1:abort_on_error=1"
 #define SAN_ASAN   ":detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1"
 #if SAN_HELPER
-#define SAN_LEAKS ":detect_leaks=0"
+/*
+ * ASan also zeroes the soft core limit before main() (disable_coredump), so
+ * the helper would save 0 as the caller's limit and `apitoken exec` would
+ * hand its command 0: the helper sets the limit itself (helper/protect.c).
+ */
+#define SAN_LEAKS ":detect_leaks=0:disable_coredump=0"
 #else
 #define SAN_LEAKS ":detect_leaks=1"
 #endif
