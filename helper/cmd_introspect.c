@@ -286,7 +286,8 @@ static int request_client_auth(const struct proto_msg *m, struct request *r)
 	int have_id = proto_get(m, PROTO_REQ_CLIENT_ID) != NULL;
 	int have_secret = field_buf(m, PROTO_REQ_CLIENT_SECRET, &r->secret);
 
-	if (auth == NULL || have_secret < 0 ||
+	/* The module sends no empty secret (lib/introspect.c refuses an empty file). */
+	if (auth == NULL || have_secret < 0 || (have_secret && r->secret.len == 0) ||
 	    (have_id &&
 	     proto_get_str(m, PROTO_REQ_CLIENT_ID, r->client_id, sizeof(r->client_id)) < 0))
 		return -1;
