@@ -146,7 +146,8 @@ const char *introspect_respond_claims(struct buf *out, const struct buf *body,
 
 static const char *status_failure(long status)
 {
-	if (status == 401)
+	/* 403 too: Django OAuth Toolkit answers bad client credentials so. */
+	if (status == 401 || status == 403)
 		return PROTO_ERR_CLIENT_AUTH;
 	if (status == 429)
 		return PROTO_ERR_RATE_LIMITED;
@@ -188,12 +189,15 @@ struct request {
 	char uclaim[PROTO_CLAIM_NAME_MAX + 1], rclaim[PROTO_CLAIM_NAME_MAX + 1];
 	struct buf token, secret, cert, key;
 	struct buf user, pass, form; /* made from them for the HTTP request */
+	struct buf auth_header;	     /* client_auth = bearer: the header line */
+	int post_credentials;	     /* client_auth = post: client_id, secret in form */
 	struct http_request http;
 };
 
 static void request_free(struct request *r)
 {
 	buf_free(&r->form);
+	buf_free(&r->auth_header);
 	buf_free(&r->user);
 	buf_free(&r->pass);
 	buf_free(&r->token);
@@ -245,16 +249,80 @@ static int request_tls(const struct proto_msg *m, struct request *r)
 	return 0;
 }
 
-/* client_id with its secret, as client_secret_basic (RFC 6749 §2.3.1). */
+/*
+ * How the request says client_id and the secret reach the endpoint
+ * (PROTO_REQ_CLIENT_AUTH); absent, basic with a client_id and none without.
+ */
+static const char *client_auth_word(const struct proto_msg *m, char *word, size_t len)
+{
+	if (proto_get(m, PROTO_REQ_CLIENT_AUTH) == NULL)
+		return proto_get(m, PROTO_REQ_CLIENT_ID) ? PROTO_CLIENT_AUTH_BASIC
+							 : PROTO_CLIENT_AUTH_NONE;
+	if (proto_get_str(m, PROTO_REQ_CLIENT_AUTH, word, len) < 0)
+		return NULL;
+	return word;
+}
+
+/* True when the len bytes of s are all visible ASCII: a bearer token fit for a header line. */
+static int visible_ascii(const unsigned char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] <= 0x20 || s[i] >= 0x7f)
+			return 0;
+	return len > 0;
+}
+
+/*
+ * client_id with its secret, the way client_auth says (DESIGN.md §4): basic
+ * form-encodes both first (RFC 6749 §2.3.1), basic_raw sends them as typed,
+ * post leaves them to request_body(), bearer sends the secret as the bearer
+ * token (RFC 7662 §2.1), none sends nothing. Each way takes exactly the
+ * fields it uses, so a request that disagrees with itself is refused.
+ */
 static int request_client_auth(const struct proto_msg *m, struct request *r)
 {
-	if (proto_get(m, PROTO_REQ_CLIENT_ID) == NULL)
-		return 0;
-	if (proto_get_str(m, PROTO_REQ_CLIENT_ID, r->client_id, sizeof(r->client_id)) < 0 ||
-	    field_buf(m, PROTO_REQ_CLIENT_SECRET, &r->secret) != 1 ||
-	    http_form_encode(&r->user, r->client_id, strlen(r->client_id)) < 0 ||
-	    http_form_encode(&r->pass, (char *)r->secret.p, r->secret.len) < 0)
+	char word[16];
+	const char *auth = client_auth_word(m, word, sizeof(word));
+	int have_id = proto_get(m, PROTO_REQ_CLIENT_ID) != NULL;
+	int have_secret = field_buf(m, PROTO_REQ_CLIENT_SECRET, &r->secret);
+
+	/* The module sends no empty secret (lib/introspect.c refuses an empty file). */
+	if (auth == NULL || have_secret < 0 || (have_secret && r->secret.len == 0) ||
+	    (have_id &&
+	     proto_get_str(m, PROTO_REQ_CLIENT_ID, r->client_id, sizeof(r->client_id)) < 0))
 		return -1;
+	if (strcmp(auth, PROTO_CLIENT_AUTH_NONE) == 0)
+		return have_id || have_secret ? -1 : 0;
+	if (strcmp(auth, PROTO_CLIENT_AUTH_BEARER) == 0) {
+		if (have_id || !have_secret || !visible_ascii(r->secret.p, r->secret.len))
+			return -1;
+		buf_append(&r->auth_header, "Authorization: Bearer ", 22);
+		buf_append(&r->auth_header, r->secret.p, r->secret.len);
+		if (buf_terminate(&r->auth_header) < 0)
+			return -1;
+		r->http.secret_header = (char *)r->auth_header.p;
+		return 0;
+	}
+	if (!have_id || !have_secret)
+		return -1;
+	if (strcmp(auth, PROTO_CLIENT_AUTH_POST) == 0) {
+		r->post_credentials = 1;
+		return 0;
+	}
+	if (strcmp(auth, PROTO_CLIENT_AUTH_BASIC_RAW) == 0) {
+		/* As typed; a ':' in the id or a NUL anywhere could not arrive as typed. */
+		if (strchr(r->client_id, ':') != NULL ||
+		    memchr(r->secret.p, '\0', r->secret.len) != NULL ||
+		    buf_append(&r->user, r->client_id, strlen(r->client_id)) < 0 ||
+		    buf_terminate(&r->user) < 0 ||
+		    buf_append(&r->pass, r->secret.p, r->secret.len) < 0 ||
+		    buf_terminate(&r->pass) < 0)
+			return -1;
+	} else if (strcmp(auth, PROTO_CLIENT_AUTH_BASIC) != 0 ||
+		   http_form_encode(&r->user, r->client_id, strlen(r->client_id)) < 0 ||
+		   http_form_encode(&r->pass, (char *)r->secret.p, r->secret.len) < 0) {
+		return -1;
+	}
 	r->http.basic_user = (char *)r->user.p;
 	r->http.basic_password = (char *)r->pass.p;
 	return 0;
@@ -280,6 +348,13 @@ static const char *request_body(struct request *r)
 	buf_append(&r->form, "token=", 6);
 	http_form_encode(&r->form, (char *)r->token.p, r->token.len);
 	buf_append(&r->form, "&token_type_hint=access_token", 29);
+	/* client_secret_post (RFC 6749 §2.3.1): the same encoding as the token's. */
+	if (r->post_credentials) {
+		buf_append(&r->form, "&client_id=", 11);
+		http_form_encode(&r->form, r->client_id, strlen(r->client_id));
+		buf_append(&r->form, "&client_secret=", 15);
+		http_form_encode(&r->form, (char *)r->secret.p, r->secret.len);
+	}
 	if (r->form.failed)
 		return PROTO_ERR_INTERNAL;
 	r->http.content_type = "application/x-www-form-urlencoded";

@@ -142,16 +142,35 @@ int http_form_encode(struct buf *out, const char *s, size_t len)
 	return buf_terminate(out);
 }
 
-static const char *curl_failure(CURLcode c)
+/*
+ * The failure word for what curl_easy_perform() returned on h. A TLS
+ * failure is tls_failed whatever curl calls it: besides its CURLE_SSL_*
+ * words, a TLS alert after the handshake (a client certificate the server
+ * wanted, TLS 1.3) is a "receive error" with no socket errno behind it, and
+ * an answer that is not HTTP at all over a connection that was made is a
+ * TLS server behind an http:// URL. connect_failed is then the network's
+ * part alone: no connection, or one the network cut.
+ */
+static const char *curl_failure(CURL *h, CURLcode c, int https)
 {
+	long port = 0, os_errno = 0;
+
+	/* The port is set once a connection is made; the errno when a socket call failed. */
+	if (C.easy_getinfo(h, CURLINFO_PRIMARY_PORT, &port) != CURLE_OK)
+		port = 0;
+	if (C.easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno) != CURLE_OK)
+		os_errno = -1;
 	switch (c) {
 	case CURLE_OPERATION_TIMEDOUT:
 		return PROTO_ERR_TIMEOUT;
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+		if (https && port != 0 && os_errno == 0)
+			return PROTO_ERR_TLS_FAILED;
+		return PROTO_ERR_CONNECT_FAILED;
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
 	case CURLE_COULDNT_CONNECT:
-	case CURLE_RECV_ERROR:
-	case CURLE_SEND_ERROR:
 	case CURLE_GOT_NOTHING:
 	case CURLE_PARTIAL_FILE:
 		return PROTO_ERR_CONNECT_FAILED;
@@ -161,9 +180,23 @@ static const char *curl_failure(CURLcode c)
 	case CURLE_SSL_CIPHER:
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_SSL_SHUTDOWN_FAILED:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CLIENTCERT:
+	case CURLE_USE_SSL_FAILED:
 		return PROTO_ERR_TLS_FAILED;
-	case CURLE_URL_MALFORMAT:
 	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_WEIRD_SERVER_REPLY:
+		/* http:// connected, the answer was no HTTP (HTTP/0.9 to curl): a TLS port. */
+		if (!https && port != 0)
+			return PROTO_ERR_TLS_FAILED;
+		return PROTO_ERR_BAD_REQUEST;
+	case CURLE_URL_MALFORMAT:
 		return PROTO_ERR_BAD_REQUEST;
 	default:
 		return PROTO_ERR_INTERNAL;
@@ -249,7 +282,7 @@ const char *http_send(const struct http_request *req, struct http_response *res)
 	if (sink.overflow || c == CURLE_FILESIZE_EXCEEDED) {
 		fail = PROTO_ERR_BODY_TOO_LARGE;
 	} else if (c != CURLE_OK) {
-		fail = curl_failure(c);
+		fail = curl_failure(h, c, strncasecmp(req->url, "https://", 8) == 0);
 	} else if (res->body.failed) {
 		fail = PROTO_ERR_INTERNAL;
 	} else {

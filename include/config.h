@@ -27,6 +27,7 @@ struct apt_config {
 	char *introspection_url;
 	char *client_id;
 	char *client_secret_file;
+	char *client_auth; /* a PROTO_CLIENT_AUTH_* word; validated, never NULL after load */
 	char *ca_file;
 	char *tls_cert_file;
 	char *tls_key_file;

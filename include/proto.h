@@ -35,7 +35,8 @@
 #define PROTO_REQ_URL		     "url"
 #define PROTO_REQ_TOKEN		     "token"
 #define PROTO_REQ_CLIENT_ID	     "client_id"
-#define PROTO_REQ_CLIENT_SECRET	     "client_secret" /* with client_id only */
+#define PROTO_REQ_CLIENT_SECRET	     "client_secret" /* as PROTO_REQ_CLIENT_AUTH says */
+#define PROTO_REQ_CLIENT_AUTH	     "client_auth"   /* one of PROTO_CLIENT_AUTH_* */
 #define PROTO_REQ_TLS_CERT	     "tls_cert"	     /* PEM bytes; with tls_key only */
 #define PROTO_REQ_TLS_KEY	     "tls_key"
 #define PROTO_REQ_CA_FILE	     "ca_file" /* a path the helper opens */
@@ -44,6 +45,18 @@
 #define PROTO_REQ_TIMEOUT_MS	     "timeout_ms"
 #define PROTO_REQ_USERNAME_CLAIM     "username_claim"
 #define PROTO_REQ_IP_RANGES_CLAIM    "ip_ranges_claim"
+
+/*
+ * How client_id and client_secret reach the endpoint (config key
+ * client_auth, DESIGN.md §4). basic, basic_raw and post come with both;
+ * bearer with the secret only (it is the bearer token); none with neither.
+ * Absent: basic with a client_id, none without.
+ */
+#define PROTO_CLIENT_AUTH_BASIC	    "basic"	/* RFC 6749 §2.3.1: form-encoded, then Basic */
+#define PROTO_CLIENT_AUTH_BASIC_RAW "basic_raw" /* Basic with the bytes as typed */
+#define PROTO_CLIENT_AUTH_POST	    "post"	/* client_id, client_secret in the form body */
+#define PROTO_CLIENT_AUTH_BEARER    "bearer"	/* RFC 7662 §2.1: Authorization: Bearer */
+#define PROTO_CLIENT_AUTH_NONE	    "none"
 
 /*
  * The longest values of the request the helper takes, in bytes: it reads
@@ -75,9 +88,9 @@
  */
 #define PROTO_ERR_CONNECT_FAILED "connect_failed"
 #define PROTO_ERR_TIMEOUT	 "timeout"
-#define PROTO_ERR_TLS_FAILED	 "tls_failed"
+#define PROTO_ERR_TLS_FAILED	 "tls_failed"  /* connected, but TLS (or the scheme) was wrong */
 #define PROTO_ERR_HTTP_STATUS	 "http_status" /* a status other than those below */
-#define PROTO_ERR_CLIENT_AUTH	 "client_auth" /* 401: our client credentials */
+#define PROTO_ERR_CLIENT_AUTH	 "client_auth" /* 401 or 403: our client credentials */
 #define PROTO_ERR_RATE_LIMITED	 "rate_limited"
 #define PROTO_ERR_REDIRECT	 "redirect"
 #define PROTO_ERR_BODY_TOO_LARGE "body_too_large"

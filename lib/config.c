@@ -29,6 +29,7 @@ static const struct kv_key options[] = {
     {"introspection_url", KV_S(introspection_url)},
     {"client_id", KV_S(client_id)},
     {"client_secret_file", KV_P(client_secret_file)},
+    {"client_auth", KV_S(client_auth)},
     {"ca_file", KV_P(ca_file)},
     {"tls_cert_file", KV_P(tls_cert_file)},
     {"tls_key_file", KV_P(tls_key_file)},
@@ -85,9 +86,68 @@ static enum apt_rc set_defaults(struct apt_config *cfg)
 	return APT_OK;
 }
 
+static bool is_word(const char *s, const char *word)
+{
+	return strcmp(s, word) == 0;
+}
+
+/*
+ * client_auth (DESIGN.md §4) and the credentials each way needs; unset, it
+ * is basic with credentials and none without, as before the key existed.
+ * An explicit word with the wrong credentials is a config error, so that
+ * "client_auth = post" without a client_id never quietly sends nothing.
+ */
+static enum apt_rc validate_client_auth(struct apt_config *cfg, char *err, size_t errlen)
+{
+	const char *a = cfg->client_auth;
+	bool id = cfg->client_id != NULL, secret = cfg->client_secret_file != NULL;
+
+	if (a == NULL) {
+		if (id != secret) {
+			errf(err, errlen, "client_id and client_secret_file go together");
+			return APT_SERVICE;
+		}
+		cfg->client_auth = strdup(id ? PROTO_CLIENT_AUTH_BASIC : PROTO_CLIENT_AUTH_NONE);
+		return cfg->client_auth ? APT_OK : APT_NOMEM;
+	}
+	if (is_word(a, PROTO_CLIENT_AUTH_BASIC) || is_word(a, PROTO_CLIENT_AUTH_BASIC_RAW) ||
+	    is_word(a, PROTO_CLIENT_AUTH_POST)) {
+		if (!id || !secret) {
+			errf(err, errlen, "client_auth = %s needs client_id and client_secret_file",
+			     a);
+			return APT_SERVICE;
+		}
+		/* Sent as typed, a ':' would end the user-id early (RFC 7617 §2). */
+		if (is_word(a, PROTO_CLIENT_AUTH_BASIC_RAW) && strchr(cfg->client_id, ':')) {
+			errf(err, errlen, "client_auth = basic_raw: client_id cannot hold ':'");
+			return APT_SERVICE;
+		}
+	} else if (is_word(a, PROTO_CLIENT_AUTH_BEARER)) {
+		/* The file holds the bearer token; a client_id would not be sent. */
+		if (!secret || id) {
+			errf(err, errlen,
+			     "client_auth = bearer needs client_secret_file (the bearer token) and "
+			     "no client_id");
+			return APT_SERVICE;
+		}
+	} else if (is_word(a, PROTO_CLIENT_AUTH_NONE)) {
+		if (id || secret) {
+			errf(err, errlen,
+			     "client_auth = none takes no client_id or client_secret_file");
+			return APT_SERVICE;
+		}
+	} else {
+		/* The value is not quoted: it could be a secret on the wrong line. */
+		errf(err, errlen, "client_auth: want basic, basic_raw, post, bearer or none");
+		return APT_SERVICE;
+	}
+	return APT_OK;
+}
+
 static enum apt_rc validate(struct apt_config *cfg, char *err, size_t errlen)
 {
 	const char *u = cfg->introspection_url, *authority;
+	enum apt_rc rc;
 
 	if (u == NULL) {
 		errf(err, errlen, "introspection_url is required");
@@ -130,10 +190,9 @@ static enum apt_rc validate(struct apt_config *cfg, char *err, size_t errlen)
 		     PROTO_URL_MAX, PROTO_CLIENT_ID_MAX, PROTO_CA_FILE_MAX, PROTO_CLAIM_NAME_MAX);
 		return APT_SERVICE;
 	}
-	if ((cfg->client_id == NULL) != (cfg->client_secret_file == NULL)) {
-		errf(err, errlen, "client_id and client_secret_file go together");
-		return APT_SERVICE;
-	}
+	rc = validate_client_auth(cfg, err, errlen);
+	if (rc != APT_OK)
+		return rc;
 	if ((cfg->tls_cert_file == NULL) != (cfg->tls_key_file == NULL)) {
 		errf(err, errlen, "tls_cert_file and tls_key_file go together");
 		return APT_SERVICE;

@@ -18,10 +18,35 @@
 #define SECRET_MAX   4096
 #define TLS_FILE_MAX (64 * 1024)
 
-/* Reads a file into the request under key; the contents never touch a log. */
-static enum apt_rc put_file(struct buf *req, const char *key, const char *path, enum file_kind kind,
-			    size_t max, bool trim, char *err, size_t errlen)
+/*
+ * Whether the client secret can be sent the way client_auth says: a bearer
+ * token goes into a header line, so only visible ASCII (no CR/LF to add a
+ * header, no space); a secret sent as typed in Basic is a C string to
+ * libcurl, so no NUL. The form-encoded ways take any byte.
+ */
+static const char *secret_unfit(const char *auth, const char *s, size_t len)
 {
+	bool bearer = auth != NULL && strcmp(auth, PROTO_CLIENT_AUTH_BEARER) == 0;
+	bool raw = auth != NULL && strcmp(auth, PROTO_CLIENT_AUTH_BASIC_RAW) == 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (bearer && (c <= 0x20 || c >= 0x7f))
+			return "a bearer token of visible ASCII only (client_auth = bearer)";
+		if (raw && c == '\0')
+			return "no NUL byte (client_auth = basic_raw)";
+	}
+	return NULL;
+}
+
+/*
+ * Reads a file into the request under key; the contents never touch a log.
+ * auth: the client_auth the file is a client secret for, else NULL.
+ */
+static enum apt_rc put_file(struct buf *req, const char *key, const char *path, enum file_kind kind,
+			    size_t max, bool trim, const char *auth, char *err, size_t errlen)
+{
+	const char *unfit;
 	enum apt_rc rc;
 	char *data;
 	size_t len;
@@ -36,6 +61,9 @@ static enum apt_rc put_file(struct buf *req, const char *key, const char *path, 
 		data[--len] = '\0';
 	if (trim && len == 0) {
 		errf(err, errlen, "%s: empty", path);
+		rc = APT_SERVICE;
+	} else if ((unfit = secret_unfit(auth, data, len)) != NULL) {
+		errf(err, errlen, "%s: want %s", path, unfit);
 		rc = APT_SERVICE;
 	} else {
 		proto_put(req, key, data, len);
@@ -55,15 +83,17 @@ enum apt_rc introspect_build_request(const struct apt_config *cfg, const char *t
 	proto_begin(req, PROTO_REQUEST_MAGIC);
 	proto_put_str(req, PROTO_REQ_URL, cfg->introspection_url);
 	proto_put(req, PROTO_REQ_TOKEN, token, len);
+	/* config_load() matched the credentials to client_auth (lib/config.c). */
+	proto_put_str(req, PROTO_REQ_CLIENT_AUTH, cfg->client_auth);
 	proto_put_str(req, PROTO_REQ_CLIENT_ID, cfg->client_id);
 	rc = put_file(req, PROTO_REQ_CLIENT_SECRET, cfg->client_secret_file, FILE_SECRET,
-		      SECRET_MAX, true, err, errlen);
+		      SECRET_MAX, true, cfg->client_auth, err, errlen);
 	if (rc == APT_OK)
 		rc = put_file(req, PROTO_REQ_TLS_CERT, cfg->tls_cert_file, FILE_CONFIG,
-			      TLS_FILE_MAX, false, err, errlen);
+			      TLS_FILE_MAX, false, NULL, err, errlen);
 	if (rc == APT_OK)
 		rc = put_file(req, PROTO_REQ_TLS_KEY, cfg->tls_key_file, FILE_SECRET, TLS_FILE_MAX,
-			      false, err, errlen);
+			      false, NULL, err, errlen);
 	/* The helper opens the bundle itself: give it a name only root can repoint. */
 	if (rc == APT_OK && cfg->ca_file != NULL)
 		rc = file_resolve_public(cfg->ca_file, ca, sizeof(ca), err, errlen);

@@ -9,7 +9,7 @@
 set -eu
 
 pkgs="gcc make pkg-config libpam0g-dev libcurl4-openssl-dev libjansson-dev libssl-dev check
-      openssh-server openssh-client pamtester libpam-wrapper git rsync ca-certificates $*"
+      openssh-server openssh-client pamtester libpam-wrapper git rsync ca-certificates openssl $*"
 command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 

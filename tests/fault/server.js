@@ -10,12 +10,14 @@
 // when its stdin reaches EOF (a test holds a pipe to stdin, so the server dies
 // with the test).
 
+const fs = require('node:fs');
 const http = require('node:http');
+const https = require('node:https');
 const { parsePort, manage, announce } = require('../support/loopback.js');
 
 const MAX_BODY = 1024 * 1024;
 const SLOW_BODY = '{"active":true,"username":"alice"}';
-const ADMIN_PATHS = new Set(['/stats', '/last', '/reset']);
+const ADMIN_PATHS = new Set(['/stats', '/last', '/reset', '/tls-listen']);
 
 // ---------------------------------------------------------------- state
 
@@ -171,6 +173,20 @@ function route(req, res, path, port, body) {
     send(res, 200, 'application/json', body);
     return;
   }
+  if ((m = /^\/auth\/([^/]*)$/.exec(path))) {
+    // A server that compares the Authorization header as sent: exactly the
+    // decoded value (empty: no header at all) is 200, anything else 401.
+    const want = decodeB64url(m[1]);
+    if (want === null) {
+      json(res, 400, { error: 'bad base64url' });
+      return;
+    }
+    const got = req.headers.authorization;
+    const ok = want.length === 0 ? got === undefined : got === want.toString('utf8');
+    if (ok) json(res, 200, { active: true, username: 'alice' });
+    else json(res, 401, { error: 'invalid_client' });
+    return;
+  }
   if ((m = /^\/switch\/([^/]*)$/.exec(path)) && switchStatus !== 0) {
     json(res, switchStatus, { error: 'x' });
     return;
@@ -187,8 +203,35 @@ function route(req, res, path, port, body) {
   json(res, 404, { error: 'x' });
 }
 
-function admin(req, res, path) {
+// POST /tls-listen with the form cert=PATH&key=PATH (PEM files) and
+// optionally client_cert=yes: the same routes over TLS on another loopback
+// port, for tests of TLS failures.
+function tlsListen(res, body, handler) {
+  const form = new URLSearchParams(body.toString('utf8'));
+  let options;
+  try {
+    options = { cert: fs.readFileSync(form.get('cert') || ''), key: fs.readFileSync(form.get('key') || '') };
+    // client_cert=yes: a client certificate is required (and none is trusted).
+    if (form.get('client_cert') === 'yes') {
+      options.requestCert = true;
+      options.rejectUnauthorized = true;
+    }
+  } catch (e) {
+    json(res, 400, { error: e.message });
+    return;
+  }
+  // Each one lives as long as the process (which exits with the test).
+  const tls = https.createServer(options, handler);
+  tls.on('error', (e) => json(res, 500, { error: e.message }));
+  tls.listen(0, '127.0.0.1', () => json(res, 200, { tls_port: tls.address().port }));
+}
+
+function admin(req, res, path, body, handler) {
   let m;
+  if (path === '/tls-listen') {
+    tlsListen(res, body, handler);
+    return;
+  }
   if ((m = /^\/switch-status\/(\d{1,3})$/.exec(path))) {
     switchStatus = Number(m[1]);
     json(res, 200, { switch_status: switchStatus });
@@ -215,14 +258,14 @@ function main() {
   const port = parsePort(process.argv.slice(2));
 
   let actual = 0;
-  const server = http.createServer((req, res) => {
+  const handler = (req, res) => {
     const url = req.url || '/';
     const path = url.split('?')[0];
     const isAdmin = ADMIN_PATHS.has(path) || path.startsWith('/switch-status/');
     if (!isAdmin) requests += 1;
     readBody(req).then((body) => {
       if (isAdmin) {
-        admin(req, res, path);
+        admin(req, res, path, body, handler);
         return;
       }
       const headers = {};
@@ -230,7 +273,8 @@ function main() {
       last = { method: req.method, path, url, headers, body: body.toString('utf8') };
       route(req, res, path, actual, body);
     });
-  });
+  };
+  const server = http.createServer(handler);
   // Never time out held connections (the client decides when to give up).
   server.timeout = 0;
   manage(server);

@@ -111,7 +111,7 @@ static void check_request(const struct apt_config *c)
 	static const char token[] = "ucat_fuzz_token";
 	struct buf req = BUF_INIT;
 	struct proto_msg m;
-	char url[2048], uclaim[128], rclaim[128], proxy[1024], client_id[512], err[512];
+	char url[2048], uclaim[128], rclaim[128], proxy[1024], client_id[512], err[512], auth[16];
 	const struct proto_field *f;
 	long cto, to;
 
@@ -135,6 +135,11 @@ static void check_request(const struct apt_config *c)
 				   strcmp(proxy, c->proxy) == 0));
 	CHECK(c->client_id == NULL ||
 	      proto_get_str(&m, "client_id", client_id, sizeof(client_id)) == 0);
+	/* A config that loads names one of the ways the helper knows (cmd_introspect.c). */
+	CHECK(proto_get_str(&m, "client_auth", auth, sizeof(auth)) == 0 &&
+	      (strcmp(auth, "basic") == 0 || strcmp(auth, "basic_raw") == 0 ||
+	       strcmp(auth, "post") == 0 || strcmp(auth, "bearer") == 0 ||
+	       strcmp(auth, "none") == 0));
 	buf_free(&req);
 }
 

@@ -46,9 +46,13 @@ const CLIENTS = [
   { client_id: 'ci-client', client_secret: 'ci-secret' },
   // A second ordinary client, for tests about a token's client_id.
   { client_id: 'other-client', client_secret: 'other-secret' },
+  // Resource servers for client_auth (check_client_auth.c): a secret with
+  // every byte RFC 6749 §2.3.1 form-encodes, and one that sends client_secret_post.
+  { client_id: 'rs-typed', client_secret: 's3cr+t/=%20 x' },
+  { client_id: 'rs-post', client_secret: 'rs-post-secret', token_endpoint_auth_method: 'client_secret_post' },
 ].map((c) => ({
-  ...c,
   token_endpoint_auth_method: 'client_secret_basic',
+  ...c,
   grant_types: [],
   response_types: [],
   redirect_uris: [],
@@ -56,7 +60,7 @@ const CLIENTS = [
   // default RS256 would make oidc-provider reject these clients on first use.
   id_token_signed_response_alg: 'ES256',
 }));
-const INTROSPECT_ANY = new Set(['rs', 'admin']);
+const INTROSPECT_ANY = new Set(['rs', 'admin', 'rs-typed', 'rs-post']);
 const REVOKE_ANY = new Set(['admin']);
 
 // ---------------------------------------------------------------- storage

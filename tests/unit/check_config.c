@@ -110,6 +110,7 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(cfg.introspection_url, URL);
 	ck_assert_ptr_null(cfg.client_id);
 	ck_assert_ptr_null(cfg.client_secret_file);
+	ck_assert_str_eq(cfg.client_auth, "none"); /* unset, without credentials */
 	ck_assert_ptr_null(cfg.ca_file);
 	ck_assert_ptr_null(cfg.tls_cert_file);
 	ck_assert_ptr_null(cfg.tls_key_file);
@@ -656,6 +657,93 @@ START_TEST(test_client_config_never_quotes_text)
 	assert_not_quoted(err, tok);
 	ck_assert_msg(strstr(err, want) != NULL, "error \"%s\" lacks \"%s\"", err, want);
 	settings_free(&st);
+}
+END_TEST
+
+/* client_auth: a word of a fixed set, and the credentials each word needs. */
+static void client_auth_ok(const char *const *args, const char *want)
+{
+	struct apt_config cfg;
+	char err[512] = "";
+	enum apt_rc rc = load(&cfg, empty_conf, args, err, sizeof(err));
+
+	ck_assert_msg(rc == APT_OK, "rc %d: %s", rc, err);
+	ck_assert_str_eq(cfg.client_auth, want);
+	config_free(&cfg);
+}
+
+START_TEST(test_client_auth)
+{
+#define ID     "client_id=pam-host"
+#define SECRET "client_secret_file=/etc/security/apitoken.secret"
+	static const char *const words[] = {"basic", "basic_raw", "post"};
+	char arg[64], msg[128];
+
+	/* Unset: basic with credentials (today's behaviour), none without. */
+	client_auth_ok((const char *[]){"introspection_url=" URL, ID, SECRET, NULL}, "basic");
+	client_auth_ok((const char *[]){"introspection_url=" URL, NULL}, "none");
+	args_bad((const char *[]){"introspection_url=" URL, ID, NULL},
+		 "client_id and client_secret_file go together");
+	args_bad((const char *[]){"introspection_url=" URL, SECRET, NULL},
+		 "client_id and client_secret_file go together");
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		snprintf(arg, sizeof(arg), "client_auth=%s", words[i]);
+		snprintf(msg, sizeof(msg),
+			 "client_auth = %s needs client_id and client_secret_file", words[i]);
+		client_auth_ok((const char *[]){"introspection_url=" URL, ID, SECRET, arg, NULL},
+			       words[i]);
+		args_bad((const char *[]){"introspection_url=" URL, arg, NULL}, msg);
+		args_bad((const char *[]){"introspection_url=" URL, ID, arg, NULL}, msg);
+		args_bad((const char *[]){"introspection_url=" URL, SECRET, arg, NULL}, msg);
+	}
+	/* RFC 7617: the user-id ends at the first ':', so basic_raw cannot send one. */
+	args_bad((const char *[]){"introspection_url=" URL, "client_id=a:b", SECRET,
+				  "client_auth=basic_raw", NULL},
+		 "client_id cannot hold ':'");
+	client_auth_ok((const char *[]){"introspection_url=" URL, "client_id=a:b", SECRET,
+					"client_auth=basic", NULL},
+		       "basic");
+	/* bearer: the secret file is the token; a client_id would not be sent. */
+	client_auth_ok(
+	    (const char *[]){"introspection_url=" URL, SECRET, "client_auth=bearer", NULL},
+	    "bearer");
+	args_bad(
+	    (const char *[]){"introspection_url=" URL, ID, SECRET, "client_auth=bearer", NULL},
+	    "client_auth = bearer needs client_secret_file (the bearer token) and no client_id");
+	args_bad((const char *[]){"introspection_url=" URL, "client_auth=bearer", NULL},
+		 "client_auth = bearer needs client_secret_file");
+	/* none: neither. */
+	client_auth_ok((const char *[]){"introspection_url=" URL, "client_auth=none", NULL},
+		       "none");
+	args_bad((const char *[]){"introspection_url=" URL, ID, SECRET, "client_auth=none", NULL},
+		 "client_auth = none takes no client_id or client_secret_file");
+	args_bad((const char *[]){"introspection_url=" URL, SECRET, "client_auth=none", NULL},
+		 "client_auth = none takes no client_id or client_secret_file");
+	/* Anything else names the words, and never the value (a secret on the wrong line?). */
+	args_bad((const char *[]){"introspection_url=" URL, ID, SECRET, "client_auth=Basic", NULL},
+		 "client_auth: want basic, basic_raw, post, bearer or none");
+	args_bad((const char *[]){"introspection_url=" URL, ID, SECRET, "client_auth=basic ", NULL},
+		 "client_auth: want basic, basic_raw, post, bearer or none");
+	args_bad((const char *[]){"introspection_url=" URL, ID, SECRET,
+				  "client_auth=client_secret_post", NULL},
+		 "client_auth: want basic, basic_raw, post, bearer or none");
+	{
+		struct apt_config cfg;
+		char err[512] = "";
+
+		ck_assert_int_eq(load(&cfg, empty_conf,
+				      (const char *[]){"introspection_url=" URL, ID, SECRET,
+						       "client_auth=hunter2-secret", NULL},
+				      err, sizeof(err)),
+				 APT_SERVICE);
+		ck_assert_ptr_null(strstr(err, "hunter2"));
+		config_free(&cfg);
+	}
+	/* Set in the file, the same rules. */
+	text_bad("client_auth.conf", "introspection_url = " URL "\nclient_auth = post\n", 0,
+		 "client_auth = post needs client_id and client_secret_file");
+#undef ID
+#undef SECRET
 }
 END_TEST
 
@@ -1277,6 +1365,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_unknown_key);
 	tcase_add_test(tc, test_errors_never_quote_text);
 	tcase_add_test(tc, test_client_config_never_quotes_text);
+	tcase_add_test(tc, test_client_auth);
 	tcase_add_test(tc, test_url_required);
 	tcase_add_test(tc, test_url_rules);
 	tcase_add_test(tc, test_url_whitespace);

@@ -1106,6 +1106,7 @@ START_TEST(test_build_full)
 	expect_field(&m, "token", "ucat_a\0b\n", 9);
 	expect_str(&m, "client_id", "pam-host");
 	expect_field(&m, "client_secret", "s3cr3t", 6);
+	expect_str(&m, "client_auth", "basic");
 	expect_field(&m, "tls_cert", "-----CERT-----\n", 15);
 	expect_field(&m, "tls_key", "-----KEY-----\n", 14);
 	expect_str(&m, "ca_file", "/etc/ssl/certs/ca-certificates.crt");
@@ -1117,7 +1118,7 @@ START_TEST(test_build_full)
 	ck_assert_int_eq(v, 3950);
 	expect_str(&m, "username_claim", "sub");
 	expect_str(&m, "ip_ranges_claim", "ips");
-	ck_assert_uint_eq(m.n, 12);
+	ck_assert_uint_eq(m.n, 13);
 	buf_free(&req);
 }
 END_TEST
@@ -1145,7 +1146,9 @@ START_TEST(test_build_defaults)
 	ck_assert_int_eq(v, 4950);
 	expect_str(&m, "username_claim", "username");
 	expect_str(&m, "ip_ranges_claim", "allowed_ip_ranges");
-	ck_assert_uint_eq(m.n, 6);
+	/* No credentials: the helper is told to send none. */
+	expect_str(&m, "client_auth", "none");
+	ck_assert_uint_eq(m.n, 7);
 	buf_free(&req);
 }
 END_TEST
