@@ -1084,16 +1084,16 @@ START_TEST(test_claim_paths)
 		for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 			struct apt_config cfg;
 			char err[512] = "";
-			char *const *field = k == 0   ? &cfg.username_claim
-					     : k == 1 ? &cfg.ip_ranges_claim
-						      : &cfg.scope_claim;
 
 			snprintf(arg, sizeof(arg), "%s=%s", keys[k], good[i]);
 			ck_assert_msg(load(&cfg, empty_conf,
 					   (const char *[]){"introspection_url=" URL, arg, NULL},
 					   err, sizeof(err)) == APT_OK,
 				      "%s: %s", arg, err);
-			ck_assert_str_eq(*field, good[i]);
+			ck_assert_str_eq(k == 0	  ? cfg.username_claim
+					 : k == 1 ? cfg.ip_ranges_claim
+						  : cfg.scope_claim,
+					 good[i]);
 			config_free(&cfg);
 		}
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
