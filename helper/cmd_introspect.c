@@ -106,11 +106,34 @@ void introspect_respond_error(struct buf *out, const char *error, long status, l
 }
 
 /*
- * The claims of a 200 answer, or an error word. username and ip_ranges are
- * looked up under the configured names, and sent under their own.
+ * The member at a dot path ("account.username", claims.h): each segment a
+ * member of the object the one before it named. NULL, absent, when a member
+ * is missing or a step goes through anything but an object.
+ */
+static json_t *path_get(json_t *root, const char *path)
+{
+	json_t *v = root;
+	const char *p = path, *dot;
+
+	for (;;) {
+		dot = strchr(p, '.');
+		if (!json_is_object(v))
+			return NULL;
+		v = json_object_getn(v, p, dot ? (size_t)(dot - p) : strlen(p));
+		if (dot == NULL)
+			return v;
+		p = dot + 1;
+	}
+}
+
+/*
+ * The claims of a 200 answer, or an error word. username, ip_ranges and
+ * scope are looked up at the configured paths, and sent under their own
+ * names: the module never sees the shape of the issuer's JSON.
  */
 const char *introspect_respond_claims(struct buf *out, const struct buf *body,
-				      const char *user_claim, const char *ranges_claim)
+				      const char *user_claim, const char *ranges_claim,
+				      const char *scope_claim)
 {
 	const char *names[CLAIM_COUNT];
 	struct claims cl;
@@ -128,10 +151,11 @@ const char *introspect_respond_claims(struct buf *out, const struct buf *body,
 		names[i] = claim_names[i];
 	names[CLAIM_USERNAME] = user_claim;
 	names[CLAIM_IP_RANGES] = ranges_claim;
+	names[CLAIM_SCOPE] = scope_claim;
 
 	memset(&cl, 0, sizeof(cl));
 	for (i = 0; i < CLAIM_COUNT && r == 0; i++)
-		r = to_claim(json_object_get(root, names[i]), &cl.c[i]);
+		r = to_claim(path_get(root, names[i]), &cl.c[i]);
 	json_decref(root);
 	if (r == 0) {
 		proto_begin(out, PROTO_RESPONSE_MAGIC);
@@ -186,7 +210,8 @@ static int finish_drop(void)
 struct request {
 	char url[PROTO_URL_MAX + 1], ca[PROTO_CA_FILE_MAX + 1], proxy[PROTO_PROXY_MAX + 1];
 	char client_id[PROTO_CLIENT_ID_MAX + 1];
-	char uclaim[PROTO_CLAIM_NAME_MAX + 1], rclaim[PROTO_CLAIM_NAME_MAX + 1];
+	char uclaim[PROTO_CLAIM_NAME_MAX + 1], rclaim[PROTO_CLAIM_NAME_MAX + 1],
+	    sclaim[PROTO_CLAIM_NAME_MAX + 1];
 	struct buf token, secret, cert, key;
 	struct buf user, pass, form; /* made from them for the HTTP request */
 	struct buf auth_header;	     /* client_auth = bearer: the header line */
@@ -212,11 +237,16 @@ static int request_required(const struct proto_msg *m, struct request *r)
 	if (proto_get_str(m, PROTO_REQ_URL, r->url, sizeof(r->url)) < 0 ||
 	    proto_get_str(m, PROTO_REQ_USERNAME_CLAIM, r->uclaim, sizeof(r->uclaim)) < 0 ||
 	    proto_get_str(m, PROTO_REQ_IP_RANGES_CLAIM, r->rclaim, sizeof(r->rclaim)) < 0 ||
+	    proto_get_str(m, PROTO_REQ_SCOPE_CLAIM, r->sclaim, sizeof(r->sclaim)) < 0 ||
 	    proto_get_long(m, PROTO_REQ_CONNECT_TIMEOUT_MS, 1, PROTO_TIMEOUT_MS_MAX,
 			   &r->http.connect_timeout_ms) < 0 ||
 	    proto_get_long(m, PROTO_REQ_TIMEOUT_MS, 1, PROTO_TIMEOUT_MS_MAX, &r->http.timeout_ms) <
 		0 ||
 	    field_buf(m, PROTO_REQ_TOKEN, &r->token) != 1)
+		return -1;
+	/* lib/config.c refuses these; one with an empty segment is not from our module. */
+	if (!claim_path_valid(r->uclaim) || !claim_path_valid(r->rclaim) ||
+	    !claim_path_valid(r->sclaim))
 		return -1;
 	r->http.url = r->url;
 	return 0;
@@ -380,7 +410,7 @@ static void introspect(const struct buf *in, struct buf *out)
 	if (fail == NULL && res.status != 200)
 		fail = status_failure(res.status);
 	if (fail == NULL)
-		fail = introspect_respond_claims(out, &res.body, r.uclaim, r.rclaim);
+		fail = introspect_respond_claims(out, &res.body, r.uclaim, r.rclaim, r.sclaim);
 	if (fail != NULL) {
 		buf_free(out);
 		introspect_respond_error(out, fail, res.status, res.retry_after);

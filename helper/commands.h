@@ -49,6 +49,7 @@ int exec_exit_status(enum apt_rc rc);
 struct buf;
 void introspect_respond_error(struct buf *out, const char *error, long status, long retry_after);
 const char *introspect_respond_claims(struct buf *out, const struct buf *body,
-				      const char *user_claim, const char *ranges_claim);
+				      const char *user_claim, const char *ranges_claim,
+				      const char *scope_claim);
 
 #endif

@@ -26,11 +26,12 @@ enum claim_id {
 	CLAIM_EXP,
 	CLAIM_NBF,
 	CLAIM_USERNAME, /* from the configured username_claim */
-	CLAIM_SCOPE,
+	CLAIM_SCOPE,	/* from the configured scope_claim */
 	CLAIM_CLIENT_ID,
 	CLAIM_AUD,
 	CLAIM_ISS,
 	CLAIM_IP_RANGES, /* from the configured ip_ranges_claim */
+	CLAIM_TOKEN_TYPE,
 	CLAIM_COUNT
 };
 
@@ -59,6 +60,14 @@ bool claim_list_next(const struct claim *c, size_t *pos, const char **item, size
 int claim_list_add(struct buf *netstrings, const char *item, size_t len);
 
 int claim_set_string(struct claim *c, const char *s, size_t len);
+
+/*
+ * A configured claim name (username_claim, ip_ranges_claim, scope_claim) is
+ * a dot path into nested objects: "account.username" is the member
+ * "username" of the object "account". Valid: non-empty, no empty segment
+ * ("a..b", ".a", "a." are not), so that every path names one place.
+ */
+bool claim_path_valid(const char *path);
 
 void claims_free(struct claims *cl);
 

@@ -36,7 +36,8 @@ struct apt_config {
 	long timeout_ms;
 
 	char *token_prefixes; /* space-separated lists, NULL = any */
-	char *username_claim;
+	char *username_claim; /* the three claim names are dot paths (claims.h) */
+	char *scope_claim;
 	char *required_scopes;
 	char *allowed_client_ids;
 	char *audience;

@@ -12,10 +12,11 @@
 #include "result.h"
 
 /*
- * APT_OK, or APT_DENY with *reason: inactive, expired, bad_exp,
+ * APT_OK, or APT_DENY with *reason: inactive, token_type, expired, bad_exp,
  * not_yet_valid, bad_nbf, username_missing, user_mismatch, scope_missing,
- * client_not_allowed, audience_mismatch, issuer_mismatch, ip_ranges_missing,
- * bad_ip_ranges, rhost_not_numeric, ip_not_allowed. rhost may be NULL.
+ * client_not_allowed, audience_missing, audience_mismatch, issuer_missing,
+ * issuer_mismatch, ip_ranges_missing, bad_ip_ranges, rhost_not_numeric,
+ * ip_not_allowed. rhost may be NULL.
  */
 enum apt_rc policy_check(const struct apt_config *cfg, const struct claims *cl, const char *user,
 			 const char *rhost, time_t now, const char **reason);

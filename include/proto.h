@@ -45,6 +45,8 @@
 #define PROTO_REQ_TIMEOUT_MS	     "timeout_ms"
 #define PROTO_REQ_USERNAME_CLAIM     "username_claim"
 #define PROTO_REQ_IP_RANGES_CLAIM    "ip_ranges_claim"
+#define PROTO_REQ_SCOPE_CLAIM	     "scope_claim"
+/* The three claim names are dot paths (claim_path_valid, claims.h); the helper walks them. */
 
 /*
  * How client_id and client_secret reach the endpoint (config key
@@ -68,7 +70,7 @@
 #define PROTO_CLIENT_ID_MAX  511
 #define PROTO_CA_FILE_MAX    1023
 #define PROTO_PROXY_MAX	     1023
-#define PROTO_CLAIM_NAME_MAX 127 /* username_claim, ip_ranges_claim */
+#define PROTO_CLAIM_NAME_MAX 127 /* username_claim, ip_ranges_claim, scope_claim */
 /* The helper's timeouts, ms: connect_timeout_ms and timeout_ms are within 1..this. */
 #define PROTO_TIMEOUT_MS_MAX 600000
 

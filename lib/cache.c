@@ -216,6 +216,10 @@ static const char *bind_ip_ranges_claim(const struct apt_config *cfg)
 {
 	return cfg->ip_ranges_claim;
 }
+static const char *bind_scope_claim(const struct apt_config *cfg)
+{
+	return cfg->scope_claim;
+}
 
 static const struct {
 	const char *key;
@@ -226,6 +230,7 @@ static const struct {
     {"client_id", bind_client_id},
     {"username_claim", bind_username_claim},
     {"ip_ranges_claim", bind_ip_ranges_claim},
+    {"scope_claim", bind_scope_claim},
 };
 
 /*

@@ -12,9 +12,16 @@
 #include "proto.h"
 
 const char *const claim_names[CLAIM_COUNT] = {
-    [CLAIM_ACTIVE] = "active",	   [CLAIM_EXP] = "exp",	    [CLAIM_NBF] = "nbf",
-    [CLAIM_USERNAME] = "username", [CLAIM_SCOPE] = "scope", [CLAIM_CLIENT_ID] = "client_id",
-    [CLAIM_AUD] = "aud",	   [CLAIM_ISS] = "iss",	    [CLAIM_IP_RANGES] = "ip_ranges",
+    [CLAIM_ACTIVE] = "active",
+    [CLAIM_EXP] = "exp",
+    [CLAIM_NBF] = "nbf",
+    [CLAIM_USERNAME] = "username",
+    [CLAIM_SCOPE] = "scope",
+    [CLAIM_CLIENT_ID] = "client_id",
+    [CLAIM_AUD] = "aud",
+    [CLAIM_ISS] = "iss",
+    [CLAIM_IP_RANGES] = "ip_ranges",
+    [CLAIM_TOKEN_TYPE] = "token_type",
 };
 
 int claim_encode(const struct claim *c, struct buf *out)
@@ -77,6 +84,13 @@ int claim_set_string(struct claim *c, const char *s, size_t len)
 	c->s = copy;
 	c->len = len;
 	return 0;
+}
+
+bool claim_path_valid(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n > 0 && path[0] != '.' && path[n - 1] != '.' && strstr(path, "..") == NULL;
 }
 
 int claim_decode(const unsigned char *p, size_t len, struct claim *out)

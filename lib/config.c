@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "claims.h"
 #include "keyvalue.h"
 #include "config.h"
 #include "errmsg.h"
@@ -38,6 +39,7 @@ static const struct kv_key options[] = {
     {"timeout_ms", KV_L(timeout_ms, 1, PROTO_TIMEOUT_MS_MAX)},
     {"token_prefixes", KV_W(token_prefixes)},
     {"username_claim", KV_S(username_claim)},
+    {"scope_claim", KV_S(scope_claim)},
     {"required_scopes", KV_W(required_scopes)},
     {"allowed_client_ids", KV_W(allowed_client_ids)},
     {"audience", KV_S(audience)},
@@ -76,12 +78,13 @@ static enum apt_rc set_defaults(struct apt_config *cfg)
 	cfg->require_ip_ranges = false;
 	cfg->username_claim = strdup("username");
 	cfg->ip_ranges_claim = strdup("allowed_ip_ranges");
+	cfg->scope_claim = strdup("scope");
 	cfg->cache_dir = strdup("/var/cache/pam_apitoken");
 	cfg->helper = strdup(APITOKEN_HELPER_PATH);
 	cfg->helper_user = strdup("_apitoken");
 	cfg->prompt = strdup("API token: ");
-	if (!cfg->username_claim || !cfg->ip_ranges_claim || !cfg->cache_dir || !cfg->helper ||
-	    !cfg->helper_user || !cfg->prompt)
+	if (!cfg->username_claim || !cfg->ip_ranges_claim || !cfg->scope_claim || !cfg->cache_dir ||
+	    !cfg->helper || !cfg->helper_user || !cfg->prompt)
 		return APT_NOMEM;
 	return APT_OK;
 }
@@ -148,17 +151,31 @@ static enum apt_rc validate(struct apt_config *cfg, char *err, size_t errlen)
 {
 	const char *u = cfg->introspection_url, *authority;
 	enum apt_rc rc;
+	const struct {
+		const char *key, *path;
+	} paths[] = {{"username_claim", cfg->username_claim},
+		     {"ip_ranges_claim", cfg->ip_ranges_claim},
+		     {"scope_claim", cfg->scope_claim}};
 
 	if (u == NULL) {
 		errf(err, errlen, "introspection_url is required");
 		return APT_SERVICE;
 	}
-	if (cfg->username_claim == NULL || cfg->ip_ranges_claim == NULL || cfg->helper == NULL ||
-	    cfg->helper_user == NULL || cfg->cache_dir == NULL) {
+	if (cfg->username_claim == NULL || cfg->ip_ranges_claim == NULL ||
+	    cfg->scope_claim == NULL || cfg->helper == NULL || cfg->helper_user == NULL ||
+	    cfg->cache_dir == NULL) {
 		errf(err, errlen,
-		     "username_claim, ip_ranges_claim, helper, helper_user and cache_dir "
-		     "cannot be empty");
+		     "username_claim, ip_ranges_claim, scope_claim, helper, helper_user and "
+		     "cache_dir cannot be empty");
 		return APT_SERVICE;
+	}
+	/* A path with an empty segment names no place (the key only: never quote a value). */
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		if (!claim_path_valid(paths[i].path)) {
+			errf(err, errlen, "%s: a claim path with an empty segment (a..b, .a, a.)",
+			     paths[i].key);
+			return APT_SERVICE;
+		}
 	}
 	if (!url_scheme_allowed(u)) {
 		errf(err, errlen,
@@ -181,7 +198,8 @@ static enum apt_rc validate(struct apt_config *cfg, char *err, size_t errlen)
 	    (cfg->ca_file && strlen(cfg->ca_file) > PROTO_CA_FILE_MAX) ||
 	    (cfg->proxy && strlen(cfg->proxy) > PROTO_PROXY_MAX) ||
 	    strlen(cfg->username_claim) > PROTO_CLAIM_NAME_MAX ||
-	    strlen(cfg->ip_ranges_claim) > PROTO_CLAIM_NAME_MAX) {
+	    strlen(cfg->ip_ranges_claim) > PROTO_CLAIM_NAME_MAX ||
+	    strlen(cfg->scope_claim) > PROTO_CLAIM_NAME_MAX) {
 		/* One number for both: the message names them together. */
 		_Static_assert(PROTO_CA_FILE_MAX == PROTO_PROXY_MAX, "ca_file and proxy limits");
 		errf(err, errlen,

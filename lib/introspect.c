@@ -105,6 +105,7 @@ enum apt_rc introspect_build_request(const struct apt_config *cfg, const char *t
 	proto_put_long(req, PROTO_REQ_TIMEOUT_MS, helper_timeout);
 	proto_put_str(req, PROTO_REQ_USERNAME_CLAIM, cfg->username_claim);
 	proto_put_str(req, PROTO_REQ_IP_RANGES_CLAIM, cfg->ip_ranges_claim);
+	proto_put_str(req, PROTO_REQ_SCOPE_CLAIM, cfg->scope_claim);
 	return proto_end(req) == 0 ? APT_OK : APT_NOMEM;
 }
 

@@ -4,6 +4,7 @@
  * match, never as one that is absent and so skipped.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "cidr.h"
 #include "policy.h"
@@ -15,16 +16,35 @@ static bool claim_equals(const struct claim *c, const char *want)
 	return c->type == CLAIM_STRING && c->len == n && memcmp(c->s, want, n) == 0;
 }
 
+/* want/n is one of the items of a LIST claim, byte for byte. */
+static bool list_has(const struct claim *c, const char *want, size_t n)
+{
+	const char *item;
+	size_t len, pos = 0;
+
+	while (claim_list_next(c, &pos, &item, &len))
+		if (len == n && memcmp(item, want, n) == 0)
+			return true;
+	return false;
+}
+
 /*
- * Every word of required (a config list) is a scope token of the claim,
- * split on spaces only (scope_has): a tab in an issuer's scope string joins
- * words rather than separating them.
+ * Every word of required (a config list) is a scope of the claim: of a
+ * string, a token split on spaces only (scope_has), so that a tab in an
+ * issuer's scope string joins words rather than separating them; of an
+ * array of strings, an item, whole.
  */
 static bool scopes_present(const struct claim *scope, const char *required)
 {
 	const char *w;
 	size_t n;
 
+	if (scope->type == CLAIM_LIST) {
+		for (const char *p = required; next_word(&p, &w, &n);)
+			if (!list_has(scope, w, n))
+				return false;
+		return true;
+	}
 	if (scope->type != CLAIM_STRING || memchr(scope->s, '\0', scope->len) != NULL)
 		return false;
 	for (const char *p = required; next_word(&p, &w, &n);)
@@ -35,15 +55,9 @@ static bool scopes_present(const struct claim *scope, const char *required)
 
 static bool audience_matches(const struct claim *aud, const char *want)
 {
-	const char *item;
-	size_t len, pos = 0, n = strlen(want);
-
 	if (aud->type == CLAIM_STRING)
 		return claim_equals(aud, want);
-	while (claim_list_next(aud, &pos, &item, &len))
-		if (len == n && memcmp(item, want, n) == 0)
-			return true;
-	return false;
+	return list_has(aud, want, strlen(want));
 }
 
 /* Checks one range against addr: 1 inside, 0 outside, -1 not a valid range. */
@@ -121,6 +135,18 @@ enum apt_rc policy_check(const struct apt_config *cfg, const struct claims *cl, 
 		*reason = "inactive";
 		return APT_DENY;
 	}
+	/*
+	 * Some issuers (glewlwyd) answer active for a refresh token asked about
+	 * without a hint; it is not a credential to log in with. A token_type
+	 * that is not a string is not one we can tell apart: refused too.
+	 */
+	if (c[CLAIM_TOKEN_TYPE].type != CLAIM_ABSENT &&
+	    (c[CLAIM_TOKEN_TYPE].type != CLAIM_STRING ||
+	     (c[CLAIM_TOKEN_TYPE].len == 13 &&
+	      strncasecmp(c[CLAIM_TOKEN_TYPE].s, "refresh_token", 13) == 0))) {
+		*reason = "token_type";
+		return APT_DENY;
+	}
 	/* exp and nbf are optional in RFC 7662; present, they must be numbers. */
 	if (c[CLAIM_EXP].type != CLAIM_ABSENT) {
 		if (c[CLAIM_EXP].type != CLAIM_INT) {
@@ -163,12 +189,14 @@ enum apt_rc policy_check(const struct apt_config *cfg, const struct claims *cl, 
 		*reason = "client_not_allowed";
 		return APT_DENY;
 	}
+	/* Absent is told apart from wrong: an issuer that never sends iss is a config to fix. */
 	if (cfg->audience != NULL && !audience_matches(&c[CLAIM_AUD], cfg->audience)) {
-		*reason = "audience_mismatch";
+		*reason =
+		    c[CLAIM_AUD].type == CLAIM_ABSENT ? "audience_missing" : "audience_mismatch";
 		return APT_DENY;
 	}
 	if (cfg->issuer != NULL && !claim_equals(&c[CLAIM_ISS], cfg->issuer)) {
-		*reason = "issuer_mismatch";
+		*reason = c[CLAIM_ISS].type == CLAIM_ABSENT ? "issuer_missing" : "issuer_mismatch";
 		return APT_DENY;
 	}
 	if (c[CLAIM_IP_RANGES].type == CLAIM_ABSENT) {

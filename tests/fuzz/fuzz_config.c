@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "claims.h"
 
 #include "config.h"
 #include "introspect.h"
@@ -50,6 +51,7 @@ static const struct {
     K(timeout_ms, LONGV, 1, 600000),
     K(token_prefixes, STR, 0, 0),
     K(username_claim, STR, 0, 0),
+    K(scope_claim, STR, 0, 0),
     K(required_scopes, STR, 0, 0),
     K(allowed_client_ids, STR, 0, 0),
     K(audience, STR, 0, 0),
@@ -82,8 +84,11 @@ static void check_valid(const struct apt_config *c)
 	CHECK(strpbrk(u, " \t") == NULL && strlen(u) <= 2047);
 	auth = strstr(u, "://") + 3;
 	CHECK(memchr(auth, '@', strcspn(auth, "/?#")) == NULL);
-	CHECK(c->username_claim && c->ip_ranges_claim && c->helper && c->helper_user &&
-	      c->cache_dir && c->prompt);
+	CHECK(c->username_claim && c->ip_ranges_claim && c->scope_claim && c->helper &&
+	      c->helper_user && c->cache_dir && c->prompt);
+	/* Every claim name is a path the helper can walk: no empty segment. */
+	CHECK(claim_path_valid(c->username_claim) && claim_path_valid(c->ip_ranges_claim) &&
+	      claim_path_valid(c->scope_claim));
 	CHECK((c->client_id == NULL) == (c->client_secret_file == NULL));
 	CHECK((c->tls_cert_file == NULL) == (c->tls_key_file == NULL));
 	CHECK(c->connect_timeout_ms <= c->timeout_ms);
@@ -111,7 +116,8 @@ static void check_request(const struct apt_config *c)
 	static const char token[] = "ucat_fuzz_token";
 	struct buf req = BUF_INIT;
 	struct proto_msg m;
-	char url[2048], uclaim[128], rclaim[128], proxy[1024], client_id[512], err[512], auth[16];
+	char url[2048], uclaim[128], rclaim[128], sclaim[128], proxy[1024], client_id[512],
+	    err[512], auth[16];
 	const struct proto_field *f;
 	long cto, to;
 
@@ -126,6 +132,8 @@ static void check_request(const struct apt_config *c)
 	      strcmp(uclaim, c->username_claim) == 0);
 	CHECK(proto_get_str(&m, "ip_ranges_claim", rclaim, sizeof(rclaim)) == 0 &&
 	      strcmp(rclaim, c->ip_ranges_claim) == 0);
+	CHECK(proto_get_str(&m, "scope_claim", sclaim, sizeof(sclaim)) == 0 &&
+	      strcmp(sclaim, c->scope_claim) == 0);
 	CHECK(proto_get_long(&m, "connect_timeout_ms", 1, 600000, &cto) == 0 &&
 	      cto == c->connect_timeout_ms);
 	CHECK(proto_get_long(&m, "timeout_ms", 1, 600000, &to) == 0 && to <= c->timeout_ms);

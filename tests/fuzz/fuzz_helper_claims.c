@@ -13,10 +13,12 @@
  * that reason; and policy_check never allows unless "active" is JSON true
  * and the username claim is a JSON string equal to the user, and never
  * unless every configured check holds on the JSON itself: exp and nbf
- * around now, the scope word, the client id, the audience (string or
+ * around now, the scope word (in the string or the array), a token_type
+ * that is no refresh token's, the client id, the audience (string or
  * array), the issuer, and a numeric rhost when ranges are given.
  */
 #include <math.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -116,8 +118,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	names[CLAIM_USERNAME] = user_claims[(flags >> 4) & 3];
 	names[CLAIM_IP_RANGES] = flags & 0x40 ? "ip" : "allowed_ip_ranges";
 
-	fail =
-	    introspect_respond_claims(&out, &body, names[CLAIM_USERNAME], names[CLAIM_IP_RANGES]);
+	fail = introspect_respond_claims(&out, &body, names[CLAIM_USERNAME], names[CLAIM_IP_RANGES],
+					 names[CLAIM_SCOPE]);
 	root = json_loadb(body.p ? (const char *)body.p : "", body.len,
 			  JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	if (fail != NULL) {
@@ -137,6 +139,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	cfg.username_claim = (char *)names[CLAIM_USERNAME];
 	cfg.ip_ranges_claim = (char *)names[CLAIM_IP_RANGES];
+	cfg.scope_claim = (char *)names[CLAIM_SCOPE];
 	cfg.required_scopes = flags & 1 ? "read" : NULL;
 	cfg.audience = flags & 2 ? "api" : NULL;
 	cfg.issuer = flags & 4 ? "https://idp.example" : NULL;
@@ -158,7 +161,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(nbf == NULL ||
 		      (json_is_integer(nbf) && json_integer_value(nbf) <= NOW + 30) ||
 		      (json_is_real(nbf) && json_real_value(nbf) <= NOW + 30));
-		CHECK(!cfg.required_scopes || has_word(json_object_get(root, "scope"), "read"));
+		CHECK(!cfg.required_scopes || has_word(json_object_get(root, "scope"), "read") ||
+		      in_array(json_object_get(root, "scope"), "read"));
+		CHECK(json_object_get(root, "token_type") == NULL ||
+		      (json_is_string(json_object_get(root, "token_type")) &&
+		       !(json_string_length(json_object_get(root, "token_type")) == 13 &&
+			 strncasecmp(json_string_value(json_object_get(root, "token_type")),
+				     "refresh_token", 13) == 0)));
 		CHECK(!cfg.allowed_client_ids ||
 		      is_string(json_object_get(root, "client_id"), "deploy") ||
 		      is_string(json_object_get(root, "client_id"), "ci"));

@@ -722,10 +722,14 @@ START_TEST(scope_claim_checked)
 {
 	static const char *bad[] = {
 	    "{\"active\":true,\"username\":\"alice\"}",
-	    "{\"active\":true,\"username\":\"alice\",\"scope\":[\"ssh\"]}",
+	    "{\"active\":true,\"username\":\"alice\",\"scope\":[\"sshd\",\"git\"]}",
 	    "{\"active\":true,\"username\":\"alice\",\"scope\":\"sshd\"}",
 	};
-	const char *good = "{\"active\":true,\"username\":\"alice\",\"scope\":\"git ssh\"}";
+	/* ★2 a JSON array of strings is scopes too (DESIGN.md §4 scope_claim). */
+	static const char *good[] = {
+	    "{\"active\":true,\"username\":\"alice\",\"scope\":\"git ssh\"}",
+	    "{\"active\":true,\"username\":\"alice\",\"scope\":[\"ssh\"]}",
+	};
 	char *url;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -738,12 +742,14 @@ START_TEST(scope_claim_checked)
 		ck_audit("deny", "scope_missing");
 		free(url);
 	}
-	url = fault_json_url(&fault, good, strlen(good));
-	ck_assert_int_eq(
-	    pam_run(fault_service(url, "required_scopes = ssh\n"), "alice", "192.0.2.7", "ucat_x")
-		.auth,
-	    PAM_SUCCESS);
-	free(url);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		url = fault_json_url(&fault, good[i], strlen(good[i]));
+		ck_assert_int_eq(pam_run(fault_service(url, "required_scopes = ssh\n"), "alice",
+					 "192.0.2.7", "ucat_x")
+				     .auth,
+				 PAM_SUCCESS);
+		free(url);
+	}
 }
 END_TEST
 

@@ -366,13 +366,14 @@ START_TEST(test_names_bound_to_config)
 	char base[CACHE_NAME_LEN + 1], name[CACHE_NAME_LEN + 1], tag[CACHE_TAG_LEN + 1];
 	struct apt_config keep;
 	char **field[] = {&cfg.introspection_url, &cfg.client_id, &cfg.username_claim,
-			  &cfg.ip_ranges_claim};
+			  &cfg.ip_ranges_claim, &cfg.scope_claim};
 
 	fresh_cfg();
 	cfg.introspection_url = "http://127.0.0.1:1/a";
 	cfg.client_id = "rs";
 	cfg.username_claim = "username";
 	cfg.ip_ranges_claim = "allowed_ip_ranges";
+	cfg.scope_claim = "scope";
 	keep = cfg;
 	open_ok(&c, true);
 	cache_name(&c, TOKEN_A, strlen(TOKEN_A), base);

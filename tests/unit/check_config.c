@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "proto.h"
 #include "settings.h"
 #include "unit.h"
 #include "url.h"
@@ -124,6 +125,7 @@ START_TEST(test_defaults)
 	ck_assert_ptr_null(cfg.audience);
 	ck_assert_ptr_null(cfg.issuer);
 	ck_assert_str_eq(cfg.ip_ranges_claim, "allowed_ip_ranges");
+	ck_assert_str_eq(cfg.scope_claim, "scope");
 	ck_assert(!cfg.require_ip_ranges);
 	ck_assert_int_eq(cfg.clock_skew, 30);
 	ck_assert(cfg.cache);
@@ -1129,7 +1131,8 @@ END_TEST
 
 START_TEST(test_empty_required)
 {
-	static const char *const keys[] = {"username_claim", "ip_ranges_claim", "helper_user"};
+	static const char *const keys[] = {"username_claim", "ip_ranges_claim", "scope_claim",
+					   "helper_user"};
 
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
 		char arg[64];
@@ -1149,6 +1152,70 @@ START_TEST(test_empty_required)
 		ck_assert_str_eq(cfg.prompt, "API token: ");
 		config_free(&cfg);
 	}
+}
+END_TEST
+
+/*
+ * ★2 the claim names are dot paths: "account.username" is accepted as it
+ * is (the helper walks it); a path with an empty segment names no place and
+ * is a config error that names the key, not the value.
+ */
+START_TEST(test_claim_paths)
+{
+	static const char *const keys[] = {"username_claim", "ip_ranges_claim", "scope_claim"};
+	static const char *const good[] = {"account.username", "a.b.c", "x", "a-b.c_d",
+					   "https://x/claims"};
+	static const char *const bad[] = {"a..b", ".a", "a.", ".", "..", "a.b.", ".a.b", "a...b"};
+	char arg[256], frag[128];
+
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+			struct apt_config cfg;
+			char err[512] = "";
+
+			snprintf(arg, sizeof(arg), "%s=%s", keys[k], good[i]);
+			ck_assert_msg(load(&cfg, empty_conf,
+					   (const char *[]){"introspection_url=" URL, arg, NULL},
+					   err, sizeof(err)) == APT_OK,
+				      "%s: %s", arg, err);
+			ck_assert_str_eq(k == 0	  ? cfg.username_claim
+					 : k == 1 ? cfg.ip_ranges_claim
+						  : cfg.scope_claim,
+					 good[i]);
+			config_free(&cfg);
+		}
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			snprintf(arg, sizeof(arg), "%s=%s", keys[k], bad[i]);
+			snprintf(frag, sizeof(frag), "%s: a claim path with an empty segment",
+				 keys[k]);
+			args_bad((const char *[]){"introspection_url=" URL, arg, NULL}, frag);
+		}
+		/* The helper's limit (proto.h) holds for every claim name. */
+		{
+			char longname[PROTO_CLAIM_NAME_MAX + 2];
+
+			memset(longname, 'a', sizeof(longname) - 1);
+			longname[sizeof(longname) - 1] = '\0';
+			snprintf(arg, sizeof(arg), "%s=%s", keys[k], longname);
+			args_bad((const char *[]){"introspection_url=" URL, arg, NULL},
+				 "value too long");
+			longname[sizeof(longname) - 2] = '\0';
+			snprintf(arg, sizeof(arg), "%s=%s", keys[k], longname);
+			{
+				struct apt_config cfg;
+				char err[512] = "";
+
+				ck_assert_msg(
+				    load(&cfg, empty_conf,
+					 (const char *[]){"introspection_url=" URL, arg, NULL}, err,
+					 sizeof(err)) == APT_OK,
+				    "%s", err);
+				config_free(&cfg);
+			}
+		}
+	}
+	text_bad("path.conf", "introspection_url = " URL "\nscope_claim = authz..scopes\n", 0,
+		 "scope_claim: a claim path with an empty segment");
 }
 END_TEST
 
@@ -1379,6 +1446,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_timeouts);
 	tcase_add_test(tc, test_connect_timeout_default_clamped);
 	tcase_add_test(tc, test_empty_required);
+	tcase_add_test(tc, test_claim_paths);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("file");

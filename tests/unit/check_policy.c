@@ -359,9 +359,23 @@ START_TEST(test_scopes)
 	expect_ok();
 	c_str(CLAIM_SCOPE, S("a\tb git rsync"));
 	expect_ok();
-	/* Not a string: never a scope. */
+	/* ★2 an array of strings: each item one scope, whole (DESIGN.md §4 scope_claim). */
 	c_list(CLAIM_SCOPE, (const char *[]){"git", "rsync", NULL});
+	expect_ok();
+	c_list(CLAIM_SCOPE, (const char *[]){"openid", "rsync", "x", "git", NULL});
+	expect_ok();
+	c_list(CLAIM_SCOPE, (const char *[]){"git", NULL});
 	expect_deny("scope_missing");
+	c_list(CLAIM_SCOPE, (const char *[]){NULL});
+	expect_deny("scope_missing");
+	/* An item is not split: "git rsync" is one scope, and so is "git\0". */
+	c_list(CLAIM_SCOPE, (const char *[]){"git rsync", NULL});
+	expect_deny("scope_missing");
+	c_list(CLAIM_SCOPE, (const char *[]){"gitx", "rsync", "GIT", " git", NULL});
+	expect_deny("scope_missing");
+	c_list_raw(CLAIM_SCOPE, S("4:git\0,5:rsync,"));
+	expect_deny("scope_missing");
+	/* Anything else is never a scope. */
 	c_int(CLAIM_SCOPE, 1);
 	expect_deny("scope_missing");
 	c_other(CLAIM_SCOPE);
@@ -429,8 +443,9 @@ START_TEST(test_audience)
 	expect_deny("audience_mismatch");
 	c_str(CLAIM_AUD, S("ssh\0"));
 	expect_deny("audience_mismatch");
+	/* ★2 absent is told apart from wrong; present of another type is wrong. */
 	c_absent(CLAIM_AUD);
-	expect_deny("audience_mismatch");
+	expect_deny("audience_missing");
 	c_other(CLAIM_AUD);
 	expect_deny("audience_mismatch");
 	c_int(CLAIM_AUD, 0);
@@ -451,6 +466,10 @@ START_TEST(test_issuer)
 	c_str(CLAIM_ISS, S("https://IDP.example"));
 	expect_deny("issuer_mismatch");
 	c_absent(CLAIM_ISS);
+	expect_deny("issuer_missing");
+	c_other(CLAIM_ISS);
+	expect_deny("issuer_mismatch");
+	c_str(CLAIM_ISS, S(""));
 	expect_deny("issuer_mismatch");
 	c_list(CLAIM_ISS, (const char *[]){"https://idp.example", NULL});
 	expect_deny("issuer_mismatch");
@@ -608,6 +627,52 @@ START_TEST(test_require_ip_ranges)
 }
 END_TEST
 
+/*
+ * ★2 a refresh token is never a login, whatever case the issuer spells it
+ * in (glewlwyd answers active for one asked about without a hint).
+ */
+START_TEST(test_token_type)
+{
+	static const char *const refused[] = {"refresh_token", "REFRESH_TOKEN", "Refresh_Token",
+					      "rEfReSh_ToKeN"};
+	static const char *const allowed[] = {"access_token",  "Bearer",	 "",
+					      "refresh",       "refresh_token ", " refresh_token",
+					      "refresh-token", "refresh_tokens"};
+
+	c_absent(CLAIM_TOKEN_TYPE);
+	expect_ok();
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		c_str(CLAIM_TOKEN_TYPE, refused[i], strlen(refused[i]));
+		expect_deny("token_type");
+	}
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
+		c_str(CLAIM_TOKEN_TYPE, allowed[i], strlen(allowed[i]));
+		expect_ok();
+	}
+	/* Not a string: not a type we can tell from a refresh token's. */
+	c_list(CLAIM_TOKEN_TYPE, (const char *[]){"access_token", NULL});
+	expect_deny("token_type");
+	c_int(CLAIM_TOKEN_TYPE, 1);
+	expect_deny("token_type");
+	c_other(CLAIM_TOKEN_TYPE);
+	expect_deny("token_type");
+	c_str(CLAIM_TOKEN_TYPE, S("refresh_token\0"));
+	expect_ok(); /* 14 bytes: not the word, and never compared past its length */
+	/* Checked before everything but active: no other reason hides it. */
+	c_str(CLAIM_TOKEN_TYPE, S("refresh_token"));
+	c_absent(CLAIM_USERNAME);
+	c_absent(CLAIM_SCOPE);
+	expect_deny("token_type");
+	c_bool(CLAIM_ACTIVE, 0);
+	expect_deny("inactive");
+	/* Without any policy key set, too. */
+	load_cfg((const char *[]){NULL});
+	c_bool(CLAIM_ACTIVE, 1);
+	c_str(CLAIM_USERNAME, S("alice"));
+	expect_deny("token_type");
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -618,6 +683,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_all_match);
 	tcase_add_test(tc, test_minimal);
 	tcase_add_test(tc, test_active);
+	tcase_add_test(tc, test_token_type);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("time");

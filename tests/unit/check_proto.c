@@ -642,6 +642,8 @@ START_TEST(test_claims_put_get_round_trip)
 	/* CLAIM_ISS absent: no field, and absent again after the trip. */
 	ck_assert_int_eq(claim_set_string(&in.c[CLAIM_IP_RANGES], S("")), 0);
 	in.c[CLAIM_IP_RANGES].type = CLAIM_LIST;
+	ck_assert_int_eq(claim_set_string(&in.c[CLAIM_TOKEN_TYPE], S("Bearer")), 0);
+	in.c[CLAIM_TOKEN_TYPE].type = CLAIM_STRING;
 
 	proto_begin(&b, PROTO_RESPONSE_MAGIC);
 	ck_assert_int_eq(claims_put(&b, &in), 0);
@@ -654,6 +656,7 @@ START_TEST(test_claims_put_get_round_trip)
 	expect_field(&m, "claim.username", S("sal\0ice"));
 	expect_field(&m, "claim.aud", S("l1:a,6:b,2:c,,"));
 	expect_field(&m, "claim.ip_ranges", S("l"));
+	expect_field(&m, "claim.token_type", S("sBearer"));
 	ck_assert_ptr_null(proto_get(&m, "claim.iss"));
 
 	ck_assert_int_eq(claims_get(&m, &out), 0);
@@ -1098,6 +1101,7 @@ START_TEST(test_build_full)
 				      "timeout_ms=4000",
 				      "username_claim=sub",
 				      "ip_ranges_claim=ips",
+				      "scope_claim=authz.scopes",
 				      NULL};
 		ck_assert_int_eq(build_req(args, S("ucat_a\0b\n"), &req, &m, err, sizeof(err)),
 				 APT_OK);
@@ -1118,7 +1122,8 @@ START_TEST(test_build_full)
 	ck_assert_int_eq(v, 3950);
 	expect_str(&m, "username_claim", "sub");
 	expect_str(&m, "ip_ranges_claim", "ips");
-	ck_assert_uint_eq(m.n, 13);
+	expect_str(&m, "scope_claim", "authz.scopes");
+	ck_assert_uint_eq(m.n, 14);
 	buf_free(&req);
 }
 END_TEST
@@ -1148,7 +1153,8 @@ START_TEST(test_build_defaults)
 	expect_str(&m, "ip_ranges_claim", "allowed_ip_ranges");
 	/* No credentials: the helper is told to send none. */
 	expect_str(&m, "client_auth", "none");
-	ck_assert_uint_eq(m.n, 7);
+	expect_str(&m, "scope_claim", "scope");
+	ck_assert_uint_eq(m.n, 8);
 	buf_free(&req);
 }
 END_TEST
