@@ -20,9 +20,13 @@
 #include <stddef.h>
 #include "buf.h"
 
-/* 2: the helper finishes the drop to helper_user itself (lib/child.c); one that does not must not
- * run. */
-#define PROTO_REQUEST_MAGIC  "apitoken-introspect-request 2"
+/*
+ * 2: the helper finishes the drop to helper_user itself (lib/child.c); one
+ * that does not must not run. 3: client_auth and scope_claim; a helper of 2
+ * would ignore them (check the top-level "scope", send Basic) and must not
+ * answer either.
+ */
+#define PROTO_REQUEST_MAGIC  "apitoken-introspect-request 3"
 #define PROTO_RESPONSE_MAGIC "apitoken-introspect-response 1"
 #define PROTO_MAX_FIELDS     32
 #define PROTO_KEY_MAX	     32

@@ -151,10 +151,12 @@ START_TEST(test_bad_magic)
 	expect_parse_fails(S(""), "empty");
 	expect_parse_fails(S(PROTO_REQUEST_MAGIC), "magic without LF");
 	expect_parse_fails(S(PROTO_REQUEST_MAGIC "end\n"), "magic glued to end");
-	expect_parse_fails(S("apitoken-introspect-request 3\nend\n"), "version 3");
+	expect_parse_fails(S("apitoken-introspect-request 4\nend\n"), "version 4");
 	/* Version 1 came from a helper that does not finish the drop to helper_user. */
 	expect_parse_fails(S("apitoken-introspect-request 1\nend\n"), "version 1");
-	expect_parse_fails(S("Apitoken-introspect-request 2\nend\n"), "case");
+	/* Version 2 knows neither client_auth nor scope_claim. */
+	expect_parse_fails(S("apitoken-introspect-request 2\nend\n"), "version 2");
+	expect_parse_fails(S("Apitoken-introspect-request 3\nend\n"), "case");
 	expect_parse_fails(S(PROTO_RESPONSE_MAGIC "\nend\n"), "response magic");
 	expect_parse_fails(S("\n" RQ "end\n"), "leading LF");
 	expect_parse_fails(S(PROTO_REQUEST_MAGIC "\r\nend\n"), "CRLF");
