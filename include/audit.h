@@ -53,8 +53,8 @@ void audit_format(const struct audit_rec *r, char *out, size_t outlen);
  * outlen is too small (out then holds a cut prefix, not to be used).
  */
 size_t audit_json_escape(const char *v, size_t len, char *out, size_t outlen);
-/* An out of this size holds any value's JSON form (6 bytes each, "...", NUL). */
-#define AUDIT_JSON_ESCAPED_MAX (AUDIT_VALUE_MAX * 6 + 3 + 1)
+/* An out of this size holds any value's JSON form (6 bytes each, "...", NUL, one spare). */
+#define AUDIT_JSON_ESCAPED_MAX (AUDIT_VALUE_MAX * 6 + 3 + 1 + 1)
 
 /*
  * A JSON line is at most this long, newline included: under PIPE_BUF

@@ -38,23 +38,24 @@ static bool safe_char(unsigned char c)
 	       (c != '\0' && strchr("._-@:+", c) != NULL);
 }
 
-size_t audit_escape(const char *v, size_t len, char *out, size_t outlen)
+/* Writes the form of byte c (of a value len bytes long) to out; returns its length. */
+typedef size_t (*put_byte_fn)(unsigned char c, size_t len, char *out);
+
+/*
+ * The bounded, cut-marking loop both forms share: each of the first
+ * AUDIT_VALUE_MAX bytes through put (at most width bytes each), then "..."
+ * when v was longer. Returns the length, or (size_t)-1 when out was too small.
+ */
+static size_t escape_cut(const char *v, size_t len, char *out, size_t outlen, size_t width,
+			 put_byte_fn put)
 {
 	size_t i, pos = 0;
 
 	if (outlen == 0)
 		return (size_t)-1;
 	/* Room for one more escaped byte and the NUL, and one to spare, before each byte. */
-	for (i = 0; i < AUDIT_VALUE_MAX && i < len && pos + 4 < outlen; i++) {
-		unsigned char c = (unsigned char)v[i];
-		/* A user really named "-" must not read as "no user". */
-		if (safe_char(c) && !(c == '-' && len == 1)) {
-			out[pos++] = (char)c;
-		} else {
-			hex_percent(c, out + pos);
-			pos += 3;
-		}
-	}
+	for (i = 0; i < AUDIT_VALUE_MAX && i < len && pos + width + 1 < outlen; i++)
+		pos += put((unsigned char)v[i], len, out + pos);
 	if (i < len && (i < AUDIT_VALUE_MAX || pos + 4 >= outlen)) {
 		out[pos] = '\0';
 		return (size_t)-1;
@@ -65,6 +66,22 @@ size_t audit_escape(const char *v, size_t len, char *out, size_t outlen)
 	}
 	out[pos] = '\0';
 	return pos;
+}
+
+static size_t put_percent(unsigned char c, size_t len, char *out)
+{
+	/* A user really named "-" must not read as "no user". */
+	if (safe_char(c) && !(c == '-' && len == 1)) {
+		out[0] = (char)c;
+		return 1;
+	}
+	hex_percent(c, out);
+	return 3;
+}
+
+size_t audit_escape(const char *v, size_t len, char *out, size_t outlen)
+{
+	return escape_cut(v, len, out, outlen, 3, put_percent);
 }
 
 /*
@@ -110,37 +127,30 @@ void audit_format(const struct audit_rec *r, char *out, size_t outlen)
 		 r->source ? r->source : "-", r->ms);
 }
 
+static size_t put_json_byte(unsigned char c, size_t len, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	(void)len;
+	if (c == '"' || c == '\\') {
+		out[0] = '\\';
+		out[1] = (char)c;
+		return 2;
+	}
+	if (c >= 0x20 && c < 0x7f) {
+		out[0] = (char)c;
+		return 1;
+	}
+	/* Not raw UTF-8: a byte sequence that is not UTF-8 has no JSON form. */
+	memcpy(out, "\\u00", 4);
+	out[4] = hex[c >> 4];
+	out[5] = hex[c & 15];
+	return 6;
+}
+
 size_t audit_json_escape(const char *v, size_t len, char *out, size_t outlen)
 {
-	size_t i, pos = 0;
-
-	if (outlen == 0)
-		return (size_t)-1;
-	/* Room for the longest form of one more byte (\u00XX) and the NUL before each byte. */
-	for (i = 0; i < AUDIT_VALUE_MAX && i < len && pos + 7 <= outlen; i++) {
-		unsigned char c = (unsigned char)v[i];
-
-		if (c == '"' || c == '\\') {
-			out[pos++] = '\\';
-			out[pos++] = (char)c;
-		} else if (c < 0x20 || c >= 0x7f) {
-			/* Not raw UTF-8: a byte sequence that is not UTF-8 has no JSON form. */
-			snprintf(out + pos, outlen - pos, "\\u%04x", c);
-			pos += 6;
-		} else {
-			out[pos++] = (char)c;
-		}
-	}
-	if (i < len && (i < AUDIT_VALUE_MAX || pos + 4 > outlen)) {
-		out[pos] = '\0';
-		return (size_t)-1;
-	}
-	if (i < len) {
-		memcpy(out + pos, "...", 3);
-		pos += 3;
-	}
-	out[pos] = '\0';
-	return pos;
+	return escape_cut(v, len, out, outlen, 6, put_json_byte);
 }
 
 /* Appends ,"key": and v as a JSON string (null when NULL). Returns the new pos or (size_t)-1. */

@@ -327,7 +327,7 @@ START_TEST(test_json_escape_long)
 	ck_assert_uint_eq(audit_json_escape(v, AUDIT_VALUE_MAX, out, sizeof(out)),
 			  AUDIT_VALUE_MAX * 6);
 	/* Every buffer too small says so, stays inside it and is terminated. */
-	for (i = 0; i < AUDIT_VALUE_MAX * 6 + 4; i++) {
+	for (i = 0; i < AUDIT_JSON_ESCAPED_MAX - 1; i++) {
 		char small[AUDIT_JSON_ESCAPED_MAX + 1];
 
 		memset(small, 'Z', sizeof(small));
