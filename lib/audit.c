@@ -142,7 +142,10 @@ static size_t put_json_byte(unsigned char c, size_t len, char *out)
 		return 1;
 	}
 	/* Not raw UTF-8: a byte sequence that is not UTF-8 has no JSON form. */
-	memcpy(out, "\\u00", 4);
+	out[0] = '\\';
+	out[1] = 'u';
+	out[2] = '0';
+	out[3] = '0';
 	out[4] = hex[c >> 4];
 	out[5] = hex[c & 15];
 	return 6;
