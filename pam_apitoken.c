@@ -49,19 +49,20 @@ static long elapsed_ms(const struct timespec *t0)
 	return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-static void audit(pam_handle_t *pamh, const struct auth_outcome *o, const char *user,
-		  const char *rhost, const struct timespec *t0)
+static void audit(pam_handle_t *pamh, const struct apt_config *cfg, const struct auth_outcome *o,
+		  const char *user, const char *rhost, const struct timespec *t0)
 {
+	const void *service = NULL;
 	struct audit_rec r = {
 	    .result = apt_rc_word(o->rc),
 	    .reason = o->reason,
 	    .user = user,
 	    .rhost = rhost,
-	    .token = o->fingerprint[0] ? o->fingerprint : "-",
+	    .token = o->fingerprint[0] ? o->fingerprint : NULL, /* "-" in syslog, null in JSON */
 	    .source = o->source,
 	    .ms = elapsed_ms(t0),
 	};
-	char line[1024];
+	char line[1024], why[512];
 
 	if (o->warn[0] != '\0')
 		pam_syslog(pamh, LOG_WARNING, "%s", o->warn);
@@ -73,6 +74,14 @@ static void audit(pam_handle_t *pamh, const struct auth_outcome *o, const char *
 		   : o->rc == APT_DENY ? LOG_NOTICE
 				       : LOG_ERR,
 		   "%s", line);
+	/* The decision is made: a file we cannot use costs one error line, not the login. */
+	if (cfg->audit_file != NULL) {
+		if (pam_get_item(pamh, PAM_SERVICE, &service) == PAM_SUCCESS)
+			r.service = service;
+		if (audit_append_json(cfg->audit_file, &r, why, sizeof(why)) < 0)
+			pam_syslog(pamh, LOG_ERR,
+				   "audit_file %s; this audit line went to syslog only", why);
+	}
 }
 
 /*
@@ -184,7 +193,7 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 		}
 	}
 out:
-	audit(pamh, &o, user, rhost, &t0);
+	audit(pamh, &cfg, &o, user, rhost, &t0);
 	free_secret(tok);
 	config_free(&cfg);
 	return pam_code(o.rc);

@@ -56,6 +56,7 @@ struct apt_config {
 	char *helper;
 	char *helper_user;
 	char *prompt;
+	char *audit_file; /* also append each audit line here, as JSON; NULL: syslog only */
 
 	bool debug;
 	bool use_first_pass;

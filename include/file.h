@@ -44,11 +44,13 @@ enum file_kind {
 	FILE_SECRET,  /* as FILE_CONFIG, and no group or other access at all */
 	FILE_PUBLIC,  /* as FILE_CONFIG, a final symbolic link followed (CA bundles often are) */
 	FILE_PROGRAM, /* an executable regular file; opened O_PATH, for fexecve() */
+	FILE_APPEND,  /* as FILE_SECRET with one link; write-only O_APPEND, made 0600 if absent */
 };
 
 /*
  * Opens path after the checks above and those of kind. Returns a
- * close-on-exec descriptor (read-only, or O_PATH for FILE_PROGRAM), or -1
+ * close-on-exec descriptor (read-only, O_PATH for FILE_PROGRAM, write-only
+ * O_APPEND for FILE_APPEND, which creates a missing file 0600), or -1
  * with a message in err that names the file, the component at fault and
  * what to change, and errno ENOMEM when it ran out of memory (else EACCES).
  * The message never holds file contents.

@@ -56,6 +56,7 @@ static const struct kv_key options[] = {
     {"helper", KV_P(helper)},
     {"helper_user", KV_S(helper_user)},
     {"prompt", KV_S(prompt)},
+    {"audit_file", KV_P(audit_file)},
     /* Flags: module arguments without a value (also accepted as "flag = yes"). */
     {"debug", KV_F(debug)},
     {"use_first_pass", KV_F(use_first_pass)},

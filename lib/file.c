@@ -108,8 +108,12 @@ static int check_file(const struct stat *st, enum file_kind kind, const char *pa
 			    path, (unsigned)st->st_uid);
 	if (t == FILE_SHARED_WRITE)
 		return errf(err, errlen, "%s: writable by group or others", path);
-	if (kind == FILE_SECRET && (st->st_mode & (S_IRWXG | S_IRWXO)))
+	if ((kind == FILE_SECRET || kind == FILE_APPEND) && (st->st_mode & (S_IRWXG | S_IRWXO)))
 		return errf(err, errlen, "%s: accessible by group or others (chmod 600)", path);
+	/* Another name for the file may be a log someone else reads: appends land there too. */
+	if (kind == FILE_APPEND && st->st_nlink != 1)
+		return errf(err, errlen, "%s: has %lu links, want exactly one (remove the others)",
+			    path, (unsigned long)st->st_nlink);
 	if (kind == FILE_PROGRAM && !(st->st_mode & S_IXUSR))
 		return errf(err, errlen, "%s: not executable", path);
 	return 0;
@@ -120,11 +124,14 @@ static int open_final(int dir, const char *name, enum file_kind kind, const char
 		      size_t errlen)
 {
 	/* O_NONBLOCK: a FIFO planted at the path must not hang the login. */
-	int flags = kind == FILE_PROGRAM
-			? O_PATH | O_NOFOLLOW | O_CLOEXEC
-			: O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	int flags =
+	    kind == FILE_PROGRAM ? O_PATH | O_NOFOLLOW | O_CLOEXEC
+	    : kind == FILE_APPEND
+		? O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK
+		: O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
 	struct stat st;
-	int fd = openat(dir, name, flags);
+	/* Only FILE_APPEND creates: 0600, so no one else may read or write what it appends. */
+	int fd = openat(dir, name, flags, 0600);
 
 	if (fd < 0) {
 		int e = errno; /* the caller may tell ENOENT ("not there") from the rest */

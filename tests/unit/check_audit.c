@@ -2,9 +2,12 @@
  * Unit tests for lib/audit.c: the exact audit line of audit_format()
  * (DESIGN.md §7), %XX escaping of the client-supplied user and rhost, "-"
  * for absent values, truncation of long values, bounds and NUL termination
- * for every small buffer size, and apt_rc_word().
+ * for every small buffer size, and apt_rc_word(). Then the JSON form for
+ * audit_file: audit_json_escape() on quotes, backslashes, control and
+ * non-ASCII bytes, and audit_format_json() parsed back with jansson.
  */
 #include <check.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -280,6 +283,166 @@ START_TEST(test_rc_words)
 }
 END_TEST
 
+/* --- the JSON form (audit_file) ------------------------------------------ */
+
+static void expect_json(const char *v, size_t len, const char *want)
+{
+	char out[AUDIT_JSON_ESCAPED_MAX];
+	size_t n = audit_json_escape(v, len, out, sizeof(out));
+
+	ck_assert_uint_eq(n, strlen(want));
+	ck_assert_str_eq(out, want);
+}
+
+START_TEST(test_json_escape)
+{
+	expect_json("alice", 5, "alice");
+	expect_json("", 0, "");
+	expect_json("a\"b\\c", 5, "a\\\"b\\\\c");
+	expect_json("a\nb\rc\td", 7, "a\\u000ab\\u000dc\\u0009d");
+	expect_json("\x01\x1f\x7f", 3, "\\u0001\\u001f\\u007f");
+	expect_json("a\0b", 3, "a\\u0000b");
+	/* Bytes, not characters: valid UTF-8 and a lone 0xff alike, so no two read the same. */
+	expect_json("\xc3\xa9", 2, "\\u00c3\\u00a9");
+	expect_json("x\xff", 2, "x\\u00ff");
+	/* What a syslog value holds is not escaped again: it is the same characters. */
+	expect_json("a b=c%20", 8, "a b=c%20");
+}
+END_TEST
+
+START_TEST(test_json_escape_long)
+{
+	char v[AUDIT_VALUE_MAX + 10], out[AUDIT_JSON_ESCAPED_MAX], want[AUDIT_JSON_ESCAPED_MAX];
+	size_t i;
+
+	/* The worst case, every byte 6 wide, cut at AUDIT_VALUE_MAX, fits the documented size. */
+	memset(v, '\x01', sizeof(v));
+	ck_assert_uint_eq(audit_json_escape(v, sizeof(v), out, sizeof(out)),
+			  AUDIT_VALUE_MAX * 6 + 3);
+	for (i = 0; i < AUDIT_VALUE_MAX; i++)
+		memcpy(want + 6 * i, "\\u0001", 6);
+	strcpy(want + 6 * AUDIT_VALUE_MAX, "...");
+	ck_assert_str_eq(out, want);
+	/* Exactly AUDIT_VALUE_MAX bytes: whole, no "...". */
+	ck_assert_uint_eq(audit_json_escape(v, AUDIT_VALUE_MAX, out, sizeof(out)),
+			  AUDIT_VALUE_MAX * 6);
+	/* Every buffer too small says so, stays inside it and is terminated. */
+	for (i = 0; i < AUDIT_JSON_ESCAPED_MAX - 1; i++) {
+		char small[AUDIT_JSON_ESCAPED_MAX + 1];
+
+		memset(small, 'Z', sizeof(small));
+		ck_assert_uint_eq(audit_json_escape(v, sizeof(v), small, i), (size_t)-1);
+		if (i > 0)
+			ck_assert_ptr_nonnull(memchr(small, '\0', i));
+		ck_assert_int_eq(small[i], 'Z');
+	}
+}
+END_TEST
+
+/* Parses a JSON line; asserts it is one object and one newline at the end. */
+static json_t *parse_line(const char *line, size_t len)
+{
+	json_error_t e;
+	json_t *o;
+
+	ck_assert_uint_eq(len, strlen(line));
+	ck_assert_uint_gt(len, 0);
+	ck_assert_int_eq(line[len - 1], '\n');
+	ck_assert_ptr_null(memchr(line, '\n', len - 1));
+	o = json_loadb(line, len, 0, &e);
+	ck_assert_msg(o != NULL && json_is_object(o), "not a JSON object: %s (%s)", line, e.text);
+	return o;
+}
+
+static void expect_member(json_t *o, const char *key, const char *want)
+{
+	json_t *v = json_object_get(o, key);
+
+	ck_assert_msg(v != NULL, "no %s", key);
+	if (want == NULL) {
+		ck_assert_msg(json_is_null(v), "%s not null", key);
+		return;
+	}
+	ck_assert_msg(json_is_string(v), "%s not a string", key);
+	ck_assert_str_eq(json_string_value(v), want);
+}
+
+START_TEST(test_json_line)
+{
+	struct audit_rec r = normal_rec();
+	char line[AUDIT_JSON_MAX];
+	size_t n;
+	json_t *o;
+
+	r.service = "sshd";
+	n = audit_format_json(&r, 1714564800, line, sizeof(line));
+	ck_assert_str_eq(line,
+			 "{\"time\":\"2024-05-01T12:00:00Z\",\"service\":\"sshd\","
+			 "\"result\":\"allow\",\"reason\":\"ok\",\"user\":\"alice\","
+			 "\"mapped_user\":null,\"rhost\":\"192.0.2.7\","
+			 "\"token\":\"ucat_sha256:3f2a9c1b\",\"source\":\"network\",\"ms\":12}\n");
+	o = parse_line(line, n);
+	ck_assert_uint_eq(json_object_size(o), 10);
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "ms")), 12);
+	json_decref(o);
+
+	r.mapped_user = "git";
+	n = audit_format_json(&r, 0, line, sizeof(line));
+	o = parse_line(line, n);
+	expect_member(o, "mapped_user", "git");
+	expect_member(o, "time", "1970-01-01T00:00:00Z");
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(test_json_absent_and_hostile)
+{
+	struct audit_rec r = {.ms = -1};
+	char line[AUDIT_JSON_MAX], user[AUDIT_VALUE_MAX + 2];
+	size_t n;
+	json_t *o;
+
+	/* Absent values are null, result and reason the syslog line's defaults. */
+	n = audit_format_json(&r, 0, line, sizeof(line));
+	o = parse_line(line, n);
+	expect_member(o, "result", "error");
+	expect_member(o, "reason", "internal");
+	expect_member(o, "user", NULL);
+	expect_member(o, "rhost", NULL);
+	expect_member(o, "token", NULL);
+	expect_member(o, "service", NULL);
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "ms")), -1);
+	json_decref(o);
+
+	/* A user name that tries to close the string and add a member, or a line. */
+	r = normal_rec();
+	r.user = "x\",\"result\":\"allow\"}\n{\"a\":\"\xff\xfe";
+	r.rhost = "\\\"";
+	n = audit_format_json(&r, 0, line, sizeof(line));
+	o = parse_line(line, n);
+	expect_member(o, "user", "x\",\"result\":\"allow\"}\n{\"a\":\"\xc3\xbf\xc3\xbe");
+	expect_member(o, "rhost", "\\\"");
+	expect_member(o, "result", "allow");
+	ck_assert_uint_eq(json_object_size(o), 10);
+	json_decref(o);
+
+	/* The longest values: cut at AUDIT_VALUE_MAX, still one line under AUDIT_JSON_MAX. */
+	memset(user, '\x02', sizeof(user) - 1);
+	user[sizeof(user) - 1] = '\0';
+	r.user = r.rhost = r.service = r.mapped_user = user;
+	n = audit_format_json(&r, 0, line, sizeof(line));
+	ck_assert_uint_lt(n, AUDIT_JSON_MAX);
+	o = parse_line(line, n);
+	ck_assert_uint_eq(strlen(json_string_value(json_object_get(o, "user"))),
+			  AUDIT_VALUE_MAX + 3);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "user")) + AUDIT_VALUE_MAX, "...");
+	json_decref(o);
+	/* Too small a buffer: nothing to write, never a cut line. */
+	ck_assert_uint_eq(audit_format_json(&r, 0, line, 40), (size_t)-1);
+	ck_assert_uint_eq(audit_format_json(&r, 0, line, 1), (size_t)-1);
+}
+END_TEST
+
 static Suite *audit_suite(void)
 {
 	Suite *s = suite_create("audit");
@@ -302,6 +465,13 @@ static Suite *audit_suite(void)
 	tc = tcase_create("bounds");
 	tcase_add_test(tc, test_small_buffers);
 	tcase_add_test(tc, test_zero_buffer);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("json");
+	tcase_add_test(tc, test_json_escape);
+	tcase_add_test(tc, test_json_escape_long);
+	tcase_add_test(tc, test_json_line);
+	tcase_add_test(tc, test_json_absent_and_hostile);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rc_word");
