@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "claims.h"
 #include "config.h"
 #include "policy.h"
@@ -150,6 +151,25 @@ START_TEST(test_digest_is_of_the_bytes)
 }
 END_TEST
 
+/* The shipped example parses, and says what its comments say. */
+START_TEST(test_example_file)
+{
+	struct buf b = BUF_INIT;
+	char err[512] = "";
+
+	unit_slurp("conf/user_map.example", &b);
+	ck_assert_msg(usermap_parse((char *)b.p, b.len, "example", &m, err, sizeof(err)) == APT_OK,
+		      "%s", err);
+	ck_assert_uint_eq(m.n, 3);
+	ck_assert_str_eq(usermap_lookup(&m, S("ci-bot@example.org")), "deploy");
+	ck_assert_str_eq(usermap_lookup(&m, S("repo:example-org/app")), "git");
+	ck_assert_str_eq(usermap_lookup(&m, S("jo@contractors.example.org")), "contractor");
+	ck_assert_ptr_null(usermap_lookup(&m, S("jo@example.org")));
+	usermap_free(&m);
+	buf_free(&b);
+}
+END_TEST
+
 /* ---- through the config and the policy -------------------------------- */
 
 static struct apt_config cfg;
@@ -270,6 +290,7 @@ static Suite *usermap_suite(void)
 	tcase_add_test(tc, test_first_match_wins);
 	tcase_add_test(tc, test_parse_errors);
 	tcase_add_test(tc, test_digest_is_of_the_bytes);
+	tcase_add_test(tc, test_example_file);
 	tcase_add_test(tc, test_policy_with_map);
 	tcase_add_test(tc, test_load_errors);
 	suite_add_tcase(s, tc);
