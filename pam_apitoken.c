@@ -61,6 +61,8 @@ static void audit(pam_handle_t *pamh, const struct apt_config *cfg, const struct
 	    .token = o->fingerprint[0] ? o->fingerprint : NULL, /* "-" in syslog, null in JSON */
 	    .source = o->source,
 	    .ms = elapsed_ms(t0),
+	    /* A login a map let through went to the user the map named. */
+	    .mapped_user = cfg->usermap != NULL && o->rc == APT_OK ? user : NULL,
 	};
 	char line[1024], why[512];
 

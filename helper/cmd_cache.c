@@ -29,6 +29,7 @@
 #include "config.h"
 #include "fingerprint.h"
 #include "timefmt.h"
+#include "usermap.h"
 
 /* Exits: EXIT_USAGE (commands.h) also for a bad configuration or an unusable cache. */
 #define EXIT_NONE_FOUND 1 /* forget matched nothing */
@@ -162,6 +163,23 @@ static char *escape_claim(const struct claim *c)
 	return c->type == CLAIM_STRING ? escape_bytes(c->s, c->len) : NULL;
 }
 
+/*
+ * The local user the map gives an entry's identity, by the matcher logins
+ * use (the admin sees what a login would get): *out escaped, or NULL when
+ * there is no identity or no line matches it. -1 out of memory.
+ */
+static int mapped_user(const struct usermap *m, const struct cache_entry *e, char **out)
+{
+	const struct claim *id = &e->claims.c[CLAIM_USERNAME];
+	const char *local;
+
+	*out = NULL;
+	if (id->type != CLAIM_STRING || (local = usermap_lookup(m, id->s, id->len)) == NULL)
+		return 0;
+	*out = escape_bytes(local, strlen(local));
+	return *out != NULL ? 0 : -1;
+}
+
 /* An entry's state (cache_entry_state, the rule logins apply) in the words the listing shows. */
 static const char *state_word(enum cache_kind kind, enum cache_state state)
 {
@@ -183,6 +201,7 @@ struct row {
 	bool valid;
 	char fingerprint[FINGERPRINT_LEN];
 	char *user, *scope; /* escaped, or NULL */
+	char *mapped;	    /* with a user_map: the local user it maps user to, escaped, or NULL */
 	enum cache_kind kind;
 	enum cache_state state;
 	time_t fetched, fresh_until, grace_until;
@@ -202,7 +221,6 @@ static int gather(const struct cache *c, const char *name, const struct cache_en
 	struct rows *rs = arg;
 	struct row *r;
 
-	(void)c;
 	if (rs->forget != NULL && (e == NULL || !fingerprint_matches(e->fingerprint, rs->forget)))
 		return 0;
 	if (rs->n == rs->cap) {
@@ -232,6 +250,8 @@ static int gather(const struct cache *c, const char *name, const struct cache_en
 	snprintf(r->config, sizeof(r->config), "%.16s", e->other_config ? e->config : "this");
 	r->user = escape_claim(&e->claims.c[CLAIM_USERNAME]);
 	r->scope = escape_claim(&e->claims.c[CLAIM_SCOPE]);
+	if (c->cfg->usermap != NULL && mapped_user(c->cfg->usermap, e, &r->mapped) < 0)
+		return -1;
 	/* NULL from escape_claim also means out of memory when there was something to show. */
 	if ((r->user == NULL && e->claims.c[CLAIM_USERNAME].type == CLAIM_STRING &&
 	     e->claims.c[CLAIM_USERNAME].len > 0) ||
@@ -246,6 +266,7 @@ static void rows_free(struct rows *rs)
 	for (size_t i = 0; i < rs->n; i++) {
 		free(rs->v[i].user);
 		free(rs->v[i].scope);
+		free(rs->v[i].mapped);
 	}
 	free(rs->v);
 	memset(rs, 0, sizeof(*rs));
@@ -407,7 +428,7 @@ static int cmd_list(const struct opts *o, const struct apt_config *cfg, const st
 		    enum cache_dir_state state)
 {
 	struct rows rs = {.now = time(NULL)};
-	size_t i, shown = 0, wfp = 11, wuser = 4, wscope = 5;
+	size_t i, shown = 0, wfp = 11, wuser = 4, wscope = 5, wconfig = 6;
 	char t1[32], t2[32];
 
 	if (state != CACHE_DIR_MISSING && gather_all(c, &rs) < 0) {
@@ -442,6 +463,8 @@ static int cmd_list(const struct opts *o, const struct apt_config *cfg, const st
 			json_time(j, "fresh_until", r->fresh_until);
 			json_time(j, "grace_until", r->grace_until);
 			json_object_set_new(j, "scope", json_text(r->scope));
+			if (cfg->usermap != NULL)
+				json_object_set_new(j, "mapped_user", json_text(r->mapped));
 			json_array_append_new(a, j);
 		}
 		rows_free(&rs);
@@ -458,21 +481,32 @@ static int cmd_list(const struct opts *o, const struct apt_config *cfg, const st
 		wuser = n > wuser ? n : wuser;
 		n = rs.v[i].scope ? strlen(rs.v[i].scope) : 1;
 		wscope = n > wscope ? n : wscope;
+		n = strlen(rs.v[i].config);
+		wconfig = n > wconfig ? n : wconfig;
 	}
-	/* CONFIG last: scripts that cut the earlier columns keep working. */
-	printf("%-*s  %-*s  %-8s  %-8s  %-20s  %-20s  %-*s  %s\n", (int)wfp, "FINGERPRINT",
+	/*
+	 * New columns go last (CONFIG, then MAPPED-USER with a user_map): scripts
+	 * that cut the earlier columns keep working.
+	 */
+	printf("%-*s  %-*s  %-8s  %-8s  %-20s  %-20s  %-*s  %s", (int)wfp, "FINGERPRINT",
 	       (int)wuser, "USER", "KIND", "STATE", "FETCHED", "FRESH-UNTIL", (int)wscope, "SCOPE",
-	       "CONFIG");
+	       cfg->usermap != NULL ? "CONFIG" : "CONFIG\n");
+	if (cfg->usermap != NULL)
+		printf("%*s  MAPPED-USER\n", (int)(wconfig - 6), "");
 	for (i = 0; i < rs.n && rs.v[i].valid; i++) {
 		const struct row *r = &rs.v[i];
 
 		timefmt_iso(r->fetched, t1);
 		timefmt_iso(r->fresh_until, t2);
-		printf("%-*s  %-*s  %-8s  %-8s  %-20s  %-20s  %-*s  %s\n", (int)wfp, r->fingerprint,
+		printf("%-*s  %-*s  %-8s  %-8s  %-20s  %-20s  %-*s  %s", (int)wfp, r->fingerprint,
 		       (int)wuser, r->user ? r->user : "-",
 		       r->kind == CACHE_POSITIVE ? "positive" : "negative",
 		       state_word(r->kind, r->state), t1, t2, (int)wscope,
 		       r->scope ? r->scope : "-", r->config);
+		if (cfg->usermap != NULL)
+			printf("%*s  %s", (int)(wconfig - strlen(r->config)), "",
+			       r->mapped ? r->mapped : "-");
+		putchar('\n');
 	}
 	rows_free(&rs);
 	return 0;

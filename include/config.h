@@ -12,6 +12,8 @@
 #include "result.h"
 #include "words.h"
 
+struct usermap;
+
 #ifndef APITOKEN_CONFIG_PATH
 #define APITOKEN_CONFIG_PATH "/etc/security/pam_apitoken.conf"
 #endif
@@ -38,6 +40,8 @@ struct apt_config {
 	char *token_prefixes; /* space-separated lists, NULL = any */
 	char *username_claim; /* the three claim names are dot paths (claims.h) */
 	char *scope_claim;
+	char *user_map;		 /* its path; NULL = no map */
+	struct usermap *usermap; /* user_map as read by config_load */
 	char *required_scopes;
 	char *allowed_client_ids;
 	char *audience;

@@ -13,7 +13,9 @@
 
 /*
  * APT_OK, or APT_DENY with *reason: inactive, token_type, expired, bad_exp,
- * not_yet_valid, bad_nbf, username_missing, user_mismatch, scope_missing,
+ * not_yet_valid, bad_nbf, username_missing, user_mismatch, user_not_mapped
+ * (with cfg->usermap, instead of user_mismatch: the first line matching the
+ * identity names another user, or none matches), scope_missing,
  * client_not_allowed, audience_missing, audience_mismatch, issuer_missing,
  * issuer_mismatch, ip_ranges_missing, bad_ip_ranges, rhost_not_numeric,
  * ip_not_allowed. rhost may be NULL.

@@ -25,6 +25,7 @@
 #include "hex.h"
 #include "proto.h"
 #include "errmsg.h"
+#include "usermap.h"
 
 /* 2: entries carry the tag of their configuration (DESIGN.md §6 ★2). */
 #define ENTRY_MAGIC   "apitoken-cache-entry 2"
@@ -221,6 +222,12 @@ static const char *bind_scope_claim(const struct apt_config *cfg)
 	return cfg->scope_claim;
 }
 
+/* The map's bytes, not its path: an edited map voids what was cached under the old one. */
+static const char *bind_user_map(const struct apt_config *cfg)
+{
+	return cfg->usermap != NULL ? cfg->usermap->digest : NULL;
+}
+
 static const struct {
 	const char *key;
 	const char *(*value)(const struct apt_config *cfg); /* NULL: not set */
@@ -231,6 +238,7 @@ static const struct {
     {"username_claim", bind_username_claim},
     {"ip_ranges_claim", bind_ip_ranges_claim},
     {"scope_claim", bind_scope_claim},
+    {"user_map", bind_user_map},
 };
 
 /*

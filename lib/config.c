@@ -23,6 +23,7 @@
 #include "errmsg.h"
 #include "proto.h"
 #include "url.h"
+#include "usermap.h"
 
 #define KV_TARGET struct apt_config
 
@@ -40,6 +41,7 @@ static const struct kv_key options[] = {
     {"token_prefixes", KV_W(token_prefixes)},
     {"username_claim", KV_S(username_claim)},
     {"scope_claim", KV_S(scope_claim)},
+    {"user_map", KV_P(user_map)},
     {"required_scopes", KV_W(required_scopes)},
     {"allowed_client_ids", KV_W(allowed_client_ids)},
     {"audience", KV_S(audience)},
@@ -273,12 +275,19 @@ enum apt_rc config_load(struct apt_config *cfg, int argc, const char **argv, cha
 		if (rc != APT_OK)
 			return rc;
 	}
-	return validate(cfg, err, errlen);
+	rc = validate(cfg, err, errlen);
+	/* Read with the config, so at every login: an edit applies to the next one. */
+	if (rc == APT_OK && cfg->user_map != NULL)
+		rc = usermap_load(cfg->user_map, &cfg->usermap, err, errlen);
+	return rc;
 }
 
 void config_free(struct apt_config *cfg)
 {
 	free(cfg->config);
+	if (cfg->usermap != NULL)
+		usermap_free(cfg->usermap);
+	free(cfg->usermap);
 	kv_free(&table, cfg);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -8,6 +8,7 @@
 
 #include "cidr.h"
 #include "policy.h"
+#include "usermap.h"
 
 static bool claim_equals(const struct claim *c, const char *want)
 {
@@ -26,6 +27,21 @@ static bool list_has(const struct claim *c, const char *want, size_t n)
 		if (len == n && memcmp(item, want, n) == 0)
 			return true;
 	return false;
+}
+
+/*
+ * With a user map the identity names the local account through the map: the
+ * first line that matches it must name user. An identity that is no string
+ * maps to no one.
+ */
+static bool user_mapped(const struct usermap *m, const struct claim *id, const char *user)
+{
+	const char *local;
+
+	if (id->type != CLAIM_STRING)
+		return false;
+	local = usermap_lookup(m, id->s, id->len);
+	return local != NULL && strcmp(local, user) == 0;
 }
 
 /*
@@ -172,7 +188,12 @@ enum apt_rc policy_check(const struct apt_config *cfg, const struct claims *cl, 
 		*reason = "username_missing";
 		return APT_DENY;
 	}
-	if (user == NULL || !claim_equals(&c[CLAIM_USERNAME], user)) {
+	if (cfg->usermap != NULL) {
+		if (user == NULL || !user_mapped(cfg->usermap, &c[CLAIM_USERNAME], user)) {
+			*reason = "user_not_mapped";
+			return APT_DENY;
+		}
+	} else if (user == NULL || !claim_equals(&c[CLAIM_USERNAME], user)) {
 		*reason = "user_mismatch";
 		return APT_DENY;
 	}
