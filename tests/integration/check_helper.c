@@ -107,8 +107,12 @@ START_TEST(helper_user_cannot_trace_the_helper)
 }
 END_TEST
 
-/* The uids of the first process called "apitoken" found with a real uid of uid. */
-static bool find_helper(uid_t uid, pid_t *pid, char *uids, size_t len)
+/*
+ * The uids of the process called "apitoken" with a real uid of uid that
+ * parent started: other tests on the machine may run helpers as the same
+ * user at the same time.
+ */
+static bool find_helper(uid_t uid, pid_t parent, pid_t *pid, char *uids, size_t len)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *e;
@@ -116,7 +120,7 @@ static bool find_helper(uid_t uid, pid_t *pid, char *uids, size_t len)
 
 	ck_assert_ptr_nonnull(d);
 	while (!found && (e = readdir(d)) != NULL) {
-		char path[300], buf[4096], *p;
+		char path[300], buf[4096], *p, *q;
 		unsigned long ruid;
 		FILE *f;
 		size_t n;
@@ -134,6 +138,8 @@ static bool find_helper(uid_t uid, pid_t *pid, char *uids, size_t len)
 			continue;
 		ruid = strtoul(p + 5, NULL, 10);
 		if (ruid != uid)
+			continue;
+		if ((q = strstr(buf, "\nPPid:")) == NULL || strtol(q + 6, NULL, 10) != (long)parent)
 			continue;
 		snprintf(uids, len, "%.*s", (int)strcspn(p + 5, "\n"), p + 5);
 		*pid = (pid_t)atoi(e->d_name);
@@ -177,7 +183,7 @@ START_TEST(helper_works_as_helper_user_for_good)
 	 */
 	for (int i = 0; i < 250 && !(found && strcmp(uids, want) == 0); i++) {
 		usleep(10 * 1000);
-		found = find_helper(pw->pw_uid, &helper, uids, sizeof(uids)) || found;
+		found = find_helper(pw->pw_uid, login, &helper, uids, sizeof(uids)) || found;
 	}
 	if (found) {
 		/* /proc/PID of a non-dumpable process belongs to root. */
@@ -226,7 +232,7 @@ START_TEST(helper_stdio_when_the_host_has_none)
 	}
 	for (int i = 0; i < 250 && !found; i++) {
 		usleep(10 * 1000);
-		found = find_helper(pw->pw_uid, &helper, uids, sizeof(uids));
+		found = find_helper(pw->pw_uid, login, &helper, uids, sizeof(uids));
 	}
 	if (found) {
 		ssize_t n;
