@@ -337,6 +337,17 @@ static int visible_ascii(const unsigned char *s, size_t len)
 	return len > 0;
 }
 
+/* "Authorization: Bearer <cred>" as the request's secret header: 0, or -1 out of memory. */
+static int bearer_header(struct request *r, const struct buf *cred)
+{
+	buf_append(&r->auth_header, "Authorization: Bearer ", 22);
+	buf_append(&r->auth_header, cred->p, cred->len);
+	if (buf_terminate(&r->auth_header) < 0)
+		return -1;
+	r->http.secret_header = (char *)r->auth_header.p;
+	return 0;
+}
+
 /*
  * client_id with its secret, the way client_auth says (DESIGN.md §4): basic
  * form-encodes both first (RFC 6749 §2.3.1), basic_raw sends them as typed,
@@ -361,12 +372,7 @@ static int request_client_auth(const struct proto_msg *m, struct request *r)
 	if (strcmp(auth, PROTO_CLIENT_AUTH_BEARER) == 0) {
 		if (have_id || !have_secret || !visible_ascii(r->secret.p, r->secret.len))
 			return -1;
-		buf_append(&r->auth_header, "Authorization: Bearer ", 22);
-		buf_append(&r->auth_header, r->secret.p, r->secret.len);
-		if (buf_terminate(&r->auth_header) < 0)
-			return -1;
-		r->http.secret_header = (char *)r->auth_header.p;
-		return 0;
+		return bearer_header(r, &r->secret);
 	}
 	if (!have_id || !have_secret)
 		return -1;
@@ -415,12 +421,7 @@ static int request_verify(const struct proto_msg *m, struct request *r)
 	    !visible_ascii(r->token.p, r->token.len))
 		return -1;
 	r->userinfo = 1;
-	buf_append(&r->auth_header, "Authorization: Bearer ", 22);
-	buf_append(&r->auth_header, r->token.p, r->token.len);
-	if (buf_terminate(&r->auth_header) < 0)
-		return -1;
-	r->http.secret_header = (char *)r->auth_header.p;
-	return 0;
+	return bearer_header(r, &r->token);
 }
 
 /* The request read from in into r: NULL, or the error word to answer with. */
