@@ -186,8 +186,9 @@ static enum apt_rc validate_verify(struct apt_config *cfg, char *err, size_t err
 		     userinfo ? "introspection" : "userinfo", cfg->verify);
 		return APT_SERVICE;
 	}
-	if (userinfo && (cfg->client_id != NULL || cfg->client_secret_file != NULL ||
-			 (cfg->client_auth != NULL && !is_word(cfg->client_auth, "none")))) {
+	if (userinfo &&
+	    (cfg->client_id != NULL || cfg->client_secret_file != NULL ||
+	     (cfg->client_auth != NULL && !is_word(cfg->client_auth, PROTO_CLIENT_AUTH_NONE)))) {
 		errf(err, errlen,
 		     "verify = userinfo sends the token as the bearer: no client_id, "
 		     "client_secret_file or client_auth");
