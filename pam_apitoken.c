@@ -169,9 +169,10 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	toklen = strnlen(tok, TOKEN_READ_MAX);
 	if (cfg.debug)
-		pam_syslog(pamh, LOG_DEBUG, "config=%s url=%s helper=%s as=%s timeout_ms=%ld",
-			   cfg.config ? cfg.config : "(none)", cfg.introspection_url, cfg.helper,
-			   cfg.helper_user, cfg.timeout_ms);
+		pam_syslog(pamh, LOG_DEBUG,
+			   "config=%s verify=%s url=%s helper=%s as=%s timeout_ms=%ld",
+			   cfg.config ? cfg.config : "(none)", config_verify(&cfg),
+			   config_endpoint(&cfg), cfg.helper, cfg.helper_user, cfg.timeout_ms);
 	auth_token(&cfg, user, rhost, tok, toklen, &o);
 	/*
 	 * A PAM_AUTHTOK that was a good token is ours now: no later module of

@@ -129,11 +129,13 @@ static json_t *path_get(json_t *root, const char *path)
 /*
  * The claims of a 200 answer, or an error word. username, ip_ranges and
  * scope are looked up at the configured paths, and sent under their own
- * names: the module never sees the shape of the issuer's JSON.
+ * names: the module never sees the shape of the issuer's JSON. userinfo: the
+ * answer is an account, not an introspection; that it came at all makes the
+ * token active (DESIGN.md §4), unless it says "active" itself, which then
+ * counts as it is (anything but true denies).
  */
-const char *introspect_respond_claims(struct buf *out, const struct buf *body,
-				      const char *user_claim, const char *ranges_claim,
-				      const char *scope_claim)
+static const char *respond_claims(struct buf *out, const struct buf *body, const char *user_claim,
+				  const char *ranges_claim, const char *scope_claim, int userinfo)
 {
 	const char *names[CLAIM_COUNT];
 	struct claims cl;
@@ -157,6 +159,10 @@ const char *introspect_respond_claims(struct buf *out, const struct buf *body,
 	for (i = 0; i < CLAIM_COUNT && r == 0; i++)
 		r = to_claim(path_get(root, names[i]), &cl.c[i]);
 	json_decref(root);
+	if (userinfo && cl.c[CLAIM_ACTIVE].type == CLAIM_ABSENT) {
+		cl.c[CLAIM_ACTIVE].type = CLAIM_BOOL;
+		cl.c[CLAIM_ACTIVE].n = 1;
+	}
 	if (r == 0) {
 		proto_begin(out, PROTO_RESPONSE_MAGIC);
 		proto_put_str(out, PROTO_RESP_STATUS, PROTO_STATUS_OK);
@@ -165,6 +171,34 @@ const char *introspect_respond_claims(struct buf *out, const struct buf *body,
 		proto_end(out);
 	}
 	claims_free(&cl);
+	return r < 0 || out->failed ? PROTO_ERR_INTERNAL : NULL;
+}
+
+const char *introspect_respond_claims(struct buf *out, const struct buf *body,
+				      const char *user_claim, const char *ranges_claim,
+				      const char *scope_claim)
+{
+	return respond_claims(out, body, user_claim, ranges_claim, scope_claim, 0);
+}
+
+/*
+ * userinfo's 401/403: the endpoint refused the token itself (it is the only
+ * credential sent), so the token is inactive, an answer the module caches
+ * for negative_cache_ttl like introspection's active:false.
+ */
+static const char *respond_inactive(struct buf *out, long status)
+{
+	struct claims cl;
+	int r;
+
+	memset(&cl, 0, sizeof(cl));
+	cl.c[CLAIM_ACTIVE].type = CLAIM_BOOL;
+	cl.c[CLAIM_ACTIVE].n = 0;
+	proto_begin(out, PROTO_RESPONSE_MAGIC);
+	proto_put_str(out, PROTO_RESP_STATUS, PROTO_STATUS_OK);
+	proto_put_long(out, PROTO_RESP_HTTP_STATUS, status);
+	r = claims_put(out, &cl);
+	proto_end(out);
 	return r < 0 || out->failed ? PROTO_ERR_INTERNAL : NULL;
 }
 
@@ -214,8 +248,9 @@ struct request {
 	    sclaim[PROTO_CLAIM_NAME_MAX + 1];
 	struct buf token, secret, cert, key;
 	struct buf user, pass, form; /* made from them for the HTTP request */
-	struct buf auth_header;	     /* client_auth = bearer: the header line */
+	struct buf auth_header;	     /* client_auth = bearer, or userinfo: the header line */
 	int post_credentials;	     /* client_auth = post: client_id, secret in form */
+	int userinfo;		     /* verify = userinfo: GET with the token as the bearer */
 	struct http_request http;
 };
 
@@ -302,6 +337,17 @@ static int visible_ascii(const unsigned char *s, size_t len)
 	return len > 0;
 }
 
+/* "Authorization: Bearer <cred>" as the request's secret header: 0, or -1 out of memory. */
+static int bearer_header(struct request *r, const struct buf *cred)
+{
+	buf_append(&r->auth_header, "Authorization: Bearer ", 22);
+	buf_append(&r->auth_header, cred->p, cred->len);
+	if (buf_terminate(&r->auth_header) < 0)
+		return -1;
+	r->http.secret_header = (char *)r->auth_header.p;
+	return 0;
+}
+
 /*
  * client_id with its secret, the way client_auth says (DESIGN.md §4): basic
  * form-encodes both first (RFC 6749 §2.3.1), basic_raw sends them as typed,
@@ -326,12 +372,7 @@ static int request_client_auth(const struct proto_msg *m, struct request *r)
 	if (strcmp(auth, PROTO_CLIENT_AUTH_BEARER) == 0) {
 		if (have_id || !have_secret || !visible_ascii(r->secret.p, r->secret.len))
 			return -1;
-		buf_append(&r->auth_header, "Authorization: Bearer ", 22);
-		buf_append(&r->auth_header, r->secret.p, r->secret.len);
-		if (buf_terminate(&r->auth_header) < 0)
-			return -1;
-		r->http.secret_header = (char *)r->auth_header.p;
-		return 0;
+		return bearer_header(r, &r->secret);
 	}
 	if (!have_id || !have_secret)
 		return -1;
@@ -358,6 +399,31 @@ static int request_client_auth(const struct proto_msg *m, struct request *r)
 	return 0;
 }
 
+/*
+ * verify (PROTO_REQ_VERIFY; absent, introspection). userinfo sends the
+ * token as the bearer, in the Authorization header, so it takes no client
+ * credentials (there is no second Authorization header for them) and a
+ * token that fits a header line only: visible ASCII, no CR/LF to add a
+ * header of its own. Never in the URL, which proxies and servers log.
+ */
+static int request_verify(const struct proto_msg *m, struct request *r)
+{
+	char word[16];
+
+	if (proto_get(m, PROTO_REQ_VERIFY) == NULL)
+		return 0;
+	if (proto_get_str(m, PROTO_REQ_VERIFY, word, sizeof(word)) < 0)
+		return -1;
+	if (strcmp(word, PROTO_VERIFY_INTROSPECTION) == 0)
+		return 0;
+	if (strcmp(word, PROTO_VERIFY_USERINFO) != 0 || r->http.secret_header != NULL ||
+	    r->http.basic_user != NULL || r->post_credentials ||
+	    !visible_ascii(r->token.p, r->token.len))
+		return -1;
+	r->userinfo = 1;
+	return bearer_header(r, &r->token);
+}
+
 /* The request read from in into r: NULL, or the error word to answer with. */
 static const char *request_read(const struct buf *in, struct request *r)
 {
@@ -367,14 +433,22 @@ static const char *request_read(const struct buf *in, struct request *r)
 	    request_required(&m, r) < 0 ||
 	    optional_str(&m, PROTO_REQ_CA_FILE, r->ca, sizeof(r->ca), &r->http.ca_file) < 0 ||
 	    optional_str(&m, PROTO_REQ_PROXY, r->proxy, sizeof(r->proxy), &r->http.proxy) < 0 ||
-	    request_tls(&m, r) < 0 || request_client_auth(&m, r) < 0)
+	    request_tls(&m, r) < 0 || request_client_auth(&m, r) < 0 || request_verify(&m, r) < 0)
 		return PROTO_ERR_BAD_REQUEST;
 	return NULL;
 }
 
-/* RFC 7662 §2.1: form-encoded token, with the hint that it is an access token. */
+/*
+ * RFC 7662 §2.1: form-encoded token, with the hint that it is an access
+ * token. userinfo: a GET, no body (the token is in the header).
+ */
 static const char *request_body(struct request *r)
 {
+	r->http.max_body = MAX_BODY;
+	if (r->userinfo) {
+		r->http.get = 1;
+		return NULL;
+	}
 	buf_append(&r->form, "token=", 6);
 	http_form_encode(&r->form, (char *)r->token.p, r->token.len);
 	buf_append(&r->form, "&token_type_hint=access_token", 29);
@@ -390,7 +464,6 @@ static const char *request_body(struct request *r)
 	r->http.content_type = "application/x-www-form-urlencoded";
 	r->http.body = r->form.p;
 	r->http.body_len = r->form.len;
-	r->http.max_body = MAX_BODY;
 	return NULL;
 }
 
@@ -407,10 +480,13 @@ static void introspect(const struct buf *in, struct buf *out)
 		fail = request_body(&r);
 	if (fail == NULL)
 		fail = http_send(&r.http, &res);
-	if (fail == NULL && res.status != 200)
+	/* userinfo: the token was the only credential, so a refusal is the token's. */
+	if (fail == NULL && r.userinfo && (res.status == 401 || res.status == 403))
+		fail = respond_inactive(out, res.status);
+	else if (fail == NULL && res.status != 200)
 		fail = status_failure(res.status);
-	if (fail == NULL)
-		fail = introspect_respond_claims(out, &res.body, r.uclaim, r.rclaim, r.sclaim);
+	else if (fail == NULL)
+		fail = respond_claims(out, &res.body, r.uclaim, r.rclaim, r.sclaim, r.userinfo);
 	if (fail != NULL) {
 		buf_free(out);
 		introspect_respond_error(out, fail, res.status, res.retry_after);

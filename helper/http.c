@@ -220,9 +220,11 @@ const char *http_send(const struct http_request *req, struct http_response *res)
 	if (curl_load() < 0 || (h = C.easy_init()) == NULL)
 		return PROTO_ERR_INTERNAL;
 
-	snprintf(ctype, sizeof(ctype), "Content-Type: %s", req->content_type);
-	if (!req->get)
+	/* A GET has no body, and may have no content_type to print. */
+	if (!req->get) {
+		snprintf(ctype, sizeof(ctype), "Content-Type: %s", req->content_type);
 		headers = C.slist_append(headers, ctype);
+	}
 	headers = C.slist_append(headers, "Accept: application/json");
 	/* curl keeps its own copy of a header; this process is short-lived and not dumpable. */
 	if (req->secret_header != NULL)

@@ -9,6 +9,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
+#include "proto.h"
 #include "result.h"
 #include "words.h"
 
@@ -26,7 +28,9 @@ struct usermap;
 struct apt_config {
 	char *config; /* the file read, or NULL when none was */
 
+	char *verify; /* a PROTO_VERIFY_* word; validated, never NULL after load */
 	char *introspection_url;
+	char *userinfo_url;
 	char *client_id;
 	char *client_secret_file;
 	char *client_auth; /* a PROTO_CLIENT_AUTH_* word; validated, never NULL after load */
@@ -77,5 +81,20 @@ struct apt_config {
 enum apt_rc config_load(struct apt_config *cfg, int argc, const char **argv, char *err,
 			size_t errlen);
 void config_free(struct apt_config *cfg);
+
+/*
+ * The check cfg makes (a PROTO_VERIFY_* word) and the URL it makes it at:
+ * introspection_url or userinfo_url. Unset verify is introspection, so that
+ * a config built by hand (tests) reads as one loaded without the key.
+ */
+static inline const char *config_verify(const struct apt_config *cfg)
+{
+	return cfg->verify != NULL ? cfg->verify : PROTO_VERIFY_INTROSPECTION;
+}
+static inline const char *config_endpoint(const struct apt_config *cfg)
+{
+	return strcmp(config_verify(cfg), PROTO_VERIFY_USERINFO) == 0 ? cfg->userinfo_url
+								      : cfg->introspection_url;
+}
 
 #endif

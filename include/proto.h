@@ -24,9 +24,10 @@
  * 2: the helper finishes the drop to helper_user itself (lib/child.c); one
  * that does not must not run. 3: client_auth and scope_claim; a helper of 2
  * would ignore them (check the top-level "scope", send Basic) and must not
- * answer either.
+ * answer either. 4: verify; a helper of 3 would POST the token as a form to
+ * a userinfo URL and read the answer as introspection's.
  */
-#define PROTO_REQUEST_MAGIC  "apitoken-introspect-request 3"
+#define PROTO_REQUEST_MAGIC  "apitoken-introspect-request 4"
 #define PROTO_RESPONSE_MAGIC "apitoken-introspect-response 1"
 #define PROTO_MAX_FIELDS     32
 #define PROTO_KEY_MAX	     32
@@ -50,6 +51,7 @@
 #define PROTO_REQ_USERNAME_CLAIM     "username_claim"
 #define PROTO_REQ_IP_RANGES_CLAIM    "ip_ranges_claim"
 #define PROTO_REQ_SCOPE_CLAIM	     "scope_claim"
+#define PROTO_REQ_VERIFY	     "verify" /* one of PROTO_VERIFY_*; absent: introspection */
 /* The three claim names are dot paths (claim_path_valid, claims.h); the helper walks them. */
 
 /*
@@ -63,6 +65,17 @@
 #define PROTO_CLIENT_AUTH_POST	    "post"	/* client_id, client_secret in the form body */
 #define PROTO_CLIENT_AUTH_BEARER    "bearer"	/* RFC 7662 §2.1: Authorization: Bearer */
 #define PROTO_CLIENT_AUTH_NONE	    "none"
+
+/*
+ * How the helper checks the token (config key verify, DESIGN.md §4):
+ * introspection POSTs it to url as RFC 7662 says; userinfo GETs url with
+ * "Authorization: Bearer <token>", a 200 with a JSON object is an active
+ * token whose members are the claims, and 401/403 an inactive one. The
+ * token is the only credential of a userinfo request: it comes with
+ * client_auth none.
+ */
+#define PROTO_VERIFY_INTROSPECTION "introspection"
+#define PROTO_VERIFY_USERINFO	   "userinfo"
 
 /*
  * The longest values of the request the helper takes, in bytes: it reads

@@ -198,12 +198,12 @@ void cache_close(struct cache *c)
  */
 static const char *bind_verify(const struct apt_config *cfg)
 {
-	(void)cfg;
-	return "introspection"; /* the only check there is today */
+	return config_verify(cfg);
 }
+/* introspection_url or userinfo_url, whichever verify uses. */
 static const char *bind_endpoint(const struct apt_config *cfg)
 {
-	return cfg->introspection_url;
+	return config_endpoint(cfg);
 }
 static const char *bind_client_id(const struct apt_config *cfg)
 {

@@ -28,7 +28,9 @@
 #define KV_TARGET struct apt_config
 
 static const struct kv_key options[] = {
+    {"verify", KV_S(verify)},
     {"introspection_url", KV_S(introspection_url)},
+    {"userinfo_url", KV_S(userinfo_url)},
     {"client_id", KV_S(client_id)},
     {"client_secret_file", KV_P(client_secret_file)},
     {"client_auth", KV_S(client_auth)},
@@ -150,9 +152,67 @@ static enum apt_rc validate_client_auth(struct apt_config *cfg, char *err, size_
 	return APT_OK;
 }
 
+/*
+ * verify (DESIGN.md §4) and the one URL it uses, under the https-or-loopback
+ * rule. The other mode's URL is refused rather than ignored: it says the
+ * admin meant the other mode. With userinfo the token is the credential, the
+ * Authorization header is the token's, so client credentials, which could
+ * not be sent, are refused too.
+ */
+static enum apt_rc validate_verify(struct apt_config *cfg, char *err, size_t errlen)
+{
+	bool userinfo;
+	const char *key, *other, *u, *authority;
+
+	if (cfg->verify == NULL && (cfg->verify = strdup(PROTO_VERIFY_INTROSPECTION)) == NULL)
+		return APT_NOMEM;
+	if (!is_word(cfg->verify, PROTO_VERIFY_INTROSPECTION) &&
+	    !is_word(cfg->verify, PROTO_VERIFY_USERINFO)) {
+		errf(err, errlen, "verify: want introspection or userinfo");
+		return APT_SERVICE;
+	}
+	userinfo = is_word(cfg->verify, PROTO_VERIFY_USERINFO);
+	key = userinfo ? "userinfo_url" : "introspection_url";
+	other = userinfo ? cfg->introspection_url : cfg->userinfo_url;
+	u = userinfo ? cfg->userinfo_url : cfg->introspection_url;
+	if (u == NULL) {
+		errf(err, errlen, "%s is required%s", key,
+		     userinfo ? " with verify = userinfo" : "");
+		return APT_SERVICE;
+	}
+	if (other != NULL) {
+		errf(err, errlen, "%s is for verify = %s (verify = %s here)",
+		     userinfo ? "introspection_url" : "userinfo_url",
+		     userinfo ? "introspection" : "userinfo", cfg->verify);
+		return APT_SERVICE;
+	}
+	if (userinfo &&
+	    (cfg->client_id != NULL || cfg->client_secret_file != NULL ||
+	     (cfg->client_auth != NULL && !is_word(cfg->client_auth, PROTO_CLIENT_AUTH_NONE)))) {
+		errf(err, errlen,
+		     "verify = userinfo sends the token as the bearer: no client_id, "
+		     "client_secret_file or client_auth");
+		return APT_SERVICE;
+	}
+	if (!url_scheme_allowed(u)) {
+		errf(err, errlen, "%s must be https://, or http:// to a loopback address", key);
+		return APT_SERVICE;
+	}
+	if (strpbrk(u, " \t") != NULL) {
+		errf(err, errlen, "%s holds white space", key);
+		return APT_SERVICE;
+	}
+	/* Credentials belong in client_secret_file, not in a URL that debug logs. */
+	authority = strstr(u, "://") + 3; /* present: the scheme was checked above */
+	if (memchr(authority, '@', strcspn(authority, "/?#")) != NULL) {
+		errf(err, errlen, "%s must not hold user:password@", key);
+		return APT_SERVICE;
+	}
+	return APT_OK;
+}
+
 static enum apt_rc validate(struct apt_config *cfg, char *err, size_t errlen)
 {
-	const char *u = cfg->introspection_url, *authority;
 	enum apt_rc rc;
 	const struct {
 		const char *key, *path;
@@ -160,10 +220,9 @@ static enum apt_rc validate(struct apt_config *cfg, char *err, size_t errlen)
 		     {"ip_ranges_claim", cfg->ip_ranges_claim},
 		     {"scope_claim", cfg->scope_claim}};
 
-	if (u == NULL) {
-		errf(err, errlen, "introspection_url is required");
-		return APT_SERVICE;
-	}
+	rc = validate_verify(cfg, err, errlen);
+	if (rc != APT_OK)
+		return rc;
 	if (cfg->username_claim == NULL || cfg->ip_ranges_claim == NULL ||
 	    cfg->scope_claim == NULL || cfg->helper == NULL || cfg->helper_user == NULL ||
 	    cfg->cache_dir == NULL) {
@@ -180,23 +239,8 @@ static enum apt_rc validate(struct apt_config *cfg, char *err, size_t errlen)
 			return APT_SERVICE;
 		}
 	}
-	if (!url_scheme_allowed(u)) {
-		errf(err, errlen,
-		     "introspection_url must be https://, or http:// to a loopback address");
-		return APT_SERVICE;
-	}
-	if (strpbrk(u, " \t") != NULL) {
-		errf(err, errlen, "introspection_url holds white space");
-		return APT_SERVICE;
-	}
-	/* Credentials belong in client_secret_file, not in a URL that debug logs. */
-	authority = strstr(u, "://") + 3; /* present: the scheme was checked above */
-	if (memchr(authority, '@', strcspn(authority, "/?#")) != NULL) {
-		errf(err, errlen, "introspection_url must not hold user:password@");
-		return APT_SERVICE;
-	}
 	/* The helper's limits (proto.h), checked here so that a long value is a config error. */
-	if (strlen(u) > PROTO_URL_MAX ||
+	if (strlen(config_endpoint(cfg)) > PROTO_URL_MAX ||
 	    (cfg->client_id && strlen(cfg->client_id) > PROTO_CLIENT_ID_MAX) ||
 	    (cfg->ca_file && strlen(cfg->ca_file) > PROTO_CA_FILE_MAX) ||
 	    (cfg->proxy && strlen(cfg->proxy) > PROTO_PROXY_MAX) ||
@@ -206,7 +250,8 @@ static enum apt_rc validate(struct apt_config *cfg, char *err, size_t errlen)
 		/* One number for both: the message names them together. */
 		_Static_assert(PROTO_CA_FILE_MAX == PROTO_PROXY_MAX, "ca_file and proxy limits");
 		errf(err, errlen,
-		     "value too long (introspection_url %d, client_id %d, ca_file and proxy "
+		     "value too long (introspection_url and userinfo_url %d, client_id %d, ca_file "
+		     "and proxy "
 		     "%d, claim names %d bytes)",
 		     PROTO_URL_MAX, PROTO_CLIENT_ID_MAX, PROTO_CA_FILE_MAX, PROTO_CLAIM_NAME_MAX);
 		return APT_SERVICE;

@@ -81,7 +81,9 @@ enum apt_rc introspect_build_request(const struct apt_config *cfg, const char *t
 	long helper_timeout = cfg->timeout_ms > 200 ? cfg->timeout_ms - 50 : cfg->timeout_ms;
 
 	proto_begin(req, PROTO_REQUEST_MAGIC);
-	proto_put_str(req, PROTO_REQ_URL, cfg->introspection_url);
+	/* config_load() checked the URL verify uses (lib/config.c). */
+	proto_put_str(req, PROTO_REQ_VERIFY, config_verify(cfg));
+	proto_put_str(req, PROTO_REQ_URL, config_endpoint(cfg));
 	proto_put(req, PROTO_REQ_TOKEN, token, len);
 	/* config_load() matched the credentials to client_auth (lib/config.c). */
 	proto_put_str(req, PROTO_REQ_CLIENT_AUTH, cfg->client_auth);
@@ -212,7 +214,7 @@ enum apt_rc introspect_token(const struct apt_config *cfg, const char *token, si
 		rc = introspect_parse_response(resp.p, resp.len, ans, reason);
 		/* The audit reason says http_status; the admin wants the number too. */
 		if (rc == APT_UNAVAIL && ans->http_status > 0)
-			errf(err, errlen, "introspection endpoint answered HTTP %ld (%s)",
+			errf(err, errlen, "%s endpoint answered HTTP %ld (%s)", config_verify(cfg),
 			     ans->http_status, *reason);
 	} else if (rc == APT_NOMEM)
 		*reason = "no_memory";

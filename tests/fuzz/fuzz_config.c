@@ -7,7 +7,8 @@
  *
  * Oracles: APT_OK, APT_SERVICE with a message, or APT_NOMEM. A config that
  * loads keeps the promises of validate(): an https:// (or loopback
- * http://) introspection_url without white space or user@, paths absolute,
+ * http://) URL for verify (introspection_url or userinfo_url, the other
+ * unset) without white space or user@, paths absolute,
  * no control bytes in any value, numbers in range, connect_timeout_ms <=
  * timeout_ms, client_id with client_secret_file and tls_cert_file with
  * tls_key_file. It is stable: written back as a file ("key = "value""
@@ -40,7 +41,9 @@ static const struct {
 	{                                                                                          \
 #n, k, offsetof(struct apt_config, n), lo, hi                                      \
 	}
+    K(verify, STR, 0, 0),
     K(introspection_url, STR, 0, 0),
+    K(userinfo_url, STR, 0, 0),
     K(client_id, STR, 0, 0),
     K(client_secret_file, PATHV, 0, 0),
     K(ca_file, PATHV, 0, 0),
@@ -78,8 +81,13 @@ static const struct {
 
 static void check_valid(const struct apt_config *c)
 {
-	const char *u = c->introspection_url, *auth;
+	const char *u = config_endpoint(c), *auth;
+	bool userinfo = strcmp(c->verify, PROTO_VERIFY_USERINFO) == 0;
 
+	/* verify is one of the two; each has its own URL, userinfo no client credentials. */
+	CHECK(userinfo || strcmp(c->verify, PROTO_VERIFY_INTROSPECTION) == 0);
+	CHECK(userinfo ? c->introspection_url == NULL : c->userinfo_url == NULL);
+	CHECK(!userinfo || (c->client_id == NULL && strcmp(c->client_auth, "none") == 0));
 	CHECK(u != NULL && url_scheme_allowed(u));
 	CHECK(strpbrk(u, " \t") == NULL && strlen(u) <= 2047);
 	auth = strstr(u, "://") + 3;
@@ -127,7 +135,8 @@ static void check_request(const struct apt_config *c)
 	      APT_OK);
 	CHECK(proto_parse(PROTO_REQUEST_MAGIC, req.p, req.len, &m) == 0);
 	CHECK(proto_get_str(&m, "url", url, sizeof(url)) == 0 &&
-	      strcmp(url, c->introspection_url) == 0);
+	      strcmp(url, config_endpoint(c)) == 0);
+	CHECK(proto_get_str(&m, "verify", auth, sizeof(auth)) == 0 && strcmp(auth, c->verify) == 0);
 	CHECK(proto_get_str(&m, "username_claim", uclaim, sizeof(uclaim)) == 0 &&
 	      strcmp(uclaim, c->username_claim) == 0);
 	CHECK(proto_get_str(&m, "ip_ranges_claim", rclaim, sizeof(rclaim)) == 0 &&

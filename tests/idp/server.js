@@ -148,6 +148,7 @@ class MemoryStore {
 
 const COUNTERS = [
   'introspections', 'revocations', 'mints', 'certs', 'exchanges', 'cert_requests', 'authority',
+  'accounts', 'userinfo',
 ];
 const stats = {};
 function resetStats() {
@@ -207,6 +208,14 @@ async function issueToken(provider, { accountId, client, scope, ttl, claims, gty
   // oidc-provider has no setting for a token prefix, but a model saves under
   // whatever jti it has: take the provider's own opaque id and prefix it.
   token.jti = TOKEN_PREFIX + token.generateTokenId();
+  // oidc-provider's userinfo (/me) wants the token's Grant as well as the
+  // openid scope; a token with openid gets a Grant of its own, so that
+  // revoking it (which revokes its grant) still touches this token alone.
+  if (token.scopes.has('openid')) {
+    const grant = new provider.Grant({ accountId, clientId: client.clientId });
+    grant.addOIDCScope(token.scope);
+    token.grantId = await grant.save();
+  }
   pendingClaims.set(token, claims);
   return token.save();
 }
@@ -564,7 +573,34 @@ async function exchange(provider, req, res) {
   return sendJson(res, 200, { access_token: value, expires_in: EXCHANGE_TTL, token_type: 'bearer' });
 }
 
+// GET /account: UpCloud's GET /1.3/account, the shape of a platform's own
+// check of its tokens (verify = userinfo): the account of an active Bearer
+// token, else UpCloud's 401.
+async function account(provider, req, res) {
+  if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
+  stats.accounts += 1;
+  await readBody(req).catch(() => '');
+  const token = await activeToken(provider, bearer(req));
+  if (!token) {
+    return sendJson(res, 401, {
+      error: {
+        error_code: 'AUTHENTICATION_FAILED',
+        error_message: 'Authentication failed using the given username and password.',
+      },
+    });
+  }
+  const username = token.extra && token.extra.username;
+  return sendJson(res, 200, {
+    account: {
+      credits: 10000,
+      username,
+      resource_limits: { cores: 100, memory: 307200 },
+    },
+  });
+}
+
 async function sshRoute(provider, req, res, urlPath) {
+  if (urlPath === '/account') return account(provider, req, res);
   if (urlPath === '/ssh/authority' || urlPath === '/ssh/cert/authority') return authority(req, res);
   if (urlPath === '/ssh/cert') return sshCert(provider, req, res);
   if (urlPath === '/oauth2/token') return exchange(provider, req, res);
@@ -572,7 +608,7 @@ async function sshRoute(provider, req, res, urlPath) {
 }
 
 function isSshRoute(urlPath) {
-  return urlPath === '/ssh/authority' || urlPath === '/ssh/cert/authority'
+  return urlPath === '/account' || urlPath === '/ssh/authority' || urlPath === '/ssh/cert/authority'
     || urlPath === '/ssh/cert' || urlPath === '/oauth2/token'
     || /^\/v1\/[A-Za-z0-9_.-]+\/sign\/[A-Za-z0-9_.-]+$/.test(urlPath);
 }
@@ -691,6 +727,7 @@ async function main() {
     }
     if (req.method === 'POST' && urlPath === '/token/introspection') stats.introspections += 1;
     if (req.method === 'POST' && urlPath === '/token/revocation') stats.revocations += 1;
+    if (urlPath === '/me') stats.userinfo += 1;
     handler(req, res);
   });
   manage(server);

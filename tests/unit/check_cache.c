@@ -391,6 +391,31 @@ START_TEST(test_names_bound_to_config)
 			cache_close(&c);
 		}
 	}
+	/*
+	 * verify is bound too: the same URL checked by userinfo is another
+	 * answer; and with userinfo, userinfo_url is the endpoint that binds.
+	 */
+	cfg = keep;
+	cfg.verify = "userinfo";
+	cfg.userinfo_url = "http://127.0.0.1:1/a";
+	open_ok(&c, false);
+	cache_name(&c, TOKEN_A, strlen(TOKEN_A), name);
+	ck_assert_str_ne(name, base);
+	ck_assert_str_ne(c.tag, tag);
+	cache_name(&c, TOKEN_A, strlen(TOKEN_A), base);
+	cache_close(&c);
+	cfg.userinfo_url = "http://127.0.0.1:1/b";
+	cfg.introspection_url = NULL;
+	open_ok(&c, false);
+	cache_name(&c, TOKEN_A, strlen(TOKEN_A), name);
+	ck_assert_str_ne(name, base);
+	cache_close(&c);
+	cfg = keep;
+	cfg.verify = "introspection";
+	open_ok(&c, false);
+	cache_name(&c, TOKEN_A, strlen(TOKEN_A), name);
+	ck_assert_str_eq(c.tag, tag); /* unset verify is introspection */
+	cache_close(&c);
 	/* Values cannot run into each other: "ab"+"c" is not "a"+"bc". */
 	cfg = keep;
 	cfg.username_claim = "ab";

@@ -1401,6 +1401,65 @@ START_TEST(test_url_is_loopback_http)
 }
 END_TEST
 
+/* verify (DESIGN.md §4 ★2): two words, each with its own URL, userinfo without credentials. */
+START_TEST(test_verify)
+{
+	struct apt_config cfg;
+	char err[512] = "";
+	const char *ui = "userinfo_url=https://api.example/1.3/account";
+
+	/* Default: introspection, at introspection_url. */
+	ck_assert_int_eq(load(&cfg, empty_conf, (const char *[]){"introspection_url=" URL, NULL},
+			      err, sizeof(err)),
+			 APT_OK);
+	ck_assert_str_eq(cfg.verify, "introspection");
+	ck_assert_str_eq(config_endpoint(&cfg), URL);
+	config_free(&cfg);
+	/* userinfo: its URL only; introspection_url no longer required. */
+	ck_assert_int_eq(
+	    load(&cfg, empty_conf, (const char *[]){"verify=userinfo", ui, NULL}, err, sizeof(err)),
+	    APT_OK);
+	ck_assert_str_eq(cfg.verify, "userinfo");
+	ck_assert_str_eq(config_endpoint(&cfg), "https://api.example/1.3/account");
+	ck_assert_str_eq(cfg.client_auth, "none");
+	config_free(&cfg);
+	ck_assert_int_eq(load(&cfg, empty_conf,
+			      (const char *[]){"verify=userinfo", ui, "client_auth=none", NULL},
+			      err, sizeof(err)),
+			 APT_OK);
+	config_free(&cfg);
+
+	args_bad((const char *[]){"verify=Userinfo", ui, NULL},
+		 "verify: want introspection or userinfo");
+	args_bad((const char *[]){"verify=jwt", "introspection_url=" URL, NULL},
+		 "verify: want introspection or userinfo");
+	args_bad((const char *[]){"verify=userinfo", NULL}, "userinfo_url is required");
+	args_bad((const char *[]){"verify=userinfo", "introspection_url=" URL, NULL},
+		 "userinfo_url is required");
+	/* The other mode's URL says the admin meant the other mode. */
+	args_bad((const char *[]){"verify=userinfo", ui, "introspection_url=" URL, NULL},
+		 "introspection_url is for verify = introspection");
+	args_bad((const char *[]){ui, "introspection_url=" URL, NULL},
+		 "userinfo_url is for verify = userinfo");
+	args_bad((const char *[]){ui, NULL}, "introspection_url is required");
+	/* The https-or-loopback rule, white space, user:password@. */
+	args_bad((const char *[]){"verify=userinfo", "userinfo_url=http://api.example/me", NULL},
+		 "userinfo_url must be https://, or http:// to a loopback address");
+	args_bad(
+	    (const char *[]){"verify=userinfo", "userinfo_url=https://u:p@api.example/me", NULL},
+	    "userinfo_url must not hold user:password@");
+	args_bad((const char *[]){"verify=userinfo", "userinfo_url=https://api.example/a b", NULL},
+		 "userinfo_url holds white space");
+	/* The token is the bearer: client credentials could not be sent. */
+	args_bad((const char *[]){"verify=userinfo", ui, "client_id=rs", NULL},
+		 "verify = userinfo sends the token as the bearer");
+	args_bad((const char *[]){"verify=userinfo", ui, "client_auth=bearer", NULL},
+		 "verify = userinfo sends the token as the bearer");
+	args_bad((const char *[]){"verify=userinfo", ui, "client_auth=basic", NULL},
+		 "verify = userinfo sends the token as the bearer");
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -1447,6 +1506,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_connect_timeout_default_clamped);
 	tcase_add_test(tc, test_empty_required);
 	tcase_add_test(tc, test_claim_paths);
+	tcase_add_test(tc, test_verify);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("file");

@@ -151,12 +151,14 @@ START_TEST(test_bad_magic)
 	expect_parse_fails(S(""), "empty");
 	expect_parse_fails(S(PROTO_REQUEST_MAGIC), "magic without LF");
 	expect_parse_fails(S(PROTO_REQUEST_MAGIC "end\n"), "magic glued to end");
-	expect_parse_fails(S("apitoken-introspect-request 4\nend\n"), "version 4");
+	expect_parse_fails(S("apitoken-introspect-request 5\nend\n"), "version 5");
 	/* Version 1 came from a helper that does not finish the drop to helper_user. */
 	expect_parse_fails(S("apitoken-introspect-request 1\nend\n"), "version 1");
 	/* Version 2 knows neither client_auth nor scope_claim. */
 	expect_parse_fails(S("apitoken-introspect-request 2\nend\n"), "version 2");
-	expect_parse_fails(S("Apitoken-introspect-request 3\nend\n"), "case");
+	/* Version 3 knows no verify: it would POST the token to a userinfo URL. */
+	expect_parse_fails(S("apitoken-introspect-request 3\nend\n"), "version 3");
+	expect_parse_fails(S("Apitoken-introspect-request 4\nend\n"), "case");
 	expect_parse_fails(S(PROTO_RESPONSE_MAGIC "\nend\n"), "response magic");
 	expect_parse_fails(S("\n" RQ "end\n"), "leading LF");
 	expect_parse_fails(S(PROTO_REQUEST_MAGIC "\r\nend\n"), "CRLF");
@@ -1125,7 +1127,8 @@ START_TEST(test_build_full)
 	expect_str(&m, "username_claim", "sub");
 	expect_str(&m, "ip_ranges_claim", "ips");
 	expect_str(&m, "scope_claim", "authz.scopes");
-	ck_assert_uint_eq(m.n, 14);
+	expect_str(&m, "verify", "introspection");
+	ck_assert_uint_eq(m.n, 15);
 	buf_free(&req);
 }
 END_TEST
@@ -1156,7 +1159,31 @@ START_TEST(test_build_defaults)
 	/* No credentials: the helper is told to send none. */
 	expect_str(&m, "client_auth", "none");
 	expect_str(&m, "scope_claim", "scope");
-	ck_assert_uint_eq(m.n, 8);
+	/* Unset verify is introspection, said so to the helper. */
+	expect_str(&m, "verify", "introspection");
+	ck_assert_uint_eq(m.n, 9);
+	buf_free(&req);
+}
+END_TEST
+
+/* verify = userinfo: its URL, the word, no credentials; introspection_url is not sent. */
+START_TEST(test_build_userinfo)
+{
+	const char *args[] = {"verify=userinfo", "userinfo_url=https://api.example/1.3/account",
+			      "username_claim=account.username", NULL};
+	char err[512] = "";
+	struct buf req = BUF_INIT;
+	struct proto_msg m;
+
+	ck_assert_int_eq(build_req(args, S("ucat_x"), &req, &m, err, sizeof(err)), APT_OK);
+	expect_str(&m, "verify", "userinfo");
+	expect_str(&m, "url", "https://api.example/1.3/account");
+	expect_str(&m, "token", "ucat_x");
+	expect_str(&m, "client_auth", "none");
+	expect_str(&m, "username_claim", "account.username");
+	ck_assert_ptr_null(proto_get(&m, "client_id"));
+	ck_assert_ptr_null(proto_get(&m, "client_secret"));
+	ck_assert_uint_eq(m.n, 9);
 	buf_free(&req);
 }
 END_TEST
@@ -1306,6 +1333,7 @@ static Suite *proto_suite(void)
 	tc = tcase_create("request");
 	tcase_add_test(tc, test_build_full);
 	tcase_add_test(tc, test_build_defaults);
+	tcase_add_test(tc, test_build_userinfo);
 	tcase_add_test(tc, test_build_short_timeout);
 	tcase_add_test(tc, test_build_secret);
 	tcase_add_test(tc, test_build_secret_missing);
