@@ -5,11 +5,13 @@
 # Arguments: more Debian packages a target needs on top (make check-asan:
 # libasan8 libubsan1, make check-valgrind: valgrind, make fuzz-deps: clang
 # libclang-rt-14-dev, make lint: its analysers), installed the same way,
-# only when missing.
+# only when missing. glewlwyd is the second real issuer of the tests
+# (tests/glewlwyd).
 set -eu
 
 pkgs="gcc make pkg-config libpam0g-dev libcurl4-openssl-dev libjansson-dev libssl-dev check
-      openssh-server openssh-client pamtester libpam-wrapper git rsync ca-certificates openssl $*"
+      openssh-server openssh-client pamtester libpam-wrapper git rsync ca-certificates openssl
+      glewlwyd $*"
 command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 
