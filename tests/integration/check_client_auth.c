@@ -24,14 +24,6 @@ static struct server idp, fault;
 /* base64("rs-typed:" TYPED_SECRET): the Basic credentials as typed. */
 #define TYPED_BASIC "Basic cnMtdHlwZWQ6czNjcit0Lz0lMjAgeA=="
 
-/* Asserts the audit line's result and reason, and that there was one decision. */
-#define ck_audit(result, reason)                                                                   \
-	do {                                                                                       \
-		ck_assert_int_eq(log_count("result="), 1);                                         \
-		ck_assert_msg(log_count("result=" result " reason=" reason " ") == 1,              \
-			      "want result=%s reason=%s in:\n%s", result, reason, log_text());     \
-	} while (0)
-
 /* One login of alice with token against url, with the config lines extra. */
 static int login(const char *url, const char *extra, const char *token)
 {

@@ -32,14 +32,6 @@
 
 static struct server glew, fault;
 
-/* Asserts the audit line's result and reason, and that there was one decision. */
-#define ck_audit(result, reason)                                                                   \
-	do {                                                                                       \
-		ck_assert_int_eq(log_count("result="), 1);                                         \
-		ck_assert_msg(log_count("result=" result " reason=" reason " ") == 1,              \
-			      "want result=%s reason=%s in:\n%s", result, reason, log_text());     \
-	} while (0)
-
 static void glew_up(void)
 {
 	testenv_setup();

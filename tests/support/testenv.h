@@ -159,4 +159,12 @@ struct pam_answer {
 struct pam_result pam_run_answers(const char *confdir, const char *user, const char *rhost,
 				  const struct pam_answer *answers, char *transcript, size_t len);
 
+/* The one audit line of a login says result and reason (a Check assertion). */
+#define ck_audit(result, reason)                                                                   \
+	do {                                                                                       \
+		ck_assert_int_eq(log_count("result="), 1);                                         \
+		ck_assert_msg(log_count("result=" result " reason=" reason " ") == 1,              \
+			      "want result=%s reason=%s in:\n%s", result, reason, log_text());     \
+	} while (0)
+
 #endif
