@@ -446,6 +446,45 @@ START_TEST(exec_keeps_token_out_of_environment)
 END_TEST
 
 /*
+ * token_env: the platform's own variable. exec drops it (and
+ * APITOKEN_TOKEN, which token_env does not list) from CMD's environment
+ * like APITOKEN_TOKEN, and serves the token to CMD's askpass; a trailing
+ * newline in the variable goes, with a note on stderr.
+ */
+START_TEST(exec_drops_token_env_variables)
+{
+	char *argv[] = {HELPER, "exec",
+			"--",	"/bin/sh",
+			"-c",	"env; echo ---; \"$SSH_ASKPASS\" \"(ci@127.0.0.1) API token: \"",
+			NULL};
+	char *env[] = {envxdg,
+		       "PATH=/usr/bin:/bin",
+		       "UPCLOUD_TOKEN=" TOKEN "\n",
+		       "APITOKEN_TOKEN=wrong_" TOKEN,
+		       "OTHER=kept",
+		       envrun,
+		       NULL};
+	const char *sep;
+	struct result r;
+
+	client_config("token_env = UPSUN_CLI_TOKEN UPCLOUD_TOKEN\n", NULL, 0);
+	runtime_dir(0700);
+	r = run(argv, env);
+	ck_assert_msg(r.status == 0, "%d: %s", r.status, r.err);
+	sep = strstr(r.out, "---\n");
+	ck_assert_ptr_nonnull(sep);
+	ck_assert_str_eq(sep + 4, TOKEN "\n");
+	ck_assert_msg(strstr(r.out, "UPCLOUD_TOKEN") == NULL, "%s", r.out);
+	ck_assert_msg(strstr(r.out, "APITOKEN_TOKEN") == NULL, "%s", r.out);
+	ck_assert_msg(memmem(r.out, (size_t)(sep - r.out), TOKEN, strlen(TOKEN)) == NULL, "%s",
+		      r.out);
+	ck_assert_msg(strstr(r.out, "OTHER=kept\n") != NULL, "%s", r.out);
+	ck_assert_str_eq(r.err, "apitoken exec: note: removed the trailing newline from "
+				"UPCLOUD_TOKEN\n");
+}
+END_TEST
+
+/*
  * The socket serves exec's descendants only. A process of the same user
  * that is not under exec (here: the test itself, and the real askpass
  * started by the test) gets nothing, while the command's own askpass gets
@@ -683,6 +722,7 @@ int main(void)
 	tcase_add_test(tc, exec_exports_exactly_what_it_says);
 	tcase_add_test(tc, exec_runs_askpass_end_to_end);
 	tcase_add_test(tc, exec_keeps_token_out_of_environment);
+	tcase_add_test(tc, exec_drops_token_env_variables);
 	tcase_add_test(tc, exec_serves_only_descendants);
 	tcase_add_test(tc, exec_serves_orphans);
 	tcase_add_test(tc, exec_status_and_signals);

@@ -161,7 +161,9 @@ static struct {
 	char dir[400];
 	char home[450], state[450], config_home[450], config[500], sshconf[500];
 	char sshdir[500], key[550], pub[550], cert[550], include[550];
-	char token[128];     /* APITOKEN_TOKEN; "" for none */
+	char token[128];     /* in token_var; "" for none */
+	char token_var[64];  /* the variable holding token: APITOKEN_TOKEN unless set */
+	const char *extra;   /* one more VAR=value; NULL for none */
 	char cert_url[200];  /* APITOKEN_CERT_URL; "" for none */
 	char token_url[200]; /* APITOKEN_TOKEN_URL; "" for none */
 	const char *agent;   /* SSH_AUTH_SOCK; NULL for none */
@@ -204,6 +206,8 @@ static void fresh(void)
 	free(tok);
 	snprintf(C.cert_url, sizeof(C.cert_url), "http://127.0.0.1:%d/ssh/cert", idp.port);
 	C.token_url[0] = '\0';
+	snprintf(C.token_var, sizeof(C.token_var), "APITOKEN_TOKEN");
+	C.extra = NULL;
 	C.agent = NULL;
 	/* The last test's output: under CK_FORK=no the tests share this process. */
 	free(C.out);
@@ -303,7 +307,7 @@ static int apt(const char *arg, ...)
 	envp[e++] = e_config;
 	envp[e++] = e_sshconf;
 	if (C.token[0] != '\0') {
-		snprintf(e_token, sizeof(e_token), "APITOKEN_TOKEN=%s", C.token);
+		snprintf(e_token, sizeof(e_token), "%s=%s", C.token_var, C.token);
 		envp[e++] = e_token;
 	}
 	if (C.cert_url[0] != '\0') {
@@ -314,6 +318,8 @@ static int apt(const char *arg, ...)
 		snprintf(e_token_url, sizeof(e_token_url), "APITOKEN_TOKEN_URL=%s", C.token_url);
 		envp[e++] = e_token_url;
 	}
+	if (C.extra != NULL)
+		envp[e++] = (char *)C.extra;
 	if (C.agent != NULL) {
 		snprintf(e_agent, sizeof(e_agent), "SSH_AUTH_SOCK=%s", C.agent);
 		envp[e++] = e_agent;
@@ -753,7 +759,8 @@ START_TEST(revoked_token_at_issuance)
 	/* The certificate already loaded is still good until it ends (and still works). */
 	ck_apt(0, "ssh-cert", "info", "--check");
 	ck_apt(4, "token", "check");
-	ck_assert_msg(strstr(C.err, "The API token is not valid") != NULL, "%s", C.err);
+	ck_assert_msg(strstr(C.err, "The API token from APITOKEN_TOKEN is not valid") != NULL, "%s",
+		      C.err);
 	snap_free(&before);
 }
 END_TEST
@@ -964,7 +971,7 @@ START_TEST(vault_protocol)
 	json_decref(j);
 	ck_login(C.sshconf, NULL);
 	ck_apt(0, "token", "check");
-	ck_assert_str_eq(C.out, "The API token is valid.\n");
+	ck_assert_str_eq(C.out, "The API token from APITOKEN_TOKEN is valid.\n");
 	ck_no_token_on_disk();
 }
 END_TEST
@@ -990,7 +997,7 @@ START_TEST(apitoken_protocol_with_exchange)
 
 	/* The exchange answers token check: no certificate. */
 	ck_apt(0, "token", "check");
-	ck_assert_str_eq(C.out, "The API token is valid.\n");
+	ck_assert_str_eq(C.out, "The API token from APITOKEN_TOKEN is valid.\n");
 	ck_assert_int_eq(idp_stat(&idp, "exchanges"), 2);
 	ck_assert_int_eq(idp_stat(&idp, "certs"), 1);
 
@@ -1020,14 +1027,15 @@ START_TEST(token_check)
 	long requests;
 
 	ck_apt(0, "token", "check");
-	ck_assert_str_eq(C.out, "The API token is valid.\n");
+	ck_assert_str_eq(C.out, "The API token from APITOKEN_TOKEN is valid.\n");
 	ck_assert_str_eq(C.err, "");
 	ck_assert_int_eq(idp_stat(&idp, "exchanges"), 0);
 
 	snprintf(C.token, sizeof(C.token), "%s", BOGUS_TOKEN);
 	ck_apt(4, "token", "check");
 	ck_assert_str_eq(C.out, "");
-	ck_assert_msg(strstr(C.err, "The API token is not valid") != NULL, "%s", C.err);
+	ck_assert_msg(strstr(C.err, "The API token from APITOKEN_TOKEN is not valid") != NULL, "%s",
+		      C.err);
 
 	/* The issuer is down. */
 	snprintf(C.cert_url, sizeof(C.cert_url), "http://127.0.0.1:%d/ssh/cert", closed_port());
@@ -1051,6 +1059,68 @@ START_TEST(token_check)
 	ck_apt(3, "token", "check");
 	ck_apt(3, "ssh-cert", "load", "--no-interaction");
 	ck_assert_int_eq(idp_stat(&idp, "cert_requests"), requests);
+}
+END_TEST
+
+/*
+ * A CI job with nothing but its platform's variables: the token in
+ * UPCLOUD_TOKEN (token_env from APITOKEN_TOKEN_ENV), client_id from
+ * APITOKEN_CLIENT_ID, token_url and cert_url from theirs; no config file.
+ * token check names the variable, never the token.
+ */
+START_TEST(env_only_job)
+{
+	char *pasted;
+
+	snprintf(C.token_var, sizeof(C.token_var), "UPCLOUD_TOKEN");
+	/* Not listed: APITOKEN_TOKEN is the default only. */
+	ck_apt(3, "token", "check");
+	ck_assert_msg(strstr(C.err, "no API token: set APITOKEN_TOKEN") != NULL, "%s", C.err);
+
+	C.extra = "APITOKEN_TOKEN_ENV=UPSUN_CLI_TOKEN UPCLOUD_TOKEN";
+	ck_apt(0, "token", "check");
+	ck_assert_str_eq(C.out, "The API token from UPCLOUD_TOKEN is valid.\n");
+	ck_assert_str_eq(C.err, "");
+	ck_apt(0, "ssh-cert", "load", "--no-interaction");
+	ck_assert(exists(C.cert));
+
+	/* The exchange, with client_id from the environment only. */
+	snprintf(C.token_url, sizeof(C.token_url), "http://127.0.0.1:%d/oauth2/token", idp.port);
+	snprintf(C.token_var, sizeof(C.token_var), "APITOKEN_TOKEN");
+	C.extra = NULL;
+	ck_apt(3, "token", "check");
+	ck_assert_msg(strstr(C.err, "token_url needs client_id") != NULL, "%s", C.err);
+	C.extra = "APITOKEN_CLIENT_ID=ci-client";
+	ck_apt(0, "token", "check");
+	ck_assert_int_eq(idp_stat(&idp, "exchanges"), 1);
+
+	/* echo "$TOKEN" into a variable: the newline goes, with a note. */
+	C.extra = NULL;
+	C.token_url[0] = '\0';
+	ck_assert_int_lt(strlen(C.token) + 1, sizeof(C.token));
+	strcat(C.token, "\n");
+	ck_apt(0, "token", "check");
+	ck_assert_str_eq(C.out, "The API token from APITOKEN_TOKEN is valid.\n");
+	ck_assert_str_eq(C.err,
+			 "apitoken: note: removed the trailing newline from APITOKEN_TOKEN\n");
+
+	/* A space inside is no line end: refused, naming the fix, not the token. */
+	C.token[strlen(C.token) - 1] = '\0';
+	memmove(C.token + 5, C.token + 4, strlen(C.token + 4) + 1);
+	C.token[4] = ' ';
+	ck_apt(3, "token", "check");
+	ck_assert_msg(strstr(C.err, "from APITOKEN_TOKEN has a space, a control character") != NULL,
+		      "%s", C.err);
+
+	/* A token pasted into token_env is not echoed back. */
+	ck_assert_int_ge(asprintf(&pasted, "APITOKEN_TOKEN_ENV=%s", "ucat_0123456789-abc"), 0);
+	C.extra = pasted;
+	ck_apt(3, "token", "check");
+	ck_assert_msg(strstr(C.err, "token_env: word 1 is not a variable name") != NULL, "%s",
+		      C.err);
+	ck_assert_ptr_null(strstr(C.err, "ucat_0123456789"));
+	C.extra = NULL;
+	free(pasted);
 }
 END_TEST
 
@@ -1391,6 +1461,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, vault_protocol);
 	tcase_add_test(tc, apitoken_protocol_with_exchange);
 	tcase_add_test(tc, token_check);
+	tcase_add_test(tc, env_only_job);
 	tcase_add_test(tc, token_file_readable_by_others_refused);
 	tcase_add_test(tc, pinned_ca);
 	tcase_add_test(tc, ca_pinned_at_first_load);
