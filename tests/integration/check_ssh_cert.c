@@ -514,11 +514,17 @@ static void sleep_until_expired(void)
 START_TEST(load_writes_key_and_certificate)
 {
 	struct stat sb;
-	char *pub, want[100];
+	char *pub, want[1200];
 	json_t *j, *pr;
 
 	ck_apt(0, "ssh-cert", "load", "--no-interaction");
 	ck_assert_msg(strstr(C.out, "Loaded a certificate for ") != NULL, "%s", C.out);
+	/* No Include, no agent: it says ssh will not find the certificate, and what to do. */
+	snprintf(want, sizeof(want),
+		 "ssh will not use it by itself: run `apitoken ssh-cert load --write-ssh-config` "
+		 "(an Include in %s), or --agent, or give ssh -i %s.\n",
+		 C.sshconf, C.key);
+	ck_assert_msg(strstr(C.out, want) != NULL, "%s", C.out);
 
 	/* 0700 directory, 0600 files, ours. */
 	ck_assert_int_eq(stat(C.sshdir, &sb), 0);
@@ -857,6 +863,9 @@ START_TEST(write_ssh_config_and_clear)
 	ck_apt(0, "ssh-cert", "load", "--write-ssh-config", "--no-interaction");
 	ck_assert_msg(strstr(C.out, "Added an Include") != NULL, "%s", C.out);
 	ck_apt(0, "ssh-cert", "load", "--write-ssh-config", "--no-interaction");
+	snprintf(want, sizeof(want), "ssh uses it through the Include block in %s.\n", C.sshconf);
+	ck_assert_msg(strstr(C.out, want) != NULL, "%s", C.out);
+	ck_assert_ptr_null(strstr(C.out, "will not use it"));
 	ck_apt(0, "ssh-cert", "load", "--new", "--write-ssh-config", "--no-interaction");
 	text = file_text(C.sshconf, 0);
 	ck_assert_int_eq(text_count(text, "# BEGIN apitoken"), 1);
@@ -949,6 +958,43 @@ START_TEST(agent_holds_one_certificate)
 	ck_assert_int_eq(sh("ssh-add -l"), 1);
 	ck_assert_msg(strstr(C.out, "no identities") != NULL, "%s", C.out);
 	ck_apt(0, "ssh-cert", "clear");
+}
+END_TEST
+
+/*
+ * clear takes every identity of ours out of the agent: here a certificate
+ * loaded with --agent, then replaced on disk by a load in a shell without
+ * the agent (for a new key), plus our new key and certificate as `ssh-add`
+ * of the key file puts them there. A key of the user's own stays.
+ */
+START_TEST(clear_removes_every_agent_identity)
+{
+	char own[600];
+
+	C.agent = agent_sock;
+	sh("ssh-add -D");
+	snprintf(own, sizeof(own), "%s/own_key", C.dir);
+	ck_assert_int_eq(sh("ssh-keygen -q -t ed25519 -N '' -C users-own -f %s", own), 0);
+	ck_assert_int_eq(sh("ssh-add -q %s", own), 0);
+	ck_apt(0, "ssh-cert", "load", "--agent", "--no-interaction");
+	C.agent = NULL; /* a later job step, without the agent */
+	idp_reset(&idp);
+	ck_apt(0, "ssh-cert", "load", "--new", "--no-interaction");
+	ck_assert_int_eq(sh("ssh-add -q %s/id_ed25519", C.sshdir), 0);
+	ck_assert_int_eq(sh("ssh-add -l"), 0);
+	/* ssh-add adds the certificate beside the key too: the first load's and the second's. */
+	ck_assert_int_eq(text_count(C.out, "\n"), 4);
+	ck_assert_int_eq(text_count(C.out, "(ED25519-CERT)"), 2);
+
+	C.agent = agent_sock;
+	ck_apt(0, "ssh-cert", "clear");
+	ck_assert_str_eq(C.out, "Cleared the certificate files, the agent's 3 identities.\n");
+	ck_assert_int_eq(sh("ssh-add -l"), 0);
+	ck_assert_int_eq(text_count(C.out, "\n"), 1);
+	ck_assert_msg(strstr(C.out, "users-own (ED25519)") != NULL, "%s", C.out);
+	ck_apt(0, "ssh-cert", "clear");
+	ck_assert_str_eq(C.out, "Cleared the certificate files.\n");
+	sh("ssh-add -D");
 }
 END_TEST
 
@@ -1458,6 +1504,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, write_ssh_config_and_clear);
 	tcase_add_test(tc, hosts_limit_the_include);
 	tcase_add_test(tc, agent_holds_one_certificate);
+	tcase_add_test(tc, clear_removes_every_agent_identity);
 	tcase_add_test(tc, vault_protocol);
 	tcase_add_test(tc, apitoken_protocol_with_exchange);
 	tcase_add_test(tc, token_check);
