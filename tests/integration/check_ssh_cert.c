@@ -1170,6 +1170,48 @@ START_TEST(env_only_job)
 }
 END_TEST
 
+/*
+ * token check where no certificate endpoint exists: check_url, the
+ * platform's own Bearer check (the test issuer's UpCloud-shaped /account).
+ * Without any of check_url, token_url and cert_url it names them.
+ */
+START_TEST(token_check_by_check_url)
+{
+	char url[200];
+	long certs = idp_stat(&idp, "cert_requests"), accounts = idp_stat(&idp, "accounts");
+
+	C.cert_url[0] = '\0';
+	ck_apt(3, "token", "check");
+	ck_assert_msg(
+	    strstr(C.err, "nothing to check it with: set check_url (APITOKEN_CHECK_URL") != NULL,
+	    "%s", C.err);
+	ck_assert_int_eq(idp_stat(&idp, "accounts"), accounts);
+
+	snprintf(url, sizeof(url), "APITOKEN_CHECK_URL=http://127.0.0.1:%d/account", idp.port);
+	C.extra = url;
+	ck_apt(0, "token", "check");
+	ck_assert_str_eq(C.out, "The API token from APITOKEN_TOKEN is valid.\n");
+	ck_assert_int_eq(idp_stat(&idp, "accounts"), accounts + 1);
+	idp_revoke(&idp, C.token);
+	ck_apt(4, "token", "check");
+	ck_assert_msg(strstr(C.err, "The API token from APITOKEN_TOKEN is not valid: check_url: "
+				    "http://127.0.0.1:") != NULL &&
+			  strstr(C.err, "/account answered HTTP 401") != NULL,
+		      "%s", C.err);
+	/* check_url wins over cert_url: no certificate is asked for. */
+	snprintf(C.cert_url, sizeof(C.cert_url), "http://127.0.0.1:%d/ssh/cert", idp.port);
+	ck_apt(4, "token", "check");
+	ck_assert_int_eq(idp_stat(&idp, "cert_requests"), certs);
+
+	snprintf(url, sizeof(url), "APITOKEN_CHECK_URL=http://127.0.0.1:%d/account", closed_port());
+	ck_apt(5, "token", "check");
+	snprintf(url, sizeof(url), "APITOKEN_CHECK_URL=http://example.com/account");
+	ck_apt(3, "token", "check");
+	ck_assert_msg(strstr(C.err, "check_url: want https://") != NULL, "%s", C.err);
+	C.extra = NULL;
+}
+END_TEST
+
 START_TEST(token_file_readable_by_others_refused)
 {
 	char tokfile[500], conf[700], line[200], token[128];
@@ -1509,6 +1551,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, apitoken_protocol_with_exchange);
 	tcase_add_test(tc, token_check);
 	tcase_add_test(tc, env_only_job);
+	tcase_add_test(tc, token_check_by_check_url);
 	tcase_add_test(tc, token_file_readable_by_others_refused);
 	tcase_add_test(tc, pinned_ca);
 	tcase_add_test(tc, ca_pinned_at_first_load);
