@@ -161,7 +161,9 @@ static struct {
 	char dir[400];
 	char home[450], state[450], config_home[450], config[500], sshconf[500];
 	char sshdir[500], key[550], pub[550], cert[550], include[550];
-	char token[128];     /* APITOKEN_TOKEN; "" for none */
+	char token[128];     /* in token_var; "" for none */
+	char token_var[64];  /* the variable holding token: APITOKEN_TOKEN unless set */
+	const char *extra;   /* one more VAR=value; NULL for none */
 	char cert_url[200];  /* APITOKEN_CERT_URL; "" for none */
 	char token_url[200]; /* APITOKEN_TOKEN_URL; "" for none */
 	const char *agent;   /* SSH_AUTH_SOCK; NULL for none */
@@ -204,6 +206,8 @@ static void fresh(void)
 	free(tok);
 	snprintf(C.cert_url, sizeof(C.cert_url), "http://127.0.0.1:%d/ssh/cert", idp.port);
 	C.token_url[0] = '\0';
+	snprintf(C.token_var, sizeof(C.token_var), "APITOKEN_TOKEN");
+	C.extra = NULL;
 	C.agent = NULL;
 	/* The last test's output: under CK_FORK=no the tests share this process. */
 	free(C.out);
@@ -303,7 +307,7 @@ static int apt(const char *arg, ...)
 	envp[e++] = e_config;
 	envp[e++] = e_sshconf;
 	if (C.token[0] != '\0') {
-		snprintf(e_token, sizeof(e_token), "APITOKEN_TOKEN=%s", C.token);
+		snprintf(e_token, sizeof(e_token), "%s=%s", C.token_var, C.token);
 		envp[e++] = e_token;
 	}
 	if (C.cert_url[0] != '\0') {
@@ -314,6 +318,8 @@ static int apt(const char *arg, ...)
 		snprintf(e_token_url, sizeof(e_token_url), "APITOKEN_TOKEN_URL=%s", C.token_url);
 		envp[e++] = e_token_url;
 	}
+	if (C.extra != NULL)
+		envp[e++] = (char *)C.extra;
 	if (C.agent != NULL) {
 		snprintf(e_agent, sizeof(e_agent), "SSH_AUTH_SOCK=%s", C.agent);
 		envp[e++] = e_agent;
@@ -508,11 +514,17 @@ static void sleep_until_expired(void)
 START_TEST(load_writes_key_and_certificate)
 {
 	struct stat sb;
-	char *pub, want[100];
+	char *pub, want[1200];
 	json_t *j, *pr;
 
 	ck_apt(0, "ssh-cert", "load", "--no-interaction");
 	ck_assert_msg(strstr(C.out, "Loaded a certificate for ") != NULL, "%s", C.out);
+	/* No Include, no agent: it says ssh will not find the certificate, and what to do. */
+	snprintf(want, sizeof(want),
+		 "ssh will not use it by itself: run `apitoken ssh-cert load --write-ssh-config` "
+		 "(an Include in %s), or --agent, or give ssh -i %s.\n",
+		 C.sshconf, C.key);
+	ck_assert_msg(strstr(C.out, want) != NULL, "%s", C.out);
 
 	/* 0700 directory, 0600 files, ours. */
 	ck_assert_int_eq(stat(C.sshdir, &sb), 0);
@@ -753,7 +765,8 @@ START_TEST(revoked_token_at_issuance)
 	/* The certificate already loaded is still good until it ends (and still works). */
 	ck_apt(0, "ssh-cert", "info", "--check");
 	ck_apt(4, "token", "check");
-	ck_assert_msg(strstr(C.err, "The API token is not valid") != NULL, "%s", C.err);
+	ck_assert_msg(strstr(C.err, "The API token from APITOKEN_TOKEN is not valid") != NULL, "%s",
+		      C.err);
 	snap_free(&before);
 }
 END_TEST
@@ -850,6 +863,9 @@ START_TEST(write_ssh_config_and_clear)
 	ck_apt(0, "ssh-cert", "load", "--write-ssh-config", "--no-interaction");
 	ck_assert_msg(strstr(C.out, "Added an Include") != NULL, "%s", C.out);
 	ck_apt(0, "ssh-cert", "load", "--write-ssh-config", "--no-interaction");
+	snprintf(want, sizeof(want), "ssh uses it through the Include block in %s.\n", C.sshconf);
+	ck_assert_msg(strstr(C.out, want) != NULL, "%s", C.out);
+	ck_assert_ptr_null(strstr(C.out, "will not use it"));
 	ck_apt(0, "ssh-cert", "load", "--new", "--write-ssh-config", "--no-interaction");
 	text = file_text(C.sshconf, 0);
 	ck_assert_int_eq(text_count(text, "# BEGIN apitoken"), 1);
@@ -945,6 +961,43 @@ START_TEST(agent_holds_one_certificate)
 }
 END_TEST
 
+/*
+ * clear takes every identity of ours out of the agent: here a certificate
+ * loaded with --agent, then replaced on disk by a load in a shell without
+ * the agent (for a new key), plus our new key and certificate as `ssh-add`
+ * of the key file puts them there. A key of the user's own stays.
+ */
+START_TEST(clear_removes_every_agent_identity)
+{
+	char own[600];
+
+	C.agent = agent_sock;
+	sh("ssh-add -D");
+	snprintf(own, sizeof(own), "%s/own_key", C.dir);
+	ck_assert_int_eq(sh("ssh-keygen -q -t ed25519 -N '' -C users-own -f %s", own), 0);
+	ck_assert_int_eq(sh("ssh-add -q %s", own), 0);
+	ck_apt(0, "ssh-cert", "load", "--agent", "--no-interaction");
+	C.agent = NULL; /* a later job step, without the agent */
+	idp_reset(&idp);
+	ck_apt(0, "ssh-cert", "load", "--new", "--no-interaction");
+	ck_assert_int_eq(sh("ssh-add -q %s/id_ed25519", C.sshdir), 0);
+	ck_assert_int_eq(sh("ssh-add -l"), 0);
+	/* ssh-add adds the certificate beside the key too: the first load's and the second's. */
+	ck_assert_int_eq(text_count(C.out, "\n"), 4);
+	ck_assert_int_eq(text_count(C.out, "(ED25519-CERT)"), 2);
+
+	C.agent = agent_sock;
+	ck_apt(0, "ssh-cert", "clear");
+	ck_assert_str_eq(C.out, "Cleared the certificate files, the agent's 3 identities.\n");
+	ck_assert_int_eq(sh("ssh-add -l"), 0);
+	ck_assert_int_eq(text_count(C.out, "\n"), 1);
+	ck_assert_msg(strstr(C.out, "users-own (ED25519)") != NULL, "%s", C.out);
+	ck_apt(0, "ssh-cert", "clear");
+	ck_assert_str_eq(C.out, "Cleared the certificate files.\n");
+	sh("ssh-add -D");
+}
+END_TEST
+
 /* --- both protocols, the exchange ------------------------------------------------ */
 
 START_TEST(vault_protocol)
@@ -964,7 +1017,7 @@ START_TEST(vault_protocol)
 	json_decref(j);
 	ck_login(C.sshconf, NULL);
 	ck_apt(0, "token", "check");
-	ck_assert_str_eq(C.out, "The API token is valid.\n");
+	ck_assert_str_eq(C.out, "The API token from APITOKEN_TOKEN is valid.\n");
 	ck_no_token_on_disk();
 }
 END_TEST
@@ -990,7 +1043,7 @@ START_TEST(apitoken_protocol_with_exchange)
 
 	/* The exchange answers token check: no certificate. */
 	ck_apt(0, "token", "check");
-	ck_assert_str_eq(C.out, "The API token is valid.\n");
+	ck_assert_str_eq(C.out, "The API token from APITOKEN_TOKEN is valid.\n");
 	ck_assert_int_eq(idp_stat(&idp, "exchanges"), 2);
 	ck_assert_int_eq(idp_stat(&idp, "certs"), 1);
 
@@ -1020,14 +1073,15 @@ START_TEST(token_check)
 	long requests;
 
 	ck_apt(0, "token", "check");
-	ck_assert_str_eq(C.out, "The API token is valid.\n");
+	ck_assert_str_eq(C.out, "The API token from APITOKEN_TOKEN is valid.\n");
 	ck_assert_str_eq(C.err, "");
 	ck_assert_int_eq(idp_stat(&idp, "exchanges"), 0);
 
 	snprintf(C.token, sizeof(C.token), "%s", BOGUS_TOKEN);
 	ck_apt(4, "token", "check");
 	ck_assert_str_eq(C.out, "");
-	ck_assert_msg(strstr(C.err, "The API token is not valid") != NULL, "%s", C.err);
+	ck_assert_msg(strstr(C.err, "The API token from APITOKEN_TOKEN is not valid") != NULL, "%s",
+		      C.err);
 
 	/* The issuer is down. */
 	snprintf(C.cert_url, sizeof(C.cert_url), "http://127.0.0.1:%d/ssh/cert", closed_port());
@@ -1051,6 +1105,110 @@ START_TEST(token_check)
 	ck_apt(3, "token", "check");
 	ck_apt(3, "ssh-cert", "load", "--no-interaction");
 	ck_assert_int_eq(idp_stat(&idp, "cert_requests"), requests);
+}
+END_TEST
+
+/*
+ * A CI job with nothing but its platform's variables: the token in
+ * UPCLOUD_TOKEN (token_env from APITOKEN_TOKEN_ENV), client_id from
+ * APITOKEN_CLIENT_ID, token_url and cert_url from theirs; no config file.
+ * token check names the variable, never the token.
+ */
+START_TEST(env_only_job)
+{
+	char *pasted;
+
+	snprintf(C.token_var, sizeof(C.token_var), "UPCLOUD_TOKEN");
+	/* Not listed: APITOKEN_TOKEN is the default only. */
+	ck_apt(3, "token", "check");
+	ck_assert_msg(strstr(C.err, "no API token: set APITOKEN_TOKEN") != NULL, "%s", C.err);
+
+	C.extra = "APITOKEN_TOKEN_ENV=UPSUN_CLI_TOKEN UPCLOUD_TOKEN";
+	ck_apt(0, "token", "check");
+	ck_assert_str_eq(C.out, "The API token from UPCLOUD_TOKEN is valid.\n");
+	ck_assert_str_eq(C.err, "");
+	ck_apt(0, "ssh-cert", "load", "--no-interaction");
+	ck_assert(exists(C.cert));
+
+	/* The exchange, with client_id from the environment only. */
+	snprintf(C.token_url, sizeof(C.token_url), "http://127.0.0.1:%d/oauth2/token", idp.port);
+	snprintf(C.token_var, sizeof(C.token_var), "APITOKEN_TOKEN");
+	C.extra = NULL;
+	ck_apt(3, "token", "check");
+	ck_assert_msg(strstr(C.err, "token_url needs client_id") != NULL, "%s", C.err);
+	C.extra = "APITOKEN_CLIENT_ID=ci-client";
+	ck_apt(0, "token", "check");
+	ck_assert_int_eq(idp_stat(&idp, "exchanges"), 1);
+
+	/* echo "$TOKEN" into a variable: the newline goes, with a note. */
+	C.extra = NULL;
+	C.token_url[0] = '\0';
+	ck_assert_int_lt(strlen(C.token) + 1, sizeof(C.token));
+	strcat(C.token, "\n");
+	ck_apt(0, "token", "check");
+	ck_assert_str_eq(C.out, "The API token from APITOKEN_TOKEN is valid.\n");
+	ck_assert_str_eq(C.err,
+			 "apitoken: note: removed the trailing newline from APITOKEN_TOKEN\n");
+
+	/* A space inside is no line end: refused, naming the fix, not the token. */
+	C.token[strlen(C.token) - 1] = '\0';
+	memmove(C.token + 5, C.token + 4, strlen(C.token + 4) + 1);
+	C.token[4] = ' ';
+	ck_apt(3, "token", "check");
+	ck_assert_msg(strstr(C.err, "from APITOKEN_TOKEN has a space, a control character") != NULL,
+		      "%s", C.err);
+
+	/* A token pasted into token_env is not echoed back. */
+	ck_assert_int_ge(asprintf(&pasted, "APITOKEN_TOKEN_ENV=%s", "ucat_0123456789-abc"), 0);
+	C.extra = pasted;
+	ck_apt(3, "token", "check");
+	ck_assert_msg(strstr(C.err, "token_env: word 1 is not a variable name") != NULL, "%s",
+		      C.err);
+	ck_assert_ptr_null(strstr(C.err, "ucat_0123456789"));
+	C.extra = NULL;
+	free(pasted);
+}
+END_TEST
+
+/*
+ * token check where no certificate endpoint exists: check_url, the
+ * platform's own Bearer check (the test issuer's UpCloud-shaped /account).
+ * Without any of check_url, token_url and cert_url it names them.
+ */
+START_TEST(token_check_by_check_url)
+{
+	char url[200];
+	long certs = idp_stat(&idp, "cert_requests"), accounts = idp_stat(&idp, "accounts");
+
+	C.cert_url[0] = '\0';
+	ck_apt(3, "token", "check");
+	ck_assert_msg(
+	    strstr(C.err, "nothing to check it with: set check_url (APITOKEN_CHECK_URL") != NULL,
+	    "%s", C.err);
+	ck_assert_int_eq(idp_stat(&idp, "accounts"), accounts);
+
+	snprintf(url, sizeof(url), "APITOKEN_CHECK_URL=http://127.0.0.1:%d/account", idp.port);
+	C.extra = url;
+	ck_apt(0, "token", "check");
+	ck_assert_str_eq(C.out, "The API token from APITOKEN_TOKEN is valid.\n");
+	ck_assert_int_eq(idp_stat(&idp, "accounts"), accounts + 1);
+	idp_revoke(&idp, C.token);
+	ck_apt(4, "token", "check");
+	ck_assert_msg(strstr(C.err, "The API token from APITOKEN_TOKEN is not valid: check_url: "
+				    "http://127.0.0.1:") != NULL &&
+			  strstr(C.err, "/account answered HTTP 401") != NULL,
+		      "%s", C.err);
+	/* check_url wins over cert_url: no certificate is asked for. */
+	snprintf(C.cert_url, sizeof(C.cert_url), "http://127.0.0.1:%d/ssh/cert", idp.port);
+	ck_apt(4, "token", "check");
+	ck_assert_int_eq(idp_stat(&idp, "cert_requests"), certs);
+
+	snprintf(url, sizeof(url), "APITOKEN_CHECK_URL=http://127.0.0.1:%d/account", closed_port());
+	ck_apt(5, "token", "check");
+	snprintf(url, sizeof(url), "APITOKEN_CHECK_URL=http://example.com/account");
+	ck_apt(3, "token", "check");
+	ck_assert_msg(strstr(C.err, "check_url: want https://") != NULL, "%s", C.err);
+	C.extra = NULL;
 }
 END_TEST
 
@@ -1388,9 +1546,12 @@ static Suite *suite(void)
 	tcase_add_test(tc, write_ssh_config_and_clear);
 	tcase_add_test(tc, hosts_limit_the_include);
 	tcase_add_test(tc, agent_holds_one_certificate);
+	tcase_add_test(tc, clear_removes_every_agent_identity);
 	tcase_add_test(tc, vault_protocol);
 	tcase_add_test(tc, apitoken_protocol_with_exchange);
 	tcase_add_test(tc, token_check);
+	tcase_add_test(tc, env_only_job);
+	tcase_add_test(tc, token_check_by_check_url);
 	tcase_add_test(tc, token_file_readable_by_others_refused);
 	tcase_add_test(tc, pinned_ca);
 	tcase_add_test(tc, ca_pinned_at_first_load);
