@@ -296,15 +296,22 @@ static const struct {
     {"no_memory", "out of memory"},
 };
 
-static const char *reason_text(const char *word)
+const char *check_reason_text(const char *word)
 {
 	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
 		if (strcmp(reasons[i].word, word) == 0)
 			return reasons[i].text;
-	return "see REASONS in pam_apitoken(8)";
+	return NULL;
 }
 
-static int exit_status(enum apt_rc rc)
+static const char *reason_text(const char *word)
+{
+	const char *t = check_reason_text(word);
+
+	return t != NULL ? t : "see \"Reason words\" in pam_apitoken(8)";
+}
+
+int check_exit_status(enum apt_rc rc)
 {
 	switch (rc) {
 	case APT_OK:
@@ -381,7 +388,7 @@ static int decide(const struct apt_config *cfg, const struct opts *o)
 		printf("mapped user: %s (user_map %s)\n", r.mapped_user, cfg->user_map);
 	if (cfg->audit_file != NULL && audit_append_json(cfg->audit_file, &r, why, sizeof(why)) < 0)
 		printf("warning: audit_file %s; this audit line went to syslog only\n", why);
-	return exit_status(out.rc);
+	return check_exit_status(out.rc);
 }
 
 int cmd_check(int argc, char **argv)

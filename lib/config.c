@@ -319,53 +319,38 @@ static enum apt_rc validate_verify(struct loader *L)
 #define TEXT_OF_(n)    #n
 #define CLAIM_MAX_TEXT TEXT_OF(PROTO_CLAIM_NAME_MAX)
 
-/* Claim names: set, dot paths without an empty segment, within the helper's limit. */
-static enum apt_rc validate_claims(struct loader *L)
-{
-	struct apt_config *cfg = L->cfg;
-	enum apt_rc rc = APT_OK;
-	const struct {
-		const char *key, *path;
-	} paths[] = {{"username_claim", cfg->username_claim},
-		     {"ip_ranges_claim", cfg->ip_ranges_claim},
-		     {"scope_claim", cfg->scope_claim}};
-
-	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		const char *why = NULL;
-
-		/* The key only: never quote a value. */
-		if (paths[i].path == NULL)
-			why = "cannot be empty (remove the line for the default)";
-		else if (!claim_path_valid(paths[i].path))
-			why = "a claim path with an empty segment (a..b, .a, a.)";
-		else if (strlen(paths[i].path) > PROTO_CLAIM_NAME_MAX)
-			why = "value too long (claim names " CLAIM_MAX_TEXT " bytes at most)";
-		if (why == NULL)
-			continue;
-		rc = APT_SERVICE;
-		if (problem(L, paths[i].key, "%s: %s", paths[i].key, why))
-			break;
-	}
-	return rc;
-}
-
-/* Keys that have a default but no meaning without a value. */
-static enum apt_rc validate_required(struct loader *L)
+/*
+ * Keys that have a default but no meaning without a value, and the claim
+ * names among them: dot paths without an empty segment, within the
+ * helper's limit. The key only, never the value, in the message.
+ */
+static enum apt_rc validate_set(struct loader *L)
 {
 	struct apt_config *cfg = L->cfg;
 	enum apt_rc rc = APT_OK;
 	const struct {
 		const char *key, *value;
-	} keys[] = {{"helper", cfg->helper},
-		    {"helper_user", cfg->helper_user},
-		    {"cache_dir", cfg->cache_dir}};
+		bool claim;
+	} keys[] = {{"username_claim", cfg->username_claim, true},
+		    {"ip_ranges_claim", cfg->ip_ranges_claim, true},
+		    {"scope_claim", cfg->scope_claim, true},
+		    {"helper", cfg->helper, false},
+		    {"helper_user", cfg->helper_user, false},
+		    {"cache_dir", cfg->cache_dir, false}};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		if (keys[i].value != NULL)
+		const char *why = NULL;
+
+		if (keys[i].value == NULL)
+			why = "cannot be empty (remove the line for the default)";
+		else if (keys[i].claim && !claim_path_valid(keys[i].value))
+			why = "a claim path with an empty segment (a..b, .a, a.)";
+		else if (keys[i].claim && strlen(keys[i].value) > PROTO_CLAIM_NAME_MAX)
+			why = "value too long (claim names " CLAIM_MAX_TEXT " bytes at most)";
+		if (why == NULL)
 			continue;
 		rc = APT_SERVICE;
-		if (problem(L, keys[i].key, "%s cannot be empty (remove the line for the default)",
-			    keys[i].key))
+		if (problem(L, keys[i].key, "%s: %s", keys[i].key, why))
 			break;
 	}
 	return rc;
@@ -407,8 +392,10 @@ static enum apt_rc validate(struct loader *L)
 {
 	struct apt_config *cfg = L->cfg;
 	enum apt_rc (*const groups[])(struct loader *) = {
-	    validate_verify,  validate_required,    validate_claims,
-	    validate_lengths, validate_client_auth,
+	    validate_verify,
+	    validate_set,
+	    validate_lengths,
+	    validate_client_auth,
 	};
 	enum apt_rc rc = APT_OK;
 
