@@ -391,7 +391,8 @@ static enum apt_rc validate_lengths(struct loader *L)
 static enum apt_rc validate(struct loader *L)
 {
 	struct apt_config *cfg = L->cfg;
-	enum apt_rc (*const groups[])(struct loader *) = {
+	typedef enum apt_rc (*check_fn)(struct loader *);
+	static const check_fn groups[] = {
 	    validate_verify,
 	    validate_set,
 	    validate_lengths,
