@@ -384,8 +384,16 @@ static int decide(const struct apt_config *cfg, const struct opts *o)
 	if (cfg->user_map != NULL && strcmp(out.reason, "user_not_mapped") == 0)
 		printf(" (%s)", cfg->user_map);
 	printf("\n");
-	if (r.mapped_user != NULL)
-		printf("mapped user: %s (user_map %s)\n", r.mapped_user, cfg->user_map);
+	/* What the answer said, which the audit line does not: the key to a user mismatch. */
+	if (out.identity[0] != '\0')
+		printf("identity: %s (%s)\n", out.identity, cfg->username_claim);
+	if (cfg->usermap != NULL && out.identity[0] != '\0') {
+		if (out.mapped_user[0] != '\0')
+			printf("mapped user: %s (user_map %s)\n", out.mapped_user, cfg->user_map);
+		else
+			printf("mapped user: none (no line of user_map %s matches)\n",
+			       cfg->user_map);
+	}
 	if (cfg->audit_file != NULL && audit_append_json(cfg->audit_file, &r, why, sizeof(why)) < 0)
 		printf("warning: audit_file %s; this audit line went to syslog only\n", why);
 	return check_exit_status(out.rc);

@@ -263,11 +263,15 @@ START_TEST(deny_by_scope_and_user)
 	ck_assert_int_eq(check_env("--user bob", tok), 4);
 	OUT_HAS("\nresult=deny reason=user_mismatch user=bob ");
 	OUT_HAS("\nreason: user_mismatch: the token's username_claim is another user\n");
+	/* Which one: what the issuer said, which the audit line does not say. */
+	OUT_HAS("\nidentity: alice (username)\n");
+	ck_assert_ptr_null(strstr(out, "mapped user"));
 
 	/* Refused before any request, as by the module: the local checks. */
 	ck_assert_int_eq(check_env("--user alice", "ucat_bad\001byte"), 4);
 	OUT_HAS("\nresult=deny reason=token_bad_bytes user=alice rhost=- token=");
 	OUT_HAS(" source=local ms=");
+	ck_assert_ptr_null(strstr(out, "identity:"));
 	free(tok);
 }
 END_TEST
@@ -285,12 +289,24 @@ START_TEST(user_map_prints_mapped_user)
 	OUT_HAS("\nresult=allow reason=ok user=deploy ");
 	OUT_HAS("\nmapped user: deploy (user_map %s)\n", map);
 
+	OUT_HAS("\nidentity: ci-bot@example.org (username)\n");
+
+	/* Refused as app: the map gives the token to deploy, and says so. */
 	ck_assert_int_eq(check_env("--user app", tok), 4);
 	OUT_HAS("\nresult=deny reason=user_not_mapped user=app ");
 	OUT_HAS("\nreason: user_not_mapped: the token's identity matches no line of user_map, or "
 		"the first line that matches names another user (%s)\n",
 		map);
-	ck_assert_ptr_null(strstr(out, "mapped user:"));
+	OUT_HAS("\nmapped user: deploy (user_map %s)\n", map);
+	free(tok);
+
+	/* An identity no line matches. */
+	tok = idp_mint(&idp, "stranger", "ssh", 300, NULL);
+	ck_assert_int_eq(check_env("--user stranger", tok), 4);
+	OUT_HAS("\nresult=deny reason=user_not_mapped user=stranger ");
+	OUT_HAS("\nidentity: stranger (username)\nmapped user: none (no line of user_map %s "
+		"matches)\n",
+		map);
 	free(tok);
 }
 END_TEST
