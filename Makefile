@@ -68,7 +68,7 @@ PATHS_STAMP := $(B)/paths.stamp
 PATHS_NOW   := $(LIBEXECDIR) $(SYSCONFDIR)
 $(shell mkdir -p $(B) && (echo '$(PATHS_NOW)' | cmp -s - $(PATHS_STAMP) || \
 	echo '$(PATHS_NOW)' > $(PATHS_STAMP)))
-$(B)/lib/config.o $(B)/helper/cmd_cache.o: $(PATHS_STAMP)
+$(B)/lib/config.o $(B)/helper/cmd_cache.o $(B)/helper/cmd_check.o: $(PATHS_STAMP)
 
 .PHONY: all check deps demo install clean format format-check
 all: $(B)/pam_apitoken.so $(B)/apitoken $(B)/apitoken-askpass

@@ -15,6 +15,7 @@ static const struct {
     {"introspect", cmd_introspect}, {"cache", cmd_cache},
     {"askpass", cmd_askpass},	    {"exec", cmd_exec},
     {"ssh-cert", cmd_ssh_cert},	    {"token", cmd_token},
+    {"check", cmd_check},
 };
 
 static void usage(FILE *f)
@@ -32,6 +33,9 @@ static void usage(FILE *f)
 	      "                 print the token if PROMPT is the API token prompt (SSH_ASKPASS)\n"
 	      "  cache stats|list|flush|forget FINGERPRINT [--json] [--config PATH]\n"
 	      "                 inspect or clear the module's token cache (admin)\n"
+	      "  check [--config FILE] [--user USER [--rhost ADDR]] [--no-cache]\n"
+	      "                 say what is wrong with the module's configuration; with --user,\n"
+	      "                 decide a login as the module would and say why (admin)\n"
 	      "  introspect     verify a token for pam_apitoken (reads its request on stdin)\n"
 	      "  --help         this text\n"
 	      "  --version      the version\n"
