@@ -10,8 +10,9 @@
  * exactly one block after insert, at the top when the file had none
  * (block + x); remove(insert(x)) = remove(x), which is x itself when x had
  * no block. The rendered include file is exactly the Host line with the
- * patterns given (or "*") and the three option lines: no pattern can start
- * another line or option.
+ * patterns given and the four option lines, or refused when there is no
+ * pattern (never "Host *") or a pattern holds a refused byte: no pattern
+ * can start another line or option.
  */
 #include <sys/stat.h>
 
@@ -114,11 +115,12 @@ static void check_render(const char *hosts)
 	char err[1024];
 	const char *p = hosts;
 	size_t n = 0;
-	enum apt_rc rc = sshconfig_render(&out, hosts, "/id", "/my cert", err, sizeof(err));
+	enum apt_rc rc =
+	    sshconfig_render(&out, hosts, "/id", "/my cert", "/known hosts", err, sizeof(err));
 
 	if (rc != APT_OK) {
-		bool bad = false;
-		CHECK(rc == APT_SERVICE && err[0] != '\0');
+		bool bad = hosts[strspn(hosts, " \t")] == '\0';
+		CHECK(rc == APT_SERVICE && err[0] != '\0' && out.len == 0);
 		for (const unsigned char *c = (const unsigned char *)hosts; *c; c++)
 			bad |= *c != ' ' && *c != '\t' &&
 			       (*c < 0x21 || *c > 0x7e || strchr("\"'#=\\", *c) != NULL);
@@ -137,10 +139,10 @@ static void check_render(const char *hosts)
 		p += len;
 		n++;
 	}
-	buf_appendf(&want,
-		    "%s\n\tIdentityFile /id\n\tCertificateFile \"/my cert\"\n"
-		    "\tIdentitiesOnly yes\n",
-		    n == 0 ? " *" : "");
+	CHECK(n > 0);
+	buf_appendf(&want, "\n\tIdentityFile /id\n\tCertificateFile \"/my cert\"\n"
+			   "\tIdentitiesOnly yes\n"
+			   "\tUserKnownHostsFile \"/known hosts\" ~/.ssh/known_hosts\n");
 	CHECK(same(&out, want.p, want.len));
 out:
 	buf_free(&out);
