@@ -269,7 +269,7 @@ echo "[127.0.0.1]:$port2 $(cut -d' ' -f1,2 "$work/host_key.pub")" >>"$work/known
 note "sshd on 127.0.0.1:$port2 trusts the issuer's CA: TrustedUserCAKeys $work/ca.pub"
 
 export APITOKEN_CERT_URL=$issuer/ssh/cert XDG_STATE_HOME=$work/state XDG_CONFIG_HOME=$work/config
-export APITOKEN_SSH_CONFIG=$work/ssh_config HOME=$work
+export APITOKEN_SSH_CONFIG=$work/ssh_config HOME=$work APITOKEN_HOSTS=127.0.0.1
 certs_before=$(curl -s "$issuer/test/stats" | sed -E 's/.*"certs":([0-9]+).*/\1/')
 "$work/apitoken" ssh-cert load --write-ssh-config --no-interaction | sed 's/^/   /' ||
 	fail "apitoken ssh-cert load"
