@@ -12,11 +12,14 @@
  * no block. The rendered include file is exactly the Host line with the
  * patterns given and the four option lines, or refused when there is no
  * pattern (never "Host *") or a pattern holds a refused byte: no pattern
- * can start another line or option.
+ * can start another line or option. The managed known_hosts for the same
+ * patterns is accepted exactly when the include is, and is then its two
+ * comment lines and one @cert-authority line per key.
  */
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "knownhosts.h"
 #include "oracle.h"
 #include "sshconfig.h"
 
@@ -149,6 +152,32 @@ out:
 	buf_free(&want);
 }
 
+static void check_known_hosts(const char *hosts)
+{
+	static char key[] =
+	    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBxKEyJtoi+mJ8mJ71CYg+I2ec4gN1mtBQwmwK8yHvS/";
+	char *keys[] = {key, key};
+	struct buf out = BUF_INIT, inc = BUF_INIT, ca = BUF_INIT;
+	char err[1024];
+	enum apt_rc rc = knownhosts_render(&out, hosts, keys, 2, err, sizeof(err));
+	size_t lines = 0;
+
+	CHECK((rc == APT_OK) ==
+	      (sshconfig_render(&inc, hosts, "/id", "/c", NULL, err, sizeof(err)) == APT_OK));
+	if (rc != APT_OK) {
+		CHECK(out.len == 0);
+		goto out;
+	}
+	for (size_t i = 0; i < out.len; i++)
+		lines += out.p[i] == '\n';
+	buf_appendf(&ca, "@cert-authority ");
+	CHECK(lines == 4 && count(&out, &ca) == 2);
+out:
+	buf_free(&out);
+	buf_free(&inc);
+	buf_free(&ca);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *p = data + 1;
@@ -159,6 +188,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	hosts = next_part(&p, &left);
 	check_render(hosts);
+	check_known_hosts(hosts);
 	check_edit(fuzz_dir(false), includes[data[0] % 4], p, left);
 	free(hosts);
 	return 0;
