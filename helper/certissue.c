@@ -173,6 +173,40 @@ enum cert_rc token_exchange_check(const struct settings *s, const char *token, s
 	return rc;
 }
 
+enum cert_rc token_bearer_check(const struct settings *s, const char *token, size_t len, char *err,
+				size_t errlen)
+{
+	struct http_response res = {0, -1, BUF_INIT};
+	struct buf header = BUF_INIT;
+	struct http_request r;
+	const char *fail;
+	enum cert_rc rc;
+
+	http_defaults(&r, s, s->check_url);
+	buf_append(&header, "Authorization: Bearer ", 22);
+	buf_append(&header, token, len);
+	if (buf_terminate(&header) < 0) {
+		errf(err, errlen, "token check: out of memory");
+		buf_free(&header);
+		return CERT_NOMEM;
+	}
+	r.secret_header = (char *)header.p;
+	r.get = 1;
+	fail = http_send(&r, &res);
+	if (fail != NULL) {
+		errf(err, errlen, "check_url: %s (%s)", s->check_url, fail);
+		rc = CERT_UNAVAILABLE;
+	} else if (res.status == 200) {
+		rc = CERT_OK; /* what it says of the token is the platform's business */
+	} else {
+		errf(err, errlen, "check_url: %s answered HTTP %ld", s->check_url, res.status);
+		rc = res.status == 401 || res.status == 403 ? CERT_REJECTED : CERT_UNAVAILABLE;
+	}
+	buf_free(&header); /* zeroed: it holds the token */
+	buf_free(&res.body);
+	return rc;
+}
+
 enum cert_rc cert_issue(const struct settings *s, const char *token, size_t len,
 			const char *publine, char **cert, char *err, size_t errlen)
 {

@@ -43,6 +43,14 @@ enum cert_rc token_exchange_check(const struct settings *s, const char *token, s
 				  char *err, size_t errlen);
 
 /* The CA keys cert_url/authority publishes, one key line each; free with free_lines. */
+/*
+ * token check by the platform's own check of its tokens: GET check_url with
+ * the token as the bearer (an OIDC /userinfo, UpCloud's /1.3/account, a
+ * /me). 200 = valid, 401/403 = not valid, anything else = unavailable.
+ */
+enum cert_rc token_bearer_check(const struct settings *s, const char *token, size_t len, char *err,
+				size_t errlen);
+
 enum cert_rc cert_authorities(const struct settings *s, char ***lines, size_t *n, char *err,
 			      size_t errlen);
 void free_lines(char **lines, size_t n);

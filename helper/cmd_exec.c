@@ -188,13 +188,25 @@ int cmd_exec(int argc, char **argv)
 	 * user. CMD gets the caller's core limit back.
 	 */
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
-		if (strcmp(argv[i], "--password") == 0)
+		if (strcmp(argv[i], "--password") == 0) {
 			password = true;
-		else
+		} else if (argv[i][0] != '-') {
+			/* The command's own options must not be read as ours: -- marks where it
+			 * starts. */
+			fprintf(stderr,
+				"apitoken exec: put -- before the command: apitoken exec%s -- %s "
+				"...\n",
+				password ? " --password" : "", argv[i]);
 			return usage();
+		} else {
+			fprintf(stderr, "apitoken exec: unknown option %s\n", argv[i]);
+			return usage();
+		}
 	}
-	if (i + 1 >= argc)
+	if (i + 1 >= argc) {
+		fprintf(stderr, "apitoken exec: no command after --\n");
 		return usage();
+	}
 	if (askpass_path(askpass, sizeof(askpass)) < 0) {
 		fprintf(stderr,
 			"apitoken exec: apitoken-askpass is not installed beside apitoken\n");

@@ -354,6 +354,65 @@ static bool agent_forget(const struct buf *cert_blob, const struct buf *old_blob
 	return removed;
 }
 
+/*
+ * Whether the agent's identity id is one of ours: our key itself (an
+ * `ssh-add` of the key file), a certificate of our key (any load --agent,
+ * however many loads ago), or an Ed25519 certificate that load added under
+ * our comment, for a key since replaced by `load --new`. The user's own
+ * keys and certificates are none of these.
+ */
+static bool agent_identity_ours(const struct loaded *l, const struct agent_identity *id)
+{
+	struct sshcert c;
+	char err[128];
+	bool ours;
+
+	if (l->have_key && id->blob_len == l->key_blob.len &&
+	    memcmp(id->blob, l->key_blob.p, id->blob_len) == 0)
+		return true;
+	if (sshcert_parse(&c, id->blob, id->blob_len, err, sizeof(err)) < 0)
+		return false;
+	ours = (l->have_key && sshcert_key_is(&c, l->key_blob.p, l->key_blob.len)) ||
+	       (strcmp(c.type, AGENT_ED25519_CERT_TYPE) == 0 && id->comment != NULL &&
+		strcmp(id->comment, KEY_COMMENT) == 0);
+	sshcert_free(&c);
+	return ours;
+}
+
+/*
+ * clear: every identity of ours out of the agent, not only the certificate
+ * on disk now; a load without the agent replaces that file and leaves the
+ * agent's older copy behind. How many went; -1 when the agent could not be
+ * asked (no agent is not an error: nothing to clear there).
+ */
+static int agent_forget_all(const struct loaded *l, char *err, size_t errlen)
+{
+	struct agent_identities ids = {0};
+	struct agent a;
+	int removed = 0;
+
+	if (getenv("SSH_AUTH_SOCK") == NULL)
+		return 0;
+	if (agent_connect(&a, NULL, err, errlen) != APT_OK)
+		return 0; /* a stale SSH_AUTH_SOCK: no agent holds anything */
+	if (agent_list(&a, &ids, err, errlen) != APT_OK) {
+		agent_close(&a);
+		return -1;
+	}
+	for (size_t i = 0; i < ids.n; i++)
+		if (agent_identity_ours(l, &ids.v[i])) {
+			if (agent_remove(&a, ids.v[i].blob, ids.v[i].blob_len, err, errlen) !=
+			    APT_OK) {
+				removed = -1;
+				break;
+			}
+			removed++;
+		}
+	agent_identities_free(&ids);
+	agent_close(&a);
+	return removed;
+}
+
 static enum cert_rc agent_load(const struct loaded *l, const struct buf *old_blob, time_t now,
 			       char *err, size_t errlen)
 {
@@ -400,6 +459,19 @@ static bool ask_yes(const char *question)
 	if (fgets(answer, sizeof(answer), stdin) == NULL)
 		return false;
 	return answer[0] == 'y' || answer[0] == 'Y';
+}
+
+/* Whether the ssh config file config already holds our Include block. */
+static bool config_has_block(const char *config)
+{
+	char *text = NULL, err[256];
+	size_t len;
+	bool present = file_read_checked(config, FILE_CONFIG, SSHCONFIG_MAX, &text, &len, err,
+					 sizeof(err)) == APT_OK &&
+		       strstr(text, SSHCONFIG_END) != NULL;
+
+	free(text);
+	return present;
 }
 
 /* The managed known_hosts: known's lines, or no file when the issuer publishes no host CA. */
@@ -454,15 +526,8 @@ static enum cert_rc write_config(const char *hosts, const struct buf *known, boo
 		return CERT_LOCAL;
 	if (!o->write_config) {
 		char q[PATH_MAX + 128];
-		char *text = NULL;
-		size_t len;
-		bool present = file_read_checked(config, FILE_CONFIG, SSHCONFIG_MAX, &text, &len,
-						 err, errlen) == APT_OK &&
-			       strstr(text, SSHCONFIG_END) != NULL;
 
-		free(text);
-		err[0] = '\0';
-		if (present)
+		if (config_has_block(config))
 			goto out; /* nothing to ask: the block is there */
 		snprintf(q, sizeof(q), "Add an Include of %.2000s to %.2000s, so that ssh uses it?",
 			 st->include, config);
@@ -746,6 +811,29 @@ static enum cert_rc load_open(struct load *ld)
 	return CERT_OK;
 }
 
+/*
+ * After a load: how ssh will find the certificate, or that it will not. A
+ * "Loaded" followed by ssh's "Permission denied" is what a CI log shows
+ * otherwise, with nothing to say why.
+ */
+static void say_how_ssh_finds(const struct load *ld)
+{
+	char *config = NULL, err[256];
+
+	if (ld->o->quiet || ld->o->agent)
+		return; /* the agent offers it to every ssh of this session */
+	if (sshconfig_path(&config, err, sizeof(err)) == APT_OK && config_has_block(config))
+		printf("ssh uses it through the Include block in %s.\n", config);
+	else
+		printf("ssh will not use it by itself: run `apitoken ssh-cert load "
+		       "--write-ssh-config`%s (an Include in %s), or --agent, or give ssh "
+		       "-i %s.\n",
+		       /* The include is for hosts only: without them that command refuses. */
+		       ld->hosts == NULL ? " with hosts set" : "",
+		       config != NULL ? config : "~/.ssh/config", ld->st.key);
+	free(config);
+}
+
 /* The certificate is valid for a while yet: nothing to ask for, the rest made sure of. */
 static enum cert_rc load_keep(struct load *ld, time_t now)
 {
@@ -761,6 +849,7 @@ static enum cert_rc load_keep(struct load *ld, time_t now)
 		return rc;
 	if (!ld->o->quiet)
 		say_loaded(&ld->l, now, "The certificate is still valid");
+	say_how_ssh_finds(ld);
 	return CERT_OK;
 }
 
@@ -885,6 +974,7 @@ static enum cert_rc load_install(struct load *ld)
 		say_loaded(&ld->l, time(NULL), "Loaded a certificate");
 		printf("Its signature is valid, %s.\n", ld->verified);
 	}
+	say_how_ssh_finds(ld);
 	return CERT_OK;
 }
 
@@ -1115,7 +1205,8 @@ static int clear(const struct opts *o)
 	struct state st = {.dirfd = -1};
 	struct loaded l;
 	char err[512], *config = NULL;
-	bool changed = false, from_agent = false;
+	bool changed = false;
+	int from_agent;
 	enum cert_rc rc = state_open(&st, false, err, sizeof(err));
 
 	if (rc != CERT_OK) {
@@ -1123,8 +1214,11 @@ static int clear(const struct opts *o)
 		return cert_exit_status(rc);
 	}
 	read_state(&st, &l);
-	if (l.have_cert)
-		from_agent = agent_forget(&l.cert.blob, NULL);
+	/* Before the key file goes: it is how our identities are recognised. */
+	if ((from_agent = agent_forget_all(&l, err, sizeof(err))) < 0) {
+		fprintf(stderr, "apitoken ssh-cert clear: the agent: %s\n", err);
+		rc = CERT_LOCAL;
+	}
 	if (sshconfig_path(&config, err, sizeof(err)) != APT_OK ||
 	    sshconfig_remove(config, &changed, err, sizeof(err)) != APT_OK) {
 		fprintf(stderr, "apitoken ssh-cert clear: %s\n", err);
@@ -1142,11 +1236,17 @@ static int clear(const struct opts *o)
 		fprintf(stderr, "apitoken ssh-cert clear: %s: %s\n", st.cas, strerror(errno));
 		rc = CERT_LOCAL;
 	}
-	if (rc == CERT_OK && !o->quiet)
-		printf("Cleared the certificate files%s%s%s.\n",
-		       from_agent ? ", the agent's identity" : "",
+	if (rc == CERT_OK && !o->quiet) {
+		char agent[64] = "";
+
+		if (from_agent == 1)
+			snprintf(agent, sizeof(agent), ", the agent's identity");
+		else if (from_agent > 1)
+			snprintf(agent, sizeof(agent), ", the agent's %d identities", from_agent);
+		printf("Cleared the certificate files%s%s%s.\n", agent,
 		       o->forget_ca ? ", the pinned CA keys" : "",
 		       changed ? " and the Include block in the ssh config" : "");
+	}
 	free(config);
 	loaded_free(&l);
 	state_close(&st);

@@ -1,7 +1,8 @@
 /*
  * `apitoken token check`: says whether the API token is good, without ever
- * printing it. With token_url, by the api_token exchange; otherwise by what
- * the token is for: asking the certificate endpoint to sign a throwaway key,
+ * printing it. With check_url, by the platform's own Bearer check of its
+ * tokens; with token_url, by the api_token exchange; otherwise by what the
+ * token is for: asking the certificate endpoint to sign a throwaway key,
  * and checking what comes back.
  */
 #include <stdio.h>
@@ -54,6 +55,16 @@ out:
 	return rc;
 }
 
+/* Nothing to ask: which settings would let token check ask, plainly. */
+static enum cert_rc no_check_setting(char *err, size_t errlen)
+{
+	errf(err, errlen,
+	     "nothing to check it with: set check_url (APITOKEN_CHECK_URL: a URL that answers "
+	     "a GET with the token as the bearer, such as the platform's /userinfo or "
+	     "https://api.upcloud.com/1.3/account), token_url, or cert_url");
+	return CERT_LOCAL;
+}
+
 /*
  * The check itself: the same path load takes (the exchange is part of the
  * apitoken protocol). src says where the token was found, if it was.
@@ -68,9 +79,11 @@ static enum cert_rc token_check(struct token_source *src, char *err, size_t errl
 	memset(src, 0, sizeof(*src));
 	if (settings_load(&s, err, errlen) == APT_OK &&
 	    settings_token_from(&s, &tok, &len, src, err, errlen) == APT_OK)
-		rc = s.token_url != NULL && s.cert_protocol != CERT_PROTOCOL_VAULT
+		rc = s.check_url != NULL ? token_bearer_check(&s, tok, len, err, errlen)
+		     : s.token_url != NULL && s.cert_protocol != CERT_PROTOCOL_VAULT
 			 ? token_exchange_check(&s, tok, len, err, errlen)
-			 : check_by_issuance(&s, tok, len, err, errlen);
+		     : s.cert_url != NULL ? check_by_issuance(&s, tok, len, err, errlen)
+					  : no_check_setting(err, errlen);
 	free_secret(tok);
 	settings_free(&s);
 	return rc;
@@ -91,11 +104,9 @@ int cmd_token(int argc, char **argv)
 	char from[sizeof(src.name) + 32] = "";
 
 	if (src.name[0] != '\0')
-		snprintf(from, sizeof(from), " from %s%s", src.file ? "token_file " : "",
-			 src.name);
+		snprintf(from, sizeof(from), " from %s%s", src.file ? "token_file " : "", src.name);
 	if (src.trimmed_eol)
-		fprintf(stderr, "apitoken: note: removed the trailing newline from %s\n",
-			src.name);
+		fprintf(stderr, "apitoken: note: removed the trailing newline from %s\n", src.name);
 	if (rc == CERT_OK)
 		printf("The API token%s is valid.\n", from);
 	else if (rc == CERT_REJECTED)

@@ -29,6 +29,7 @@ static const struct kv_key keys[] = {
     {"token_file", KV_P(token_file)},
     {"cert_url", KV_S(cert_url)},
     {"token_url", KV_S(token_url)},
+    {"check_url", KV_S(check_url)},
     {"client_id", KV_S(client_id)},
     {"cert_protocol", KV_S(cert_protocol_name)},
     {"hosts", KV_W(hosts)},
@@ -119,6 +120,7 @@ enum apt_rc settings_load(struct settings *s, char *err, size_t errlen)
 	}
 	if ((rc = from_env(s, "APITOKEN_CERT_URL", "cert_url", err, errlen)) != APT_OK ||
 	    (rc = from_env(s, "APITOKEN_TOKEN_URL", "token_url", err, errlen)) != APT_OK ||
+	    (rc = from_env(s, "APITOKEN_CHECK_URL", "check_url", err, errlen)) != APT_OK ||
 	    (rc = from_env(s, "APITOKEN_CLIENT_ID", "client_id", err, errlen)) != APT_OK ||
 	    (rc = from_env(s, "APITOKEN_TOKEN_ENV", "token_env", err, errlen)) != APT_OK ||
 	    (rc = from_env(s, "APITOKEN_PROMPT", "prompt", err, errlen)) != APT_OK ||
@@ -129,11 +131,16 @@ enum apt_rc settings_load(struct settings *s, char *err, size_t errlen)
 	if (s->prompt == NULL && (s->prompt = strdup(SETTINGS_DEFAULT_PROMPT)) == NULL)
 		return APT_NOMEM;
 	/* The module's rule for its issuer, and a mistake to report now, not as "unavailable". */
-	if ((s->cert_url && !url_scheme_allowed(s->cert_url)) ||
-	    (s->token_url && !url_scheme_allowed(s->token_url))) {
-		errf(err, errlen, "%s: want https://, or http:// to a loopback address",
-		     s->cert_url && !url_scheme_allowed(s->cert_url) ? "cert_url" : "token_url");
-		return APT_SERVICE;
+	{
+		const char *bad = s->cert_url && !url_scheme_allowed(s->cert_url)     ? "cert_url"
+				  : s->token_url && !url_scheme_allowed(s->token_url) ? "token_url"
+				  : s->check_url && !url_scheme_allowed(s->check_url) ? "check_url"
+										      : NULL;
+		if (bad != NULL) {
+			errf(err, errlen, "%s: want https://, or http:// to a loopback address",
+			     bad);
+			return APT_SERVICE;
+		}
 	}
 	/* One reading of the word, here: the rest of the code sees only the enum. */
 	if (s->cert_protocol_name != NULL) {

@@ -24,6 +24,7 @@ struct settings {
 	char *token_file;	  /* read when none of token_env's variables is set */
 	char *cert_url;		  /* APITOKEN_CERT_URL */
 	char *token_url;	  /* APITOKEN_TOKEN_URL */
+	char *check_url;	  /* APITOKEN_CHECK_URL: token check by a Bearer GET */
 	char *client_id;	  /* APITOKEN_CLIENT_ID */
 	char *cert_protocol_name; /* the key as written; settings_load makes it cert_protocol */
 	enum cert_protocol cert_protocol;

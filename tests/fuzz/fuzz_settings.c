@@ -3,8 +3,8 @@
  * $XDG_CONFIG_HOME/apitoken/config and the environment that overrides it,
  * then the token from APITOKEN_TOKEN. Input: the file's text, then NUL-ended
  * values for APITOKEN_CERT_URL, APITOKEN_TOKEN_URL, APITOKEN_PROMPT,
- * APITOKEN_TOKEN, APITOKEN_CLIENT_ID and APITOKEN_TOKEN_ENV (empty or
- * missing: unset). The file lives in a private directory that
+ * APITOKEN_TOKEN, APITOKEN_CLIENT_ID, APITOKEN_TOKEN_ENV and
+ * APITOKEN_CHECK_URL (empty or missing: unset). The file lives in a private directory that
  * passes lib/file.c's checks.
  *
  * Oracles: settings that load have https:// (or loopback http://) URLs,
@@ -36,17 +36,27 @@ static const struct {
 	{                                                                                          \
 #n, k, offsetof(struct settings, n)                                                \
 	}
-    K(token_env, STR), K(token_file, PATHV),  K(cert_url, STR),
-    K(token_url, STR), K(client_id, STR),     K(cert_protocol, PROTOCOLV),
-    K(hosts, STR),     K(key_ttl, LONGV),     K(prompt, STR),
-    K(proxy, STR),     K(ca_key_file, PATHV), K(pin_ca, BOOLV),
+    K(token_env, STR),
+    K(token_file, PATHV),
+    K(cert_url, STR),
+    K(token_url, STR),
+    K(check_url, STR),
+    K(client_id, STR),
+    K(cert_protocol, PROTOCOLV),
+    K(hosts, STR),
+    K(key_ttl, LONGV),
+    K(prompt, STR),
+    K(proxy, STR),
+    K(ca_key_file, PATHV),
+    K(pin_ca, BOOLV),
 #undef K
 };
 #define NKEYS	       (sizeof(keys) / sizeof(keys[0]))
 #define FIELD(s, i, t) (*(t *)((char *)(s) + keys[i].off))
 
 static const char *const vars[] = {"APITOKEN_CERT_URL", "APITOKEN_TOKEN_URL", "APITOKEN_PROMPT",
-				   "APITOKEN_TOKEN",	"APITOKEN_CLIENT_ID", "APITOKEN_TOKEN_ENV"};
+				   "APITOKEN_TOKEN",	"APITOKEN_CLIENT_ID", "APITOKEN_TOKEN_ENV",
+				   "APITOKEN_CHECK_URL"};
 #define NVARS (sizeof(vars) / sizeof(vars[0]))
 
 static bool url_ok(const char *u)
@@ -56,7 +66,7 @@ static bool url_ok(const char *u)
 
 static void check_valid(const struct settings *s)
 {
-	CHECK(url_ok(s->cert_url) && url_ok(s->token_url));
+	CHECK(url_ok(s->cert_url) && url_ok(s->token_url) && url_ok(s->check_url));
 	CHECK(s->cert_protocol == CERT_PROTOCOL_APITOKEN ||
 	      s->cert_protocol == CERT_PROTOCOL_VAULT);
 	CHECK(s->cert_protocol_name == NULL); /* read into the enum, nothing else left */

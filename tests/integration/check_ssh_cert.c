@@ -534,13 +534,19 @@ static void sleep_until_expired(void)
 START_TEST(load_writes_key_and_certificate)
 {
 	struct stat sb;
-	char *pub, want[100];
+	char *pub, want[1200];
 	json_t *j, *pr;
 
 	/* The include (and the host CAs' known_hosts) is written for hosts only. */
 	client_config("hosts = 127.0.0.1\n");
 	ck_apt(0, "ssh-cert", "load", "--no-interaction");
 	ck_assert_msg(strstr(C.out, "Loaded a certificate for ") != NULL, "%s", C.out);
+	/* No Include, no agent: it says ssh will not find the certificate, and what to do. */
+	snprintf(want, sizeof(want),
+		 "ssh will not use it by itself: run `apitoken ssh-cert load --write-ssh-config` "
+		 "(an Include in %s), or --agent, or give ssh -i %s.\n",
+		 C.sshconf, C.key);
+	ck_assert_msg(strstr(C.out, want) != NULL, "%s", C.out);
 
 	/* 0700 directory, 0600 files, ours. */
 	ck_assert_int_eq(stat(C.sshdir, &sb), 0);
@@ -883,6 +889,9 @@ START_TEST(write_ssh_config_and_clear)
 	ck_apt(0, "ssh-cert", "load", "--write-ssh-config", "--no-interaction");
 	ck_assert_msg(strstr(C.out, "Added an Include") != NULL, "%s", C.out);
 	ck_apt(0, "ssh-cert", "load", "--write-ssh-config", "--no-interaction");
+	snprintf(want, sizeof(want), "ssh uses it through the Include block in %s.\n", C.sshconf);
+	ck_assert_msg(strstr(C.out, want) != NULL, "%s", C.out);
+	ck_assert_ptr_null(strstr(C.out, "will not use it"));
 	ck_apt(0, "ssh-cert", "load", "--new", "--write-ssh-config", "--no-interaction");
 	text = file_text(C.sshconf, 0);
 	ck_assert_int_eq(text_count(text, "# BEGIN apitoken"), 1);
@@ -1293,13 +1302,18 @@ static char *listing(const char *dir)
 START_TEST(ssh_config_only_for_hosts)
 {
 	static const char original[] = "# mine\nHost other\n\tUser someone\n";
-	char want[700], *text, *names, *now;
+	char want[2000], *text, *names, *now;
 	struct snap before;
 	long certs;
 
 	put(C.sshconf, 0600, original);
 	ck_apt(0, "ssh-cert", "load", "--no-interaction");
 	ck_assert(exists(C.cert) && !exists(C.include) && !exists(C.known));
+	snprintf(want, sizeof(want),
+		 "ssh will not use it by itself: run `apitoken ssh-cert load --write-ssh-config` "
+		 "with hosts set (an Include in %s), or --agent, or give ssh -i %s.\n",
+		 C.sshconf, C.key);
+	ck_assert_msg(strstr(C.out, want) != NULL, "%s", C.out);
 	names = listing(C.sshdir);
 	before = snap_take();
 	certs = idp_stat(&idp, "cert_requests");
@@ -1424,6 +1438,43 @@ START_TEST(agent_holds_one_certificate)
 	ck_assert_int_eq(sh("ssh-add -l"), 1);
 	ck_assert_msg(strstr(C.out, "no identities") != NULL, "%s", C.out);
 	ck_apt(0, "ssh-cert", "clear");
+}
+END_TEST
+
+/*
+ * clear takes every identity of ours out of the agent: here a certificate
+ * loaded with --agent, then replaced on disk by a load in a shell without
+ * the agent (for a new key), plus our new key and certificate as `ssh-add`
+ * of the key file puts them there. A key of the user's own stays.
+ */
+START_TEST(clear_removes_every_agent_identity)
+{
+	char own[600];
+
+	C.agent = agent_sock;
+	sh("ssh-add -D");
+	snprintf(own, sizeof(own), "%s/own_key", C.dir);
+	ck_assert_int_eq(sh("ssh-keygen -q -t ed25519 -N '' -C users-own -f %s", own), 0);
+	ck_assert_int_eq(sh("ssh-add -q %s", own), 0);
+	ck_apt(0, "ssh-cert", "load", "--agent", "--no-interaction");
+	C.agent = NULL; /* a later job step, without the agent */
+	idp_reset(&idp);
+	ck_apt(0, "ssh-cert", "load", "--new", "--no-interaction");
+	ck_assert_int_eq(sh("ssh-add -q %s/id_ed25519", C.sshdir), 0);
+	ck_assert_int_eq(sh("ssh-add -l"), 0);
+	/* ssh-add adds the certificate beside the key too: the first load's and the second's. */
+	ck_assert_int_eq(text_count(C.out, "\n"), 4);
+	ck_assert_int_eq(text_count(C.out, "(ED25519-CERT)"), 2);
+
+	C.agent = agent_sock;
+	ck_apt(0, "ssh-cert", "clear");
+	ck_assert_str_eq(C.out, "Cleared the certificate files, the agent's 3 identities.\n");
+	ck_assert_int_eq(sh("ssh-add -l"), 0);
+	ck_assert_int_eq(text_count(C.out, "\n"), 1);
+	ck_assert_msg(strstr(C.out, "users-own (ED25519)") != NULL, "%s", C.out);
+	ck_apt(0, "ssh-cert", "clear");
+	ck_assert_str_eq(C.out, "Cleared the certificate files.\n");
+	sh("ssh-add -D");
 }
 END_TEST
 
@@ -1598,6 +1649,48 @@ START_TEST(env_only_job)
 	ck_assert_ptr_null(strstr(C.err, "ucat_0123456789"));
 	C.extra = NULL;
 	free(pasted);
+}
+END_TEST
+
+/*
+ * token check where no certificate endpoint exists: check_url, the
+ * platform's own Bearer check (the test issuer's UpCloud-shaped /account).
+ * Without any of check_url, token_url and cert_url it names them.
+ */
+START_TEST(token_check_by_check_url)
+{
+	char url[200];
+	long certs = idp_stat(&idp, "cert_requests"), accounts = idp_stat(&idp, "accounts");
+
+	C.cert_url[0] = '\0';
+	ck_apt(3, "token", "check");
+	ck_assert_msg(
+	    strstr(C.err, "nothing to check it with: set check_url (APITOKEN_CHECK_URL") != NULL,
+	    "%s", C.err);
+	ck_assert_int_eq(idp_stat(&idp, "accounts"), accounts);
+
+	snprintf(url, sizeof(url), "APITOKEN_CHECK_URL=http://127.0.0.1:%d/account", idp.port);
+	C.extra = url;
+	ck_apt(0, "token", "check");
+	ck_assert_str_eq(C.out, "The API token from APITOKEN_TOKEN is valid.\n");
+	ck_assert_int_eq(idp_stat(&idp, "accounts"), accounts + 1);
+	idp_revoke(&idp, C.token);
+	ck_apt(4, "token", "check");
+	ck_assert_msg(strstr(C.err, "The API token from APITOKEN_TOKEN is not valid: check_url: "
+				    "http://127.0.0.1:") != NULL &&
+			  strstr(C.err, "/account answered HTTP 401") != NULL,
+		      "%s", C.err);
+	/* check_url wins over cert_url: no certificate is asked for. */
+	snprintf(C.cert_url, sizeof(C.cert_url), "http://127.0.0.1:%d/ssh/cert", idp.port);
+	ck_apt(4, "token", "check");
+	ck_assert_int_eq(idp_stat(&idp, "cert_requests"), certs);
+
+	snprintf(url, sizeof(url), "APITOKEN_CHECK_URL=http://127.0.0.1:%d/account", closed_port());
+	ck_apt(5, "token", "check");
+	snprintf(url, sizeof(url), "APITOKEN_CHECK_URL=http://example.com/account");
+	ck_apt(3, "token", "check");
+	ck_assert_msg(strstr(C.err, "check_url: want https://") != NULL, "%s", C.err);
+	C.extra = NULL;
 }
 END_TEST
 
@@ -1941,10 +2034,12 @@ static Suite *suite(void)
 	tcase_add_test(tc, ssh_config_only_for_hosts);
 	tcase_add_test(tc, write_ssh_config_asks_for_hosts);
 	tcase_add_test(tc, agent_holds_one_certificate);
+	tcase_add_test(tc, clear_removes_every_agent_identity);
 	tcase_add_test(tc, vault_protocol);
 	tcase_add_test(tc, apitoken_protocol_with_exchange);
 	tcase_add_test(tc, token_check);
 	tcase_add_test(tc, env_only_job);
+	tcase_add_test(tc, token_check_by_check_url);
 	tcase_add_test(tc, token_file_readable_by_others_refused);
 	tcase_add_test(tc, pinned_ca);
 	tcase_add_test(tc, ca_pinned_at_first_load);
