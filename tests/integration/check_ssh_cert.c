@@ -1028,16 +1028,38 @@ static void make_repo(const char *name)
 	ck_assert_int_eq(system(script), 0);
 }
 
-/* The script a runner runs: who it is on the server, then a clone of NAME.git over ssh. */
-static void clone_script(char *out, size_t len, const char *ssh, const struct sshd *s,
-			 const char *name)
+/*
+ * The runner, through ssh config C.sshconf to S by the method AUTH (a
+ * certificate for publickey, the token through `apitoken exec` else): who
+ * it is on the server, then a clone of a fresh NAME.git. Both log in.
+ */
+static void ck_runner_clones(const struct sshd *s, const char *auth, const char *name)
 {
-	snprintf(out, len,
+	char ssh[1200], script[4000], want[100], *out;
+	long mark;
+	int rc;
+
+	make_repo(name);
+	runner_ssh(ssh, sizeof(ssh), s, auth);
+	snprintf(script, sizeof(script),
 		 "set -e\n"
 		 "%s %s@127.0.0.1 id -un\n"
 		 "GIT_SSH_COMMAND=\"%s\" git clone -q ssh://%s@127.0.0.1:%d%s/%s.git clone-%s\n"
 		 "test \"$(cat clone-%s/README)\" = seed\n",
 		 ssh, SU.member, ssh, SU.member, s->port, SU.member_home, name, name, name);
+	mark = sshd_log_mark(s);
+	if (s->method == SSHD_CERT)
+		rc = sshd_client_cert(s, "/dev/null", C.home, NULL, C.dir, script, &out);
+	else
+		rc = sshd_client(s, C.token, C.dir, script, &out);
+	ck_assert_msg(rc == 0, "exited %d:\n%s\nsshd:\n%s", rc, out, sshd_log_since(s, mark));
+	snprintf(want, sizeof(want), "%s\n", SU.member);
+	ck_assert_str_eq(out, want);
+	free(out);
+	sshd_ck_log(s, mark,
+		    s->method == SSHD_CERT ? "Accepted publickey"
+					   : "Accepted keyboard-interactive/pam",
+		    SU.member, 2);
 }
 
 /* ssh through ssh config C.sshconf to S, whose host key is not certified: refused. */
@@ -1079,10 +1101,8 @@ static const char *known_line(void)
  */
 START_TEST(fresh_runner_clones_with_certificate)
 {
-	char ssh[1200], script[4000], want[700], *out, *text;
+	char want[700], *text;
 	struct stat sb;
-	long mark;
-	int rc;
 
 	C.extra = "APITOKEN_HOSTS=127.0.0.1";
 	ck_own_known_hosts_empty();
@@ -1100,17 +1120,7 @@ START_TEST(fresh_runner_clones_with_certificate)
 	ck_assert_msg(strstr(C.out, want) != NULL && strstr(C.out, "/.ssh/known_hosts\n") != NULL,
 		      "%s", C.out);
 
-	make_repo("hostca");
-	runner_ssh(ssh, sizeof(ssh), &hserver, "publickey");
-	clone_script(script, sizeof(script), ssh, &hserver, "hostca");
-	mark = sshd_log_mark(&hserver);
-	rc = sshd_client_cert(&hserver, "/dev/null", C.home, NULL, C.dir, script, &out);
-	ck_assert_msg(rc == 0, "exited %d:\n%s\nsshd:\n%s", rc, out,
-		      sshd_log_since(&hserver, mark));
-	snprintf(want, sizeof(want), "%s\n", SU.member);
-	ck_assert_str_eq(out, want);
-	free(out);
-	sshd_ck_log(&hserver, mark, "Accepted publickey", SU.member, 2);
+	ck_runner_clones(&hserver, "publickey", "hostca");
 
 	/* The same runner, an sshd whose host key is not certified. */
 	ck_host_refused(&server, "publickey");
@@ -1134,9 +1144,8 @@ END_TEST
  */
 START_TEST(fresh_runner_clones_with_exec)
 {
-	char ssh[1200], script[4000], want[2000], token[128], *out, *text;
-	long mark, certs = idp_stat(&idp, "cert_requests");
-	int rc;
+	char want[2000], token[128], *text;
+	long certs = idp_stat(&idp, "cert_requests");
 
 	client_config("hosts = 127.0.0.1\n");
 	snprintf(token, sizeof(token), "%s", C.token);
@@ -1162,18 +1171,8 @@ START_TEST(fresh_runner_clones_with_exec)
 	ck_assert_msg(strstr(text, C.include) != NULL, "%s", text);
 	free(text);
 
-	make_repo("exec");
 	snprintf(C.token, sizeof(C.token), "%s", token);
-	runner_ssh(ssh, sizeof(ssh), &kserver, "keyboard-interactive");
-	clone_script(script, sizeof(script), ssh, &kserver, "exec");
-	mark = sshd_log_mark(&kserver);
-	rc = sshd_client(&kserver, C.token, C.dir, script, &out);
-	ck_assert_msg(rc == 0, "exited %d:\n%s\nsshd:\n%s", rc, out,
-		      sshd_log_since(&kserver, mark));
-	snprintf(want, sizeof(want), "%s\n", SU.member);
-	ck_assert_str_eq(out, want);
-	free(out);
-	sshd_ck_log(&kserver, mark, "Accepted keyboard-interactive/pam", SU.member, 2);
+	ck_runner_clones(&kserver, "keyboard-interactive", "exec");
 
 	/* Not certified: refused before any prompt, so before the token is sent. */
 	ck_host_refused(&server, "keyboard-interactive");
