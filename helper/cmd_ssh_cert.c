@@ -753,8 +753,8 @@ static enum cert_rc load_hosts(struct load *ld)
 		return CERT_NOMEM;
 	}
 	ld->hosts = ld->asked;
-	fprintf(stderr, "To be not asked again: hosts = %s in %.300s, or APITOKEN_HOSTS.\n", line,
-		ld->s.path ? ld->s.path : "~/.config/apitoken/config");
+	fprintf(stderr, "Put hosts = %s in %.300s (or set APITOKEN_HOSTS) not to be asked again.\n",
+		line, ld->s.path ? ld->s.path : "~/.config/apitoken/config");
 	return CERT_OK;
 }
 
