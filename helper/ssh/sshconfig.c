@@ -137,7 +137,7 @@ enum apt_rc sshconfig_render(struct buf *out, const char *hosts, const char *ide
 			     const char *certificate, const char *known_hosts, char *err,
 			     size_t errlen)
 {
-	const char *p = hosts, *start;
+	const char *p = hosts != NULL ? hosts : "", *start; /* NULL is refused below; p never is */
 	size_t n;
 	enum apt_rc rc = sshconfig_hosts_check(hosts, err, errlen);
 
