@@ -1177,6 +1177,15 @@ START_TEST(fresh_runner_clones_with_exec)
 	/* Not certified: refused before any prompt, so before the token is sent. */
 	ck_host_refused(&server, "keyboard-interactive");
 	ck_own_known_hosts_empty();
+
+	/* With a certificate loaded, --known-hosts-only keeps naming it. */
+	ck_apt(0, "ssh-cert", "load", "--write-ssh-config", "--no-interaction");
+	ck_apt(0, "ssh-cert", "load", "--known-hosts-only", "--no-interaction");
+	text = file_text(C.include, 0);
+	ck_assert_msg(strstr(text, "\tIdentityFile ") != NULL &&
+			  strstr(text, "\tUserKnownHostsFile ") != NULL,
+		      "%s", text);
+	free(text);
 }
 END_TEST
 
