@@ -55,6 +55,16 @@ enum cert_rc cert_authorities(const struct settings *s, char ***lines, size_t *n
 			      size_t errlen);
 void free_lines(char **lines, size_t n);
 
+/*
+ * The host CA keys cert_url/authority publishes as "host_authorities",
+ * one key line each, unchecked (the caller parses them); none (*n 0) when
+ * the member is absent, null or empty, when cert_url/authority is not
+ * there (404), and for the vault protocol, which has no such endpoint.
+ * Anything else in the member (not a list of strings) is CERT_UNAVAILABLE.
+ */
+enum cert_rc cert_host_authorities(const struct settings *s, char ***lines, size_t *n, char *err,
+				   size_t errlen);
+
 struct sshcert;
 /*
  * When the settings pin the CA (ca_key_file, or pin_ca = yes for the keys

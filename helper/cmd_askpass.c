@@ -108,7 +108,7 @@ static void prompt_shown(const char *prompt, char *out, size_t outlen)
 			out[n++] = '\\';
 			out[n++] = 'n';
 		} else {
-			out[n++] = *p >= ' ' && *p < 0x7f ? *p : '?';
+			out[n++] = (char)(*p >= ' ' && *p < 0x7f ? *p : '?');
 		}
 	}
 	if (*p != '\0') {

@@ -123,7 +123,8 @@ enum apt_rc settings_load(struct settings *s, char *err, size_t errlen)
 	    (rc = from_env(s, "APITOKEN_CHECK_URL", "check_url", err, errlen)) != APT_OK ||
 	    (rc = from_env(s, "APITOKEN_CLIENT_ID", "client_id", err, errlen)) != APT_OK ||
 	    (rc = from_env(s, "APITOKEN_TOKEN_ENV", "token_env", err, errlen)) != APT_OK ||
-	    (rc = from_env(s, "APITOKEN_PROMPT", "prompt", err, errlen)) != APT_OK)
+	    (rc = from_env(s, "APITOKEN_PROMPT", "prompt", err, errlen)) != APT_OK ||
+	    (rc = from_env(s, "APITOKEN_HOSTS", "hosts", err, errlen)) != APT_OK)
 		return rc;
 	if ((rc = check_token_env(s, err, errlen)) != APT_OK)
 		return rc;

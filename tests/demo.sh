@@ -388,7 +388,7 @@ wait_port "$port" || fail "sshd did not come back after the reload"
 ok "sshd -t, and reloaded (SIGHUP, as systemctl reload ssh does)"
 
 export APITOKEN_CERT_URL=$issuer/ssh/cert XDG_STATE_HOME=$work/state XDG_CONFIG_HOME=$work/config
-export APITOKEN_SSH_CONFIG=$work/ssh_config HOME=$work
+export APITOKEN_SSH_CONFIG=$work/ssh_config HOME=$work APITOKEN_HOSTS=127.0.0.1
 certs_before=$(curl -s "$issuer/test/stats" | sed -E 's/.*"certs":([0-9]+).*/\1/')
 "$helper" ssh-cert load --write-ssh-config --no-interaction | sed 's/^/   /' ||
 	fail "apitoken ssh-cert load"
