@@ -240,6 +240,30 @@ uninstall:
 	if [ -z "$(DESTDIR)" ] && [ -d $(CACHEDIR) ]; then \
 	    echo "keeping $(CACHEDIR) (the cache) and the user _apitoken; remove them by hand"; fi
 
+# make install/uninstall into a staging DESTDIR (tests/package/install.sh); no root.
+.PHONY: check-install check-package
+check-install: deps
+	@sh tests/package/install.sh
+
+# The Debian package, built in a clean clone of HEAD, installed, tested
+# through libpam against the test issuer and purged (tests/package/check.sh).
+# Root only, and machine-wide (dpkg -i): run it under the suite's lock.
+check-package: check-install
+	@if [ "$$(id -u)" -ne 0 ]; then \
+	    echo "check-package: skipped: it needs root (dpkg -i, a system user, /etc/pam.d)"; \
+	else \
+	    sh tests/deps.sh debhelper dpkg-dev fakeroot lintian && \
+	    $(MAKE) --no-print-directory all $(B)/tests/check_installed && \
+	    sh tests/package/check.sh $(B)/tests/check_installed; \
+	fi
+
+# The package test's libpam run (tests/package/check_installed.c), linked as
+# the integration tests are.
+$(B)/tests/check_installed: tests/package/check_installed.c $(B)/libapitoken.a $(TSUP_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(TEST_DEFS) -Itests/support $(ALL_LDFLAGS) -o $@ $< \
+	    $(TSUP_OBJ) $(B)/libapitoken.a $(CHECK_LIBS) $(TEST_LIBS) $(PAM_LIBS) -ldl
+
 # Every C file in the tree: product, tests, fuzzers, tools, bench, soak.
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build/*')
 
