@@ -43,7 +43,7 @@ bad() {
 check() {
 	what=$1
 	shift
-	if "$@" 2>/dev/null; then ok; else bad "$what"; fi
+	if "$@" >/dev/null 2>&1; then ok; else bad "$what"; fi
 }
 # mode_is PATH MODE OWNER GROUP: stat's octal mode and owners.
 mode_is() { [ "$(stat -c '%a %U %G' "$1")" = "$2 $3 $4" ]; }
@@ -133,6 +133,34 @@ deb_helper=$work/apitoken_${version}_$(dpkg-architecture -qDEB_HOST_ARCH).deb
 say "lintian"
 lintian --fail-on error,warning --info "$changes" || die "lintian (its tags above)"
 ok
+
+# --- the maintainer scripts, their commands stubbed ------------------------------
+# What postinst does on a machine without _apitoken (this one may have it),
+# and that the scripts call pam-auth-update only as the profile's off state
+# allows. Each stub records its command line.
+mkdir -p "$work/ctl" "$work/stub"
+dpkg-deb -e "$deb_mod" "$work/ctl" || die "dpkg-deb -e"
+for c in getent adduser install pam-auth-update rm; do
+	printf '#!/bin/sh\necho "%s $*" >>"%s"\n%s\n' "$c" "$work/calls" \
+		"$([ $c = getent ] && echo 'exit 2' || echo 'exit 0')" >"$work/stub/$c"
+	chmod +x "$work/stub/$c"
+done
+# script ARGS...: runs "ctl/SCRIPT ARGS" with the stubs; prints the calls but getent's.
+script() {
+	: >"$work/calls"
+	PATH="$work/stub:$PATH" sh "$work/ctl/$1" "$2" >/dev/null 2>&1 || echo "exit $?"
+	grep -v '^getent ' "$work/calls"
+}
+check "postinst configure" test "$(script postinst configure)" = "$(printf '%s\n' \
+	'adduser --quiet --system --group --no-create-home --home /nonexistent --shell /usr/sbin/nologin _apitoken' \
+	'install -d -m 0700 -o root -g root /var/cache/pam_apitoken' \
+	'pam-auth-update --package')"
+check "prerm remove" test "$(script prerm remove)" = 'pam-auth-update --package --remove apitoken'
+check "prerm upgrade does nothing" test -z "$(script prerm upgrade)"
+check "postrm purge" test "$(script postrm purge)" = 'rm -rf /var/cache/pam_apitoken'
+check "postrm remove does nothing" test -z "$(script postrm remove)"
+check "no script names /etc/pam.d or /etc/ssh" sh -c "! cat '$work/ctl/postinst' '$work/ctl/prerm' \
+	'$work/ctl/postrm' | grep -v '^[[:space:]]*#' | grep -q -e /etc/pam.d -e /etc/ssh"
 
 # --- 2. install -----------------------------------------------------------------------
 say "dpkg -i $(basename "$deb_helper") $(basename "$deb_mod")"
