@@ -48,6 +48,7 @@ check() {
 # mode_is PATH MODE OWNER GROUP: stat's octal mode and owners.
 mode_is() { [ "$(stat -c '%a %U %G' "$1")" = "$2 $3 $4" ]; }
 
+started=$(date +%s)
 ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 version=$(sed -n 's/^VERSION *:= *//p' Makefile)
 module=/usr/lib/$ma/security/pam_apitoken.so
@@ -246,5 +247,5 @@ cleanup_status=0
 (cleanup) || cleanup_status=$?
 check "the clone removed" test ! -e "$work"
 check "cleanup" test "$cleanup_status" -eq 0
-say "$((checks - failures)) of $checks checks passed"
+say "$((checks - failures)) of $checks checks passed in $(($(date +%s) - started)) s"
 [ "$failures" -eq 0 ]
