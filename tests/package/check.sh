@@ -58,7 +58,8 @@ profile=/usr/share/pam-configs/apitoken
 cache=/var/cache/pam_apitoken
 pkg_files="$module $helper /usr/libexec/apitoken/apitoken-askpass /usr/bin/apitoken $conf
 	$profile /usr/share/man/man1/apitoken.1.gz /usr/share/man/man5/pam_apitoken.conf.5.gz
-	/usr/share/man/man8/pam_apitoken.8.gz /usr/share/doc/libpam-apitoken/README.Debian"
+	/usr/share/man/man8/pam_apitoken.8.gz /usr/share/doc/libpam-apitoken/examples/sshd
+	/usr/share/doc/apitoken/copyright"
 
 # What must be as it was: /etc/pam.d and /etc/ssh, every entry, mode and
 # content. Not the services sshd-apitoken-* that the sshd tests of a suite
@@ -177,6 +178,8 @@ DEBIAN_FRONTEND=noninteractive dpkg -i "$deb_helper" "$deb_mod" >"$work/install.
 check "both packages installed" sh -c "dpkg-query -W -f='\${Status}\n' libpam-apitoken apitoken |
 	grep -c 'install ok installed' | grep -qx 2"
 for f in $pkg_files; do check "$f installed" test -e "$f"; done
+# dh_compress gzips it past 4 KiB.
+check "README.Debian installed" sh -c "ls /usr/share/doc/libpam-apitoken/README.Debian*"
 check "module 0644 root" mode_is $module 644 root root
 check "helper 0711 root" mode_is $helper 711 root root
 check "apitoken-askpass -> apitoken" test "$(readlink /usr/libexec/apitoken/apitoken-askpass)" = apitoken
@@ -238,7 +241,9 @@ DEBIAN_FRONTEND=noninteractive dpkg --purge libpam-apitoken apitoken >"$work/pur
 check "libpam-apitoken purged" eval '! present libpam-apitoken'
 check "apitoken purged" eval '! present apitoken'
 for f in $pkg_files; do check "$f removed" sh -c "! test -e $f && ! test -L $f"; done
-check "/usr/libexec/apitoken removed" test ! -e /usr/libexec/apitoken
+for d in /usr/libexec/apitoken /usr/share/doc/libpam-apitoken /usr/share/doc/apitoken; do
+	check "$d removed" test ! -e $d
+done
 check "purge removes the cache" test ! -e $cache
 check "purge keeps the user _apitoken" getent passwd _apitoken
 if [ "$(snapshot)" = "$before" ]; then ok; else

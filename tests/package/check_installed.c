@@ -158,7 +158,8 @@ static void stack_line(char *out, size_t len, const char *line, int jump)
 static void primary_block(char *out, size_t len)
 {
 	const char *path = env_or("APITOKEN_PROFILE", "conf/pam-configs/apitoken");
-	char *text = file_text(path, 0), *lines[16], *save = NULL, *l;
+	char *text = file_text(path, 0), *save = NULL, *l;
+	const char *lines[16];
 	int n = 0, in_auth = 0;
 
 	ck_assert_msg(text != NULL, "cannot read %s", path);
