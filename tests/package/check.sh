@@ -18,7 +18,7 @@
 #
 #   sh tests/package/check.sh BUILD/tests/check_installed   from the top of the tree
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 top=$(pwd)
 bin=${1:?usage: check.sh PATH/TO/check_installed}
 case $bin in /*) ;; *) bin=$top/$bin ;; esac
@@ -51,7 +51,7 @@ mode_is() { [ "$(stat -c '%a %U %G' "$1")" = "$2 $3 $4" ]; }
 started=$(date +%s)
 ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 version=$(sed -n 's/^VERSION *:= *//p' Makefile)
-module=/usr/lib/$ma/security/pam_apitoken.so
+module="/usr/lib/$ma/security/pam_apitoken.so"
 helper=/usr/libexec/apitoken/apitoken
 conf=/etc/security/pam_apitoken.conf
 profile=/usr/share/pam-configs/apitoken
@@ -126,7 +126,7 @@ trap 'exit 1' INT TERM HUP
 head=$(git rev-parse HEAD)
 [ -n "$(git status --porcelain --untracked-files=no)" ] &&
 	say "note: uncommitted changes are not tested, only HEAD $head"
-git clone --quiet --no-checkout "$top" "$work/src" && git -C "$work/src" checkout --quiet "$head" ||
+{ git clone --quiet --no-checkout "$top" "$work/src" && git -C "$work/src" checkout --quiet "$head"; } ||
 	die "git clone"
 say "dpkg-buildpackage -us -uc -b ($head)"
 (cd "$work/src" && dpkg-buildpackage -us -uc -b) >"$work/build.log" 2>&1 || {
@@ -180,7 +180,7 @@ check "both packages installed" sh -c "dpkg-query -W -f='\${Status}\n' libpam-ap
 for f in $pkg_files; do check "$f installed" test -e "$f"; done
 # dh_compress gzips it past 4 KiB.
 check "README.Debian installed" sh -c "ls /usr/share/doc/libpam-apitoken/README.Debian*"
-check "module 0644 root" mode_is $module 644 root root
+check "module 0644 root" mode_is "$module" 644 root root
 check "helper 0711 root" mode_is $helper 711 root root
 check "apitoken-askpass -> apitoken" test "$(readlink /usr/libexec/apitoken/apitoken-askpass)" = apitoken
 check "/usr/bin/apitoken -> the helper" test "$(readlink -f /usr/bin/apitoken)" = $helper
@@ -191,8 +191,8 @@ check "config is a conffile" sh -c "dpkg-query -W -f='\${Conffiles}' libpam-apit
 	grep -q '^ $conf '"
 check "profile is the shipped one" cmp -s $profile conf/pam-configs/apitoken
 check "profile is off by default" grep -qx 'Default: no' $profile
-check "module in libpam's directory" test -e /lib/$ma/security/pam_apitoken.so
-check "helper path compiled into the module" grep -q -a "$helper" $module
+check "module in libpam's directory" test -e "/lib/$ma/security/pam_apitoken.so"
+check "helper path compiled into the module" grep -q -a "$helper" "$module"
 check "module package depends on the helper's" sh -c "dpkg-query -W -f='\${Depends}' libpam-apitoken |
 	grep -q 'apitoken (= $version)'"
 check "helper package depends on libcurl4 (dlopen)" sh -c "dpkg-query -W -f='\${Depends}' apitoken |
@@ -231,7 +231,7 @@ check "above pam_unix" sh -c "grep -n -e pam_apitoken -e pam_unix /etc/pam.d/com
 DEBIAN_FRONTEND=noninteractive dpkg -r libpam-apitoken >"$work/remove.log" 2>&1 ||
 	bad "dpkg -r libpam-apitoken: $(cat "$work/remove.log")"
 check "dpkg -r took the module out of common-auth" sh -c "! grep -q pam_apitoken /etc/pam.d/common-auth"
-check "the module is gone" test ! -e $module
+check "the module is gone" test ! -e "$module"
 check "remove keeps the config" test -e $conf
 check "remove keeps the cache" test -d $cache
 

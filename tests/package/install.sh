@@ -9,7 +9,7 @@
 #   sh tests/package/install.sh        from the top of the tree
 # Exits 1 when a check fails, after all of them ran.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 top=$(pwd)
 
 checks=0 failures=0
