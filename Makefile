@@ -4,8 +4,13 @@
 #   make check      every test (installs missing test dependencies first when root)
 #   make check-asan      the same tests, all built with ASan + UBSan (build/asan)
 #   make check-valgrind  the test binaries under valgrind memcheck
-#   make install    DESTDIR=, PREFIX= (default /usr/local); as root without
-#                   DESTDIR it also creates the helper's system user _apitoken
+#   make install    DESTDIR=, PREFIX= (default /usr/local), SYSCONFDIR= (/etc); as
+#                   root without DESTDIR it also creates the helper's system user
+#                   _apitoken and the cache directory /var/cache/pam_apitoken
+#   make uninstall  the same variables: removes what install put there, but a
+#                   changed config, the cache and the user
+#   make check-package  (root) builds the Debian package in a clean clone,
+#                   installs, tests and purges it (tests/package/)
 
 PREFIX     ?= /usr/local
 LIBEXECDIR ?= $(PREFIX)/libexec/apitoken
@@ -70,7 +75,7 @@ $(shell mkdir -p $(B) && (echo '$(PATHS_NOW)' | cmp -s - $(PATHS_STAMP) || \
 	echo '$(PATHS_NOW)' > $(PATHS_STAMP)))
 $(B)/lib/config.o $(B)/helper/cmd_cache.o $(B)/helper/cmd_check.o: $(PATHS_STAMP)
 
-.PHONY: all check deps demo install clean format format-check
+.PHONY: all check deps demo install uninstall clean format format-check
 all: $(B)/pam_apitoken.so $(B)/apitoken $(B)/apitoken-askpass
 
 # Each directory sees only the headers of its own layer and those below it:
@@ -173,6 +178,15 @@ $(B)/bench/pamrun: tests/bench/pamrun.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(PAM_LIBS)
 
+# The module's cache (lib/config.c's cache_dir default, not a build path).
+CACHEDIR := /var/cache/pam_apitoken
+# What install puts there, but the config (kept when changed, see uninstall).
+INSTALLED = $(DESTDIR)$(PAMDIR)/pam_apitoken.so $(DESTDIR)$(LIBEXECDIR)/apitoken \
+            $(DESTDIR)$(LIBEXECDIR)/apitoken-askpass $(DESTDIR)$(BINDIR)/apitoken \
+            $(DESTDIR)$(MANDIR)/man1/apitoken.1 $(DESTDIR)$(MANDIR)/man8/pam_apitoken.8 \
+            $(DESTDIR)$(MANDIR)/man5/pam_apitoken.conf.5
+CONF_DEST = $(DESTDIR)$(SYSCONFDIR)/security/pam_apitoken.conf
+
 install: all
 	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/security
@@ -187,16 +201,69 @@ install: all
 	install -m 0644 man/pam_apitoken.8 $(DESTDIR)$(MANDIR)/man8/pam_apitoken.8
 	install -m 0644 man/pam_apitoken.conf.5 $(DESTDIR)$(MANDIR)/man5/pam_apitoken.conf.5
 	@# Never overwrite a sysadmin's configuration.
-	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/security/pam_apitoken.conf ]; then \
-	    install -m 0644 conf/pam_apitoken.conf $(DESTDIR)$(SYSCONFDIR)/security/pam_apitoken.conf; \
-	else echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/security/pam_apitoken.conf"; fi
-	@# The helper's own system user (helper_user's default). Into a DESTDIR
-	@# (packaging) it is left to the package's maintainer scripts.
-	@if [ -z "$(DESTDIR)" ] && ! getent passwd _apitoken >/dev/null; then \
-	    echo "useradd --system _apitoken"; \
-	    useradd --system --no-create-home --home-dir /nonexistent \
-	        --shell /usr/sbin/nologin _apitoken; \
+	@if [ ! -e $(CONF_DEST) ]; then \
+	    echo "install -m 0644 conf/pam_apitoken.conf $(CONF_DEST)"; \
+	    install -m 0644 conf/pam_apitoken.conf $(CONF_DEST); \
+	else echo "keeping existing $(CONF_DEST)"; fi
+	@# The helper's own system user (helper_user's default) and the cache
+	@# directory belong to the machine, not to a staging tree: only as root
+	@# and without DESTDIR. A package makes both in its postinst (debian/),
+	@# where the owner root means the target's root and purge can remove it.
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then \
+	    if ! getent passwd _apitoken >/dev/null; then \
+	        echo "useradd --system _apitoken"; \
+	        useradd --system --no-create-home --home-dir /nonexistent \
+	            --shell /usr/sbin/nologin _apitoken || exit 1; \
+	    fi; \
+	    echo "install -d -m 0700 -o root -g root $(CACHEDIR)"; \
+	    install -d -m 0700 -o root -g root $(CACHEDIR); \
 	fi
+
+# Everything install put there, with the same DESTDIR, PREFIX, SYSCONFDIR...
+# Kept: the config when it differs from the shipped one (a sysadmin's edits),
+# the cache (tokens' answers; remove it by hand or let it be), and the user
+# _apitoken: files it owns (cache entries of an older version, audit files
+# of a test) would otherwise be left to a uid that the next system user gets.
+uninstall:
+	@present=; for f in $(INSTALLED) $(CONF_DEST); do \
+	    if [ -e "$$f" ] || [ -L "$$f" ]; then present=1; fi; done; \
+	if [ -z "$$present" ]; then \
+	    echo "uninstall: nothing of pam_apitoken installed under $(DESTDIR)$(PREFIX) and $(DESTDIR)$(SYSCONFDIR)"; \
+	    exit 0; fi; \
+	for f in $(INSTALLED); do \
+	    if [ -e "$$f" ] || [ -L "$$f" ]; then echo "rm -f $$f"; rm -f "$$f" || exit 1; fi; done; \
+	if [ -d $(DESTDIR)$(LIBEXECDIR) ]; then rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null || \
+	    echo "keeping $(DESTDIR)$(LIBEXECDIR): not empty"; fi; \
+	if [ -e $(CONF_DEST) ]; then \
+	    if cmp -s conf/pam_apitoken.conf $(CONF_DEST); then \
+	        echo "rm -f $(CONF_DEST)"; rm -f $(CONF_DEST) || exit 1; \
+	    else echo "keeping $(CONF_DEST): it differs from conf/pam_apitoken.conf"; fi; fi; \
+	if [ -z "$(DESTDIR)" ] && [ -d $(CACHEDIR) ]; then \
+	    echo "keeping $(CACHEDIR) (the cache) and the user _apitoken; remove them by hand"; fi
+
+# make install/uninstall into a staging DESTDIR (tests/package/install.sh); no root.
+.PHONY: check-install check-package
+check-install: deps
+	@sh tests/package/install.sh
+
+# The Debian package, built in a clean clone of HEAD, installed, tested
+# through libpam against the test issuer and purged (tests/package/check.sh).
+# Root only, and machine-wide (dpkg -i): run it under the suite's lock.
+check-package: check-install
+	@if [ "$$(id -u)" -ne 0 ]; then \
+	    echo "check-package: skipped: it needs root (dpkg -i, a system user, /etc/pam.d)"; \
+	else \
+	    sh tests/deps.sh debhelper dpkg-dev fakeroot lintian && \
+	    $(MAKE) --no-print-directory all $(B)/tests/check_installed && \
+	    sh tests/package/check.sh $(B)/tests/check_installed; \
+	fi
+
+# The package test's libpam run (tests/package/check_installed.c), linked as
+# the integration tests are.
+$(B)/tests/check_installed: tests/package/check_installed.c $(B)/libapitoken.a $(TSUP_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(TEST_DEFS) -Itests/support $(ALL_LDFLAGS) -o $@ $< \
+	    $(TSUP_OBJ) $(B)/libapitoken.a $(CHECK_LIBS) $(TEST_LIBS) $(PAM_LIBS) -ldl
 
 # Every C file in the tree: product, tests, fuzzers, tools, bench, soak.
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build/*')
