@@ -22,6 +22,7 @@ int cmd_askpass(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_ssh_cert(int argc, char **argv);
 int cmd_token(int argc, char **argv);
+int cmd_shell(int argc, char **argv);
 
 /*
  * No core file, not dumpable: main() calls this before it dispatches

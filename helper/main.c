@@ -15,6 +15,7 @@ static const struct {
     {"introspect", cmd_introspect}, {"cache", cmd_cache},
     {"askpass", cmd_askpass},	    {"exec", cmd_exec},
     {"ssh-cert", cmd_ssh_cert},	    {"token", cmd_token},
+    {"shell", cmd_shell},
 };
 
 static void usage(FILE *f)
@@ -33,6 +34,7 @@ static void usage(FILE *f)
 	      "  cache stats|list|flush|forget FINGERPRINT [--json] [--config PATH]\n"
 	      "                 inspect or clear the module's token cache (admin)\n"
 	      "  introspect     verify a token for pam_apitoken (reads its request on stdin)\n"
+	      "  shell          sshd ForceCommand: read/write/shell per command by scope\n"
 	      "  --help         this text\n"
 	      "  --version      the version\n"
 	      "\n"
