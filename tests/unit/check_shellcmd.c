@@ -4,6 +4,9 @@
  * sorted into DESIGN.md §8a's classes; the bad input of issue 14; and the
  * decision for each class under each grant.
  */
+#include <time.h>
+
+#include "audit.h"
 #include "shellcmd.h"
 #include "unit.h"
 
@@ -269,6 +272,41 @@ START_TEST(test_allowed)
 }
 END_TEST
 
+/* apitoken shell's audit line (lib/audit.c): command= after reason=, escaped and cut. */
+START_TEST(test_audit_command)
+{
+	char line[1024], json[AUDIT_JSON_MAX], longcmd[400];
+	struct audit_rec r = {.result = "deny",
+			      .reason = "scope",
+			      .command = "git-receive-pack /srv/a b\n.git",
+			      .user = "ci",
+			      .rhost = "127.0.0.1",
+			      .token = "ucat_sha256:3f2a9c1b",
+			      .source = "token"};
+
+	audit_format(&r, line, sizeof(line));
+	ck_assert_str_eq(
+	    line, "result=deny reason=scope command=git-receive-pack%20%2Fsrv%2Fa%20b%0A.git "
+		  "user=ci rhost=127.0.0.1 token=ucat_sha256:3f2a9c1b source=token ms=0");
+	ck_assert_uint_ne(audit_format_json(&r, 0, json, sizeof(json)), (size_t)-1);
+	ck_assert_msg(strstr(json, ",\"command\":\"git-receive-pack /srv/a b\\u000a.git\",") !=
+			  NULL,
+		      "%s", json);
+	/* Cut after AUDIT_VALUE_MAX bytes, and the fields after it still there. */
+	memset(longcmd, 'x', sizeof(longcmd) - 1);
+	longcmd[sizeof(longcmd) - 1] = '\0';
+	r.command = longcmd;
+	audit_format(&r, line, sizeof(line));
+	ck_assert_msg(strstr(line, "x... user=ci ") != NULL, "%s", line);
+	/* The module's lines have no command field at all. */
+	r.command = NULL;
+	audit_format(&r, line, sizeof(line));
+	ck_assert_ptr_null(strstr(line, "command"));
+	ck_assert_uint_ne(audit_format_json(&r, 0, json, sizeof(json)), (size_t)-1);
+	ck_assert_ptr_null(strstr(json, "command"));
+}
+END_TEST
+
 static Suite *shellcmd_suite(void)
 {
 	Suite *s = suite_create("shellcmd");
@@ -281,6 +319,7 @@ static Suite *shellcmd_suite(void)
 	tcase_add_test(tc, test_shell);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_allowed);
+	tcase_add_test(tc, test_audit_command);
 	suite_add_tcase(s, tc);
 	return s;
 }
