@@ -610,6 +610,71 @@ START_TEST(bad_input_refused)
 }
 END_TEST
 
+/*
+ * `apitoken shell` run by hand (as root, no sshd): its --help, a bad
+ * argument, no SSH_USER_AUTH, an unsafe one, and an auth info file whose
+ * methods decide whose variables count. Prints stdout and stderr; returns
+ * the exit status.
+ */
+static int shell_by_hand(const char *args, const char *auth_info, const char *env, char **out)
+{
+	char cmd[3000];
+	int st;
+
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "env -i PATH=/usr/bin:/bin %s%s%s SSH_ORIGINAL_COMMAND='git-receive-pack /nonexistent' "
+	    "'%s' shell %s 2>&1",
+	    auth_info != NULL ? "SSH_USER_AUTH=" : "", auth_info != NULL ? auth_info : "",
+	    env != NULL ? env : "", T.helper, args);
+	*out = shell_output(cmd, &st);
+	ck_assert_ptr_nonnull(*out);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+START_TEST(outside_sshd)
+{
+	char conf[700], info[700], *out;
+	const char *key = "AAAAC3NzaC1lZDI1NTE5AAAAIOu6hRhXb3pZyUFm3zD8eM9r1hJ3i7y3b7Y9m4m7b2Xl";
+
+	snprintf(conf, sizeof(conf), "--config %s", shell_conf);
+	ck_assert_int_eq(shell_by_hand("--help", NULL, NULL, &out), 0);
+	ck_assert_msg(strstr(out, "usage: apitoken shell") != NULL, "%s", out);
+	free(out);
+	ck_assert_int_eq(shell_by_hand("--bogus", NULL, NULL, &out), 2);
+	free(out);
+	/* No ExposeAuthInfo: nothing runs. */
+	ck_assert_int_eq(shell_by_hand(conf, NULL, " APITOKEN_SCOPES=write", &out), 3);
+	ck_assert_msg(strstr(out, "ExposeAuthInfo yes") != NULL, "%s", out);
+	free(out);
+	/* An auth info file others may write is not believed. */
+	snprintf(info, sizeof(info), "%s", write_file("auth-info", 0622, "password\n"));
+	ck_assert_int_eq(shell_by_hand(conf, info, " APITOKEN_SCOPES=write", &out), 3);
+	free(out);
+	/* A token login: the PAM environment's scopes count. */
+	snprintf(info, sizeof(info), "%s",
+		 write_file("auth-info", 0600, "keyboard-interactive/pam\n"));
+	ck_assert_int_eq(shell_by_hand(conf, info, " APITOKEN_SCOPES=read", &out), 1);
+	ck_assert_msg(strstr(out, "git-receive-pack needs the scope write") != NULL, "%s", out);
+	free(out);
+	/* A plain key login: the variable is nobody's, no scopes; the same for no method. */
+	snprintf(info, sizeof(info), "publickey ssh-ed25519 %s\n", key);
+	snprintf(info, sizeof(info), "%s", write_file("auth-info", 0600, info));
+	ck_assert_int_eq(shell_by_hand(conf, info, " APITOKEN_SCOPES=write", &out), 1);
+	ck_assert_msg(strstr(out, "needs the scope write") != NULL, "%s", out);
+	free(out);
+	snprintf(info, sizeof(info), "%s", write_file("auth-info", 0600, ""));
+	ck_assert_int_eq(shell_by_hand(conf, info, " APITOKEN_SCOPES=write", &out), 1);
+	free(out);
+	/* A certificate that does not parse: refused, not taken for "no certificate". */
+	snprintf(info, sizeof(info), "%s",
+		 write_file("auth-info", 0600,
+			    "publickey ssh-ed25519-cert-v01@openssh.com AAAAbroken\npassword\n"));
+	ck_assert_int_eq(shell_by_hand(conf, info, " APITOKEN_SCOPES=write", &out), 3);
+	free(out);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("shell");
@@ -628,6 +693,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, cert_no_scopes);
 	tcase_add_test(tc, scope_names_from_config);
 	tcase_add_test(tc, bad_input_refused);
+	tcase_add_test(tc, outside_sshd);
 	suite_add_tcase(s, tc);
 	return s;
 }
