@@ -66,10 +66,10 @@ static bool put_text(struct splitter *s, const char *t)
 	return true;
 }
 
-/* Bytes outside quotes that make a shell do more than split words. */
+/* Bytes outside quotes that make a shell do more than split words ("{": bash's braces). */
 static bool shell_special(char b)
 {
-	return b != '\0' && strchr("|&;<>()$`*?[#=\n", b) != NULL;
+	return b != '\0' && strchr("|&;<>()$`*?[{#=\n", b) != NULL;
 }
 
 /* "~" or "~/..." at the start of an unquoted word: the home directory, as sh expands it. */

@@ -190,6 +190,7 @@ START_TEST(test_shell)
 	    "scp -f /srv/[ab]",
 	    "(git-upload-pack /srv/a.git)",
 	    "git-upload-pack /srv/a.git #c",
+	    "git-upload-pack /srv/{a,b}.git",
 	};
 	for (size_t i = 0; i < sizeof(syntax) / sizeof(syntax[0]); i++)
 		ck_class(syntax[i], SHELLCMD_SHELL, "shell_syntax", NULL);
