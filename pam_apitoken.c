@@ -121,6 +121,21 @@ static int get_token(pam_handle_t *pamh, const struct apt_config *cfg, char **to
 	return resp != NULL ? PAM_SUCCESS : PAM_CONV_ERR;
 }
 
+/*
+ * The session's scopes and token fingerprint (auth.h). Set even when empty:
+ * a variable the client sent under the same name must not survive.
+ */
+static int export_grant(pam_handle_t *pamh, const struct auth_outcome *o)
+{
+	char var[sizeof(AUTH_ENV_SCOPES "=") + AUTH_SCOPES_MAX];
+
+	snprintf(var, sizeof(var), AUTH_ENV_SCOPES "=%s", o->scopes);
+	if (pam_putenv(pamh, var) != PAM_SUCCESS)
+		return -1;
+	snprintf(var, sizeof(var), AUTH_ENV_TOKEN_FP "=%s", o->fingerprint);
+	return pam_putenv(pamh, var) == PAM_SUCCESS ? 0 : -1;
+}
+
 static void free_data(pam_handle_t *pamh, void *data, int status)
 {
 	(void)pamh;
@@ -194,6 +209,11 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 			o.rc = APT_NOMEM;
 			o.reason = "no_memory";
 		}
+	}
+	/* Without them the session could run on scopes the client chose: no login. */
+	if (o.rc == APT_OK && export_grant(pamh, &o) < 0) {
+		o.rc = APT_NOMEM;
+		o.reason = "no_memory";
 	}
 out:
 	audit(pamh, &cfg, &o, user, rhost, &t0);

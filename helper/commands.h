@@ -25,6 +25,7 @@ int cmd_token(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 /* apitoken check's sentence for a reason word of the audit line, or NULL (helper/cmd_check.c). */
 const char *check_reason_text(const char *word);
+int cmd_shell(int argc, char **argv);
 
 /*
  * No core file, not dumpable: main() calls this before it dispatches

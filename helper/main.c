@@ -15,7 +15,7 @@ static const struct {
     {"introspect", cmd_introspect}, {"cache", cmd_cache},
     {"askpass", cmd_askpass},	    {"exec", cmd_exec},
     {"ssh-cert", cmd_ssh_cert},	    {"token", cmd_token},
-    {"check", cmd_check},
+    {"check", cmd_check},	    {"shell", cmd_shell},
 };
 
 static void usage(FILE *f)
@@ -37,6 +37,7 @@ static void usage(FILE *f)
 	      "                 say what is wrong with the module's configuration; with --user,\n"
 	      "                 decide a login as the module would and say why (admin)\n"
 	      "  introspect     verify a token for pam_apitoken (reads its request on stdin)\n"
+	      "  shell          sshd ForceCommand: read/write/shell per command by scope\n"
 	      "  --help         this text\n"
 	      "  --version      the version\n"
 	      "\n"

@@ -20,6 +20,12 @@ struct audit_rec {
 	long ms;
 	const char *service;	 /* PAM_SERVICE: only the JSON line has it (syslog names it) */
 	const char *mapped_user; /* the local user a user_map gave; NULL: none */
+	/*
+	 * `apitoken shell`'s lines only: the command decided on, escaped like
+	 * user; after reason= in the syslog line, "command" in JSON. NULL: the
+	 * field is left out (the module's lines have none).
+	 */
+	const char *command;
 };
 
 /* "allow", "deny", "unavailable" or "error": the result= word. */

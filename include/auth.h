@@ -11,6 +11,18 @@
 #include "fingerprint.h"
 #include "result.h"
 
+/*
+ * What an allowed login hands its session through the PAM environment,
+ * which sshd applies after the client's own variables (SendEnv/SetEnv), so
+ * that the client cannot set them: the token's scopes and its fingerprint,
+ * read by `apitoken shell` (DESIGN.md §8a).
+ */
+#define AUTH_ENV_SCOPES	  "APITOKEN_SCOPES"
+#define AUTH_ENV_TOKEN_FP "APITOKEN_TOKEN_FP"
+
+/* The longest scope string handed to a session, NUL included. */
+#define AUTH_SCOPES_MAX 1024
+
 struct auth_outcome {
 	enum apt_rc rc;
 	const char *reason; /* static word for the audit line */
@@ -26,6 +38,13 @@ struct auth_outcome {
 	 */
 	char identity[AUDIT_ESCAPED_MAX];
 	char mapped_user[AUDIT_ESCAPED_MAX];
+	/*
+	 * Allowed only: the token's scopes, space-separated, for the session
+	 * (`apitoken shell`, DESIGN.md §8a). Only words of printable ASCII
+	 * without spaces are kept, and whole words up to the size: a word
+	 * dropped is a permission less, never one more.
+	 */
+	char scopes[AUTH_SCOPES_MAX];
 };
 
 void auth_token(const struct apt_config *cfg, const char *user, const char *rhost,

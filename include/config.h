@@ -65,6 +65,10 @@ struct apt_config {
 	char *helper_user;
 	char *prompt;
 	char *audit_file; /* also append each audit line here, as JSON; NULL: syslog only */
+	/* The scope words `apitoken shell` maps its command classes to (DESIGN.md §8a). */
+	char *read_scope;
+	char *write_scope;
+	char *shell_scope;
 
 	bool debug;
 	bool use_first_pass;

@@ -105,6 +105,14 @@ static size_t put_value(char *out, size_t outlen, size_t pos, const char *v)
 	return n == (size_t)-1 ? n : pos + n;
 }
 
+/* Appends the literal text t (a field's " key="), as much as fits. Returns the new position. */
+static size_t put_literal(char *out, size_t outlen, size_t pos, const char *t)
+{
+	int n = snprintf(out + pos, outlen - pos, "%s", t);
+
+	return pos + (n < 0 ? 0 : (size_t)n >= outlen - pos ? outlen - pos - 1 : (size_t)n);
+}
+
 void audit_format(const struct audit_rec *r, char *out, size_t outlen)
 {
 	size_t pos;
@@ -112,14 +120,19 @@ void audit_format(const struct audit_rec *r, char *out, size_t outlen)
 
 	if (outlen == 0)
 		return;
-	n = snprintf(out, outlen, "result=%s reason=%s user=", r->result ? r->result : "error",
-		     r->reason ? r->reason : "internal");
+	n = snprintf(out, outlen, "result=%s reason=%s %s=", r->result ? r->result : "error",
+		     r->reason ? r->reason : "internal", r->command != NULL ? "command" : "user");
 	pos = n < 0 ? 0 : (size_t)n >= outlen ? outlen - 1 : (size_t)n;
+	if (r->command != NULL) {
+		pos = put_value(out, outlen, pos, r->command);
+		if (pos == (size_t)-1)
+			return;
+		pos = put_literal(out, outlen, pos, " user=");
+	}
 	pos = put_value(out, outlen, pos, r->user);
 	if (pos == (size_t)-1)
 		return;
-	n = snprintf(out + pos, outlen - pos, " rhost=");
-	pos += n < 0 ? 0 : (size_t)n >= outlen - pos ? outlen - pos - 1 : (size_t)n;
+	pos = put_literal(out, outlen, pos, " rhost=");
 	pos = put_value(out, outlen, pos, r->rhost);
 	if (pos == (size_t)-1)
 		return;
@@ -191,6 +204,8 @@ size_t audit_format_json(const struct audit_rec *r, time_t now, char *out, size_
 	/* The syslog line's fields, with its defaults where it has one for a missing value. */
 	pos = put_json(out, outlen, pos, "result", r->result ? r->result : "error");
 	pos = put_json(out, outlen, pos, "reason", r->reason ? r->reason : "internal");
+	if (r->command != NULL)
+		pos = put_json(out, outlen, pos, "command", r->command);
 	pos = put_json(out, outlen, pos, "user", r->user);
 	pos = put_json(out, outlen, pos, "mapped_user", r->mapped_user);
 	pos = put_json(out, outlen, pos, "rhost", r->rhost);

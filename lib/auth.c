@@ -55,6 +55,53 @@ static void note_identity(struct login *r, const struct claims *cl)
 		r->out->mapped_user[0] = '\0';
 }
 
+/* A scope word that can go into the session's environment and an audit line as it is. */
+static bool scope_word_ok(const char *w, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (w[i] <= ' ' || w[i] > '~')
+			return false;
+	return len > 0;
+}
+
+static void grant_word(struct auth_outcome *out, size_t *pos, const char *w, size_t len)
+{
+	if (!scope_word_ok(w, len) || *pos + (*pos > 0) + len >= sizeof(out->scopes))
+		return;
+	if (*pos > 0)
+		out->scopes[(*pos)++] = ' ';
+	memcpy(out->scopes + *pos, w, len);
+	*pos += len;
+	out->scopes[*pos] = '\0';
+}
+
+/* The scopes of an allowed login (out->scopes): the scope claim's words, as policy reads them. */
+static void grant_scopes(struct auth_outcome *out, const struct claims *cl)
+{
+	const struct claim *c = &cl->c[CLAIM_SCOPE];
+	const char *w, *sp;
+	size_t len, pos = 0, at = 0;
+
+	out->scopes[0] = '\0';
+	if (out->rc != APT_OK)
+		return;
+	if (c->type == CLAIM_LIST) {
+		while (claim_list_next(c, &at, &w, &len))
+			grant_word(out, &pos, w, len);
+		return;
+	}
+	if (c->type != CLAIM_STRING)
+		return;
+	/* Words end at U+0020 only, as scope_has() reads them (lib/words.c). */
+	while (at <= c->len) {
+		w = c->s + at;
+		sp = memchr(w, ' ', c->len - at);
+		len = sp != NULL ? (size_t)(sp - w) : c->len - at;
+		grant_word(out, &pos, w, len);
+		at += len + 1;
+	}
+}
+
 /* The decision from an entry; source is "cache" or "grace". */
 static void decide_from_entry(struct login *r, const struct cache_entry *e, time_t now,
 			      const char *source)
@@ -67,6 +114,7 @@ static void decide_from_entry(struct login *r, const struct cache_entry *e, time
 	}
 	note_identity(r, &e->claims);
 	r->out->rc = policy_check(r->cfg, &e->claims, r->user, r->rhost, now, &r->out->reason);
+	grant_scopes(r->out, &e->claims);
 }
 
 /* Looks for a fresh entry: true when it decided. *stale keeps a positive one for grace. */
@@ -176,6 +224,7 @@ static void ask_issuer(struct login *r, const char *token, size_t len, struct ca
 		note_identity(r, &ans.claims);
 		out->rc =
 		    policy_check(r->cfg, &ans.claims, r->user, r->rhost, time(NULL), &out->reason);
+		grant_scopes(out, &ans.claims);
 		claims_free(&ans.claims);
 		return;
 	}

@@ -62,6 +62,9 @@ static const struct kv_key options[] = {
     {"helper_user", KV_S(helper_user)},
     {"prompt", KV_S(prompt)},
     {"audit_file", KV_P(audit_file)},
+    {"read_scope", KV_S(read_scope)},
+    {"write_scope", KV_S(write_scope)},
+    {"shell_scope", KV_S(shell_scope)},
     /* Flags: module arguments without a value (also accepted as "flag = yes"). */
     {"debug", KV_F(debug)},
     {"use_first_pass", KV_F(use_first_pass)},
@@ -89,8 +92,12 @@ static enum apt_rc set_defaults(struct apt_config *cfg)
 	cfg->helper = strdup(APITOKEN_HELPER_PATH);
 	cfg->helper_user = strdup("_apitoken");
 	cfg->prompt = strdup("API token: ");
+	cfg->read_scope = strdup("read");
+	cfg->write_scope = strdup("write");
+	cfg->shell_scope = strdup("shell");
 	if (!cfg->username_claim || !cfg->ip_ranges_claim || !cfg->scope_claim || !cfg->cache_dir ||
-	    !cfg->helper || !cfg->helper_user || !cfg->prompt)
+	    !cfg->helper || !cfg->helper_user || !cfg->prompt || !cfg->read_scope ||
+	    !cfg->write_scope || !cfg->shell_scope)
 		return APT_NOMEM;
 	return APT_OK;
 }

@@ -31,7 +31,7 @@ const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { parsePort, manage, announce } = require('../support/loopback.js');
 
-const SCOPES = ['openid', 'ssh', 'git', 'rsync', 'deploy', 'read', 'write', 'admin'];
+const SCOPES = ['openid', 'ssh', 'git', 'rsync', 'deploy', 'read', 'write', 'shell', 'admin'];
 const TOKEN_PREFIX = 'ucat_';
 const DEFAULT_TTL = 300;
 const MAX_BODY = 1024 * 1024;
@@ -457,10 +457,11 @@ function parseEd25519(text) {
   return { blob: m[1], comment: (m[2] || '').trim() };
 }
 
-// Signs "ssh-ed25519 BLOB" as a user certificate. Returns
-// { type, body, serial } ("ssh-ed25519-cert-v01@openssh.com", base64, number).
-// Synchronous, so requests never share the scratch files.
-function signKey(blob, username, principals, validity, serial) {
+// Signs "ssh-ed25519 BLOB" as a user certificate, with the token's scopes as
+// the extension scopes@apitoken (DESIGN.md §8a; none when it has none).
+// Returns { type, body, serial } ("ssh-ed25519-cert-v01@openssh.com",
+// base64, number). Synchronous, so requests never share the scratch files.
+function signKey(blob, username, principals, validity, serial, scope) {
   const req = path.join(caDir, 'req.pub');
   const cert = path.join(caDir, 'req-cert.pub');
   fs.writeFileSync(req, `ssh-ed25519 ${blob} apitoken-request\n`, { mode: 0o600 });
@@ -471,6 +472,7 @@ function signKey(blob, username, principals, validity, serial) {
       '-n', principals,
       '-V', validity,
       '-z', String(serial),
+      ...(scope ? ['-O', `extension:scopes@apitoken=${scope}`] : []),
       req,
     ]);
     const [type, body] = fs.readFileSync(cert, 'utf8').trim().split(' ');
@@ -490,7 +492,7 @@ function certify(token, blob) {
   }
   const serial = nextSerial;
   const signed = signKey(blob, username, certConfig.principal || username,
-    certConfig.validity, serial);
+    certConfig.validity, serial, token.scope);
   nextSerial += 1;
   stats.certs += 1;
   return signed;

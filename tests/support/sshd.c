@@ -37,6 +37,7 @@
 #define CLIENT_PATH  "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
 
 struct sshd_users SU;
+const char *sshd_extra_config;
 
 #define die(...) testenv_die("sshd harness", __VA_ARGS__)
 
@@ -433,7 +434,7 @@ static void sanitizer_env(char *preload, size_t plen, char *asan, size_t alen, c
 /* One attempt on one port: true when sshd listens, false when the port was taken. */
 static bool try_start(struct sshd *s)
 {
-	char conf[4096], cfg[600], link[600], pidf[600], hostkey[600], errf[600], ready[100];
+	char conf[8192], cfg[600], link[600], pidf[600], hostkey[600], errf[600], ready[100];
 	char auth[800], san_preload[PATH_MAX + 16], san_asan[1200], san_ubsan[1200];
 	char *logtext;
 	struct timespec t0, now;
@@ -473,9 +474,11 @@ static bool try_start(struct sshd *s)
 		 "PermitRootLogin no\n"
 		 "UseDNS no\n"
 		 "PrintMotd no\n"
-		 "Subsystem sftp internal-sftp\n",
+		 "Subsystem sftp internal-sftp\n"
+		 "%s",
 		 s->dir, s->port, hostkey, s->host_cert[0] ? "HostCertificate " : "", s->host_cert,
-		 s->host_cert[0] ? "\n" : "", pidf, auth);
+		 s->host_cert[0] ? "\n" : "", pidf, auth,
+		 sshd_extra_config != NULL ? sshd_extra_config : "");
 	put(cfg, 0644, conf);
 	unlink(s->log);
 

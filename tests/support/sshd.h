@@ -78,6 +78,14 @@ void sshd_users_create(void);
 void sshd_users_remove(void);
 
 /*
+ * Lines the next sshd_start/sshd_start_ca appends to sshd_config at the top
+ * level, after everything else (e.g. ForceCommand, ExposeAuthInfo,
+ * AcceptEnv for tests/integration/check_shell.c); NULL: none. The string
+ * must outlive the start.
+ */
+extern const char *sshd_extra_config;
+
+/*
  * Starts sshd (testenv_setup must have run) and waits until it listens.
  * AUTH_AFTER: the PAM auth lines after the shipped stanza, NULL for
  * "@include common-auth". Aborts on failure.
