@@ -202,6 +202,9 @@ static char *scope_words(const struct claim *c)
 		w--;
 	if (w == e && e != NULL)
 		*w++ = '-'; /* only spaces: no scope, as the listing shows none */
+	else if (w == e + 1 && e[0] == '-')
+		w = e +
+		    sprintf(e, "%%2D"); /* one word "-": not to be read as none (audit_escape) */
 	if (w != NULL)
 		*w = '\0';
 	return e;

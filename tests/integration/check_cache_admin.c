@@ -766,6 +766,8 @@ START_TEST(scope_words_bare_hex_and_plurals)
 	/* A comma, a percent sign, a tab and a newline are the issuer's: escaped, not words. */
 	plant_scope(&c, "t3", "sha256:5555eeee", "a,b 100% x\ty\nz", now - 2);
 	plant_scope(&c, "t4", "sha256:6666ffff", "   ", now - 3);
+	/* One word "-" is a scope, not the "-" of none. */
+	plant_scope(&c, "t5", "sha256:7777aaaa", "- ", now - 4);
 
 	out = admin("list", &status);
 	err = slurp(errfile);
@@ -780,6 +782,8 @@ START_TEST(scope_words_bare_hex_and_plurals)
 	ck_assert_msg(line && strstr(line, " a%2Cb,100%25,x%09y%0Az "), "%s", out);
 	line = line_with(out, "sha256:6666ffff");
 	ck_assert_msg(line && strstr(line, " -  "), "%s", out);
+	line = line_with(out, "sha256:7777aaaa");
+	ck_assert_msg(line && strstr(line, " %2D "), "%s", out);
 	free(err);
 	free(out);
 	out = admin("list --json", &status);
@@ -796,6 +800,9 @@ START_TEST(scope_words_bare_hex_and_plurals)
 			 "a%2Cb");
 	e = find_entry(j, "sha256:6666ffff");
 	ck_assert_int_eq(json_array_size(json_object_get(e, "scopes")), 0);
+	e = find_entry(j, "sha256:7777aaaa");
+	ck_assert_int_eq(json_array_size(json_object_get(e, "scopes")), 1);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(e, "scopes"), 0)), "%2D");
 	json_decref(j);
 	free(out);
 
@@ -838,6 +845,10 @@ START_TEST(scope_words_bare_hex_and_plurals)
 	j = parse_json(out);
 	ck_assert_int_eq(jint(j, "forgot"), 1);
 	json_decref(j);
+	free(out);
+	out = admin("flush", &status);
+	ck_assert_int_eq(status, 0);
+	ck_assert_str_eq(out, "flushed 1 entry\n");
 	free(out);
 	out = admin("flush", &status);
 	ck_assert_int_eq(status, 0);
