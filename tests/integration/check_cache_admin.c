@@ -442,9 +442,12 @@ static void open_module_cache(struct apt_config *cfg, struct cache *c)
 	ck_assert_msg(cache_open(c, cfg, true, err, sizeof(err)) == APT_OK, "%s", err);
 }
 
-/* An entry for token; user (ulen bytes, NULs allowed) is the username claim, NULL for none. */
-static void plant(struct cache *c, const char *token, const char *fp, const char *user, size_t ulen,
-		  enum cache_kind kind, time_t fetched)
+/*
+ * An entry for token; user (ulen bytes, NULs allowed) is the username
+ * claim, NULL for none; scope the scope claim, NULL for none.
+ */
+static void plant_with_scope(struct cache *c, const char *token, const char *fp, const char *user,
+			     size_t ulen, const char *scope, enum cache_kind kind, time_t fetched)
 {
 	struct cache_entry e;
 	char name[CACHE_NAME_LEN + 1];
@@ -461,10 +464,21 @@ static void plant(struct cache *c, const char *token, const char *fp, const char
 					 0);
 			e.claims.c[CLAIM_USERNAME].type = CLAIM_STRING;
 		}
+		if (scope != NULL) {
+			ck_assert_int_eq(
+			    claim_set_string(&e.claims.c[CLAIM_SCOPE], scope, strlen(scope)), 0);
+			e.claims.c[CLAIM_SCOPE].type = CLAIM_STRING;
+		}
 	}
 	cache_name(c, token, strlen(token), name);
 	ck_assert_int_eq(cache_write(c, name, &e), 0);
 	cache_entry_free(&e);
+}
+
+static void plant(struct cache *c, const char *token, const char *fp, const char *user, size_t ulen,
+		  enum cache_kind kind, time_t fetched)
+{
+	plant_with_scope(c, token, fp, user, ulen, NULL, kind, fetched);
 }
 
 START_TEST(states_prefixes_invalid_entries_and_backoff)
@@ -720,28 +734,6 @@ START_TEST(entries_of_other_configs_sharing_the_directory)
 }
 END_TEST
 
-/* A positive entry for token with the scope claim scope (as the issuer sent it). */
-static void plant_scope(struct cache *c, const char *token, const char *fp, const char *scope,
-			time_t fetched)
-{
-	struct cache_entry e;
-	char name[CACHE_NAME_LEN + 1];
-
-	memset(&e, 0, sizeof(e));
-	e.kind = CACHE_POSITIVE;
-	e.fetched = fetched;
-	snprintf(e.fingerprint, sizeof(e.fingerprint), "%s", fp);
-	e.claims.c[CLAIM_ACTIVE].type = CLAIM_BOOL;
-	e.claims.c[CLAIM_ACTIVE].n = 1;
-	ck_assert_int_eq(claim_set_string(&e.claims.c[CLAIM_USERNAME], "ci", 2), 0);
-	e.claims.c[CLAIM_USERNAME].type = CLAIM_STRING;
-	ck_assert_int_eq(claim_set_string(&e.claims.c[CLAIM_SCOPE], scope, strlen(scope)), 0);
-	e.claims.c[CLAIM_SCOPE].type = CLAIM_STRING;
-	cache_name(c, token, strlen(token), name);
-	ck_assert_int_eq(cache_write(c, name, &e), 0);
-	cache_entry_free(&e);
-}
-
 /*
  * Scopes are shown as words, one field (commas), whatever the issuer put
  * between or inside them; forget takes the hex of a fingerprint alone, for
@@ -761,13 +753,16 @@ START_TEST(scope_words_bare_hex_and_plurals)
 
 	service("introspection_url = http://127.0.0.1:9/introspect\ncache = yes\n");
 	open_module_cache(&cfg, &c);
-	plant_scope(&c, "t1", "ucat_sha256:4444dddd", "ssh git rsync", now);
-	plant_scope(&c, "t2", "huc_sha256:4444dddd", "  ssh   deploy ", now - 1);
+	plant_with_scope(&c, "t1", "ucat_sha256:4444dddd", "ci", 2, "ssh git rsync", CACHE_POSITIVE,
+			 now);
+	plant_with_scope(&c, "t2", "huc_sha256:4444dddd", "ci", 2, "  ssh   deploy ",
+			 CACHE_POSITIVE, now - 1);
 	/* A comma, a percent sign, a tab and a newline are the issuer's: escaped, not words. */
-	plant_scope(&c, "t3", "sha256:5555eeee", "a,b 100% x\ty\nz", now - 2);
-	plant_scope(&c, "t4", "sha256:6666ffff", "   ", now - 3);
+	plant_with_scope(&c, "t3", "sha256:5555eeee", "ci", 2, "a,b 100% x\ty\nz", CACHE_POSITIVE,
+			 now - 2);
+	plant_with_scope(&c, "t4", "sha256:6666ffff", "ci", 2, "   ", CACHE_POSITIVE, now - 3);
 	/* One word "-" is a scope, not the "-" of none. */
-	plant_scope(&c, "t5", "sha256:7777aaaa", "- ", now - 4);
+	plant_with_scope(&c, "t5", "sha256:7777aaaa", "ci", 2, "- ", CACHE_POSITIVE, now - 4);
 
 	out = admin("list", &status);
 	err = slurp(errfile);
