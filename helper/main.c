@@ -86,7 +86,7 @@ static int help(int argc, char **argv)
 	char *sub[4];
 	int c;
 
-	if (argc == 1 || (argc == 2 && strcmp(argv[1], "help") == 0)) {
+	if (argc == 1 || (argc == 2 && (strcmp(argv[1], "help") == 0 || help_option(argv[1])))) {
 		usage(stdout);
 		return 0;
 	}

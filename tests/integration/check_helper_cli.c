@@ -118,6 +118,8 @@ static const struct help_case helps[] = {
     {{"--help"}, {"usage: apitoken COMMAND", "ssh-cert", "cache", "askpass", "help [COMMAND"}},
     {{"-h"}, {"usage: apitoken COMMAND", "introspect", "exec", "token", "--version"}},
     {{"help"}, {"usage: apitoken COMMAND", "introspect", "exec", "token", "--version"}},
+    {{"help", "--help"}, {"usage: apitoken COMMAND", "help [COMMAND"}},
+    {{"help", "help"}, {"usage: apitoken COMMAND", "help [COMMAND"}},
     {{"introspect", "--help"}, {"usage: apitoken introspect", "standard input", "--help"}},
     {{"introspect", "-h"}, {"usage: apitoken introspect"}},
     {{"cache", "--help"}, {"cache stats", "cache forget FINGERPRINT", "--config PATH", "--json"}},
