@@ -189,7 +189,9 @@ static char *scope_words(const struct claim *c)
 {
 	char *e = escape_claim(c), *w = e;
 
-	for (const char *r = e; r != NULL && *r != '\0';) {
+	if (e == NULL)
+		return NULL;
+	for (const char *r = e; *r != '\0';) {
 		if (strncmp(r, "%20", 3) != 0) {
 			*w++ = *r++;
 			continue;
@@ -198,15 +200,13 @@ static char *scope_words(const struct claim *c)
 		if (w > e && w[-1] != ',' && *r != '\0')
 			*w++ = ',';
 	}
-	if (w != NULL && w > e && w[-1] == ',')
+	if (w > e && w[-1] == ',')
 		w--;
-	if (w == e && e != NULL)
-		*w++ = '-'; /* only spaces: no scope, as the listing shows none */
-	else if (w == e + 1 && e[0] == '-')
-		w = e +
-		    sprintf(e, "%%2D"); /* one word "-": not to be read as none (audit_escape) */
-	if (w != NULL)
-		*w = '\0';
+	if (w == e)
+		*w++ = '-';		    /* only spaces: no scope, as the listing shows none */
+	else if (w == e + 1 && e[0] == '-') /* one word "-": not to be read as none */
+		w = e + sprintf(e, "%%2D");
+	*w = '\0';
 	return e;
 }
 

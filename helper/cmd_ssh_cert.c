@@ -1017,18 +1017,22 @@ int cert_exit_status(enum cert_rc rc)
 	return EXIT_CONFIG;
 }
 
+/* Whether the help for sub (NULL: every subcommand) shows name's options. */
+static bool help_shows(const char *sub, const char *name)
+{
+	return sub == NULL || strcmp(sub, name) == 0;
+}
+
 /* The option lists, by subcommand; NULL: all of them. */
 static void usage(FILE *f, const char *sub)
 {
-	bool all = sub == NULL;
-
 	fputs("usage: apitoken ssh-cert load [--new] [--refresh-only] [--agent] "
 	      "[--write-ssh-config]\n"
 	      "                              [-q] [--no-interaction]\n"
 	      "       apitoken ssh-cert info [--json] [--check]\n"
 	      "       apitoken ssh-cert clear [--forget-ca] [-q]\n",
 	      f);
-	if (all || strcmp(sub, "load") == 0)
+	if (help_shows(sub, "load"))
 		fputs(
 		    "\n"
 		    "load: make sure a valid SSH certificate for the token is in the state\n"
@@ -1042,13 +1046,13 @@ static void usage(FILE *f, const char *sub)
 		    "  -q, --quiet         print nothing on success\n"
 		    "  --no-interaction    never ask a question\n",
 		    f);
-	if (all || strcmp(sub, "info") == 0)
+	if (help_shows(sub, "info"))
 		fputs("\n"
 		      "info: show the certificate there, without a request; exit 1 if not valid\n"
 		      "  --json              one JSON object\n"
 		      "  --check             print nothing; exit 0 valid, 1 not\n",
 		      f);
-	if (all || strcmp(sub, "clear") == 0)
+	if (help_shows(sub, "clear"))
 		fputs("\n"
 		      "clear: remove what load made (files, agent identity, Include block)\n"
 		      "  --forget-ca         forget the pinned CA keys too\n"
