@@ -173,6 +173,40 @@ enum cert_rc token_exchange_check(const struct settings *s, const char *token, s
 	return rc;
 }
 
+enum cert_rc token_bearer_check(const struct settings *s, const char *token, size_t len, char *err,
+				size_t errlen)
+{
+	struct http_response res = {0, -1, BUF_INIT};
+	struct buf header = BUF_INIT;
+	struct http_request r;
+	const char *fail;
+	enum cert_rc rc;
+
+	http_defaults(&r, s, s->check_url);
+	buf_append(&header, "Authorization: Bearer ", 22);
+	buf_append(&header, token, len);
+	if (buf_terminate(&header) < 0) {
+		errf(err, errlen, "token check: out of memory");
+		buf_free(&header);
+		return CERT_NOMEM;
+	}
+	r.secret_header = (char *)header.p;
+	r.get = 1;
+	fail = http_send(&r, &res);
+	if (fail != NULL) {
+		errf(err, errlen, "check_url: %s (%s)", s->check_url, fail);
+		rc = CERT_UNAVAILABLE;
+	} else if (res.status == 200) {
+		rc = CERT_OK; /* what it says of the token is the platform's business */
+	} else {
+		errf(err, errlen, "check_url: %s answered HTTP %ld", s->check_url, res.status);
+		rc = res.status == 401 || res.status == 403 ? CERT_REJECTED : CERT_UNAVAILABLE;
+	}
+	buf_free(&header); /* zeroed: it holds the token */
+	buf_free(&res.body);
+	return rc;
+}
+
 enum cert_rc cert_issue(const struct settings *s, const char *token, size_t len,
 			const char *publine, char **cert, char *err, size_t errlen)
 {
@@ -228,18 +262,20 @@ out:
 	return rc;
 }
 
-enum cert_rc cert_authorities(const struct settings *s, char ***lines, size_t *n, char *err,
-			      size_t errlen)
+/*
+ * GET cert_url/authority: the answer object in *answer (to json_decref),
+ * and its HTTP status in *status (0 when there was none).
+ */
+static enum cert_rc authority_get(const struct settings *s, json_t **answer, long *status,
+				  char *err, size_t errlen)
 {
 	struct http_response res = {0, -1, BUF_INIT};
 	struct http_request r;
 	struct buf url = BUF_INIT;
-	json_t *answer = NULL, *list, *v;
-	size_t i;
 	enum cert_rc rc;
 
-	*lines = NULL;
-	*n = 0;
+	*answer = NULL;
+	*status = 0;
 	if (s->cert_url == NULL) {
 		errf(err, errlen, "no cert_url");
 		return CERT_LOCAL;
@@ -255,32 +291,94 @@ enum cert_rc cert_authorities(const struct settings *s, char ***lines, size_t *n
 	}
 	http_defaults(&r, s, (char *)url.p);
 	r.get = 1;
-	rc = send_json(&r, NULL, &res, &answer, "authority", err, errlen);
-	if (rc != CERT_OK)
-		goto out;
-	list = json_object_get(answer, "authorities");
-	if (!json_is_array(list) || json_array_size(list) == 0 ||
-	    (*lines = calloc(json_array_size(list), sizeof(char *))) == NULL) {
-		errf(err, errlen, "authority: no \"authorities\" list in the answer");
-		rc = CERT_UNAVAILABLE;
-		goto out;
+	rc = send_json(&r, NULL, &res, answer, "authority", err, errlen);
+	*status = res.status;
+	buf_free(&url);
+	buf_free(&res.body);
+	return rc;
+}
+
+/*
+ * The strings of the array list, copied into *lines (free with
+ * free_lines); what names it in err. CERT_UNAVAILABLE when an entry is no
+ * string: the answer is taken whole or not at all.
+ */
+static enum cert_rc string_list(json_t *list, char ***lines, size_t *n, const char *what, char *err,
+				size_t errlen)
+{
+	json_t *v;
+	size_t i;
+
+	*lines = NULL;
+	*n = 0;
+	if (json_array_size(list) == 0)
+		return CERT_OK;
+	if ((*lines = calloc(json_array_size(list), sizeof(char *))) == NULL) {
+		errf(err, errlen, "authority: out of memory");
+		return CERT_NOMEM;
 	}
 	json_array_foreach(list, i, v)
 	{
 		if (!json_is_string(v) || ((*lines)[*n] = strdup(json_string_value(v))) == NULL) {
-			errf(err, errlen, "authority: an entry that is not a key line");
+			errf(err, errlen, "authority: an entry of %s that is not a key line", what);
 			free_lines(*lines, *n);
 			*lines = NULL;
 			*n = 0;
-			rc = CERT_UNAVAILABLE;
-			goto out;
+			return CERT_UNAVAILABLE;
 		}
 		(*n)++;
 	}
-out:
+	return CERT_OK;
+}
+
+enum cert_rc cert_authorities(const struct settings *s, char ***lines, size_t *n, char *err,
+			      size_t errlen)
+{
+	json_t *answer = NULL, *list;
+	long status;
+	enum cert_rc rc = authority_get(s, &answer, &status, err, errlen);
+
+	*lines = NULL;
+	*n = 0;
+	if (rc != CERT_OK)
+		return rc;
+	list = json_object_get(answer, "authorities");
+	if (!json_is_array(list) || json_array_size(list) == 0) {
+		errf(err, errlen, "authority: no \"authorities\" list in the answer");
+		rc = CERT_UNAVAILABLE;
+	} else {
+		rc = string_list(list, lines, n, "authorities", err, errlen);
+	}
 	json_decref(answer);
-	buf_free(&url);
-	buf_free(&res.body);
+	return rc;
+}
+
+enum cert_rc cert_host_authorities(const struct settings *s, char ***lines, size_t *n, char *err,
+				   size_t errlen)
+{
+	json_t *answer = NULL, *list;
+	long status;
+	enum cert_rc rc;
+
+	*lines = NULL;
+	*n = 0;
+	if (s->cert_protocol == CERT_PROTOCOL_VAULT)
+		return CERT_OK; /* Vault signs host keys with another role: nothing to ask here */
+	rc = authority_get(s, &answer, &status, err, errlen);
+	if (rc != CERT_OK) {
+		/* No authority endpoint at all: an issuer that publishes no host CA either. */
+		if (status == 404)
+			rc = CERT_OK;
+		return rc;
+	}
+	list = json_object_get(answer, "host_authorities");
+	if (list != NULL && !json_is_null(list) && !json_is_array(list)) {
+		errf(err, errlen, "authority: \"host_authorities\" is not a list of key lines");
+		rc = CERT_UNAVAILABLE;
+	} else if (list != NULL) {
+		rc = string_list(list, lines, n, "host_authorities", err, errlen);
+	}
+	json_decref(answer);
 	return rc;
 }
 

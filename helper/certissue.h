@@ -43,9 +43,27 @@ enum cert_rc token_exchange_check(const struct settings *s, const char *token, s
 				  char *err, size_t errlen);
 
 /* The CA keys cert_url/authority publishes, one key line each; free with free_lines. */
+/*
+ * token check by the platform's own check of its tokens: GET check_url with
+ * the token as the bearer (an OIDC /userinfo, UpCloud's /1.3/account, a
+ * /me). 200 = valid, 401/403 = not valid, anything else = unavailable.
+ */
+enum cert_rc token_bearer_check(const struct settings *s, const char *token, size_t len, char *err,
+				size_t errlen);
+
 enum cert_rc cert_authorities(const struct settings *s, char ***lines, size_t *n, char *err,
 			      size_t errlen);
 void free_lines(char **lines, size_t n);
+
+/*
+ * The host CA keys cert_url/authority publishes as "host_authorities",
+ * one key line each, unchecked (the caller parses them); none (*n 0) when
+ * the member is absent, null or empty, when cert_url/authority is not
+ * there (404), and for the vault protocol, which has no such endpoint.
+ * Anything else in the member (not a list of strings) is CERT_UNAVAILABLE.
+ */
+enum cert_rc cert_host_authorities(const struct settings *s, char ***lines, size_t *n, char *err,
+				   size_t errlen);
 
 struct sshcert;
 /*

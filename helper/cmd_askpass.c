@@ -92,6 +92,53 @@ static bool is_password_prompt(const char *prompt, char *host)
 	       strcspn(prompt, " \t\n") >= who && split_host(prompt, who, host);
 }
 
+/*
+ * The refused prompt as it can be shown on a terminal or in a CI log: the
+ * server chose (part of) it, so control bytes and anything outside
+ * printable ASCII become '?', and it is cut at a line's length.
+ */
+static void prompt_shown(const char *prompt, char *out, size_t outlen)
+{
+	const char *p = prompt;
+	size_t n = 0;
+
+	/* Room for the longest step (2 bytes), "..." and the NUL. */
+	for (; *p != '\0' && n + 6 <= outlen; p++) {
+		if (*p == '\n') {
+			out[n++] = '\\';
+			out[n++] = 'n';
+		} else {
+			out[n++] = (char)(*p >= ' ' && *p < 0x7f ? *p : '?');
+		}
+	}
+	if (*p != '\0') {
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	out[n] = '\0';
+}
+
+/*
+ * Why a prompt is not ours, in words a CI log can act on. The common ones:
+ * ssh asking to trust an unknown host key (a fresh runner), a key's
+ * passphrase, a password prompt without exec --password.
+ */
+static const char *refusal_reason(const char *prompt)
+{
+	if (strstr(prompt, "continue connecting") != NULL || strstr(prompt, "fingerprint") != NULL)
+		return "ssh is asking whether to trust the host's key, which it does not know yet: "
+		       "the token is no answer to that. Give ssh the host's key from a trusted "
+		       "source (known_hosts, or the issuer's host CA: see apitoken(1)); never "
+		       "StrictHostKeyChecking no";
+	if (strstr(prompt, "passphrase") != NULL)
+		return "ssh is asking for a key's passphrase, not for the API token";
+	if (strstr(prompt, "'s password: ") != NULL)
+		return "the host asks for a password: with `apitoken exec --password` the token "
+		       "answers it, if the host's pam_apitoken runs under sshd's password method";
+	return "it is not the host's API token prompt (expected \"(user@host) \" and the prompt "
+	       "setting; set prompt or APITOKEN_PROMPT if the host's administrator changed it)";
+}
+
 int askpass_exit_status(enum apt_rc rc)
 {
 	return rc == APT_OK ? 0 : EXIT_NO;
@@ -108,8 +155,12 @@ static enum apt_rc prompt_ours(const struct settings *s, const char *prompt)
 
 	if (!is_our_prompt(prompt, s->prompt, host) &&
 	    !(pw != NULL && strcmp(pw, "1") == 0 && is_password_prompt(prompt, host))) {
-		/* Say so on stderr (ssh shows it), but never answer. */
-		fprintf(stderr, "apitoken askpass: not the API token prompt; not answering\n");
+		char shown[128];
+
+		/* Say what and why on stderr (ssh shows it), but never answer. */
+		prompt_shown(prompt, shown, sizeof(shown));
+		fprintf(stderr, "apitoken askpass: not answering \"%s\": %s\n", shown,
+			refusal_reason(prompt));
 		return APT_DENY;
 	}
 	/*

@@ -9,10 +9,10 @@
  *   SSH_ASKPASS_REQUIRE=force
  *   APITOKEN_ASKPASS_SOCKET=<private dir>/s
  *   APITOKEN_ASKPASS_PASSWORD=1     only with --password
- * and it loses APITOKEN_TOKEN: build steps, git hooks and ProxyCommands
- * inherit CMD's environment, and print, log and dump it. Instead exec stays
- * as CMD's parent and serves the token on that socket to its own
- * descendants (helper/tokensock.c), until CMD ends.
+ * and it loses APITOKEN_TOKEN and every variable of token_env: build steps, git hooks and
+ * ProxyCommands inherit CMD's environment, and print, log and dump it. Instead exec stays as CMD's
+ * parent and serves the token on that socket to its own descendants (helper/tokensock.c), until CMD
+ * ends.
  */
 #include <errno.h>
 #include <limits.h>
@@ -33,6 +33,7 @@
 #include "commands.h"
 #include "settings.h"
 #include "tokensock.h"
+#include "words.h"
 
 extern char **environ;
 
@@ -88,18 +89,33 @@ static int askpass_path(char *out, size_t len)
 }
 
 /*
- * Wipes the value of APITOKEN_TOKEN where the kernel shows it
+ * Wipes the value of the variable name where the kernel shows it
  * (/proc/PID/environ is the initial environment block), then drops the
  * variable, so no child inherits it.
  */
-static void drop_token_env(void)
+static void drop_env(const char *name, size_t n)
 {
-	static const char name[] = "APITOKEN_TOKEN=";
+	char var[256];
 
+	if (n >= sizeof(var))
+		return;
+	memcpy(var, name, n);
+	var[n] = '\0';
 	for (char **e = environ; e != NULL && *e != NULL; e++)
-		if (strncmp(*e, name, sizeof(name) - 1) == 0)
-			explicit_bzero(*e + sizeof(name) - 1, strlen(*e + sizeof(name) - 1));
-	unsetenv("APITOKEN_TOKEN");
+		if (strncmp(*e, var, n) == 0 && (*e)[n] == '=')
+			explicit_bzero(*e + n + 1, strlen(*e + n + 1));
+	unsetenv(var);
+}
+
+/* Every variable the token may be read from (token_env), and APITOKEN_TOKEN always. */
+static void drop_token_env(const struct settings *s)
+{
+	const char *w;
+	size_t n;
+
+	for (const char *p = settings_token_env(s); next_word(&p, &w, &n);)
+		drop_env(w, n);
+	drop_env("APITOKEN_TOKEN", strlen("APITOKEN_TOKEN"));
 }
 
 /* The child: CMD with the documented variables, the parent's mask and core limit. */
@@ -182,6 +198,7 @@ int cmd_exec(int argc, char **argv)
 	sigset_t mask, oldmask;
 	bool password = false;
 	struct settings s;
+	struct token_source src;
 	pid_t child;
 	enum apt_rc rc;
 	size_t len = 0;
@@ -199,12 +216,23 @@ int cmd_exec(int argc, char **argv)
 		} else if (help_option(argv[i])) {
 			usage(stdout);
 			return 0;
+		} else if (argv[i][0] != '-') {
+			/* The command's own options must not be read as ours: -- marks where it
+			 * starts. */
+			fprintf(stderr,
+				"apitoken exec: put -- before the command: apitoken exec%s -- %s "
+				"...\n",
+				password ? " --password" : "", argv[i]);
+			return usage_error();
 		} else {
+			fprintf(stderr, "apitoken exec: unknown option %s\n", argv[i]);
 			return usage_error();
 		}
 	}
-	if (i + 1 >= argc)
+	if (i + 1 >= argc) {
+		fprintf(stderr, "apitoken exec: no command after --\n");
 		return usage_error();
+	}
 	if (askpass_path(askpass, sizeof(askpass)) < 0) {
 		fprintf(stderr,
 			"apitoken exec: apitoken-askpass is not installed beside apitoken\n");
@@ -213,9 +241,12 @@ int cmd_exec(int argc, char **argv)
 	/* Fail now, clearly, rather than as a refused login after ssh's prompt. */
 	rc = settings_load(&s, err, sizeof(err));
 	if (rc == APT_OK)
-		rc = settings_token(&s, &tok, &len, err, sizeof(err));
+		rc = settings_token_from(&s, &tok, &len, &src, err, sizeof(err));
+	if (rc == APT_OK && src.trimmed_eol)
+		fprintf(stderr, "apitoken exec: note: removed the trailing newline from %s\n",
+			src.name);
+	drop_token_env(&s);
 	settings_free(&s);
-	drop_token_env();
 	if (rc != APT_OK) {
 		fprintf(stderr, "apitoken exec: %s\n", rc == APT_NOMEM ? "out of memory" : err);
 		goto out;

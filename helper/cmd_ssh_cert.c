@@ -3,8 +3,9 @@
  * from the API token (DESIGN.md §8), kept where ssh finds it with no prompt.
  *
  * State lives in $XDG_STATE_HOME/apitoken/ssh/ (0700; files 0600):
- * id_ed25519, id_ed25519.pub, id_ed25519-cert.pub and ssh_config (the
- * include file). Every file is replaced whole (temp file, fsync, rename)
+ * id_ed25519, id_ed25519.pub, id_ed25519-cert.pub, ssh_config (the
+ * include file) and known_hosts (the issuer's host CAs, when it publishes
+ * any). Every file is replaced whole (temp file, fsync, rename)
  * under a lock. The key is reused up to key_ttl, so a renewal replaces only
  * the certificate and a connection in progress sees the old pair or the new
  * one. Once per key_ttl the key itself changes, and ssh could read the new
@@ -32,6 +33,7 @@
 #include "certissue.h"
 #include "commands.h"
 #include "file.h"
+#include "knownhosts.h"
 #include "settings.h"
 #include "sshcert.h"
 #include "sshconfig.h"
@@ -45,6 +47,7 @@
 struct state {
 	char dir[PATH_MAX - 64]; /* room for the file names below */
 	char key[PATH_MAX], pub[PATH_MAX], cert[PATH_MAX], include[PATH_MAX], cas[PATH_MAX];
+	char known_hosts[PATH_MAX];
 	int dirfd;
 };
 
@@ -53,6 +56,7 @@ struct state {
 struct opts {
 	bool new_cert, refresh_only, agent, write_config, quiet, no_interaction, json, check,
 	    forget_ca;
+	bool known_hosts_only; /* load: the host CAs and the ssh config, no certificate */
 };
 
 /* --- the state directory ------------------------------------------------------ */
@@ -196,6 +200,7 @@ static enum cert_rc state_open(struct state *st, bool create, char *err, size_t 
 	snprintf(st->cert, sizeof(st->cert), "%s/id_ed25519-cert.pub", st->dir);
 	snprintf(st->include, sizeof(st->include), "%s/ssh_config", st->dir);
 	snprintf(st->cas, sizeof(st->cas), "%s/" PINNED_CAS, st->dir);
+	snprintf(st->known_hosts, sizeof(st->known_hosts), "%s/" KNOWNHOSTS_FILE, st->dir);
 
 	/* The base is where the user put it (its own path may hold links); it is checked too. */
 	if (create && getenv("XDG_STATE_HOME") != NULL && access(base, F_OK) != 0 &&
@@ -349,6 +354,65 @@ static bool agent_forget(const struct buf *cert_blob, const struct buf *old_blob
 	return removed;
 }
 
+/*
+ * Whether the agent's identity id is one of ours: our key itself (an
+ * `ssh-add` of the key file), a certificate of our key (any load --agent,
+ * however many loads ago), or an Ed25519 certificate that load added under
+ * our comment, for a key since replaced by `load --new`. The user's own
+ * keys and certificates are none of these.
+ */
+static bool agent_identity_ours(const struct loaded *l, const struct agent_identity *id)
+{
+	struct sshcert c;
+	char err[128];
+	bool ours;
+
+	if (l->have_key && id->blob_len == l->key_blob.len &&
+	    memcmp(id->blob, l->key_blob.p, id->blob_len) == 0)
+		return true;
+	if (sshcert_parse(&c, id->blob, id->blob_len, err, sizeof(err)) < 0)
+		return false;
+	ours = (l->have_key && sshcert_key_is(&c, l->key_blob.p, l->key_blob.len)) ||
+	       (strcmp(c.type, AGENT_ED25519_CERT_TYPE) == 0 && id->comment != NULL &&
+		strcmp(id->comment, KEY_COMMENT) == 0);
+	sshcert_free(&c);
+	return ours;
+}
+
+/*
+ * clear: every identity of ours out of the agent, not only the certificate
+ * on disk now; a load without the agent replaces that file and leaves the
+ * agent's older copy behind. How many went; -1 when the agent could not be
+ * asked (no agent is not an error: nothing to clear there).
+ */
+static int agent_forget_all(const struct loaded *l, char *err, size_t errlen)
+{
+	struct agent_identities ids = {0};
+	struct agent a;
+	int removed = 0;
+
+	if (getenv("SSH_AUTH_SOCK") == NULL)
+		return 0;
+	if (agent_connect(&a, NULL, err, errlen) != APT_OK)
+		return 0; /* a stale SSH_AUTH_SOCK: no agent holds anything */
+	if (agent_list(&a, &ids, err, errlen) != APT_OK) {
+		agent_close(&a);
+		return -1;
+	}
+	for (size_t i = 0; i < ids.n; i++)
+		if (agent_identity_ours(l, &ids.v[i])) {
+			if (agent_remove(&a, ids.v[i].blob, ids.v[i].blob_len, err, errlen) !=
+			    APT_OK) {
+				removed = -1;
+				break;
+			}
+			removed++;
+		}
+	agent_identities_free(&ids);
+	agent_close(&a);
+	return removed;
+}
+
 static enum cert_rc agent_load(const struct loaded *l, const struct buf *old_blob, time_t now,
 			       char *err, size_t errlen)
 {
@@ -397,16 +461,55 @@ static bool ask_yes(const char *question)
 	return answer[0] == 'y' || answer[0] == 'Y';
 }
 
-static enum cert_rc write_config(const struct settings *s, const struct state *st,
-				 const struct opts *o, char *err, size_t errlen)
+/* Whether the ssh config file config already holds our Include block. */
+static bool config_has_block(const char *config)
+{
+	char *text = NULL, err[256];
+	size_t len;
+	bool present = file_read_checked(config, FILE_CONFIG, SSHCONFIG_MAX, &text, &len, err,
+					 sizeof(err)) == APT_OK &&
+		       strstr(text, SSHCONFIG_END) != NULL;
+
+	free(text);
+	return present;
+}
+
+/* The managed known_hosts: known's lines, or no file when the issuer publishes no host CA. */
+static enum cert_rc write_known_hosts(const struct state *st, const struct buf *known, char *err,
+				      size_t errlen)
+{
+	if (known->len > 0
+		? file_replace_at(st->dirfd, KNOWNHOSTS_FILE, known->p, known->len, 0600) < 0
+		: unlinkat(st->dirfd, KNOWNHOSTS_FILE, 0) != 0 && errno != ENOENT) {
+		errf(err, errlen, "%.300s: %s", st->known_hosts, strerror(errno));
+		return CERT_LOCAL;
+	}
+	return CERT_OK;
+}
+
+/*
+ * The include file for hosts (none without hosts: never a "Host *" block),
+ * naming our key and certificate when identity, and the managed
+ * known_hosts when known holds host CAs; then, with --write-ssh-config or
+ * when the user says yes, the Include of it in ssh's config.
+ */
+static enum cert_rc write_config(const char *hosts, const struct buf *known, bool identity,
+				 const struct state *st, const struct opts *o, char *err,
+				 size_t errlen)
 {
 	char *config = NULL;
 	struct buf inc = BUF_INIT;
 	bool changed = false;
 	enum cert_rc rc = CERT_OK;
 
+	if (hosts == NULL)
+		return CERT_OK;
+	/* The known_hosts file first: the include names it once it is there. */
+	if ((rc = write_known_hosts(st, known, err, errlen)) != CERT_OK)
+		return rc;
 	/* The include file, relative to the checked directory like every file of it. */
-	if (sshconfig_render(&inc, s->hosts, st->key, st->cert, err, errlen) != APT_OK) {
+	if (sshconfig_render(&inc, hosts, identity ? st->key : NULL, identity ? st->cert : NULL,
+			     known->len > 0 ? st->known_hosts : NULL, err, errlen) != APT_OK) {
 		buf_free(&inc);
 		return CERT_LOCAL;
 	}
@@ -423,15 +526,8 @@ static enum cert_rc write_config(const struct settings *s, const struct state *s
 		return CERT_LOCAL;
 	if (!o->write_config) {
 		char q[PATH_MAX + 128];
-		char *text = NULL;
-		size_t len;
-		bool present = file_read_checked(config, FILE_CONFIG, SSHCONFIG_MAX, &text, &len,
-						 err, errlen) == APT_OK &&
-			       strstr(text, SSHCONFIG_END) != NULL;
 
-		free(text);
-		err[0] = '\0';
-		if (present)
+		if (config_has_block(config))
 			goto out; /* nothing to ask: the block is there */
 		snprintf(q, sizeof(q), "Add an Include of %.2000s to %.2000s, so that ssh uses it?",
 			 st->include, config);
@@ -586,6 +682,10 @@ struct load {
 	struct sshcert fresh; /* ... parsed, when have_fresh */
 	bool have_fresh;
 	char verified[512]; /* how its CA was checked, for the output */
+	const char *hosts;  /* the include's Host patterns: s.hosts or asked; NULL: no include */
+	char *asked;	    /* the patterns the user typed, when asked */
+	struct buf known;   /* the managed known_hosts text; empty: the issuer has no host CA */
+	size_t nhost_cas;
 	char err[1024];
 };
 
@@ -598,9 +698,100 @@ static void load_free(struct load *ld)
 	free(ld->certline);
 	buf_free(&ld->old_blob);
 	buf_free(&ld->publine);
+	buf_free(&ld->known);
+	free(ld->asked);
 	loaded_free(&ld->l);
 	state_close(&ld->st);
 	settings_free(&ld->s);
+}
+
+/* The option that wants an ssh config, for messages. */
+static const char *config_option(const struct opts *o)
+{
+	return o->known_hosts_only ? "--known-hosts-only" : "--write-ssh-config";
+}
+
+/*
+ * The Host patterns of the include: the hosts setting; without it, asked
+ * for on a terminal, refused with --no-interaction (before anything is
+ * written), and none (no include at all) when no ssh config was asked for.
+ */
+static enum cert_rc load_hosts(struct load *ld)
+{
+	const struct opts *o = ld->o;
+	char line[1024];
+	size_t n;
+
+	if (sshconfig_hosts_check(ld->s.hosts, ld->err, sizeof(ld->err)) == APT_OK) {
+		ld->hosts = ld->s.hosts;
+		return CERT_OK;
+	}
+	if (ld->s.hosts != NULL && ld->s.hosts[strspn(ld->s.hosts, " \t")] != '\0') {
+		n = strlen(ld->err);
+		errf(ld->err + n, sizeof(ld->err) - n, " (hosts, in %.300s or APITOKEN_HOSTS)",
+		     ld->s.path ? ld->s.path : "~/.config/apitoken/config");
+		return CERT_LOCAL;
+	}
+	if (!o->write_config)
+		return CERT_OK;
+	if (o->no_interaction || !isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
+		errf(ld->err, sizeof(ld->err),
+		     "%s needs hosts = ... (the ssh Host patterns the certificate is for) in "
+		     "%.300s or APITOKEN_HOSTS; without them the block would apply to every host",
+		     config_option(o), ld->s.path ? ld->s.path : "~/.config/apitoken/config");
+		return CERT_LOCAL;
+	}
+	fprintf(stderr, "The ssh Host patterns the certificate is for "
+			"(e.g. git.example.com *.example.org): ");
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		line[0] = '\0';
+	line[strcspn(line, "\r\n")] = '\0';
+	if (sshconfig_hosts_check(line, ld->err, sizeof(ld->err)) != APT_OK)
+		return CERT_LOCAL;
+	if ((ld->asked = strdup(line)) == NULL) {
+		errf(ld->err, sizeof(ld->err), "out of memory");
+		return CERT_NOMEM;
+	}
+	ld->hosts = ld->asked;
+	fprintf(stderr, "Put hosts = %s in %.300s (or set APITOKEN_HOSTS) not to be asked again.\n",
+		line, ld->s.path ? ld->s.path : "~/.config/apitoken/config");
+	return CERT_OK;
+}
+
+/*
+ * The issuer's host CAs for the include, as the managed known_hosts text
+ * in ld->known: fetched and every key checked before anything is written,
+ * so a bad answer leaves every file as it was.
+ */
+static enum cert_rc load_host_cas(struct load *ld)
+{
+	char **lines = NULL;
+	size_t n = 0;
+	enum cert_rc rc;
+
+	if (ld->hosts == NULL)
+		return CERT_OK;
+	if (ld->s.cert_url == NULL) {
+		if (!ld->o->known_hosts_only)
+			return CERT_OK; /* the certificate request says what is missing */
+		errf(ld->err, sizeof(ld->err),
+		     "--known-hosts-only needs cert_url (APITOKEN_CERT_URL): its /authority "
+		     "publishes the host CAs");
+		return CERT_LOCAL;
+	}
+	rc = cert_host_authorities(&ld->s, &lines, &n, ld->err, sizeof(ld->err));
+	if (rc == CERT_OK && n > 0 &&
+	    knownhosts_render(&ld->known, ld->hosts, lines, n, ld->err, sizeof(ld->err)) !=
+		APT_OK) {
+		size_t len = strlen(ld->err);
+
+		errf(ld->err + len, sizeof(ld->err) - len,
+		     " (in the host_authorities of cert_url/authority; nothing was written)");
+		rc = ld->known.failed ? CERT_NOMEM : CERT_UNAVAILABLE;
+	}
+	ld->nhost_cas = rc == CERT_OK ? n : 0;
+	free_lines(lines, n);
+	return rc;
 }
 
 /* The settings, the state directory under its lock, and what is in it. */
@@ -610,12 +801,37 @@ static enum cert_rc load_open(struct load *ld)
 
 	if (settings_load(&ld->s, ld->err, sizeof(ld->err)) != APT_OK)
 		return CERT_LOCAL;
+	if ((rc = load_hosts(ld)) != CERT_OK || (rc = load_host_cas(ld)) != CERT_OK)
+		return rc;
 	if ((rc = state_open(&ld->st, true, ld->err, sizeof(ld->err))) != CERT_OK)
 		return rc;
 	if ((ld->lock = state_lock(&ld->st, ld->err, sizeof(ld->err))) < 0)
 		return CERT_LOCAL;
 	read_state(&ld->st, &ld->l);
 	return CERT_OK;
+}
+
+/*
+ * After a load: how ssh will find the certificate, or that it will not. A
+ * "Loaded" followed by ssh's "Permission denied" is what a CI log shows
+ * otherwise, with nothing to say why.
+ */
+static void say_how_ssh_finds(const struct load *ld)
+{
+	char *config = NULL, err[256];
+
+	if (ld->o->quiet || ld->o->agent)
+		return; /* the agent offers it to every ssh of this session */
+	if (sshconfig_path(&config, err, sizeof(err)) == APT_OK && config_has_block(config))
+		printf("ssh uses it through the Include block in %s.\n", config);
+	else
+		printf("ssh will not use it by itself: run `apitoken ssh-cert load "
+		       "--write-ssh-config`%s (an Include in %s), or --agent, or give ssh "
+		       "-i %s.\n",
+		       /* The include is for hosts only: without them that command refuses. */
+		       ld->hosts == NULL ? " with hosts set" : "",
+		       config != NULL ? config : "~/.ssh/config", ld->st.key);
+	free(config);
 }
 
 /* The certificate is valid for a while yet: nothing to ask for, the rest made sure of. */
@@ -628,10 +844,12 @@ static enum cert_rc load_keep(struct load *ld, time_t now)
 	if (ld->o->agent && !in_agent(&ld->l) &&
 	    (rc = agent_load(&ld->l, NULL, now, ld->err, sizeof(ld->err))) != CERT_OK)
 		return rc;
-	if ((rc = write_config(&ld->s, &ld->st, ld->o, ld->err, sizeof(ld->err))) != CERT_OK)
+	if ((rc = write_config(ld->hosts, &ld->known, true, &ld->st, ld->o, ld->err,
+			       sizeof(ld->err))) != CERT_OK)
 		return rc;
 	if (!ld->o->quiet)
 		say_loaded(&ld->l, now, "The certificate is still valid");
+	say_how_ssh_finds(ld);
 	return CERT_OK;
 }
 
@@ -749,13 +967,39 @@ static enum cert_rc load_install(struct load *ld)
 	if (!ld->o->agent && ld->old_blob.len > 0)
 		agent_forget(NULL,
 			     &ld->old_blob); /* our previous certificate, if an agent held it */
-	if ((rc = write_config(&ld->s, &ld->st, ld->o, ld->err, sizeof(ld->err))) != CERT_OK)
+	if ((rc = write_config(ld->hosts, &ld->known, true, &ld->st, ld->o, ld->err,
+			       sizeof(ld->err))) != CERT_OK)
 		return rc;
 	if (!ld->o->quiet) {
 		say_loaded(&ld->l, time(NULL), "Loaded a certificate");
 		printf("Its signature is valid, %s.\n", ld->verified);
 	}
+	say_how_ssh_finds(ld);
 	return CERT_OK;
+}
+
+/*
+ * --known-hosts-only: for a job that logs in with the token itself
+ * (`apitoken exec`), the host CAs and an include naming them, with no
+ * token and no certificate (the key and certificate too if one is loaded).
+ */
+static enum cert_rc load_known_hosts(struct load *ld)
+{
+	enum cert_rc rc;
+
+	if (ld->nhost_cas == 0) {
+		errf(ld->err, sizeof(ld->err),
+		     "%.300s/authority publishes no host_authorities: there is no host CA to "
+		     "write (pin the host keys from a trusted source instead, see apitoken(1))",
+		     ld->s.cert_url);
+		return CERT_UNAVAILABLE;
+	}
+	rc = write_config(ld->hosts, &ld->known, ld->l.have_key && ld->l.have_cert, &ld->st, ld->o,
+			  ld->err, sizeof(ld->err));
+	if (rc == CERT_OK && !ld->o->quiet)
+		printf("Wrote %zu host CA key%s to %s, for ssh to verify %s.\n", ld->nhost_cas,
+		       ld->nhost_cas == 1 ? "" : "s", ld->st.known_hosts, ld->hosts);
+	return rc;
 }
 
 static int load(const struct opts *o)
@@ -766,8 +1010,10 @@ static int load(const struct opts *o)
 	enum cert_rc rc;
 
 	rc = load_open(&ld);
-	if (rc == CERT_OK && !o->new_cert &&
-	    cert_good(&ld.l, now, RENEW_BEFORE, why, sizeof(why))) {
+	if (rc == CERT_OK && o->known_hosts_only) {
+		rc = load_known_hosts(&ld);
+	} else if (rc == CERT_OK && !o->new_cert &&
+		   cert_good(&ld.l, now, RENEW_BEFORE, why, sizeof(why))) {
 		rc = load_keep(&ld, now);
 	} else {
 		if (rc == CERT_OK && o->agent)
@@ -955,11 +1201,12 @@ static int info(const struct opts *o)
 static int clear(const struct opts *o)
 {
 	static const char *const files[] = {"id_ed25519-cert.pub", "id_ed25519", "id_ed25519.pub",
-					    "ssh_config"};
+					    "ssh_config", KNOWNHOSTS_FILE};
 	struct state st = {.dirfd = -1};
 	struct loaded l;
 	char err[512], *config = NULL;
-	bool changed = false, from_agent = false;
+	bool changed = false;
+	int from_agent;
 	enum cert_rc rc = state_open(&st, false, err, sizeof(err));
 
 	if (rc != CERT_OK) {
@@ -967,8 +1214,11 @@ static int clear(const struct opts *o)
 		return cert_exit_status(rc);
 	}
 	read_state(&st, &l);
-	if (l.have_cert)
-		from_agent = agent_forget(&l.cert.blob, NULL);
+	/* Before the key file goes: it is how our identities are recognised. */
+	if ((from_agent = agent_forget_all(&l, err, sizeof(err))) < 0) {
+		fprintf(stderr, "apitoken ssh-cert clear: the agent: %s\n", err);
+		rc = CERT_LOCAL;
+	}
 	if (sshconfig_path(&config, err, sizeof(err)) != APT_OK ||
 	    sshconfig_remove(config, &changed, err, sizeof(err)) != APT_OK) {
 		fprintf(stderr, "apitoken ssh-cert clear: %s\n", err);
@@ -986,11 +1236,17 @@ static int clear(const struct opts *o)
 		fprintf(stderr, "apitoken ssh-cert clear: %s: %s\n", st.cas, strerror(errno));
 		rc = CERT_LOCAL;
 	}
-	if (rc == CERT_OK && !o->quiet)
-		printf("Cleared the certificate files%s%s%s.\n",
-		       from_agent ? ", the agent's identity" : "",
+	if (rc == CERT_OK && !o->quiet) {
+		char agent[64] = "";
+
+		if (from_agent == 1)
+			snprintf(agent, sizeof(agent), ", the agent's identity");
+		else if (from_agent > 1)
+			snprintf(agent, sizeof(agent), ", the agent's %d identities", from_agent);
+		printf("Cleared the certificate files%s%s%s.\n", agent,
 		       o->forget_ca ? ", the pinned CA keys" : "",
 		       changed ? " and the Include block in the ssh config" : "");
+	}
 	free(config);
 	loaded_free(&l);
 	state_close(&st);
@@ -1029,6 +1285,7 @@ static void usage(FILE *f, const char *sub)
 	fputs("usage: apitoken ssh-cert load [--new] [--refresh-only] [--agent] "
 	      "[--write-ssh-config]\n"
 	      "                              [-q] [--no-interaction]\n"
+	      "       apitoken ssh-cert load --known-hosts-only [-q] [--no-interaction]\n"
 	      "       apitoken ssh-cert info [--json] [--check]\n"
 	      "       apitoken ssh-cert clear [--forget-ca] [-q]\n",
 	      f);
@@ -1043,6 +1300,10 @@ static void usage(FILE *f, const char *sub)
 		    "  --agent             also load key and certificate into SSH_AUTH_SOCK's "
 		    "agent\n"
 		    "  --write-ssh-config  add the Include block to ~/.ssh/config without asking\n"
+		    "  --known-hosts-only  only the issuer's host CAs (known_hosts) and the "
+		    "Include\n"
+		    "                      block, no token or certificate (for `apitoken exec` "
+		    "jobs)\n"
 		    "  -q, --quiet         print nothing on success\n"
 		    "  --no-interaction    never ask a question\n",
 		    f);
@@ -1101,6 +1362,8 @@ int cmd_ssh_cert(int argc, char **argv)
 			o.agent = true;
 		else if (is_load && strcmp(a, "--write-ssh-config") == 0)
 			o.write_config = true;
+		else if (is_load && strcmp(a, "--known-hosts-only") == 0)
+			o.known_hosts_only = o.write_config = true;
 		else if (is_load && strcmp(a, "--no-interaction") == 0)
 			o.no_interaction = true;
 		else if (!is_info && (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0))

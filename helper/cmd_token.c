@@ -1,7 +1,8 @@
 /*
  * `apitoken token check`: says whether the API token is good, without ever
- * printing it. With token_url, by the api_token exchange; otherwise by what
- * the token is for: asking the certificate endpoint to sign a throwaway key,
+ * printing it. With check_url, by the platform's own Bearer check of its
+ * tokens; with token_url, by the api_token exchange; otherwise by what the
+ * token is for: asking the certificate endpoint to sign a throwaway key,
  * and checking what comes back.
  */
 #include <stdio.h>
@@ -54,19 +55,35 @@ out:
 	return rc;
 }
 
-/* The check itself: the same path load takes (the exchange is part of the apitoken protocol). */
-static enum cert_rc token_check(char *err, size_t errlen)
+/* Nothing to ask: which settings would let token check ask, plainly. */
+static enum cert_rc no_check_setting(char *err, size_t errlen)
+{
+	errf(err, errlen,
+	     "nothing to check it with: set check_url (APITOKEN_CHECK_URL: a URL that answers "
+	     "a GET with the token as the bearer, such as the platform's /userinfo or "
+	     "https://api.upcloud.com/1.3/account), token_url, or cert_url");
+	return CERT_LOCAL;
+}
+
+/*
+ * The check itself: the same path load takes (the exchange is part of the
+ * apitoken protocol). src says where the token was found, if it was.
+ */
+static enum cert_rc token_check(struct token_source *src, char *err, size_t errlen)
 {
 	struct settings s;
 	char *tok = NULL;
 	size_t len;
 	enum cert_rc rc = CERT_LOCAL;
 
+	memset(src, 0, sizeof(*src));
 	if (settings_load(&s, err, errlen) == APT_OK &&
-	    settings_token(&s, &tok, &len, err, errlen) == APT_OK)
-		rc = s.token_url != NULL && s.cert_protocol != CERT_PROTOCOL_VAULT
+	    settings_token_from(&s, &tok, &len, src, err, errlen) == APT_OK)
+		rc = s.check_url != NULL ? token_bearer_check(&s, tok, len, err, errlen)
+		     : s.token_url != NULL && s.cert_protocol != CERT_PROTOCOL_VAULT
 			 ? token_exchange_check(&s, tok, len, err, errlen)
-			 : check_by_issuance(&s, tok, len, err, errlen);
+		     : s.cert_url != NULL ? check_by_issuance(&s, tok, len, err, errlen)
+					  : no_check_setting(err, errlen);
 	free_secret(tok);
 	settings_free(&s);
 	return rc;
@@ -76,7 +93,8 @@ static void usage(FILE *f)
 {
 	fputs("usage: apitoken token check\n"
 	      "\n"
-	      "Says whether the API token is valid, without printing any of it: with token_url\n"
+	      "Says whether the API token is valid, without printing any of it: with check_url\n"
+	      "by the platform's own check (a GET with the token as the bearer), with token_url\n"
 	      "by the token exchange, otherwise by asking cert_url to sign a throwaway key.\n"
 	      "\n"
 	      "  --help, -h   this text\n"
@@ -89,6 +107,7 @@ static void usage(FILE *f)
 
 int cmd_token(int argc, char **argv)
 {
+	struct token_source src;
 	char err[512];
 	enum cert_rc rc;
 
@@ -102,12 +121,19 @@ int cmd_token(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	rc = token_check(err, sizeof(err));
+	rc = token_check(&src, err, sizeof(err));
+	/* Where it came from, never what it is: a CI log shows which variable to fix. */
+	char from[sizeof(src.name) + 32] = "";
+
+	if (src.name[0] != '\0')
+		snprintf(from, sizeof(from), " from %s%s", src.file ? "token_file " : "", src.name);
+	if (src.trimmed_eol)
+		fprintf(stderr, "apitoken: note: removed the trailing newline from %s\n", src.name);
 	if (rc == CERT_OK)
-		printf("The API token is valid.\n");
+		printf("The API token%s is valid.\n", from);
 	else if (rc == CERT_REJECTED)
-		fprintf(stderr, "The API token is not valid: %s\n", err);
+		fprintf(stderr, "The API token%s is not valid: %s\n", from, err);
 	else
-		fprintf(stderr, "Could not check the API token: %s\n", err);
+		fprintf(stderr, "Could not check the API token%s: %s\n", from, err);
 	return cert_exit_status(rc);
 }

@@ -25,6 +25,9 @@ int cmd_askpass(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_ssh_cert(int argc, char **argv);
 int cmd_token(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+/* apitoken check's sentence for a reason word of the audit line, or NULL (helper/cmd_check.c). */
+const char *check_reason_text(const char *word);
 
 /*
  * `--help` or `-h`: every subcommand prints its options on stdout for it
@@ -52,6 +55,8 @@ int cert_exit_status(enum cert_rc rc);
 /* askpass's and exec's, for what their steps came to (helper/cmd_askpass.c, cmd_exec.c). */
 int askpass_exit_status(enum apt_rc rc);
 int exec_exit_status(enum apt_rc rc);
+/* check --user's, for the decision (helper/cmd_check.c): 0 allow, 4 deny, 5 unavailable, 3. */
+int check_exit_status(enum apt_rc rc);
 
 /*
  * The answers `apitoken introspect` writes (helper/cmd_introspect.c), exported

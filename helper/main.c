@@ -18,6 +18,7 @@ static const struct {
     {"introspect", cmd_introspect}, {"cache", cmd_cache},
     {"askpass", cmd_askpass},	    {"exec", cmd_exec},
     {"ssh-cert", cmd_ssh_cert},	    {"token", cmd_token},
+    {"check", cmd_check},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -19,11 +19,13 @@ enum cert_protocol {
 };
 
 struct settings {
-	char *path;	  /* the file read, or NULL */
-	char *token_file; /* APITOKEN_TOKEN wins over it */
-	char *cert_url;	  /* APITOKEN_CERT_URL */
-	char *token_url;  /* APITOKEN_TOKEN_URL */
-	char *client_id;
+	char *path;		  /* the file read, or NULL */
+	char *token_env;	  /* APITOKEN_TOKEN_ENV: variables holding the token, in order */
+	char *token_file;	  /* read when none of token_env's variables is set */
+	char *cert_url;		  /* APITOKEN_CERT_URL */
+	char *token_url;	  /* APITOKEN_TOKEN_URL */
+	char *check_url;	  /* APITOKEN_CHECK_URL: token check by a Bearer GET */
+	char *client_id;	  /* APITOKEN_CLIENT_ID */
 	char *cert_protocol_name; /* the key as written; settings_load makes it cert_protocol */
 	enum cert_protocol cert_protocol;
 	char *hosts;
@@ -38,12 +40,36 @@ struct settings {
 enum apt_rc settings_load(struct settings *s, char *err, size_t errlen);
 void settings_free(struct settings *s);
 
+/* The variables read when token_env is not set. */
+#define SETTINGS_DEFAULT_TOKEN_ENV "APITOKEN_TOKEN"
+
+/* Where a token came from, for messages: never the token itself. */
+struct token_source {
+	char name[256];	  /* the variable's name or token_file's path */
+	bool file;	  /* name is token_file */
+	bool trimmed_eol; /* a trailing newline was removed from the variable */
+};
+
 /*
- * The token, from APITOKEN_TOKEN or token_file (refused if group or others
- * may read it), checked like the module checks it (printable, at most 4096
- * bytes). *tok is freed with free_secret(). Errors never quote the token.
+ * The token, from the first set variable of token_env (default
+ * APITOKEN_TOKEN), else token_file (refused if group or others may read
+ * it), checked like the module checks it (printable, at most 4096 bytes).
+ * A variable's one trailing newline ("\n" or "\r\n", as `echo` or a
+ * secrets UI adds) is removed, and src says so. *tok is freed with
+ * free_secret(). src may be NULL. Errors never quote the token.
  */
-enum apt_rc settings_token(const struct settings *s, char **tok, size_t *len, char *err,
-			   size_t errlen);
+enum apt_rc settings_token_from(const struct settings *s, char **tok, size_t *len,
+				struct token_source *src, char *err, size_t errlen);
+static inline enum apt_rc settings_token(const struct settings *s, char **tok, size_t *len,
+					 char *err, size_t errlen)
+{
+	return settings_token_from(s, tok, len, NULL, err, errlen);
+}
+
+/* The variables settings_token_from() reads, space-separated: token_env or the default. */
+static inline const char *settings_token_env(const struct settings *s)
+{
+	return s->token_env != NULL ? s->token_env : SETTINGS_DEFAULT_TOKEN_ENV;
+}
 
 #endif

@@ -6,6 +6,7 @@
 #define APITOKEN_AUTH_H
 
 #include <stddef.h>
+#include "audit.h"
 #include "config.h"
 #include "fingerprint.h"
 #include "result.h"
@@ -17,6 +18,14 @@ struct auth_outcome {
 	char fingerprint[FINGERPRINT_LEN];
 	char err[256];	/* detail for a separate error line; never secret */
 	char warn[256]; /* e.g. an unsafe cache directory that was not used */
+	/*
+	 * For `apitoken check` (the module logs neither): the token's identity
+	 * (username_claim) as audit_escape() shows it, and the local user the
+	 * first matching user_map line names. "" when there was no answer, no
+	 * such claim, no map or no matching line.
+	 */
+	char identity[AUDIT_ESCAPED_MAX];
+	char mapped_user[AUDIT_ESCAPED_MAX];
 };
 
 void auth_token(const struct apt_config *cfg, const char *user, const char *rhost,

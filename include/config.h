@@ -82,6 +82,41 @@ enum apt_rc config_load(struct apt_config *cfg, int argc, const char **argv, cha
 			size_t errlen);
 void config_free(struct apt_config *cfg);
 
+/* More than the keys of lib/config.c's table (checked there at build time). */
+#define CONFIG_KEYS_MAX 64
+
+/*
+ * For `apitoken check`: every problem of a configuration, not only the
+ * first. Each goes to problem(ctx, msg), "WHERE: what, and the fix", WHERE
+ * being "path:line", "argument N", or the file for a key it lacks. The
+ * caller sets problem and ctx; the load fills the rest.
+ */
+struct config_report {
+	void (*problem)(void *ctx, const char *msg);
+	void *ctx;
+	unsigned problems; /* how many were reported */
+	const char *path;  /* the file read (points into argv, or the default), or NULL */
+	unsigned line[CONFIG_KEYS_MAX]; /* per key of the table: its line in the file, or 0 */
+	int arg[CONFIG_KEYS_MAX];	/* its argument position (from 1), or 0 */
+};
+
+/*
+ * config_load, reporting to rep (NULL: as config_load, which stops at the
+ * first problem). With rep->problem set, loading goes on past each problem
+ * and every later check still runs; the result is APT_SERVICE when any was
+ * found, and err holds the first, word for word what the module logs.
+ */
+enum apt_rc config_load_report(struct apt_config *cfg, int argc, const char **argv,
+			       struct config_report *rep, char *err, size_t errlen);
+
+/*
+ * Reports one more problem about key (NULL: the configuration as a whole),
+ * located as the load located its own: for the checks `apitoken check`
+ * makes that need the system, not the file (the helper, the cache).
+ */
+void config_report_problem(struct config_report *rep, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /*
  * The check cfg makes (a PROTO_VERIFY_* word) and the URL it makes it at:
  * introspection_url or userinfo_url. Unset verify is introspection, so that

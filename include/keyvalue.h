@@ -43,7 +43,10 @@ struct kv_table {
  * Applies one "key=value" (or a bare flag). APT_OK, APT_SERVICE with err,
  * APT_NOMEM. err names a known key but never quotes a value, nor the text of
  * an unknown key (it may be a token or secret on the wrong line); the caller
- * adds where it was.
+ * adds where it was. An unknown key gets the nearest known one ('did you
+ * mean "introspection_url"?': within two edits, or the one key it is the
+ * start of), and only then is its text shown, being a key name but for the
+ * typo.
  */
 enum apt_rc kv_set(const struct kv_table *t, void *target, const char *arg, char *err,
 		   size_t errlen);
@@ -59,6 +62,29 @@ enum apt_rc kv_set_arg(const struct kv_table *t, void *target, const char *arg, 
  */
 enum apt_rc kv_read_file(const struct kv_table *t, void *target, const char *path, size_t max,
 			 char *err, size_t errlen);
+
+/* The index of the key name (len bytes) in t, or -1. */
+int kv_key_index(const struct kv_table *t, const char *name, size_t len);
+
+/*
+ * For a reader that wants every problem of a file, not the first
+ * (`apitoken check`): each one, "path:line: what", goes to problem(ctx,
+ * msg) and reading goes on. lines (NULL, or t->n entries, zeroed by the
+ * caller) gets the line each key was set on.
+ */
+struct kv_report {
+	void (*problem)(void *ctx, const char *msg);
+	void *ctx;
+	unsigned *lines;
+	bool read; /* set: the file itself could be read (its problems are in its lines) */
+};
+
+/*
+ * kv_read_file, reporting to rep (NULL, or problem NULL: stop at the first
+ * problem, as kv_read_file does). err holds the first problem either way.
+ */
+enum apt_rc kv_read_file_report(const struct kv_table *t, void *target, const char *path,
+				size_t max, struct kv_report *rep, char *err, size_t errlen);
 
 /* Frees the string fields of target that the table names. */
 void kv_free(const struct kv_table *t, void *target);

@@ -12,11 +12,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit.h"
 #include "auth.h"
 #include "cache.h"
 #include "introspect.h"
 #include "policy.h"
 #include "token.h"
+#include "usermap.h"
 
 /*
  * How much longer than the lock holder's own deadline a waiter waits: the
@@ -35,6 +37,24 @@ struct login {
 	char name[CACHE_NAME_LEN + 1];
 };
 
+/* Who the answer says the token is, and whom user_map makes of it: for the admin's view. */
+static void note_identity(struct login *r, const struct claims *cl)
+{
+	const struct claim *id = &cl->c[CLAIM_USERNAME];
+	const char *local;
+
+	if (id->type != CLAIM_STRING)
+		return;
+	if (audit_escape(id->s, id->len, r->out->identity, sizeof(r->out->identity)) == (size_t)-1)
+		r->out->identity[0] = '\0';
+	if (r->cfg->usermap == NULL)
+		return;
+	local = usermap_lookup(r->cfg->usermap, id->s, id->len);
+	if (local != NULL && audit_escape(local, strlen(local), r->out->mapped_user,
+					  sizeof(r->out->mapped_user)) == (size_t)-1)
+		r->out->mapped_user[0] = '\0';
+}
+
 /* The decision from an entry; source is "cache" or "grace". */
 static void decide_from_entry(struct login *r, const struct cache_entry *e, time_t now,
 			      const char *source)
@@ -45,6 +65,7 @@ static void decide_from_entry(struct login *r, const struct cache_entry *e, time
 		r->out->reason = "inactive";
 		return;
 	}
+	note_identity(r, &e->claims);
 	r->out->rc = policy_check(r->cfg, &e->claims, r->user, r->rhost, now, &r->out->reason);
 }
 
@@ -152,6 +173,7 @@ static void ask_issuer(struct login *r, const char *token, size_t len, struct ca
 	if (out->rc == APT_OK) {
 		if (r->cached)
 			remember(r, &ans.claims, time(NULL));
+		note_identity(r, &ans.claims);
 		out->rc =
 		    policy_check(r->cfg, &ans.claims, r->user, r->rhost, time(NULL), &out->reason);
 		claims_free(&ans.claims);

@@ -26,6 +26,113 @@ static const struct kv_key *key_find(const struct kv_table *t, const char *name,
 	return NULL;
 }
 
+int kv_key_index(const struct kv_table *t, const char *name, size_t len)
+{
+	const struct kv_key *o = key_find(t, name, len);
+
+	return o != NULL ? (int)(o - t->keys) : -1;
+}
+
+/* Levenshtein distance of a (alen) and b, or max + 1 once it is over max. */
+static size_t edit_distance(const char *a, size_t alen, const char *b, size_t max)
+{
+	size_t blen = strlen(b), row[64], i, j;
+
+	/* Key names are short; a longer name is no typo of one. */
+	if (alen + 1 > sizeof(row) / sizeof(row[0]) || blen + 1 > sizeof(row) / sizeof(row[0]))
+		return max + 1;
+	for (j = 0; j <= blen; j++)
+		row[j] = j;
+	for (i = 1; i <= alen; i++) {
+		size_t diag = row[0], best;
+
+		row[0] = i;
+		best = row[0];
+		for (j = 1; j <= blen; j++) {
+			size_t up = row[j], v = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < v)
+				v = up + 1;
+			if (row[j - 1] + 1 < v)
+				v = row[j - 1] + 1;
+			diag = up;
+			row[j] = v;
+			if (v < best)
+				best = v;
+		}
+		if (best > max)
+			return max + 1;
+	}
+	return row[blen];
+}
+
+/* The letters a key name is made of: a name of others is quoted by no message. */
+static bool key_like(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-' && s[i] != '.')
+			return false;
+	return true;
+}
+
+/*
+ * The key an unknown name was most likely meant to be: within two edits,
+ * else the one key it is the start of (at least 4 letters), else the
+ * longest key it starts with ("cache_dir_old"). *quotable: the name itself
+ * is a known key but for two edits or a missing end, so it holds nothing
+ * that is not in the table and may be shown; a name that only starts with a
+ * key may go on with a secret, and is not.
+ */
+static const struct kv_key *key_nearest(const struct kv_table *t, const char *name, size_t len,
+					bool *quotable)
+{
+	const struct kv_key *best = NULL, *prefix_of = NULL, *starts = NULL;
+	size_t best_d = 3, n_prefix_of = 0;
+
+	*quotable = false;
+	if (len == 0)
+		return NULL;
+	for (size_t i = 0; i < t->n; i++) {
+		const char *k = t->keys[i].name;
+		size_t klen = strlen(k), d = edit_distance(name, len, k, 2);
+
+		if (d < best_d) {
+			best = &t->keys[i];
+			best_d = d;
+		}
+		if (len >= 4 && len < klen && strncmp(k, name, len) == 0) {
+			prefix_of = &t->keys[i];
+			n_prefix_of++;
+		}
+		if (klen < len && strncmp(k, name, klen) == 0 &&
+		    (starts == NULL || klen > strlen(starts->name)))
+			starts = &t->keys[i];
+	}
+	if (best != NULL || n_prefix_of == 1) {
+		*quotable = key_like(name, len);
+		return best != NULL ? best : prefix_of;
+	}
+	return starts;
+}
+
+/* The message for an unknown name, with the key it was likely meant to be. */
+static void unknown_key(const struct kv_table *t, const char *name, size_t len, char *err,
+			size_t errlen)
+{
+	bool quotable;
+	const struct kv_key *near = key_nearest(t, name, len, &quotable);
+
+	if (near == NULL)
+		errf(err, errlen, "unknown option (not shown: it could be a secret)");
+	else if (quotable)
+		errf(err, errlen, "unknown option \"%.*s\"; did you mean \"%s\"?", (int)len, name,
+		     near->name);
+	else
+		errf(err, errlen,
+		     "unknown option (not shown: it could be a secret); did you mean \"%s\"?",
+		     near->name);
+}
+
 static int parse_long(const char *s, long min, long max, long *out)
 {
 	long long v;
@@ -70,12 +177,13 @@ enum apt_rc kv_set(const struct kv_table *t, void *target, const char *arg, char
 	char *copy;
 
 	/*
-	 * Never the text: a line without "=" is all key, and what was pasted on
-	 * the wrong line (a token, a client secret given as config=) would go
-	 * to stderr, syslog and CI logs. The caller says where it was.
+	 * Never the text, unless it is a key name but for a typo: a line
+	 * without "=" is all key, and what was pasted on the wrong line (a
+	 * token, a client secret given as config=) would go to stderr, syslog
+	 * and CI logs. The caller says where it was.
 	 */
 	if (o == NULL) {
-		errf(err, errlen, "unknown option (not shown: it could be a secret)");
+		unknown_key(t, arg, klen, err, errlen);
 		return APT_SERVICE;
 	}
 	field = (char *)target + o->off;
@@ -169,22 +277,37 @@ static char *trim(char *s)
 	return s;
 }
 
+/* Hands a located problem on, or keeps it in err when no one collects them. */
+static bool kv_problem(const struct kv_report *rep, const char *msg)
+{
+	if (rep == NULL || rep->problem == NULL)
+		return true; /* stop: the caller fails on the first */
+	rep->problem(rep->ctx, msg);
+	return false;
+}
+
 /*
  * A key given twice in a file is an error: of two lines that disagree,
  * neither is clearly what the admin meant.
  */
-enum apt_rc kv_read_file(const struct kv_table *t, void *target, const char *path, size_t max,
-			 char *err, size_t errlen)
+enum apt_rc kv_read_file_report(const struct kv_table *t, void *target, const char *path,
+				size_t max, struct kv_report *rep, char *err, size_t errlen)
 {
 	struct buf arg = BUF_INIT;
 	char *text, *line, *next, *seen;
 	unsigned lineno = 0;
+	bool failed = false;
 	enum apt_rc rc;
 	size_t len;
 
 	rc = file_read_checked(path, FILE_CONFIG, max, &text, &len, err, errlen);
-	if (rc != APT_OK)
+	if (rc != APT_OK) {
+		if (rc == APT_SERVICE)
+			kv_problem(rep, err);
 		return rc;
+	}
+	if (rep != NULL)
+		rep->read = true;
 	seen = calloc(t->n, 1);
 	if (seen == NULL) {
 		rc = APT_NOMEM;
@@ -192,7 +315,7 @@ enum apt_rc kv_read_file(const struct kv_table *t, void *target, const char *pat
 	}
 	for (line = text; line != NULL; line = next) {
 		const struct kv_key *o;
-		char *key, *val, *eq;
+		char *key, *val, *eq, msg[512];
 
 		lineno++;
 		next = strchr(line, '\n');
@@ -218,28 +341,36 @@ enum apt_rc kv_read_file(const struct kv_table *t, void *target, const char *pat
 			val = NULL;
 		}
 		o = key_find(t, key, strlen(key));
-		if (o != NULL) {
-			if (seen[o - t->keys]) {
-				errf(err, errlen, "%s given twice", o->name);
-				err_locate(err, errlen, "%s:%u", path, lineno);
-				rc = APT_SERVICE;
+		if (o != NULL && seen[o - t->keys]) {
+			errf(msg, sizeof(msg), "%s given twice", o->name);
+			rc = APT_SERVICE;
+		} else {
+			if (o != NULL) {
+				seen[o - t->keys] = 1;
+				if (rep != NULL && rep->lines != NULL)
+					rep->lines[o - t->keys] = lineno;
+			}
+			arg.len = 0;
+			buf_appendf(&arg, "%s%s%s", key, val ? "=" : "", val ? val : "");
+			if (arg.failed) {
+				rc = APT_NOMEM;
 				goto out;
 			}
-			seen[o - t->keys] = 1;
+			rc = kv_set(t, target, (char *)arg.p, msg, sizeof(msg));
 		}
-		arg.len = 0;
-		buf_appendf(&arg, "%s%s%s", key, val ? "=" : "", val ? val : "");
-		if (arg.failed) {
-			rc = APT_NOMEM;
+		if (rc == APT_NOMEM)
 			goto out;
+		if (rc == APT_SERVICE) {
+			err_locate(msg, sizeof(msg), "%s:%u", path, lineno);
+			/* err holds the first problem, whether or not more follow. */
+			if (!failed)
+				errf(err, errlen, "%s", msg);
+			failed = true;
+			if (kv_problem(rep, msg))
+				goto out;
 		}
-		rc = kv_set(t, target, (char *)arg.p, err, errlen);
-		if (rc == APT_SERVICE)
-			err_locate(err, errlen, "%s:%u", path, lineno);
-		if (rc != APT_OK)
-			goto out;
 	}
-	rc = APT_OK;
+	rc = failed ? APT_SERVICE : APT_OK;
 out:
 	free(seen);
 	buf_free(&arg);
@@ -248,6 +379,12 @@ out:
 		explicit_bzero(text, len);
 	free(text);
 	return rc;
+}
+
+enum apt_rc kv_read_file(const struct kv_table *t, void *target, const char *path, size_t max,
+			 char *err, size_t errlen)
+{
+	return kv_read_file_report(t, target, path, max, NULL, err, errlen);
 }
 
 void kv_free(const struct kv_table *t, void *target)

@@ -93,47 +93,76 @@ static enum apt_rc make_block(struct buf *out, const char *include, char *err, s
 	return out->failed ? APT_NOMEM : APT_OK;
 }
 
-enum apt_rc sshconfig_render(struct buf *out, const char *hosts, const char *identity,
-			     const char *certificate, char *err, size_t errlen)
+/* The next pattern of hosts at *p (white space separated): its start and length, 0 at the end. */
+static size_t next_pattern(const char **p, const char **start)
 {
-	const unsigned char *p = (const unsigned char *)(hosts != NULL ? hosts : "");
-	size_t npat = 0;
-	enum apt_rc rc;
+	*p += strspn(*p, " \t");
+	*start = *p;
+	*p += strcspn(*p, " \t");
+	return (size_t)(*p - *start);
+}
 
-	buf_appendf(out, "Host");
-	while (*p != '\0') {
-		const unsigned char *start;
+enum apt_rc sshconfig_hosts_check(const char *hosts, char *err, size_t errlen)
+{
+	const char *p = hosts != NULL ? hosts : "", *start;
+	size_t n, npat = 0;
 
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0')
-			break;
-		start = p;
-		for (; *p != '\0' && *p != ' ' && *p != '\t'; p++) {
+	while ((n = next_pattern(&p, &start)) > 0) {
+		npat++;
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)start[i];
+
 			/* A newline would start a new option; quotes and '#' reshape the line. */
-			if (*p < 0x21 || *p > 0x7e || strchr("\"'#=\\", *p) != NULL) {
+			if (c < 0x21 || c > 0x7e || strchr("\"'#=\\", c) != NULL) {
 				errf(err, errlen,
 				     "the hosts pattern \"%.*s\" is followed by byte 0x%02x, not "
 				     "allowed in an ssh Host pattern (quotes, #, =, \\, control "
 				     "and non-ASCII bytes are refused)",
-				     (int)(p - start), (const char *)start, *p);
+				     (int)i, start, c);
 				return APT_SERVICE;
 			}
 		}
-		buf_appendf(out, " %.*s", (int)(p - start), (const char *)start);
-		npat++;
 	}
-	if (npat == 0)
-		buf_appendf(out, " *");
-	buf_appendf(out, "\n\tIdentityFile ");
-	rc = put_path(out, "identity", identity, err, errlen);
+	/* "Host *" would make our key the only one ssh offers to every other remote. */
+	if (npat == 0) {
+		errf(err, errlen,
+		     "no hosts: the ssh config block is only written for the ssh Host patterns "
+		     "the certificate is for (hosts)");
+		return APT_SERVICE;
+	}
+	return APT_OK;
+}
+
+enum apt_rc sshconfig_render(struct buf *out, const char *hosts, const char *identity,
+			     const char *certificate, const char *known_hosts, char *err,
+			     size_t errlen)
+{
+	const char *p = hosts != NULL ? hosts : "", *start; /* NULL is refused below; p never is */
+	size_t n;
+	enum apt_rc rc = sshconfig_hosts_check(hosts, err, errlen);
+
 	if (rc != APT_OK)
 		return rc;
-	buf_appendf(out, "\n\tCertificateFile ");
-	rc = put_path(out, "certificate", certificate, err, errlen);
-	if (rc != APT_OK)
-		return rc;
-	buf_appendf(out, "\n\tIdentitiesOnly yes\n");
+	buf_appendf(out, "Host");
+	while ((n = next_pattern(&p, &start)) > 0)
+		buf_appendf(out, " %.*s", (int)n, start);
+	if (identity != NULL) {
+		buf_appendf(out, "\n\tIdentityFile ");
+		if ((rc = put_path(out, "identity", identity, err, errlen)) != APT_OK)
+			return rc;
+		buf_appendf(out, "\n\tCertificateFile ");
+		if ((rc = put_path(out, "certificate", certificate, err, errlen)) != APT_OK)
+			return rc;
+		buf_appendf(out, "\n\tIdentitiesOnly yes");
+	}
+	if (known_hosts != NULL) {
+		/* Ours first; the user's own file is still read (and the one ssh adds to). */
+		buf_appendf(out, "\n\tUserKnownHostsFile ");
+		if ((rc = put_path(out, "known_hosts", known_hosts, err, errlen)) != APT_OK)
+			return rc;
+		buf_appendf(out, " ~/.ssh/known_hosts");
+	}
+	buf_appendf(out, "\n");
 	return out->failed ? APT_NOMEM : APT_OK;
 }
 
@@ -468,10 +497,12 @@ out:
 }
 
 enum apt_rc sshconfig_write_include(const char *path, const char *hosts, const char *identity,
-				    const char *certificate, char *err, size_t errlen)
+				    const char *certificate, const char *known_hosts, char *err,
+				    size_t errlen)
 {
 	struct buf text = BUF_INIT;
-	enum apt_rc rc = sshconfig_render(&text, hosts, identity, certificate, err, errlen);
+	enum apt_rc rc =
+	    sshconfig_render(&text, hosts, identity, certificate, known_hosts, err, errlen);
 
 	if (rc == APT_OK)
 		rc = replace_file(path, text.p, text.len, 0600, (gid_t)-1, NULL, err, errlen);
@@ -508,30 +539,32 @@ static bool pattern_match(const char *s, const char *p, size_t plen)
 	return *s == '\0';
 }
 
+size_t sshconfig_next_host(const char **p, const char **start)
+{
+	*p += strspn(*p, " \t,");
+	*start = *p;
+	*p += strcspn(*p, " \t,");
+	return (size_t)(*p - *start);
+}
+
 bool sshconfig_host_match(const char *hosts, const char *host)
 {
-	const char *p = hosts != NULL ? hosts : "";
+	const char *p = hosts != NULL ? hosts : "", *pat;
 	bool positive = false;
+	size_t n;
 
 	if (host == NULL || host[0] == '\0')
 		return false;
-	while (*p != '\0') {
-		size_t n;
-		bool negated;
+	while ((n = sshconfig_next_host(&p, &pat)) > 0) {
+		bool negated = pat[0] == '!';
 
-		p += strspn(p, " \t,");
-		n = strcspn(p, " \t,");
-		if (n == 0)
-			break;
-		negated = p[0] == '!';
 		/* As on a Host line: one matching negation excludes the host whatever else matches.
 		 */
-		if (pattern_match(host, p + negated, n - negated)) {
+		if (pattern_match(host, pat + negated, n - negated)) {
 			if (negated)
 				return false;
 			positive = true;
 		}
-		p += n;
 	}
 	return positive;
 }

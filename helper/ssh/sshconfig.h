@@ -56,18 +56,30 @@ enum apt_rc sshconfig_insert(const char *config, const char *include, bool *chan
 enum apt_rc sshconfig_remove(const char *config, bool *changed, char *err, size_t errlen);
 
 /*
- * The include file: "Host PATTERNS", then IdentityFile, CertificateFile and
- * "IdentitiesOnly yes", appended to out. hosts are ssh Host patterns
- * separated by white space; NULL or blank means "*". A pattern holding a
- * quote, '#', '=', a backslash, a control or non-ASCII byte is refused:
- * it could end the Host line and inject options.
+ * hosts as sshconfig_render takes them: ssh Host patterns separated by
+ * white space, at least one. A pattern holding a quote, '#', '=', a
+ * backslash, a control or non-ASCII byte is refused: it could end the Host
+ * line and inject options. Blank hosts are refused too: "Host *" with
+ * IdentitiesOnly would leave every other remote without the user's keys.
+ * APT_OK, or APT_SERVICE with the fault in err.
+ */
+enum apt_rc sshconfig_hosts_check(const char *hosts, char *err, size_t errlen);
+
+/*
+ * The include file, appended to out: "Host PATTERNS" (hosts as
+ * sshconfig_hosts_check takes them); then, when identity is not NULL,
+ * IdentityFile, CertificateFile and "IdentitiesOnly yes"; then, when
+ * known_hosts is not NULL, "UserKnownHostsFile KNOWN_HOSTS
+ * ~/.ssh/known_hosts" (ours first, the user's own still read).
  */
 enum apt_rc sshconfig_render(struct buf *out, const char *hosts, const char *identity,
-			     const char *certificate, char *err, size_t errlen);
+			     const char *certificate, const char *known_hosts, char *err,
+			     size_t errlen);
 
 /* sshconfig_render() written to path, mode 0600, atomically. Its directory must exist. */
 enum apt_rc sshconfig_write_include(const char *path, const char *hosts, const char *identity,
-				    const char *certificate, char *err, size_t errlen);
+				    const char *certificate, const char *known_hosts, char *err,
+				    size_t errlen);
 
 /*
  * Whether host matches hosts as ssh matches a Host line: patterns separated
@@ -76,5 +88,12 @@ enum apt_rc sshconfig_write_include(const char *path, const char *hosts, const c
  * of negations alone matches nothing. NULL, blank hosts or host: false.
  */
 bool sshconfig_host_match(const char *hosts, const char *host);
+
+/*
+ * The next pattern of hosts read as a list (white space or commas between
+ * patterns, as sshconfig_host_match reads it) at *p: its start in *start,
+ * *p moved past it; its length, 0 at the end.
+ */
+size_t sshconfig_next_host(const char **p, const char **start);
 
 #endif

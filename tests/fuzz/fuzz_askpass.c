@@ -49,7 +49,15 @@ static void check_host(const char *who, size_t n, const char *host)
 static void check_prompt(const char *prompt, const char *ours)
 {
 	size_t n = strlen(prompt), k = strlen(ours);
-	char host[NI_MAXHOST];
+	char host[NI_MAXHOST], shown[128];
+
+	/* What a refusal shows of the prompt: printable ASCII, cut to fit. */
+	memset(shown, 'Z', sizeof(shown));
+	prompt_shown(prompt, shown, sizeof(shown));
+	CHECK(memchr(shown, '\0', sizeof(shown)) != NULL);
+	for (const char *c = shown; *c != '\0'; c++)
+		CHECK(*c >= ' ' && *c < 0x7f);
+	CHECK(refusal_reason(prompt) != NULL);
 
 	memset(host, 'Z', sizeof(host));
 	if (is_our_prompt(prompt, ours, host)) {

@@ -14,6 +14,9 @@
  * tls_key_file. It is stable: written back as a file ("key = "value""
  * lines) it loads again as the same configuration. And the module's
  * request to the helper for it parses and fits the helper's buffers.
+ * config_load_report (apitoken check) agrees with it: the same result, its
+ * first problem is config_load's message word for word, and it finds at
+ * least one problem exactly when config_load fails.
  */
 #include <stddef.h>
 #include <strings.h>
@@ -46,6 +49,7 @@ static const struct {
     K(userinfo_url, STR, 0, 0),
     K(client_id, STR, 0, 0),
     K(client_secret_file, PATHV, 0, 0),
+    K(client_auth, STR, 0, 0),
     K(ca_file, PATHV, 0, 0),
     K(tls_cert_file, PATHV, 0, 0),
     K(tls_key_file, PATHV, 0, 0),
@@ -55,6 +59,7 @@ static const struct {
     K(token_prefixes, STR, 0, 0),
     K(username_claim, STR, 0, 0),
     K(scope_claim, STR, 0, 0),
+    K(user_map, PATHV, 0, 0),
     K(required_scopes, STR, 0, 0),
     K(allowed_client_ids, STR, 0, 0),
     K(audience, STR, 0, 0),
@@ -71,6 +76,7 @@ static const struct {
     K(helper, PATHV, 0, 0),
     K(helper_user, STR, 0, 0),
     K(prompt, STR, 0, 0),
+    K(audit_file, PATHV, 0, 0),
     K(debug, BOOLV, 0, 0),
     K(use_first_pass, BOOLV, 0, 0),
     K(try_first_pass, BOOLV, 0, 0),
@@ -196,6 +202,14 @@ static void check_same(const struct apt_config *a, const struct apt_config *b)
 	}
 }
 
+/* config_load_report's first problem, as the module would have logged it. */
+static char first[512];
+static void first_problem(void *ctx, const char *msg)
+{
+	if (((char *)ctx)[0] == '\0')
+		snprintf(ctx, sizeof(first), "%s", msg);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char path[300], path2[300], arg[310];
@@ -227,6 +241,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(err, 'Z', sizeof(err));
 	rc = config_load(&cfg, argc + 1, argv, err, sizeof(err));
 	CHECK(memchr(err, '\0', sizeof(err)) != NULL);
+	{
+		struct config_report rep = {.problem = first_problem, .ctx = first};
+		char err2[512];
+		enum apt_rc rc2;
+
+		first[0] = '\0';
+		rc2 = config_load_report(&again, argc + 1, argv, &rep, err2, sizeof(err2));
+		config_free(&again);
+		if (rc != APT_NOMEM && rc2 != APT_NOMEM) {
+			CHECK(rc2 == rc);
+			CHECK((rep.problems > 0) == (rc != APT_OK));
+			CHECK(rc == APT_OK || (strcmp(err2, err) == 0 && strcmp(first, err) == 0));
+		}
+	}
 	if (rc == APT_OK) {
 		check_valid(&cfg);
 		check_request(&cfg);

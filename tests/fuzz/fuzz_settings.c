@@ -2,16 +2,18 @@
  * libFuzzer harness for the client settings (helper/settings.c): the file
  * $XDG_CONFIG_HOME/apitoken/config and the environment that overrides it,
  * then the token from APITOKEN_TOKEN. Input: the file's text, then NUL-ended
- * values for APITOKEN_CERT_URL, APITOKEN_TOKEN_URL, APITOKEN_PROMPT and
- * APITOKEN_TOKEN (empty: unset). The file lives in a private directory that
+ * values for APITOKEN_CERT_URL, APITOKEN_TOKEN_URL, APITOKEN_PROMPT,
+ * APITOKEN_TOKEN, APITOKEN_CLIENT_ID, APITOKEN_TOKEN_ENV and
+ * APITOKEN_CHECK_URL (empty or missing: unset). The file lives in a private directory that
  * passes lib/file.c's checks.
  *
  * Oracles: settings that load have https:// (or loopback http://) URLs,
  * cert_protocol read as apitoken (also when unset) or vault, key_ttl in 60..30 days, a prompt,
  * absolute paths and no control bytes; written back as a file they load
- * again as the same settings. A token settings_token accepts is the
- * variable's value and passes token_check_local; one it refuses is not
- * quoted in the message.
+ * again as the same settings. token_env loads only as variable names. With
+ * token_env the default, a token settings_token accepts is APITOKEN_TOKEN's
+ * value less one line end and passes token_check_local; one it refuses is
+ * not quoted in the message.
  */
 #include <strings.h>
 #include <sys/stat.h>
@@ -34,9 +36,11 @@ static const struct {
 	{                                                                                          \
 #n, k, offsetof(struct settings, n)                                                \
 	}
+    K(token_env, STR),
     K(token_file, PATHV),
     K(cert_url, STR),
     K(token_url, STR),
+    K(check_url, STR),
     K(client_id, STR),
     K(cert_protocol, PROTOCOLV),
     K(hosts, STR),
@@ -51,7 +55,9 @@ static const struct {
 #define FIELD(s, i, t) (*(t *)((char *)(s) + keys[i].off))
 
 static const char *const vars[] = {"APITOKEN_CERT_URL", "APITOKEN_TOKEN_URL", "APITOKEN_PROMPT",
-				   "APITOKEN_TOKEN"};
+				   "APITOKEN_TOKEN",	"APITOKEN_CLIENT_ID", "APITOKEN_TOKEN_ENV",
+				   "APITOKEN_CHECK_URL"};
+#define NVARS (sizeof(vars) / sizeof(vars[0]))
 
 static bool url_ok(const char *u)
 {
@@ -60,12 +66,15 @@ static bool url_ok(const char *u)
 
 static void check_valid(const struct settings *s)
 {
-	CHECK(url_ok(s->cert_url) && url_ok(s->token_url));
+	CHECK(url_ok(s->cert_url) && url_ok(s->token_url) && url_ok(s->check_url));
 	CHECK(s->cert_protocol == CERT_PROTOCOL_APITOKEN ||
 	      s->cert_protocol == CERT_PROTOCOL_VAULT);
 	CHECK(s->cert_protocol_name == NULL); /* read into the enum, nothing else left */
 	CHECK(s->key_ttl >= 60 && s->key_ttl <= 30 * 86400);
 	CHECK(s->prompt != NULL);
+	for (const char *p = s->token_env ? s->token_env : ""; *p != '\0'; p++)
+		CHECK(*p == ' ' || *p == '\t' || *p == '_' || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'));
 	for (size_t i = 0; i < NKEYS; i++) {
 		if (keys[i].kind == STR || keys[i].kind == PATHV) {
 			const char *v = FIELD(s, i, char *);
@@ -116,8 +125,14 @@ static void check_token(const struct settings *s, const char *env)
 	size_t len;
 	enum apt_rc rc = settings_token(s, &tok, &len, err, sizeof(err));
 
+	if (rc == APT_OK && strcmp(settings_token_env(s), "APITOKEN_TOKEN") == 0) {
+		size_t n = strlen(env);
+
+		if (n > 0 && env[n - 1] == '\n')
+			n -= n > 1 && env[n - 2] == '\r' ? 2 : 1;
+		CHECK(env[0] != '\0' && len == n && memcmp(tok, env, n) == 0 && tok[n] == '\0');
+	}
 	if (rc == APT_OK) {
-		CHECK(env[0] != '\0' && len == strlen(env) && strcmp(tok, env) == 0);
 		CHECK(token_check_local(tok, len, NULL, &reason) == APT_OK);
 		free_secret(tok);
 		return;
@@ -135,7 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t left = size;
 	struct settings s, again;
 	struct buf text = BUF_INIT;
-	char err[512], *part, *env[4];
+	char err[512], *part, *env[NVARS];
 	enum apt_rc rc;
 
 	if (file[0] == '\0') {
@@ -147,7 +162,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	part = next_part(&p, &left);
 	write_file(file, part, strlen(part));
 	free(part);
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < NVARS; i++) {
 		env[i] = next_part(&p, &left);
 		if (env[i][0] != '\0')
 			setenv(vars[i], env[i], 1);
@@ -162,7 +177,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		write_back(&s, &text);
 		CHECK(!text.failed);
 		write_file(file, text.p, text.len);
-		for (size_t i = 0; i < 4; i++)
+		for (size_t i = 0; i < NVARS; i++)
 			unsetenv(vars[i]);
 		rc = settings_load(&again, err, sizeof(err));
 		if (rc != APT_OK)
@@ -176,7 +191,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	settings_free(&s);
 	buf_free(&text);
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < NVARS; i++)
 		free(env[i]);
 	return 0;
 }

@@ -10,12 +10,16 @@
  * exactly one block after insert, at the top when the file had none
  * (block + x); remove(insert(x)) = remove(x), which is x itself when x had
  * no block. The rendered include file is exactly the Host line with the
- * patterns given (or "*") and the three option lines: no pattern can start
- * another line or option.
+ * patterns given and the four option lines, or refused when there is no
+ * pattern (never "Host *") or a pattern holds a refused byte: no pattern
+ * can start another line or option. The managed known_hosts for the same
+ * patterns is accepted exactly when the include is, and is then its two
+ * comment lines and one @cert-authority line per key.
  */
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "knownhosts.h"
 #include "oracle.h"
 #include "sshconfig.h"
 
@@ -114,11 +118,12 @@ static void check_render(const char *hosts)
 	char err[1024];
 	const char *p = hosts;
 	size_t n = 0;
-	enum apt_rc rc = sshconfig_render(&out, hosts, "/id", "/my cert", err, sizeof(err));
+	enum apt_rc rc =
+	    sshconfig_render(&out, hosts, "/id", "/my cert", "/known hosts", err, sizeof(err));
 
 	if (rc != APT_OK) {
-		bool bad = false;
-		CHECK(rc == APT_SERVICE && err[0] != '\0');
+		bool bad = hosts[strspn(hosts, " \t")] == '\0';
+		CHECK(rc == APT_SERVICE && err[0] != '\0' && out.len == 0);
 		for (const unsigned char *c = (const unsigned char *)hosts; *c; c++)
 			bad |= *c != ' ' && *c != '\t' &&
 			       (*c < 0x21 || *c > 0x7e || strchr("\"'#=\\", *c) != NULL);
@@ -137,14 +142,40 @@ static void check_render(const char *hosts)
 		p += len;
 		n++;
 	}
-	buf_appendf(&want,
-		    "%s\n\tIdentityFile /id\n\tCertificateFile \"/my cert\"\n"
-		    "\tIdentitiesOnly yes\n",
-		    n == 0 ? " *" : "");
+	CHECK(n > 0);
+	buf_appendf(&want, "\n\tIdentityFile /id\n\tCertificateFile \"/my cert\"\n"
+			   "\tIdentitiesOnly yes\n"
+			   "\tUserKnownHostsFile \"/known hosts\" ~/.ssh/known_hosts\n");
 	CHECK(same(&out, want.p, want.len));
 out:
 	buf_free(&out);
 	buf_free(&want);
+}
+
+static void check_known_hosts(const char *hosts)
+{
+	static char key[] =
+	    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBxKEyJtoi+mJ8mJ71CYg+I2ec4gN1mtBQwmwK8yHvS/";
+	char *keys[] = {key, key};
+	struct buf out = BUF_INIT, inc = BUF_INIT, ca = BUF_INIT;
+	char err[1024];
+	enum apt_rc rc = knownhosts_render(&out, hosts, keys, 2, err, sizeof(err));
+	size_t lines = 0;
+
+	CHECK((rc == APT_OK) ==
+	      (sshconfig_render(&inc, hosts, "/id", "/c", NULL, err, sizeof(err)) == APT_OK));
+	if (rc != APT_OK) {
+		CHECK(out.len == 0);
+		goto out;
+	}
+	for (size_t i = 0; i < out.len; i++)
+		lines += out.p[i] == '\n';
+	buf_appendf(&ca, "@cert-authority ");
+	CHECK(lines == 4 && count(&out, &ca) == 2);
+out:
+	buf_free(&out);
+	buf_free(&inc);
+	buf_free(&ca);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -157,6 +188,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	hosts = next_part(&p, &left);
 	check_render(hosts);
+	check_known_hosts(hosts);
 	check_edit(fuzz_dir(false), includes[data[0] % 4], p, left);
 	free(hosts);
 	return 0;

@@ -12,7 +12,9 @@
 // It is also the SSH certificate authority of DESIGN.md §8: a test CA made
 // with ssh-keygen at start-up (in a private temp dir, removed on exit), the
 // "apitoken" protocol (/ssh/cert, /ssh/authority, the api_token exchange on
-// /oauth2/token) and the "vault" protocol (/v1/MOUNT/sign/ROLE).
+// /oauth2/token) and the "vault" protocol (/v1/MOUNT/sign/ROLE). A second
+// key, the host CA, is published as "host_authorities" next to the user CA
+// and certifies the test sshd's host keys (POST /test/host-cert).
 
 // stdout carries only the "listening <port>" line. oidc-provider prints its
 // notices with console.info (stdout) and its warnings (e.g. "Unsupported
@@ -36,6 +38,7 @@ const MAX_BODY = 1024 * 1024;
 const EXCHANGE_TTL = 900;
 const DEFAULT_VALIDITY = '-1m:+5m';
 const CA_COMMENT = 'apitoken-test-ca';
+const HOST_CA_COMMENT = 'apitoken-test-host-ca';
 
 const CLIENTS = [
   // The resource server (the PAM module): introspects any token.
@@ -313,7 +316,16 @@ async function testRoute(provider, req, res, urlPath) {
     await readBody(req).catch(() => '');
     resetStats();
     resetCertConfig();
+    resetHostAuthorities();
     return sendJson(res, 200, stats);
+  }
+  if (urlPath === '/test/host-authorities') {
+    if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
+    return setHostAuthorities(req, res);
+  }
+  if (urlPath === '/test/host-cert') {
+    if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
+    return hostCert(req, res);
   }
   if (urlPath === '/test/cert-config') {
     if (req.method === 'GET') return sendJson(res, 200, certConfigView());
@@ -330,6 +342,7 @@ async function testRoute(provider, req, res, urlPath) {
 // path of loopback.js: SIGTERM/SIGINT/SIGHUP, stdin EOF, and process.exit).
 let caDir = null;
 let caPublic = null; // "ssh-ed25519 AAAA… apitoken-test-ca"
+let hostCaPublic = null; // "ssh-ed25519 AAAA… apitoken-test-host-ca"
 let nextSerial = 1;
 
 function sshKeygen(args) {
@@ -356,6 +369,56 @@ function setupCa() {
   fs.chmodSync(caDir, 0o700);
   sshKeygen(['-q', '-t', 'ed25519', '-N', '', '-C', CA_COMMENT, '-f', path.join(caDir, 'ca')]);
   caPublic = fs.readFileSync(path.join(caDir, 'ca.pub'), 'utf8').trim();
+  sshKeygen(['-q', '-t', 'ed25519', '-N', '', '-C', HOST_CA_COMMENT, '-f', path.join(caDir, 'hostca')]);
+  hostCaPublic = fs.readFileSync(path.join(caDir, 'hostca.pub'), 'utf8').trim();
+}
+
+// What GET .../authority says under "host_authorities": the host CA by
+// default; POST /test/host-authorities replaces it until /test/reset (a
+// JSON body {"host_authorities": ANY}, the member left out when absent), so
+// tests can play an issuer without host CAs or with a malformed list.
+const OMIT = Symbol('omit'); // no "host_authorities" member at all
+let hostAuthoritiesOverride; // undefined: [the host CA]
+function resetHostAuthorities() {
+  hostAuthoritiesOverride = undefined;
+}
+
+async function setHostAuthorities(req, res) {
+  let fields;
+  try {
+    fields = JSON.parse(await readBody(req));
+  } catch {
+    fields = null;
+  }
+  if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) {
+    return badRequest(res, 'the body must be a JSON object');
+  }
+  hostAuthoritiesOverride = Object.prototype.hasOwnProperty.call(fields, 'host_authorities')
+    ? fields.host_authorities : OMIT;
+  return sendJson(res, 200, { host_ca: hostCaPublic });
+}
+
+// POST /test/host-cert?principals=A,B with a host public key line as the
+// body (any type ssh-keygen reads): {"certificate": "...-cert-v01@openssh.com ..."},
+// a host certificate by the host CA, for sshd's HostCertificate.
+async function hostCert(req, res) {
+  const principals = new URL(req.url, 'http://x').searchParams.get('principals') || '';
+  const line = (await readBody(req)).trim();
+  if (!PRINCIPALS_RE.test(principals)) return badRequest(res, 'principals: host names, comma-separated');
+  if (!/^[a-z0-9@.-]{1,64} [A-Za-z0-9+/]+={0,2}( [^\x00-\x1f\x7f]*)?$/.test(line)) {
+    return badRequest(res, 'the body must be one public key line');
+  }
+  const dir = fs.mkdtempSync(path.join(caDir, 'host-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'host.pub'), `${line}\n`, { mode: 0o600 });
+    sshKeygen(['-q', '-s', path.join(caDir, 'hostca'), '-h', '-I', 'apitoken-test-host',
+      '-n', principals, '-V', '-5m:+1d', path.join(dir, 'host.pub')]);
+    return sendJson(res, 200, { certificate: fs.readFileSync(path.join(dir, 'host-cert.pub'), 'utf8').trim() });
+  } catch (e) {
+    return badRequest(res, `ssh-keygen refuses the key: ${String(e.stderr || '').trim()}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 // Certificate settings that /test/cert-config changes and /test/reset restores.
@@ -451,7 +514,10 @@ function methodNotAllowed(res, allow) {
 function authority(req, res) {
   if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
   stats.authority += 1;
-  return sendJson(res, 200, { authorities: [caPublic] });
+  const answer = { authorities: [caPublic] };
+  const host = hostAuthoritiesOverride === undefined ? [hostCaPublic] : hostAuthoritiesOverride;
+  if (host !== OMIT) answer.host_authorities = host;
+  return sendJson(res, 200, answer);
 }
 
 // POST /ssh/cert: the "apitoken" protocol. The bearer is checked first, so a

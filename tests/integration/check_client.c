@@ -155,6 +155,45 @@ START_TEST(askpass_answers_only_our_prompt)
 END_TEST
 
 /*
+ * A refusal says which prompt and why, in words a CI log can act on; the
+ * prompt, partly the server's text, is shown without control bytes.
+ */
+START_TEST(askpass_refusal_says_why)
+{
+	struct result r;
+
+	client_config(NULL, NULL, 0);
+	r = askpass("Are you sure you want to continue connecting (yes/no/[fingerprint])? ", TOKEN,
+		    false);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.err,
+			 "apitoken askpass: not answering \"Are you sure you want to continue "
+			 "connecting (yes/no/[fingerprint])? \": ssh is asking whether to trust "
+			 "the host's key, which it does not know yet: the token is no answer to "
+			 "that. Give ssh the host's key from a trusted source (known_hosts, or the "
+			 "issuer's host CA: see apitoken(1)); never StrictHostKeyChecking no\n");
+	r = askpass("Enter passphrase for key '/home/ci/.ssh/id_ed25519': ", TOKEN, false);
+	ck_assert_msg(strstr(r.err, "a key's passphrase, not for the API token") != NULL, "%s",
+		      r.err);
+	r = askpass("ci@127.0.0.1's password: ", TOKEN, false);
+	ck_assert_msg(strstr(r.err, "with `apitoken exec --password` the token answers it") != NULL,
+		      "%s", r.err);
+	r = askpass("(ci@host) Deploy token: ", TOKEN, false);
+	ck_assert_msg(strstr(r.err, "\"(ci@host) Deploy token: \": it is not the host's API token "
+				    "prompt") != NULL &&
+			  strstr(r.err, "set prompt or APITOKEN_PROMPT") != NULL,
+		      "%s", r.err);
+	/* A hostile server's escape sequences and line breaks do not reach the terminal. */
+	r = askpass("\033]0;owned\007(ci@host) API token:\nAPI token: ", TOKEN, false);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.err, "\"?]0;owned?(ci@host) API token:\\nAPI token: \"") != NULL,
+		      "%s", r.err);
+	ck_assert_ptr_null(strchr(r.err, '\033'));
+	ck_assert_ptr_null(strstr(r.err, TOKEN));
+}
+END_TEST
+
+/*
  * hosts names where the token may go. A git submodule, a ProxyJump or a
  * second rsync target can point ssh at another host; its prompt must get
  * nothing, even when it asks with our prompt.
@@ -446,6 +485,45 @@ START_TEST(exec_keeps_token_out_of_environment)
 END_TEST
 
 /*
+ * token_env: the platform's own variable. exec drops it (and
+ * APITOKEN_TOKEN, which token_env does not list) from CMD's environment
+ * like APITOKEN_TOKEN, and serves the token to CMD's askpass; a trailing
+ * newline in the variable goes, with a note on stderr.
+ */
+START_TEST(exec_drops_token_env_variables)
+{
+	char *argv[] = {HELPER, "exec",
+			"--",	"/bin/sh",
+			"-c",	"env; echo ---; \"$SSH_ASKPASS\" \"(ci@127.0.0.1) API token: \"",
+			NULL};
+	char *env[] = {envxdg,
+		       "PATH=/usr/bin:/bin",
+		       "UPCLOUD_TOKEN=" TOKEN "\n",
+		       "APITOKEN_TOKEN=wrong_" TOKEN,
+		       "OTHER=kept",
+		       envrun,
+		       NULL};
+	const char *sep;
+	struct result r;
+
+	client_config("token_env = UPSUN_CLI_TOKEN UPCLOUD_TOKEN\n", NULL, 0);
+	runtime_dir(0700);
+	r = run(argv, env);
+	ck_assert_msg(r.status == 0, "%d: %s", r.status, r.err);
+	sep = strstr(r.out, "---\n");
+	ck_assert_ptr_nonnull(sep);
+	ck_assert_str_eq(sep + 4, TOKEN "\n");
+	ck_assert_msg(strstr(r.out, "UPCLOUD_TOKEN") == NULL, "%s", r.out);
+	ck_assert_msg(strstr(r.out, "APITOKEN_TOKEN") == NULL, "%s", r.out);
+	ck_assert_msg(memmem(r.out, (size_t)(sep - r.out), TOKEN, strlen(TOKEN)) == NULL, "%s",
+		      r.out);
+	ck_assert_msg(strstr(r.out, "OTHER=kept\n") != NULL, "%s", r.out);
+	ck_assert_str_eq(r.err, "apitoken exec: note: removed the trailing newline from "
+				"UPCLOUD_TOKEN\n");
+}
+END_TEST
+
+/*
  * The socket serves exec's descendants only. A process of the same user
  * that is not under exec (here: the test itself, and the real askpass
  * started by the test) gets nothing, while the command's own askpass gets
@@ -659,10 +737,21 @@ START_TEST(exec_usage_and_errors)
 	char *env[] = {envxdg, "PATH=/usr/bin:/bin", NULL};
 	char *noenv[] = {"XDG_CONFIG_HOME=/nonexistent", "PATH=/usr/bin:/bin", NULL};
 
+	struct result r;
+
 	client_config(NULL, TOKEN, 0600);
-	ck_assert_int_eq(run(no_dashdash, env).status, 2);
-	ck_assert_int_eq(run(no_cmd, env).status, 2);
-	ck_assert_int_eq(run(bad_opt, env).status, 2); /* no option takes a token */
+	r = run(no_dashdash, env);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_msg(
+	    strncmp(r.err, "apitoken exec: put -- before the command: apitoken exec -- ssh ...\n",
+		    66) == 0,
+	    "%s", r.err);
+	r = run(no_cmd, env);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_msg(strncmp(r.err, "apitoken exec: no command after --\n", 35) == 0, "%s", r.err);
+	r = run(bad_opt, env);
+	ck_assert_int_eq(r.status, 2); /* no option takes a token */
+	ck_assert_msg(strstr(r.err, "unknown option --token=x") != NULL, "%s", r.err);
 	ck_assert_int_eq(run(missing, env).status, 127);
 	ck_assert_int_eq(run(ok, env).status, 7);   /* CMD's own status */
 	ck_assert_int_eq(run(ok, noenv).status, 3); /* no token: says so before running */
@@ -676,6 +765,7 @@ int main(void)
 
 	unit_tmpdir("check_client");
 	tcase_add_test(tc, askpass_answers_only_our_prompt);
+	tcase_add_test(tc, askpass_refusal_says_why);
 	tcase_add_test(tc, askpass_answers_only_hosts);
 	tcase_add_test(tc, askpass_password_prompt_only_when_asked);
 	tcase_add_test(tc, askpass_token_file);
@@ -683,6 +773,7 @@ int main(void)
 	tcase_add_test(tc, exec_exports_exactly_what_it_says);
 	tcase_add_test(tc, exec_runs_askpass_end_to_end);
 	tcase_add_test(tc, exec_keeps_token_out_of_environment);
+	tcase_add_test(tc, exec_drops_token_env_variables);
 	tcase_add_test(tc, exec_serves_only_descendants);
 	tcase_add_test(tc, exec_serves_orphans);
 	tcase_add_test(tc, exec_status_and_signals);

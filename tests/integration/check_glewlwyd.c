@@ -48,8 +48,8 @@ static void glew_down(void)
 
 /*
  * An endpoint of glewlwyd's API, malloc: "oidc/introspect", "oidc/revoke",
- * "oidc/token", "oidc/userinfo" (for verify = userinfo, not tested here
- * yet), and the same under "short/", whose access tokens live 1 s.
+ * "oidc/token", "oidc/userinfo", and the same under "short/", whose
+ * access tokens live 1 s.
  */
 static char *glew_url(const char *path)
 {
@@ -261,6 +261,91 @@ START_TEST(other_user_is_user_mismatch)
 }
 END_TEST
 
+/*
+ * The sub claim glewlwyd's userinfo endpoint gives for token, asked the way
+ * verify = userinfo asks (GET, the token as a bearer). malloc.
+ */
+static char *glew_sub(const char *token)
+{
+	char *url = glew_url("oidc/userinfo"), *body = NULL, *auth, *sub;
+	size_t len = 0;
+	FILE *f = open_memstream(&body, &len);
+	struct curl_slist *hdr;
+	CURL *h = curl_easy_init();
+	long status = 0;
+	json_t *j;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(h);
+	ck_assert_int_ge(asprintf(&auth, "Authorization: Bearer %s", token), 0);
+	hdr = curl_slist_append(NULL, auth);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_PROXY, "");
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 20L);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, f);
+	ck_assert_int_eq(curl_easy_perform(h), CURLE_OK);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(h);
+	curl_slist_free_all(hdr);
+	fclose(f);
+	ck_assert_msg(status == 200, "GET %s: %ld %s", url, status, body);
+	j = json_loads(body, 0, NULL);
+	ck_assert_msg(json_is_string(json_object_get(j, "sub")), "userinfo: %s", body);
+	sub = strdup(json_string_value(json_object_get(j, "sub")));
+	ck_assert_ptr_nonnull(sub);
+	json_decref(j);
+	free(body);
+	free(auth);
+	free(url);
+	return sub;
+}
+
+/*
+ * verify = userinfo at glewlwyd's OIDC userinfo endpoint, which answers
+ * only an opaque sub: a user_map line takes it to alice and no one else.
+ * Without the map the sub is not alice; revoked, the endpoint answers 401, which is
+ * inactive. No client credentials: the token is the only credential.
+ */
+static int userinfo_login(const char *user, const char *token, const char *map)
+{
+	char conf[8192], *url = glew_url("oidc/userinfo");
+
+	snprintf(conf, sizeof(conf),
+		 "verify = userinfo\nuserinfo_url = %s\nusername_claim = sub\n%s%s%s", url,
+		 map ? "user_map = " : "", map ? map : "", map ? "\n" : "");
+	free(url);
+	log_reset();
+	return pam_run(make_service(conf, NULL), user, "192.0.2.7", token).auth;
+}
+
+START_TEST(userinfo_with_user_map)
+{
+	char *tok = glew_token("oidc", "openid ssh", "access_token"), *sub = glew_sub(tok);
+	char line[512];
+	char *map;
+
+	ck_assert_str_ne(sub, GLEW_USER);
+	ck_assert_int_eq(userinfo_login(GLEW_USER, tok, NULL), PAM_AUTH_ERR);
+	ck_audit("deny", "user_mismatch");
+
+	snprintf(line, sizeof(line), "# glewlwyd's sub for alice\n%s %s\n", sub, GLEW_USER);
+	map = strdup(write_file("user_map", 0644, line)); /* its buffer is reused */
+	ck_assert_ptr_nonnull(map);
+	ck_assert_int_eq(userinfo_login(GLEW_USER, tok, map), PAM_SUCCESS);
+	ck_audit("allow", "ok");
+	ck_assert_int_eq(userinfo_login("bob", tok, map), PAM_AUTH_ERR);
+	ck_audit("deny", "user_not_mapped");
+
+	glew_revoke(tok);
+	ck_assert_int_eq(userinfo_login(GLEW_USER, tok, map), PAM_AUTH_ERR);
+	ck_audit("deny", "inactive");
+	free(map);
+	free(sub);
+	free(tok);
+}
+END_TEST
+
 static Suite *suite(bool have)
 {
 	Suite *s = suite_create("glewlwyd");
@@ -276,6 +361,7 @@ static Suite *suite(bool have)
 		tcase_add_test(tc, missing_scope_is_refused);
 		tcase_add_test(tc, refresh_token_never_logs_in);
 		tcase_add_test(tc, other_user_is_user_mismatch);
+		tcase_add_test(tc, userinfo_with_user_map);
 	}
 	suite_add_tcase(s, tc);
 	return s;

@@ -136,13 +136,13 @@ static const struct help_case helps[] = {
     {{"ssh-cert", "--help"}, {"ssh-cert load", "--refresh-only", "--json", "--forget-ca"}},
     {{"ssh-cert", "-h"}, {"ssh-cert info", "--check"}},
     {{"ssh-cert", "load", "--help"},
-     {"--new", "--refresh-only", "--agent", "--write-ssh-config", "--no-interaction"}},
+     {"--new", "--refresh-only", "--agent", "--write-ssh-config", "--known-hosts-only"}},
     {{"ssh-cert", "load", "--agent", "-h"}, {"--refresh-only", "--agent"}},
     {{"ssh-cert", "info", "--help"}, {"ssh-cert info [--json] [--check]", "--json", "--check"}},
     {{"ssh-cert", "clear", "-h"}, {"ssh-cert clear", "--forget-ca", "--quiet"}},
     {{"token", "--help"}, {"usage: apitoken token check", "token_url", "Exit status"}},
     {{"token", "-h"}, {"usage: apitoken token check"}},
-    {{"token", "check", "--help"}, {"usage: apitoken token check", "cert_url"}},
+    {{"token", "check", "--help"}, {"usage: apitoken token check", "cert_url", "check_url"}},
 };
 
 START_TEST(every_help_is_on_stdout_and_exits_0)

@@ -17,11 +17,13 @@
  * Needs root (users, sshd).
  */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -43,6 +45,12 @@
 
 static struct server idp;
 static struct sshd server;
+/*
+ * Their host keys certified by the issuer's host CA (server's is not): one
+ * trusting the user CA (certificates), one asking for the token
+ * (keyboard-interactive, for `apitoken exec`).
+ */
+static struct sshd hserver, kserver;
 static char apitoken[PATH_MAX]; /* build/apitoken, absolute */
 static char agent_sock[400];
 
@@ -143,6 +151,15 @@ static void up(void)
 	ca = idp_ca_keys(&idp);
 	sshd_users_create();
 	sshd_start_ca(&server, ca);
+	{
+		char url[100];
+
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d/test/host-cert", idp.port);
+		sshd_start_host_cert(&hserver, SSHD_CERT, NULL, ca, url);
+		/* kserver's PAM stack: the module, against the issuer. */
+		idp_service(&idp, "token_prefixes = ucat_\nrequired_scopes = ssh\n", NULL);
+		sshd_start_host_cert(&kserver, SSHD_KBDINT, NULL, NULL, url);
+	}
 	free(ca);
 	start_agent();
 }
@@ -150,6 +167,8 @@ static void up(void)
 static void down(void)
 {
 	stop_agent();
+	sshd_stop(&kserver);
+	sshd_stop(&hserver);
 	sshd_stop(&server);
 	sshd_users_remove();
 	testenv_down(&idp, NULL);
@@ -160,8 +179,10 @@ static void down(void)
 static struct {
 	char dir[400];
 	char home[450], state[450], config_home[450], config[500], sshconf[500];
-	char sshdir[500], key[550], pub[550], cert[550], include[550];
-	char token[128];     /* APITOKEN_TOKEN; "" for none */
+	char sshdir[500], key[550], pub[550], cert[550], include[550], known[550];
+	char token[128];     /* in token_var; "" for none */
+	char token_var[64];  /* the variable holding token: APITOKEN_TOKEN unless set */
+	const char *extra;   /* one more VAR=value; NULL for none */
 	char cert_url[200];  /* APITOKEN_CERT_URL; "" for none */
 	char token_url[200]; /* APITOKEN_TOKEN_URL; "" for none */
 	const char *agent;   /* SSH_AUTH_SOCK; NULL for none */
@@ -190,6 +211,7 @@ static void fresh(void)
 	snprintf(C.pub, sizeof(C.pub), "%s/id_ed25519.pub", C.sshdir);
 	snprintf(C.cert, sizeof(C.cert), "%s/id_ed25519-cert.pub", C.sshdir);
 	snprintf(C.include, sizeof(C.include), "%s/ssh_config", C.sshdir);
+	snprintf(C.known, sizeof(C.known), "%s/known_hosts", C.sshdir);
 	mkdir_ok(C.home, 0700);
 	{
 		char p[500];
@@ -204,6 +226,8 @@ static void fresh(void)
 	free(tok);
 	snprintf(C.cert_url, sizeof(C.cert_url), "http://127.0.0.1:%d/ssh/cert", idp.port);
 	C.token_url[0] = '\0';
+	snprintf(C.token_var, sizeof(C.token_var), "APITOKEN_TOKEN");
+	C.extra = NULL;
 	C.agent = NULL;
 	/* The last test's output: under CK_FORK=no the tests share this process. */
 	free(C.out);
@@ -303,7 +327,7 @@ static int apt(const char *arg, ...)
 	envp[e++] = e_config;
 	envp[e++] = e_sshconf;
 	if (C.token[0] != '\0') {
-		snprintf(e_token, sizeof(e_token), "APITOKEN_TOKEN=%s", C.token);
+		snprintf(e_token, sizeof(e_token), "%s=%s", C.token_var, C.token);
 		envp[e++] = e_token;
 	}
 	if (C.cert_url[0] != '\0') {
@@ -314,6 +338,8 @@ static int apt(const char *arg, ...)
 		snprintf(e_token_url, sizeof(e_token_url), "APITOKEN_TOKEN_URL=%s", C.token_url);
 		envp[e++] = e_token_url;
 	}
+	if (C.extra != NULL)
+		envp[e++] = (char *)C.extra;
 	if (C.agent != NULL) {
 		snprintf(e_agent, sizeof(e_agent), "SSH_AUTH_SOCK=%s", C.agent);
 		envp[e++] = e_agent;
@@ -508,17 +534,25 @@ static void sleep_until_expired(void)
 START_TEST(load_writes_key_and_certificate)
 {
 	struct stat sb;
-	char *pub, want[100];
+	char *pub, want[1200];
 	json_t *j, *pr;
 
+	/* The include (and the host CAs' known_hosts) is written for hosts only. */
+	client_config("hosts = 127.0.0.1\n");
 	ck_apt(0, "ssh-cert", "load", "--no-interaction");
 	ck_assert_msg(strstr(C.out, "Loaded a certificate for ") != NULL, "%s", C.out);
+	/* No Include, no agent: it says ssh will not find the certificate, and what to do. */
+	snprintf(want, sizeof(want),
+		 "ssh will not use it by itself: run `apitoken ssh-cert load --write-ssh-config` "
+		 "(an Include in %s), or --agent, or give ssh -i %s.\n",
+		 C.sshconf, C.key);
+	ck_assert_msg(strstr(C.out, want) != NULL, "%s", C.out);
 
 	/* 0700 directory, 0600 files, ours. */
 	ck_assert_int_eq(stat(C.sshdir, &sb), 0);
 	ck_assert_int_eq(sb.st_mode & 07777, 0700);
 	ck_assert(S_ISDIR(sb.st_mode));
-	for (const char *f[] = {C.key, C.pub, C.cert, C.include, NULL}, **p = f; *p; p++) {
+	for (const char *f[] = {C.key, C.pub, C.cert, C.include, C.known, NULL}, **p = f; *p; p++) {
 		ck_assert_msg(lstat(*p, &sb) == 0, "%s: %s", *p, strerror(errno));
 		ck_assert_msg(S_ISREG(sb.st_mode) && (sb.st_mode & 07777) == 0600, "%s: mode %o",
 			      *p, (unsigned)sb.st_mode);
@@ -595,6 +629,7 @@ START_TEST(certificate_logs_in_ssh_git_rsync)
 	long mark;
 	int rc;
 
+	client_config("hosts = 127.0.0.1\n");
 	ck_apt(0, "ssh-cert", "load", "--write-ssh-config", "--no-interaction");
 	ck_login(C.sshconf, NULL);
 
@@ -703,6 +738,7 @@ START_TEST(short_certificate_expires)
 	long requests;
 
 	idp_cert_config(&idp, "-1m:+3s", NULL);
+	client_config("hosts = 127.0.0.1\n");
 	ck_apt(0, "ssh-cert", "load", "--write-ssh-config", "--no-interaction");
 	ck_login(C.sshconf, NULL);
 	sleep_until_expired();
@@ -728,6 +764,7 @@ START_TEST(other_principal_refused_by_sshd)
 
 	idp_cert_config(&idp, NULL, "someoneelse");
 	/* The helper takes any principal: it is sshd's business. */
+	client_config("hosts = 127.0.0.1\n");
 	ck_apt(0, "ssh-cert", "load", "--write-ssh-config", "--no-interaction");
 	j = info_json();
 	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(j, "principals"), 0)),
@@ -753,7 +790,8 @@ START_TEST(revoked_token_at_issuance)
 	/* The certificate already loaded is still good until it ends (and still works). */
 	ck_apt(0, "ssh-cert", "info", "--check");
 	ck_apt(4, "token", "check");
-	ck_assert_msg(strstr(C.err, "The API token is not valid") != NULL, "%s", C.err);
+	ck_assert_msg(strstr(C.err, "The API token from APITOKEN_TOKEN is not valid") != NULL, "%s",
+		      C.err);
 	snap_free(&before);
 }
 END_TEST
@@ -847,9 +885,13 @@ START_TEST(write_ssh_config_and_clear)
 	char want[700], *text;
 
 	put(C.sshconf, 0600, original);
+	client_config("hosts = somehost\n");
 	ck_apt(0, "ssh-cert", "load", "--write-ssh-config", "--no-interaction");
 	ck_assert_msg(strstr(C.out, "Added an Include") != NULL, "%s", C.out);
 	ck_apt(0, "ssh-cert", "load", "--write-ssh-config", "--no-interaction");
+	snprintf(want, sizeof(want), "ssh uses it through the Include block in %s.\n", C.sshconf);
+	ck_assert_msg(strstr(C.out, want) != NULL, "%s", C.out);
+	ck_assert_ptr_null(strstr(C.out, "will not use it"));
 	ck_apt(0, "ssh-cert", "load", "--new", "--write-ssh-config", "--no-interaction");
 	text = file_text(C.sshconf, 0);
 	ck_assert_int_eq(text_count(text, "# BEGIN apitoken"), 1);
@@ -859,7 +901,7 @@ START_TEST(write_ssh_config_and_clear)
 	ck_assert_msg(strncmp(text, "# BEGIN apitoken", 16) == 0, "not at the top:\n%s", text);
 	free(text);
 
-	/* ssh resolves any host to our files, and keeps the rest of the config. */
+	/* ssh resolves a listed host to our files, and keeps the rest of the config. */
 	ck_assert_msg(sh("ssh -G -F '%s' somehost", C.sshconf) == 0, "%s", C.err);
 	snprintf(want, sizeof(want), "\nidentityfile %s\n", C.key);
 	ck_assert_msg(strstr(C.out, want) != NULL, "%s", C.out);
@@ -876,7 +918,8 @@ START_TEST(write_ssh_config_and_clear)
 	text = file_text(C.sshconf, 0);
 	ck_assert_str_eq(text, original);
 	free(text);
-	ck_assert(!exists(C.key) && !exists(C.pub) && !exists(C.cert) && !exists(C.include));
+	ck_assert(!exists(C.key) && !exists(C.pub) && !exists(C.cert) && !exists(C.include) &&
+		  !exists(C.known));
 	ck_apt(0, "ssh-cert", "clear");
 	ck_apt(0, "ssh-cert", "clear", "-q");
 	ck_assert_str_eq(C.out, "");
@@ -900,6 +943,467 @@ START_TEST(hosts_limit_the_include)
 	ck_assert_msg(sh("ssh -G -F '%s' elsewhere.org", C.sshconf) == 0, "%s", C.err);
 	ck_assert_msg(strstr(C.out, C.cert) == NULL && strstr(C.out, C.key) == NULL, "%s", C.out);
 	ck_login(C.sshconf, NULL);
+}
+END_TEST
+
+/* --- the host CA, and an ssh config for our hosts only ------------------------- */
+
+/* The issuer's host CA key, its base64 (static), from GET cert_url/authority. */
+static const char *host_ca_b64(void)
+{
+	static char b64[200];
+	char url[128], *body;
+	long status;
+	json_t *j, *list;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/ssh/cert/authority", idp.port);
+	body = http_call("GET", url, NULL, NULL, &status);
+	j = json_loads(body, 0, NULL);
+	list = json_object_get(j, "host_authorities");
+	ck_assert_msg(status == 200 && json_array_size(list) == 1, "%s", body);
+	ck_assert(sscanf(json_string_value(json_array_get(list, 0)), "ssh-ed25519 %199s", b64) ==
+		  1);
+	json_decref(j);
+	free(body);
+	return b64;
+}
+
+/* POST /test/host-authorities: what the issuer says as host_authorities ("{}": nothing). */
+static void host_authorities(const char *json)
+{
+	char url[128], *body;
+	long status;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/test/host-authorities", idp.port);
+	body = http_call("POST", url, NULL, json, &status);
+	ck_assert_msg(status == 200, "%s: %ld %s", json, status, body);
+	free(body);
+}
+
+/*
+ * ssh as a fresh runner has it: only the ssh config C.sshconf (-F), strict
+ * host key checking, and no known_hosts file but the ones that config names
+ * (the system's left out); AUTH is the one method tried.
+ */
+static void runner_ssh(char *out, size_t len, const struct sshd *s, const char *auth)
+{
+	snprintf(out, len,
+		 "ssh -F '%s' -p %d -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes "
+		 "-o PreferredAuthentications=%s -o ConnectTimeout=10 -o LogLevel=ERROR %s",
+		 C.sshconf, s->port, auth,
+		 strcmp(auth, "publickey") == 0
+		     ? "-o BatchMode=yes"
+		     : "-o PubkeyAuthentication=no -o NumberOfPasswordPrompts=1");
+}
+
+/*
+ * The user's own ~/.ssh/known_hosts, the one ssh reads (home directory from
+ * the user database), knows none of our servers: absent, or no 127.0.0.1.
+ */
+static void ck_own_known_hosts_empty(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+	char path[600], *text;
+
+	ck_assert_ptr_nonnull(pw);
+	snprintf(path, sizeof(path), "%s/.ssh/known_hosts", pw->pw_dir);
+	text = file_text(path, 0);
+	ck_assert_msg(text == NULL || strstr(text, "127.0.0.1") == NULL, "%s knows 127.0.0.1:\n%s",
+		      path, text);
+	free(text);
+}
+
+/* A bare repository NAME.git in the machine user's home, holding README = seed. */
+static void make_repo(const char *name)
+{
+	char script[2048];
+
+	snprintf(script, sizeof(script),
+		 "set -e; mkdir -p '%s/seed-%s'; cd '%s/seed-%s'; git init -q -b main .;"
+		 "echo seed > README; git add README;"
+		 "git -c user.name=seed -c user.email=seed@example.invalid commit -q -m seed;"
+		 "rm -rf '%s/%s.git'; git clone -q --bare . '%s/%s.git'; chown -R %s: '%s/%s.git'",
+		 C.dir, name, C.dir, name, SU.member_home, name, SU.member_home, name, SU.member,
+		 SU.member_home, name);
+	ck_assert_int_eq(system(script), 0);
+}
+
+/*
+ * The runner, through ssh config C.sshconf to S by the method AUTH (a
+ * certificate for publickey, the token through `apitoken exec` else): who
+ * it is on the server, then a clone of a fresh NAME.git. Both log in.
+ */
+static void ck_runner_clones(const struct sshd *s, const char *auth, const char *name)
+{
+	char ssh[1200], script[4000], want[100], *out;
+	long mark;
+	int rc;
+
+	make_repo(name);
+	runner_ssh(ssh, sizeof(ssh), s, auth);
+	snprintf(script, sizeof(script),
+		 "set -e\n"
+		 "%s %s@127.0.0.1 id -un\n"
+		 "GIT_SSH_COMMAND=\"%s\" git clone -q ssh://%s@127.0.0.1:%d%s/%s.git clone-%s\n"
+		 "test \"$(cat clone-%s/README)\" = seed\n",
+		 ssh, SU.member, ssh, SU.member, s->port, SU.member_home, name, name, name);
+	mark = sshd_log_mark(s);
+	if (s->method == SSHD_CERT)
+		rc = sshd_client_cert(s, "/dev/null", C.home, NULL, C.dir, script, &out);
+	else
+		rc = sshd_client(s, C.token, C.dir, script, &out);
+	ck_assert_msg(rc == 0, "exited %d:\n%s\nsshd:\n%s", rc, out, sshd_log_since(s, mark));
+	snprintf(want, sizeof(want), "%s\n", SU.member);
+	ck_assert_str_eq(out, want);
+	free(out);
+	sshd_ck_log(s, mark,
+		    s->method == SSHD_CERT ? "Accepted publickey"
+					   : "Accepted keyboard-interactive/pam",
+		    SU.member, 2);
+}
+
+/* ssh through ssh config C.sshconf to S, whose host key is not certified: refused. */
+static void ck_host_refused(const struct sshd *s, const char *auth)
+{
+	char ssh[1200], script[1400], *out;
+	long mark = sshd_log_mark(s);
+	int rc;
+
+	runner_ssh(ssh, sizeof(ssh), s, auth);
+	snprintf(script, sizeof(script), "%s %s@127.0.0.1 id -un", ssh, SU.member);
+	if (s->method == SSHD_CERT)
+		rc = sshd_client_cert(s, "/dev/null", C.home, NULL, NULL, script, &out);
+	else
+		rc = sshd_client(s, C.token, NULL, script, &out);
+	ck_assert_msg(rc == 255, "ssh exited %d:\n%s", rc, out);
+	ck_assert_msg(strstr(out, "Host key verification failed.") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "Permission denied") == NULL, "%s", out);
+	sshd_ck_log(s, mark, "Accepted", SU.member, 0);
+	free(out);
+}
+
+/* The expected line of the managed known_hosts for hosts = 127.0.0.1 (static). */
+static const char *known_line(void)
+{
+	static char line[300];
+
+	snprintf(line, sizeof(line), "\n@cert-authority 127.0.0.1,[127.0.0.1]:* ssh-ed25519 %s\n",
+		 host_ca_b64());
+	return line;
+}
+
+/*
+ * Done means (issue 13): a fresh runner (empty ~/.ssh, only env vars and
+ * hosts) verifies the host through the issuer's host CA with
+ * StrictHostKeyChecking yes, logs in with its certificate and clones; an
+ * sshd whose host key the CA did not certify is refused; clear takes the
+ * file and its line away.
+ */
+START_TEST(fresh_runner_clones_with_certificate)
+{
+	char want[700], *text;
+	struct stat sb;
+
+	C.extra = "APITOKEN_HOSTS=127.0.0.1";
+	ck_own_known_hosts_empty();
+	ck_apt(0, "ssh-cert", "load", "--write-ssh-config", "--no-interaction");
+	ck_assert_int_eq(lstat(C.known, &sb), 0);
+	ck_assert_msg(S_ISREG(sb.st_mode) && (sb.st_mode & 07777) == 0600, "mode %o",
+		      (unsigned)sb.st_mode);
+	text = file_text(C.known, 0);
+	ck_assert_msg(strstr(text, known_line()) != NULL, "no\n%s\nin\n%s", known_line(), text);
+	ck_assert_int_eq(text_count(text, "@cert-authority"), 1);
+	free(text);
+	/* Ours first, the user's own still read. */
+	ck_assert_msg(sh("ssh -G -F '%s' 127.0.0.1", C.sshconf) == 0, "%s", C.err);
+	snprintf(want, sizeof(want), "\nuserknownhostsfile %s ", C.known);
+	ck_assert_msg(strstr(C.out, want) != NULL && strstr(C.out, "/.ssh/known_hosts\n") != NULL,
+		      "%s", C.out);
+
+	ck_runner_clones(&hserver, "publickey", "hostca");
+
+	/* The same runner, an sshd whose host key is not certified. */
+	ck_host_refused(&server, "publickey");
+	ck_own_known_hosts_empty();
+
+	/* clear: the file and the line go with the rest. */
+	ck_apt(0, "ssh-cert", "clear");
+	ck_assert(!exists(C.known) && !exists(C.include));
+	text = file_text(C.sshconf, 0);
+	ck_assert_msg(text == NULL || strstr(text, "apitoken") == NULL, "%s", text);
+	free(text);
+	ck_no_token_on_disk();
+}
+END_TEST
+
+/*
+ * Done means, the `exec` way: a runner that answers the keyboard-interactive
+ * prompt with the token gets the host CAs from `ssh-cert load
+ * --known-hosts-only` (no token, no certificate needed) and clones with
+ * StrictHostKeyChecking yes; askpass never answers an unverified host.
+ */
+START_TEST(fresh_runner_clones_with_exec)
+{
+	char want[2000], token[128], *text;
+	long certs = idp_stat(&idp, "cert_requests");
+
+	client_config("hosts = 127.0.0.1\n");
+	snprintf(token, sizeof(token), "%s", C.token);
+	C.token[0] = '\0';
+	ck_own_known_hosts_empty();
+	ck_apt(0, "ssh-cert", "load", "--known-hosts-only", "--no-interaction");
+	snprintf(want, sizeof(want),
+		 "Added an Include of %s to %s.\n"
+		 "Wrote 1 host CA key to %s, for ssh to verify 127.0.0.1.\n",
+		 C.include, C.sshconf, C.known);
+	ck_assert_str_eq(C.out, want);
+	ck_assert_int_eq(idp_stat(&idp, "cert_requests"), certs);
+	ck_assert(!exists(C.key) && !exists(C.cert));
+	text = file_text(C.known, 0);
+	ck_assert_msg(strstr(text, known_line()) != NULL, "%s", text);
+	free(text);
+	text = file_text(C.include, 0);
+	snprintf(want, sizeof(want), "Host 127.0.0.1\n\tUserKnownHostsFile %s ~/.ssh/known_hosts\n",
+		 C.known);
+	ck_assert_str_eq(text, want);
+	free(text);
+	text = file_text(C.sshconf, 0);
+	ck_assert_msg(strstr(text, C.include) != NULL, "%s", text);
+	free(text);
+
+	snprintf(C.token, sizeof(C.token), "%s", token);
+	ck_runner_clones(&kserver, "keyboard-interactive", "exec");
+
+	/* Not certified: refused before any prompt, so before the token is sent. */
+	ck_host_refused(&server, "keyboard-interactive");
+	ck_own_known_hosts_empty();
+
+	/* With a certificate loaded, --known-hosts-only keeps naming it. */
+	ck_apt(0, "ssh-cert", "load", "--write-ssh-config", "--no-interaction");
+	ck_apt(0, "ssh-cert", "load", "--known-hosts-only", "--no-interaction");
+	text = file_text(C.include, 0);
+	ck_assert_msg(strstr(text, "\tIdentityFile ") != NULL &&
+			  strstr(text, "\tUserKnownHostsFile ") != NULL,
+		      "%s", text);
+	free(text);
+}
+END_TEST
+
+/*
+ * Without host_authorities (absent, or an empty list): no known_hosts file,
+ * no UserKnownHostsFile line, as before; published later, written;
+ * withdrawn, removed with its line.
+ */
+START_TEST(no_host_authorities_no_known_hosts)
+{
+	char *text;
+
+	client_config("hosts = 127.0.0.1\n");
+	host_authorities("{}");
+	ck_apt(0, "ssh-cert", "load", "--write-ssh-config", "--no-interaction");
+	ck_assert(exists(C.cert) && exists(C.include) && !exists(C.known));
+	text = file_text(C.include, 0);
+	ck_assert_msg(strstr(text, "UserKnownHostsFile") == NULL, "%s", text);
+	free(text);
+	/* The user's own known_hosts is the only source: it does not know hserver. */
+	ck_host_refused(&hserver, "publickey");
+	ck_apt(5, "ssh-cert", "load", "--known-hosts-only", "--no-interaction");
+	ck_assert_msg(strstr(C.err, "/ssh/cert/authority publishes no host_authorities") != NULL,
+		      "%s", C.err);
+
+	idp_reset(&idp);
+	ck_apt(0, "ssh-cert", "load", "--write-ssh-config", "--no-interaction");
+	ck_assert(exists(C.known));
+	text = file_text(C.include, 0);
+	ck_assert_msg(strstr(text, "UserKnownHostsFile") != NULL, "%s", text);
+	free(text);
+
+	host_authorities("{\"host_authorities\": []}");
+	ck_apt(0, "ssh-cert", "load", "--write-ssh-config", "--no-interaction");
+	ck_assert(!exists(C.known) && exists(C.include));
+	text = file_text(C.include, 0);
+	ck_assert_msg(strstr(text, "UserKnownHostsFile") == NULL, "%s", text);
+	free(text);
+}
+END_TEST
+
+/* A host_authorities answer with one bad entry is refused whole, before any file is written. */
+START_TEST(malformed_host_authorities_write_nothing)
+{
+	static const char original[] = "# mine\nHost other\n\tUser someone\n";
+	char bad[4][400], *text, *known, *inc;
+	struct snap before;
+
+	snprintf(bad[0], sizeof(bad[0]),
+		 "{\"host_authorities\": [\"ssh-ed25519 %s\", \"ssh-ed25519 AAAA!!!!\"]}",
+		 host_ca_b64());
+	snprintf(bad[1], sizeof(bad[1]), "{\"host_authorities\": \"ssh-ed25519 %s\"}",
+		 host_ca_b64());
+	snprintf(bad[2], sizeof(bad[2]), "{\"host_authorities\": [\"ssh-ed25519 %s\", 1]}",
+		 host_ca_b64());
+	snprintf(bad[3], sizeof(bad[3]),
+		 "{\"host_authorities\": [\"ssh-ed25519 %s\\n@revoked * ssh-ed25519 %s\"]}",
+		 host_ca_b64(), host_ca_b64());
+	client_config("hosts = 127.0.0.1\n");
+	put(C.sshconf, 0600, original);
+	for (size_t i = 0; i < 4; i++) {
+		host_authorities(bad[i]);
+		ck_apt(5, "ssh-cert", "load", "--write-ssh-config", "--no-interaction");
+		ck_assert_msg(strstr(C.err, "host_authorities") != NULL, "%zu: %s", i, C.err);
+		ck_assert_msg(!exists(C.state), "%zu: the state directory was made", i);
+		text = file_text(C.sshconf, 0);
+		ck_assert_str_eq(text, original);
+		free(text);
+	}
+	ck_assert_msg(strstr(C.err, "host authority 1 is not a public key line") != NULL, "%s",
+		      C.err);
+
+	/* Over a loaded state: every file stays as it was. */
+	idp_reset(&idp);
+	ck_apt(0, "ssh-cert", "load", "--write-ssh-config", "--no-interaction");
+	before = snap_take();
+	known = file_text(C.known, 0);
+	inc = file_text(C.include, 0);
+	ck_assert_ptr_nonnull(known);
+	host_authorities(bad[0]);
+	ck_apt(5, "ssh-cert", "load", "--new", "--write-ssh-config", "--no-interaction");
+	ck_assert_msg(strstr(C.err, "host authority 2 is not a public key line") != NULL, "%s",
+		      C.err);
+	snap_same(&before);
+	text = file_text(C.known, 0);
+	ck_assert_str_eq(text, known);
+	free(text);
+	text = file_text(C.include, 0);
+	ck_assert_str_eq(text, inc);
+	free(text);
+	snap_free(&before);
+	free(known);
+	free(inc);
+}
+END_TEST
+
+/* The names in dir, sorted, one a line (malloc); "" when it is missing. */
+static char *listing(const char *dir)
+{
+	struct dirent **names;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	int n = scandir(dir, &names, NULL, alphasort);
+
+	ck_assert_ptr_nonnull(m);
+	for (int i = 0; i < n; i++) {
+		fprintf(m, "%s\n", names[i]->d_name);
+		free(names[i]);
+	}
+	if (n >= 0)
+		free(names);
+	fclose(m);
+	return text;
+}
+
+/*
+ * Item 2: the block is for the hosts patterns only. Without hosts, a plain
+ * load writes no include, and --write-ssh-config with --no-interaction
+ * refuses before anything changes, naming hosts.
+ */
+START_TEST(ssh_config_only_for_hosts)
+{
+	static const char original[] = "# mine\nHost other\n\tUser someone\n";
+	char want[2000], *text, *names, *now;
+	struct snap before;
+	long certs;
+
+	put(C.sshconf, 0600, original);
+	ck_apt(0, "ssh-cert", "load", "--no-interaction");
+	ck_assert(exists(C.cert) && !exists(C.include) && !exists(C.known));
+	snprintf(want, sizeof(want),
+		 "ssh will not use it by itself: run `apitoken ssh-cert load --write-ssh-config` "
+		 "with hosts set (an Include in %s), or --agent, or give ssh -i %s.\n",
+		 C.sshconf, C.key);
+	ck_assert_msg(strstr(C.out, want) != NULL, "%s", C.out);
+	names = listing(C.sshdir);
+	before = snap_take();
+	certs = idp_stat(&idp, "cert_requests");
+	ck_apt(3, "ssh-cert", "load", "--new", "--write-ssh-config", "--no-interaction");
+	ck_assert_str_eq(C.out, "");
+	snprintf(want, sizeof(want),
+		 "apitoken ssh-cert load: --write-ssh-config needs hosts = ... (the ssh Host "
+		 "patterns the certificate is for) in %s or APITOKEN_HOSTS; without them the block "
+		 "would apply to every host\n",
+		 C.config);
+	ck_assert_str_eq(C.err, want);
+	ck_assert_int_eq(idp_stat(&idp, "cert_requests"), certs);
+	now = listing(C.sshdir);
+	ck_assert_str_eq(now, names);
+	free(now);
+	snap_same(&before);
+	text = file_text(C.sshconf, 0);
+	ck_assert_str_eq(text, original);
+	free(text);
+	ck_apt(3, "ssh-cert", "load", "--known-hosts-only", "--no-interaction");
+	ck_assert_msg(strstr(C.err, "--known-hosts-only needs hosts = ") != NULL, "%s", C.err);
+	/* A pattern that could inject options: refused before anything too. */
+	client_config("hosts = a=b\n");
+	ck_apt(3, "ssh-cert", "load", "--write-ssh-config", "--no-interaction");
+	ck_assert_msg(strstr(C.err, "hosts pattern \"a\"") != NULL, "%s", C.err);
+	now = listing(C.sshdir);
+	ck_assert_str_eq(now, names);
+	free(now);
+	free(names);
+	snap_free(&before);
+
+	/* APITOKEN_HOSTS: ssh -G of another host shows nothing of ours. */
+	client_config("\n");
+	C.extra = "APITOKEN_HOSTS=127.0.0.1 *.corp.example";
+	ck_apt(0, "ssh-cert", "load", "--write-ssh-config", "--no-interaction");
+	ck_assert_msg(sh("ssh -G -F '%s' github.com", C.sshconf) == 0, "%s", C.err);
+	ck_assert_msg(strstr(C.out, C.key) == NULL && strstr(C.out, C.cert) == NULL &&
+			  strstr(C.out, C.known) == NULL,
+		      "%s", C.out);
+	ck_assert_msg(strstr(C.out, "\nidentitiesonly yes\n") == NULL, "%s", C.out);
+	ck_assert_msg(sh("ssh -G -F '%s' git.corp.example", C.sshconf) == 0, "%s", C.err);
+	snprintf(want, sizeof(want), "\nidentityfile %s\n", C.key);
+	ck_assert_msg(strstr(C.out, want) != NULL, "%s", C.out);
+	ck_assert_msg(strstr(C.out, "\nidentitiesonly yes\n") != NULL, "%s", C.out);
+	ck_assert_msg(strstr(C.out, C.known) != NULL, "%s", C.out);
+	ck_login(C.sshconf, NULL);
+}
+END_TEST
+
+/* On a terminal, --write-ssh-config without hosts asks for them (script(1) is the terminal). */
+START_TEST(write_ssh_config_asks_for_hosts)
+{
+	char cmd[8192], *text;
+
+	snprintf(cmd, sizeof(cmd),
+		 "printf '%s\\n' | script -qec \"env -i PATH=/usr/bin:/bin HOME=%s "
+		 "XDG_STATE_HOME=%s XDG_CONFIG_HOME=%s APITOKEN_SSH_CONFIG=%s APITOKEN_TOKEN=%s "
+		 "APITOKEN_CERT_URL=%s %s ssh-cert load --write-ssh-config\" /dev/null",
+		 "127.0.0.1 *.corp.example", C.home, C.state, C.config_home, C.sshconf, C.token,
+		 C.cert_url, apitoken);
+	ck_assert_msg(sh("%s", cmd) == 0, "%s%s", C.out, C.err);
+	ck_assert_msg(strstr(C.out, "The ssh Host patterns the certificate is for") != NULL, "%s",
+		      C.out);
+	ck_assert_msg(strstr(C.out, "hosts = 127.0.0.1 *.corp.example in ") != NULL, "%s", C.out);
+	text = file_text(C.include, 0);
+	ck_assert_msg(text != NULL && strncmp(text, "Host 127.0.0.1 *.corp.example\n", 30) == 0,
+		      "%s", text);
+	free(text);
+	text = file_text(C.sshconf, 0);
+	ck_assert_msg(text != NULL && strstr(text, C.include) != NULL, "%s", text);
+	free(text);
+
+	/* No answer: refused, nothing more written. */
+	ck_apt(0, "ssh-cert", "clear", "-q");
+	snprintf(cmd, sizeof(cmd),
+		 "printf '\\n' | script -qec \"env -i PATH=/usr/bin:/bin HOME=%s "
+		 "XDG_STATE_HOME=%s XDG_CONFIG_HOME=%s APITOKEN_SSH_CONFIG=%s APITOKEN_TOKEN=%s "
+		 "APITOKEN_CERT_URL=%s %s ssh-cert load --write-ssh-config\" /dev/null",
+		 C.home, C.state, C.config_home, C.sshconf, C.token, C.cert_url, apitoken);
+	ck_assert_int_eq(sh("%s", cmd), 3);
+	ck_assert_msg(strstr(C.out, "no hosts") != NULL, "%s", C.out);
+	ck_assert(!exists(C.cert) && !exists(C.include));
 }
 END_TEST
 
@@ -945,6 +1449,43 @@ START_TEST(agent_holds_one_certificate)
 }
 END_TEST
 
+/*
+ * clear takes every identity of ours out of the agent: here a certificate
+ * loaded with --agent, then replaced on disk by a load in a shell without
+ * the agent (for a new key), plus our new key and certificate as `ssh-add`
+ * of the key file puts them there. A key of the user's own stays.
+ */
+START_TEST(clear_removes_every_agent_identity)
+{
+	char own[600];
+
+	C.agent = agent_sock;
+	sh("ssh-add -D");
+	snprintf(own, sizeof(own), "%s/own_key", C.dir);
+	ck_assert_int_eq(sh("ssh-keygen -q -t ed25519 -N '' -C users-own -f %s", own), 0);
+	ck_assert_int_eq(sh("ssh-add -q %s", own), 0);
+	ck_apt(0, "ssh-cert", "load", "--agent", "--no-interaction");
+	C.agent = NULL; /* a later job step, without the agent */
+	idp_reset(&idp);
+	ck_apt(0, "ssh-cert", "load", "--new", "--no-interaction");
+	ck_assert_int_eq(sh("ssh-add -q %s/id_ed25519", C.sshdir), 0);
+	ck_assert_int_eq(sh("ssh-add -l"), 0);
+	/* ssh-add adds the certificate beside the key too: the first load's and the second's. */
+	ck_assert_int_eq(text_count(C.out, "\n"), 4);
+	ck_assert_int_eq(text_count(C.out, "(ED25519-CERT)"), 2);
+
+	C.agent = agent_sock;
+	ck_apt(0, "ssh-cert", "clear");
+	ck_assert_str_eq(C.out, "Cleared the certificate files, the agent's 3 identities.\n");
+	ck_assert_int_eq(sh("ssh-add -l"), 0);
+	ck_assert_int_eq(text_count(C.out, "\n"), 1);
+	ck_assert_msg(strstr(C.out, "users-own (ED25519)") != NULL, "%s", C.out);
+	ck_apt(0, "ssh-cert", "clear");
+	ck_assert_str_eq(C.out, "Cleared the certificate files.\n");
+	sh("ssh-add -D");
+}
+END_TEST
+
 /* --- both protocols, the exchange ------------------------------------------------ */
 
 START_TEST(vault_protocol)
@@ -953,7 +1494,7 @@ START_TEST(vault_protocol)
 
 	snprintf(C.cert_url, sizeof(C.cert_url), "http://127.0.0.1:%d/v1/ssh/sign/ci-role",
 		 idp.port);
-	client_config("cert_protocol = vault\n");
+	client_config("cert_protocol = vault\nhosts = 127.0.0.1\n");
 	ck_apt(0, "ssh-cert", "load", "--write-ssh-config", "--no-interaction");
 	ck_assert_int_eq(idp_stat(&idp, "cert_requests"), 1);
 	ck_assert_int_eq(idp_stat(&idp, "certs"), 1);
@@ -963,8 +1504,10 @@ START_TEST(vault_protocol)
 	ck_assert(json_is_true(json_object_get(j, "key_matches")));
 	json_decref(j);
 	ck_login(C.sshconf, NULL);
+	/* Vault signs host keys with another role: no host CA to write, no known_hosts. */
+	ck_assert(!exists(C.known));
 	ck_apt(0, "token", "check");
-	ck_assert_str_eq(C.out, "The API token is valid.\n");
+	ck_assert_str_eq(C.out, "The API token from APITOKEN_TOKEN is valid.\n");
 	ck_no_token_on_disk();
 }
 END_TEST
@@ -990,7 +1533,7 @@ START_TEST(apitoken_protocol_with_exchange)
 
 	/* The exchange answers token check: no certificate. */
 	ck_apt(0, "token", "check");
-	ck_assert_str_eq(C.out, "The API token is valid.\n");
+	ck_assert_str_eq(C.out, "The API token from APITOKEN_TOKEN is valid.\n");
 	ck_assert_int_eq(idp_stat(&idp, "exchanges"), 2);
 	ck_assert_int_eq(idp_stat(&idp, "certs"), 1);
 
@@ -1020,14 +1563,15 @@ START_TEST(token_check)
 	long requests;
 
 	ck_apt(0, "token", "check");
-	ck_assert_str_eq(C.out, "The API token is valid.\n");
+	ck_assert_str_eq(C.out, "The API token from APITOKEN_TOKEN is valid.\n");
 	ck_assert_str_eq(C.err, "");
 	ck_assert_int_eq(idp_stat(&idp, "exchanges"), 0);
 
 	snprintf(C.token, sizeof(C.token), "%s", BOGUS_TOKEN);
 	ck_apt(4, "token", "check");
 	ck_assert_str_eq(C.out, "");
-	ck_assert_msg(strstr(C.err, "The API token is not valid") != NULL, "%s", C.err);
+	ck_assert_msg(strstr(C.err, "The API token from APITOKEN_TOKEN is not valid") != NULL, "%s",
+		      C.err);
 
 	/* The issuer is down. */
 	snprintf(C.cert_url, sizeof(C.cert_url), "http://127.0.0.1:%d/ssh/cert", closed_port());
@@ -1051,6 +1595,110 @@ START_TEST(token_check)
 	ck_apt(3, "token", "check");
 	ck_apt(3, "ssh-cert", "load", "--no-interaction");
 	ck_assert_int_eq(idp_stat(&idp, "cert_requests"), requests);
+}
+END_TEST
+
+/*
+ * A CI job with nothing but its platform's variables: the token in
+ * UPCLOUD_TOKEN (token_env from APITOKEN_TOKEN_ENV), client_id from
+ * APITOKEN_CLIENT_ID, token_url and cert_url from theirs; no config file.
+ * token check names the variable, never the token.
+ */
+START_TEST(env_only_job)
+{
+	char *pasted;
+
+	snprintf(C.token_var, sizeof(C.token_var), "UPCLOUD_TOKEN");
+	/* Not listed: APITOKEN_TOKEN is the default only. */
+	ck_apt(3, "token", "check");
+	ck_assert_msg(strstr(C.err, "no API token: set APITOKEN_TOKEN") != NULL, "%s", C.err);
+
+	C.extra = "APITOKEN_TOKEN_ENV=UPSUN_CLI_TOKEN UPCLOUD_TOKEN";
+	ck_apt(0, "token", "check");
+	ck_assert_str_eq(C.out, "The API token from UPCLOUD_TOKEN is valid.\n");
+	ck_assert_str_eq(C.err, "");
+	ck_apt(0, "ssh-cert", "load", "--no-interaction");
+	ck_assert(exists(C.cert));
+
+	/* The exchange, with client_id from the environment only. */
+	snprintf(C.token_url, sizeof(C.token_url), "http://127.0.0.1:%d/oauth2/token", idp.port);
+	snprintf(C.token_var, sizeof(C.token_var), "APITOKEN_TOKEN");
+	C.extra = NULL;
+	ck_apt(3, "token", "check");
+	ck_assert_msg(strstr(C.err, "token_url needs client_id") != NULL, "%s", C.err);
+	C.extra = "APITOKEN_CLIENT_ID=ci-client";
+	ck_apt(0, "token", "check");
+	ck_assert_int_eq(idp_stat(&idp, "exchanges"), 1);
+
+	/* echo "$TOKEN" into a variable: the newline goes, with a note. */
+	C.extra = NULL;
+	C.token_url[0] = '\0';
+	ck_assert_int_lt(strlen(C.token) + 1, sizeof(C.token));
+	strcat(C.token, "\n");
+	ck_apt(0, "token", "check");
+	ck_assert_str_eq(C.out, "The API token from APITOKEN_TOKEN is valid.\n");
+	ck_assert_str_eq(C.err,
+			 "apitoken: note: removed the trailing newline from APITOKEN_TOKEN\n");
+
+	/* A space inside is no line end: refused, naming the fix, not the token. */
+	C.token[strlen(C.token) - 1] = '\0';
+	memmove(C.token + 5, C.token + 4, strlen(C.token + 4) + 1);
+	C.token[4] = ' ';
+	ck_apt(3, "token", "check");
+	ck_assert_msg(strstr(C.err, "from APITOKEN_TOKEN has a space, a control character") != NULL,
+		      "%s", C.err);
+
+	/* A token pasted into token_env is not echoed back. */
+	ck_assert_int_ge(asprintf(&pasted, "APITOKEN_TOKEN_ENV=%s", "ucat_0123456789-abc"), 0);
+	C.extra = pasted;
+	ck_apt(3, "token", "check");
+	ck_assert_msg(strstr(C.err, "token_env: word 1 is not a variable name") != NULL, "%s",
+		      C.err);
+	ck_assert_ptr_null(strstr(C.err, "ucat_0123456789"));
+	C.extra = NULL;
+	free(pasted);
+}
+END_TEST
+
+/*
+ * token check where no certificate endpoint exists: check_url, the
+ * platform's own Bearer check (the test issuer's UpCloud-shaped /account).
+ * Without any of check_url, token_url and cert_url it names them.
+ */
+START_TEST(token_check_by_check_url)
+{
+	char url[200];
+	long certs = idp_stat(&idp, "cert_requests"), accounts = idp_stat(&idp, "accounts");
+
+	C.cert_url[0] = '\0';
+	ck_apt(3, "token", "check");
+	ck_assert_msg(
+	    strstr(C.err, "nothing to check it with: set check_url (APITOKEN_CHECK_URL") != NULL,
+	    "%s", C.err);
+	ck_assert_int_eq(idp_stat(&idp, "accounts"), accounts);
+
+	snprintf(url, sizeof(url), "APITOKEN_CHECK_URL=http://127.0.0.1:%d/account", idp.port);
+	C.extra = url;
+	ck_apt(0, "token", "check");
+	ck_assert_str_eq(C.out, "The API token from APITOKEN_TOKEN is valid.\n");
+	ck_assert_int_eq(idp_stat(&idp, "accounts"), accounts + 1);
+	idp_revoke(&idp, C.token);
+	ck_apt(4, "token", "check");
+	ck_assert_msg(strstr(C.err, "The API token from APITOKEN_TOKEN is not valid: check_url: "
+				    "http://127.0.0.1:") != NULL &&
+			  strstr(C.err, "/account answered HTTP 401") != NULL,
+		      "%s", C.err);
+	/* check_url wins over cert_url: no certificate is asked for. */
+	snprintf(C.cert_url, sizeof(C.cert_url), "http://127.0.0.1:%d/ssh/cert", idp.port);
+	ck_apt(4, "token", "check");
+	ck_assert_int_eq(idp_stat(&idp, "cert_requests"), certs);
+
+	snprintf(url, sizeof(url), "APITOKEN_CHECK_URL=http://127.0.0.1:%d/account", closed_port());
+	ck_apt(5, "token", "check");
+	snprintf(url, sizeof(url), "APITOKEN_CHECK_URL=http://example.com/account");
+	ck_apt(3, "token", "check");
+	ck_assert_msg(strstr(C.err, "check_url: want https://") != NULL, "%s", C.err);
+	C.extra = NULL;
 }
 END_TEST
 
@@ -1387,10 +2035,19 @@ static Suite *suite(void)
 	tcase_add_test(tc, new_certificate_same_key_then_new_key);
 	tcase_add_test(tc, write_ssh_config_and_clear);
 	tcase_add_test(tc, hosts_limit_the_include);
+	tcase_add_test(tc, fresh_runner_clones_with_certificate);
+	tcase_add_test(tc, fresh_runner_clones_with_exec);
+	tcase_add_test(tc, no_host_authorities_no_known_hosts);
+	tcase_add_test(tc, malformed_host_authorities_write_nothing);
+	tcase_add_test(tc, ssh_config_only_for_hosts);
+	tcase_add_test(tc, write_ssh_config_asks_for_hosts);
 	tcase_add_test(tc, agent_holds_one_certificate);
+	tcase_add_test(tc, clear_removes_every_agent_identity);
 	tcase_add_test(tc, vault_protocol);
 	tcase_add_test(tc, apitoken_protocol_with_exchange);
 	tcase_add_test(tc, token_check);
+	tcase_add_test(tc, env_only_job);
+	tcase_add_test(tc, token_check_by_check_url);
 	tcase_add_test(tc, token_file_readable_by_others_refused);
 	tcase_add_test(tc, pinned_ca);
 	tcase_add_test(tc, ca_pinned_at_first_load);

@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "sshd.h"
 #include "testenv.h"
 
@@ -464,6 +466,7 @@ static bool try_start(struct sshd *s)
 		 "Include %s/apitoken.conf\n"
 		 "ListenAddress 127.0.0.1:%d\n"
 		 "HostKey %s\n"
+		 "%s%s%s"
 		 "PidFile %s\n"
 		 "%s"
 		 "AuthorizedKeysFile none\n"
@@ -471,7 +474,8 @@ static bool try_start(struct sshd *s)
 		 "UseDNS no\n"
 		 "PrintMotd no\n"
 		 "Subsystem sftp internal-sftp\n",
-		 s->dir, s->port, hostkey, pidf, auth);
+		 s->dir, s->port, hostkey, s->host_cert[0] ? "HostCertificate " : "", s->host_cert,
+		 s->host_cert[0] ? "\n" : "", pidf, auth);
 	put(cfg, 0644, conf);
 	unlink(s->log);
 
@@ -547,8 +551,36 @@ static void cert_opts(const struct sshd *s, const char *config, char *out, size_
 		 config, s->dir);
 }
 
+/*
+ * The host key's certificate from the issuer's host CA (POST HOST_CERT_URL,
+ * the key line as the body), for 127.0.0.1 and localhost, in s->host_cert.
+ */
+static void certify_host_key(struct sshd *s, const char *host_cert_url)
+{
+	char path[600], url[600], line[4096], *pub, *body;
+	json_t *j, *cert;
+	long status;
+
+	snprintf(path, sizeof(path), "%s/hostkey.pub", s->dir);
+	pub = file_text(path, 0);
+	if (pub == NULL)
+		die("%s: %s", path, strerror(errno));
+	snprintf(url, sizeof(url), "%s?principals=127.0.0.1,localhost", host_cert_url);
+	body = http_call("POST", url, NULL, pub, &status);
+	j = json_loads(body, 0, NULL);
+	cert = json_object_get(j, "certificate");
+	if (status != 200 || !json_is_string(cert))
+		die("POST %s: status %ld, body %s", url, status, body);
+	snprintf(s->host_cert, sizeof(s->host_cert), "%s/hostkey-cert.pub", s->dir);
+	snprintf(line, sizeof(line), "%s\n", json_string_value(cert));
+	put(s->host_cert, 0644, line);
+	json_decref(j);
+	free(body);
+	free(pub);
+}
+
 static void start(struct sshd *s, enum sshd_method method, const char *auth_after,
-		  const char *ca_keys)
+		  const char *ca_keys, const char *host_cert_url)
 {
 	char suffix[12], path[600], opts[1200], *pub, *sp;
 	const char *method_name;
@@ -581,6 +613,8 @@ static void start(struct sshd *s, enum sshd_method method, const char *auth_afte
 
 	if (run("ssh-keygen -q -t ed25519 -N '' -C '' -f '%s/hostkey'", s->dir) != 0)
 		die("ssh-keygen failed");
+	if (host_cert_url != NULL)
+		certify_host_key(s, host_cert_url);
 	snprintf(path, sizeof(path), "%s/%s", s->dir, s->service);
 	if (symlink(SSHD_BIN, path) != 0)
 		die("%s: %s", path, strerror(errno));
@@ -640,14 +674,24 @@ void sshd_start(struct sshd *s, enum sshd_method method, const char *auth_after)
 {
 	if (method == SSHD_CERT)
 		die("SSHD_CERT: use sshd_start_ca");
-	start(s, method, auth_after, NULL);
+	start(s, method, auth_after, NULL, NULL);
 }
 
 void sshd_start_ca(struct sshd *s, const char *ca_keys)
 {
 	if (ca_keys == NULL || strncmp(ca_keys, "ssh-", 4) != 0)
 		die("sshd_start_ca: no CA key");
-	start(s, SSHD_CERT, NULL, ca_keys);
+	start(s, SSHD_CERT, NULL, ca_keys, NULL);
+}
+
+void sshd_start_host_cert(struct sshd *s, enum sshd_method method, const char *auth_after,
+			  const char *ca_keys, const char *host_cert_url)
+{
+	if (host_cert_url == NULL)
+		die("sshd_start_host_cert: no URL");
+	if (method == SSHD_CERT && (ca_keys == NULL || strncmp(ca_keys, "ssh-", 4) != 0))
+		die("sshd_start_host_cert: no CA key");
+	start(s, method, auth_after, method == SSHD_CERT ? ca_keys : NULL, host_cert_url);
 }
 
 /* The pids whose parent is PARENT (sshd's per-connection processes), zombies too. */

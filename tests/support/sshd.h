@@ -50,13 +50,14 @@ struct sshd {
 	pid_t pid;
 	int port;
 	enum sshd_method method;
-	char service[40];  /* program name = PAM service */
-	char dir[400];	   /* its files, under T.root */
-	char pam_file[80]; /* /etc/pam.d/<service> */
-	char log[480];	   /* sshd -E */
-	char ssh[2048];	   /* the ssh command line for this server, without the destination */
-	char scp[2048];	   /* the same for scp */
-	char ca_file[480]; /* SSHD_CERT: the TrustedUserCAKeys file */
+	char service[40];    /* program name = PAM service */
+	char dir[400];	     /* its files, under T.root */
+	char pam_file[80];   /* /etc/pam.d/<service> */
+	char log[480];	     /* sshd -E */
+	char ssh[2048];	     /* the ssh command line for this server, without the destination */
+	char scp[2048];	     /* the same for scp */
+	char ca_file[480];   /* SSHD_CERT: the TrustedUserCAKeys file */
+	char host_cert[480]; /* its HostCertificate, "" for none (sshd_start_host_cert) */
 	/*
 	 * How the client answers: through `apitoken exec` (the default, as a CI
 	 * job does; --password for the password method), or with the test's own
@@ -89,6 +90,16 @@ void sshd_stop(struct sshd *s);
  * lines, as GET /ssh/cert/authority lists them). Aborts on failure.
  */
 void sshd_start_ca(struct sshd *s, const char *ca_keys);
+
+/*
+ * As sshd_start (sshd_start_ca for SSHD_CERT, trusting CA_KEYS), with its
+ * host key certified by the test issuer's host CA: HOST_CERT_URL is the
+ * issuer's POST /test/host-cert, which signs it for 127.0.0.1 and
+ * localhost, and sshd presents the certificate (HostCertificate). The
+ * known_hosts of s->ssh still pins the plain key. Aborts on failure.
+ */
+void sshd_start_host_cert(struct sshd *s, enum sshd_method method, const char *auth_after,
+			  const char *ca_keys, const char *host_cert_url);
 
 /* The size of sshd's log now, and what it logged since (malloc). */
 long sshd_log_mark(const struct sshd *s);

@@ -519,18 +519,23 @@ END_TEST
 START_TEST(test_unknown_key)
 {
 	text_bad("unknown.conf", "introspection_url = " URL "\n# x\nbogus = 1\n", 3, UNKNOWN);
-	text_bad("unknown2.conf", "introspection_url = " URL "\nTimeout_ms = 1\n", 2, UNKNOWN);
+	/* A key name but for the case: shown, with the key it was meant to be. */
+	text_bad("unknown2.conf", "introspection_url = " URL "\nTimeout_ms = 1\n", 2,
+		 "unknown option \"Timeout_ms\"; did you mean \"timeout_ms\"?");
 	text_bad("unknown3.conf", "introspection_url = " URL "\nbogus\n", 2, UNKNOWN);
 	text_bad("unknown4.conf", "= value\n", 1, UNKNOWN);
 	/* Arguments are counted from 1, config= included. */
 	args_bad((const char *[]){"introspection_url=" URL, "bogus=1", NULL},
 		 "argument 3: " UNKNOWN);
 	args_bad((const char *[]){"introspection_url=" URL, "bogus", NULL}, "argument 3: " UNKNOWN);
+	/* The start of one key, a key but for the case: the key they were meant to be. */
 	args_bad((const char *[]){"timeout=5", "introspection_url=" URL, NULL},
-		 "argument 2: " UNKNOWN);
-	args_bad((const char *[]){"introspection_url=" URL, "Debug", NULL}, "argument 3: " UNKNOWN);
+		 "argument 2: unknown option \"timeout\"; did you mean \"timeout_ms\"?");
+	args_bad((const char *[]){"introspection_url=" URL, "Debug", NULL},
+		 "argument 3: unknown option \"Debug\"; did you mean \"debug\"?");
 	args_bad((const char *[]){"introspection_url=" URL, "client_secret=x", NULL},
-		 "argument 3: " UNKNOWN);
+		 "argument 3: unknown option \"client_secret\"; did you mean "
+		 "\"client_secret_file\"?");
 }
 END_TEST
 
@@ -659,6 +664,160 @@ START_TEST(test_client_config_never_quotes_text)
 	assert_not_quoted(err, tok);
 	ck_assert_msg(strstr(err, want) != NULL, "error \"%s\" lacks \"%s\"", err, want);
 	settings_free(&st);
+}
+END_TEST
+
+/*
+ * The nearest key for a typo (DESIGN.md §4 "Unknown keys", issue 12 item
+ * 4): within two edits, or the one key a name is the start of, shown with
+ * the name; a name that only starts with a key gets the key but is not
+ * shown (what follows the key could be a secret); no key near: no hint.
+ */
+START_TEST(test_unknown_key_suggests_nearest)
+{
+	static const struct {
+		const char *line, *msg;
+	} cases[] = {
+	    {"introspecton_url = " URL,
+	     "unknown option \"introspecton_url\"; did you mean \"introspection_url\"?"},
+	    {"introspection_uri = " URL,
+	     "unknown option \"introspection_uri\"; did you mean \"introspection_url\"?"},
+	    {"cache_tll = 5", "unknown option \"cache_tll\"; did you mean \"cache_ttl\"?"},
+	    {"requried_scopes = ssh",
+	     "unknown option \"requried_scopes\"; did you mean \"required_scopes\"?"},
+	    {"helper_usr = x", "unknown option \"helper_usr\"; did you mean \"helper_user\"?"},
+	    {"negative_cache = 1",
+	     "unknown option \"negative_cache\"; did you mean \"negative_cache_ttl\"?"},
+	    {"cache_dir_old = /x", "unknown option (not shown: it could be a secret); did you mean "
+				   "\"cache_dir\"?"},
+	    {"client = x", UNKNOWN}, /* the start of three keys: none is clear */
+	    {"frobnicate = 1", UNKNOWN},
+	};
+	char path[PATH_MAX], text[512], want[PATH_MAX + 200];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct apt_config cfg;
+		char err[512] = "";
+
+		snprintf(text, sizeof(text), "introspection_url = " URL "\n%s\n", cases[i].line);
+		if (strncmp(cases[i].line, "introspect", 10) == 0)
+			snprintf(text, sizeof(text), "# x\n%s\n", cases[i].line);
+		unit_write(path, "typo.conf", text, strlen(text), 0600);
+		ck_assert_int_eq(load(&cfg, path, NULL, err, sizeof(err)), APT_SERVICE);
+		snprintf(want, sizeof(want), "%s:2: %s", path, cases[i].msg);
+		ck_assert_msg(strcmp(err, want) == 0, "%s: got \"%s\", want \"%s\"", cases[i].line,
+			      err, want);
+		config_free(&cfg);
+	}
+}
+END_TEST
+
+/* A token pasted right after a key's name: the key is named, the token never. */
+START_TEST(test_unknown_key_hint_never_quotes_text)
+{
+	static const char tok[] = "ucat_Zq8vR3nT6yW1pL4kD7hF0sJ2";
+	char path[PATH_MAX], text[512], want[PATH_MAX + 120];
+
+	snprintf(text, sizeof(text), "introspection_url = " URL "\nclient_id%s\n", tok);
+	unit_write(path, "glued.conf", text, strlen(text), 0600);
+	snprintf(want, sizeof(want), "%s:2: " UNKNOWN "; did you mean \"client_id\"?", path);
+	secret_not_quoted(path, NULL, want, tok);
+	/* Two letters off a key but holding a control byte: named, not shown. */
+	snprintf(text, sizeof(text), "introspection_url = " URL "\ncache_\x1b = 1\n");
+	unit_write(path, "ctl.conf", text, strlen(text), 0600);
+	snprintf(want, sizeof(want), "%s:2: " UNKNOWN "; did you mean \"cache\"?", path);
+	secret_not_quoted(path, NULL, want, "cache_\x1b");
+}
+END_TEST
+
+/* config_load_report: every problem, in order, each where it is; err the first. */
+struct collected {
+	char msgs[16][600];
+	int n;
+};
+
+static void collect(void *ctx, const char *msg)
+{
+	struct collected *c = ctx;
+
+	ck_assert_int_lt(c->n, 16);
+	snprintf(c->msgs[c->n++], sizeof(c->msgs[0]), "%s", msg);
+}
+
+START_TEST(test_report_every_problem)
+{
+	static const char text[] = "# four problems and a good line\n"
+				   "introspecton_url = " URL "\n"
+				   "timeout_ms = soon\n"
+				   "cache = yes\n"
+				   "cache = no\n"
+				   "tls_cert_file = /etc/ssl/c.pem\n";
+	char path[PATH_MAX], err[512] = "", want[PATH_MAX + 200];
+	struct collected c = {.n = 0};
+	struct config_report rep = {.problem = collect, .ctx = &c};
+	struct apt_config cfg;
+	const char *argv[2], *wants[5];
+	char cfgarg[PATH_MAX + 32];
+	enum apt_rc rc;
+
+	unit_write(path, "many.conf", text, sizeof(text) - 1, 0644);
+	snprintf(cfgarg, sizeof(cfgarg), "config=%s", path);
+	argv[0] = cfgarg;
+	argv[1] = "proxi=http://127.0.0.1:3128";
+	rc = config_load_report(&cfg, 2, argv, &rep, err, sizeof(err));
+	ck_assert_int_eq(rc, APT_SERVICE);
+	wants[0] = ":2: unknown option \"introspecton_url\"; did you mean \"introspection_url\"?";
+	wants[1] = ":3: option timeout_ms: want a whole number from 1 to";
+	wants[2] = ":5: cache given twice";
+	wants[3] = NULL; /* the argument, below */
+	wants[4] = ": introspection_url is required (add \"introspection_url = https://";
+	ck_assert_int_eq(c.n, 6);
+	ck_assert_int_eq((int)rep.problems, 6);
+	for (int i = 0; i < 5; i++) {
+		if (wants[i] == NULL)
+			continue;
+		snprintf(want, sizeof(want), "%s%s", path, wants[i]);
+		ck_assert_msg(strncmp(c.msgs[i], want, strlen(want)) == 0,
+			      "problem %d: \"%s\", want \"%s\"", i, c.msgs[i], want);
+	}
+	ck_assert_str_eq(c.msgs[3],
+			 "argument 2: unknown option \"proxi\"; did you mean \"proxy\"?");
+	snprintf(want, sizeof(want), "%s:6: tls_cert_file and tls_key_file go together", path);
+	ck_assert_str_eq(c.msgs[5], want);
+	/* err is the first, as the module would log it, and what config_load says. */
+	ck_assert_str_eq(err, c.msgs[0]);
+	config_free(&cfg);
+	ck_assert_int_eq(config_load(&cfg, 2, argv, err, sizeof(err)), APT_SERVICE);
+	ck_assert_str_eq(err, c.msgs[0]);
+	config_free(&cfg);
+
+	/* A file that cannot be read: that one problem, not the noise of an empty config. */
+	c.n = 0;
+	snprintf(cfgarg, sizeof(cfgarg), "config=%s.missing", path);
+	rc = config_load_report(&cfg, 1, argv, &rep, err, sizeof(err));
+	ck_assert_int_eq(rc, APT_SERVICE);
+	ck_assert_int_eq(c.n, 1);
+	ck_assert_msg(strstr(c.msgs[0], ".missing") != NULL, "%s", c.msgs[0]);
+	config_free(&cfg);
+
+	/* A good file: no problem, APT_OK, and where each key was set. */
+	c.n = 0;
+	unit_write(path, "good.conf", S("# ok\nintrospection_url = " URL "\n"), 0644);
+	snprintf(cfgarg, sizeof(cfgarg), "config=%s", path);
+	argv[1] = "cache=no";
+	rc = config_load_report(&cfg, 2, argv, &rep, err, sizeof(err));
+	ck_assert_msg(rc == APT_OK, "%s", err);
+	ck_assert_int_eq(c.n, 0);
+	config_report_problem(&rep, "introspection_url", "a check of %s", "mine");
+	config_report_problem(&rep, "cache", "and %s", "this");
+	config_report_problem(&rep, "helper", "default");
+	snprintf(want, sizeof(want), "%s:2: a check of mine", path);
+	ck_assert_str_eq(c.msgs[0], want);
+	ck_assert_str_eq(c.msgs[1], "argument 2: and this");
+	snprintf(want, sizeof(want), "%s: default", path);
+	ck_assert_str_eq(c.msgs[2], want);
+	ck_assert_int_eq((int)rep.problems, 3);
+	config_free(&cfg);
 }
 END_TEST
 
@@ -1489,6 +1648,9 @@ static Suite *config_suite(void)
 
 	tc = tcase_create("errors");
 	tcase_add_test(tc, test_unknown_key);
+	tcase_add_test(tc, test_unknown_key_suggests_nearest);
+	tcase_add_test(tc, test_unknown_key_hint_never_quotes_text);
+	tcase_add_test(tc, test_report_every_problem);
 	tcase_add_test(tc, test_errors_never_quote_text);
 	tcase_add_test(tc, test_client_config_never_quotes_text);
 	tcase_add_test(tc, test_client_auth);

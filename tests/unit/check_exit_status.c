@@ -43,6 +43,19 @@ START_TEST(test_apt_exit_status)
 }
 END_TEST
 
+/* check --user: the decision's result= word as its exit status (DESIGN.md §8 ★2). */
+START_TEST(test_check_exit_status)
+{
+	ck_assert_int_eq(check_exit_status(APT_OK), 0);
+	ck_assert_int_eq(check_exit_status(APT_DENY), 4);
+	ck_assert_int_eq(check_exit_status(APT_UNAVAIL), 5);
+	ck_assert_int_eq(check_exit_status(APT_SERVICE), 3);
+	ck_assert_int_eq(check_exit_status(APT_NOMEM), 3);
+	/* Outside the enum: never success. */
+	ck_assert_int_eq(check_exit_status((enum apt_rc)99), 3);
+}
+END_TEST
+
 static Suite *exit_status_suite(void)
 {
 	Suite *s = suite_create("exit_status");
@@ -50,6 +63,7 @@ static Suite *exit_status_suite(void)
 
 	tcase_add_test(tc, test_cert_exit_status);
 	tcase_add_test(tc, test_apt_exit_status);
+	tcase_add_test(tc, test_check_exit_status);
 	suite_add_tcase(s, tc);
 	return s;
 }

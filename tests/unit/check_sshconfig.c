@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "knownhosts.h"
 #include "sshconfig.h"
 #include "unit.h"
 
@@ -456,20 +457,44 @@ START_TEST(test_render)
 	struct buf out = BUF_INIT;
 	char err[512] = "";
 
-	ck_assert_int_eq(sshconfig_render(&out, NULL, "/s/id_ed25519", "/s/id_ed25519-cert.pub",
-					  err, sizeof(err)),
+	/* No hosts: no "Host *" block that would take every other remote's keys away. */
+	for (size_t i = 0; i < 3; i++) {
+		static const char *const blank[] = {NULL, "", " \t"};
+
+		err[0] = '\0';
+		ck_assert_int_eq(sshconfig_render(&out, blank[i], "/s/id_ed25519",
+						  "/s/id_ed25519-cert.pub", NULL, err, sizeof(err)),
+				 APT_SERVICE);
+		ck_assert_msg(strstr(err, "no hosts") != NULL, "%s", err);
+		ck_assert_uint_eq(out.len, 0);
+		ck_assert_int_eq(sshconfig_hosts_check(blank[i], err, sizeof(err)), APT_SERVICE);
+	}
+	ck_assert_int_eq(sshconfig_render(&out, "git.example.com", "/s/id_ed25519",
+					  "/s/id_ed25519-cert.pub", NULL, err, sizeof(err)),
 			 APT_OK);
-	ck_assert_str_eq((char *)out.p, "Host *\n\tIdentityFile /s/id_ed25519\n"
+	ck_assert_str_eq((char *)out.p, "Host git.example.com\n\tIdentityFile /s/id_ed25519\n"
 					"\tCertificateFile /s/id_ed25519-cert.pub\n"
 					"\tIdentitiesOnly yes\n");
+	/* The managed known_hosts, before the user's own; and without an identity. */
 	out.len = 0;
-	ck_assert_int_eq(sshconfig_render(&out, " \t", "/s/k", "/s/c", err, sizeof(err)), APT_OK);
+	ck_assert_int_eq(
+	    sshconfig_render(&out, "h", "/s/k", "/s/c", "/s/known hosts", err, sizeof(err)),
+	    APT_OK);
 	ck_assert_str_eq(
 	    (char *)out.p,
-	    "Host *\n\tIdentityFile /s/k\n\tCertificateFile /s/c\n\tIdentitiesOnly yes\n");
+	    "Host h\n\tIdentityFile /s/k\n\tCertificateFile /s/c\n\tIdentitiesOnly yes\n"
+	    "\tUserKnownHostsFile \"/s/known hosts\" ~/.ssh/known_hosts\n");
+	out.len = 0;
+	ck_assert_int_eq(sshconfig_render(&out, "h *.h", NULL, NULL, "/s/kh", err, sizeof(err)),
+			 APT_OK);
+	ck_assert_str_eq((char *)out.p,
+			 "Host h *.h\n\tUserKnownHostsFile /s/kh ~/.ssh/known_hosts\n");
+	out.len = 0;
+	ck_assert_int_eq(sshconfig_render(&out, "h", NULL, NULL, "/s/%d/kh", err, sizeof(err)),
+			 APT_SERVICE);
 	out.len = 0;
 	ck_assert_int_eq(sshconfig_render(&out, "  *.example.com \t10.0.0.* !bad.example.com ",
-					  "/home/a b/k", "/s/c#1", err, sizeof(err)),
+					  "/home/a b/k", "/s/c#1", NULL, err, sizeof(err)),
 			 APT_OK);
 	ck_assert_str_eq((char *)out.p, "Host *.example.com 10.0.0.* !bad.example.com\n"
 					"\tIdentityFile \"/home/a b/k\"\n"
@@ -478,19 +503,21 @@ START_TEST(test_render)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		out.len = 0;
 		err[0] = '\0';
-		ck_assert_msg(sshconfig_render(&out, bad[i], "/s/k", "/s/c", err, sizeof(err)) ==
-				  APT_SERVICE,
+		ck_assert_msg(sshconfig_render(&out, bad[i], "/s/k", "/s/c", NULL, err,
+					       sizeof(err)) == APT_SERVICE,
 			      "accepted pattern %zu", i);
 		ck_assert_msg(strstr(err, "hosts pattern") != NULL, "%s", err);
 		for (const char *p = err; *p != '\0'; p++)
 			ck_assert_msg((unsigned char)*p >= 0x20, "control byte in error: %s", err);
 	}
 	out.len = 0;
-	ck_assert_int_eq(sshconfig_render(&out, "*", "k", "/s/c", err, sizeof(err)), APT_SERVICE);
+	ck_assert_int_eq(sshconfig_render(&out, "*", "k", "/s/c", NULL, err, sizeof(err)),
+			 APT_SERVICE);
 	ck_assert_msg(strstr(err, "not absolute") != NULL, "%s", err);
 	out.len = 0;
-	ck_assert_int_eq(sshconfig_render(&out, "*", "/s/k", "/s/%u-cert.pub", err, sizeof(err)),
-			 APT_SERVICE);
+	ck_assert_int_eq(
+	    sshconfig_render(&out, "*", "/s/k", "/s/%u-cert.pub", NULL, err, sizeof(err)),
+	    APT_SERVICE);
 	buf_free(&out);
 }
 END_TEST
@@ -503,26 +530,97 @@ START_TEST(test_write_include)
 
 	test_dir(dir, "inc");
 	unit_join(inc, sizeof(inc), dir, "ssh_config");
-	ck_assert_msg(sshconfig_write_include(inc, "h", "/k", "/c", err, sizeof(err)) == APT_OK,
+	ck_assert_msg(sshconfig_write_include(inc, "h", "/k", "/c", NULL, err, sizeof(err)) ==
+			  APT_OK,
 		      "%s", err);
 	expect_bytes(inc, want, strlen(want));
 	expect_mode(inc, 0600);
 	/* Over an older file of another mode: replaced, 0600. */
 	unit_write_path(inc, "old", 3, 0644);
-	ck_assert_msg(sshconfig_write_include(inc, "h", "/k", "/c", err, sizeof(err)) == APT_OK,
+	ck_assert_msg(sshconfig_write_include(inc, "h", "/k", "/c", NULL, err, sizeof(err)) ==
+			  APT_OK,
 		      "%s", err);
 	expect_bytes(inc, want, strlen(want));
 	expect_mode(inc, 0600);
 	/* A bad pattern writes nothing. */
-	ck_assert_int_eq(
-	    sshconfig_write_include(inc, "a\nIdentityFile /evil", "/k", "/c", err, sizeof(err)),
-	    APT_SERVICE);
+	ck_assert_int_eq(sshconfig_write_include(inc, "a\nIdentityFile /evil", "/k", "/c", NULL,
+						 err, sizeof(err)),
+			 APT_SERVICE);
 	expect_bytes(inc, want, strlen(want));
 	expect_no_temp(dir);
 	/* Its directory must exist. */
 	unit_join(inc, sizeof(inc), dir, "nodir/ssh_config");
-	ck_assert_int_eq(sshconfig_write_include(inc, "h", "/k", "/c", err, sizeof(err)),
+	ck_assert_int_eq(sshconfig_write_include(inc, "h", "/k", "/c", NULL, err, sizeof(err)),
 			 APT_SERVICE);
+}
+END_TEST
+
+/* ------------------------------------------------------- known_hosts */
+
+#define ED_B64 "AAAAC3NzaC1lZDI1NTE5AAAAIBxKEyJtoi+mJ8mJ71CYg+I2ec4gN1mtBQwmwK8yHvS/"
+#define EC_B64                                                                                     \
+	"AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBDKMWs4wnF/"                          \
+	"IH1Q2faziZgjPSthUDf4WByzgeUM"                                                             \
+	"sKKbDdez+HJQ9IJV1MCK1KJ/VXbZqg3Uu95qbOInj9rLUCeY="
+/* A host certificate, framed as one: no CA key. */
+#define CERT_LINE                                                                                  \
+	"ssh-ed25519-cert-v01@openssh.com "                                                        \
+	"AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAIPG+MJC+"                             \
+	"I8BPqo8RRrh0WKk7LMHky6bkAcynD"                                                            \
+	"9zt4VGJAAAAICdY6M0/Hnw74SEGH7QAFJOoRHe0xTuH/"                                             \
+	"a8GHOgeBvsyAAAAAAAAAAAAAAACAAAAAXgAAAAFAAAAAWgA"                                          \
+	"AAAAAAAAAP//////////"                                                                     \
+	"AAAAAAAAAAAAAAAAAAAAMwAAAAtzc2gtZWQyNTUxOQAAACAnWOjNPx58O+EhBh+0ABSTqER3"                 \
+	"tMU7h/"                                                                                   \
+	"2vBhzoHgb7MgAAAFMAAAALc3NoLWVkMjU1MTkAAABAJDEpuCMMz6ygRIfhyLWywONBid6ll68WmRAvXk5i+oCq"   \
+	"VW+FeE3vrHqeDDXzQ+6LY/K/fcm8X84M4fGTJSjXBQ== c1"
+#define KH_HEAD                                                                                    \
+	"# The host CAs the issuer publishes, written by `apitoken ssh-cert load`;\n"              \
+	"# `apitoken ssh-cert clear` removes this file.\n"
+
+START_TEST(test_known_hosts_render)
+{
+	char *keys[] = {"ssh-ed25519 " ED_B64 " host-ca comment",
+			" ecdsa-sha2-nistp256 " EC_B64 "\n"};
+	char *bad[][2] = {
+	    {keys[0], CERT_LINE},
+	    {keys[0], "ssh-ed25519 AAAA!!!!"},
+	    {keys[0], "ssh-ed25519 " ED_B64 "\n@cert-authority * ssh-ed25519 " ED_B64},
+	    {keys[0], "ssh-rsa " ED_B64},
+	    {keys[0], NULL},
+	    {keys[0], "x"}};
+	struct buf out = BUF_INIT;
+	char err[512] = "";
+
+	/* Each pattern also as "[pattern]:*" (another port), negations kept; no comment. */
+	ck_assert_int_eq(knownhosts_render(&out, " git.example.com,*.corp !bad.corp [h]:2222", keys,
+					   2, err, sizeof(err)),
+			 APT_OK);
+	ck_assert_str_eq((char *)out.p, KH_HEAD
+			 "@cert-authority "
+			 "git.example.com,[git.example.com]:*,*.corp,[*.corp]:*,!bad.corp,!["
+			 "bad.corp]:*,[h]:2222 ssh-ed25519 " ED_B64 "\n"
+			 "@cert-authority "
+			 "git.example.com,[git.example.com]:*,*.corp,[*.corp]:*,!bad.corp,!["
+			 "bad.corp]:*,[h]:2222 ecdsa-sha2-nistp256 " EC_B64 "\n");
+	/* One bad line refuses them all: nothing appended, the line named. */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		out.len = 0;
+		err[0] = '\0';
+		ck_assert_msg(knownhosts_render(&out, "h", bad[i], 2, err, sizeof(err)) ==
+				  APT_SERVICE,
+			      "accepted bad line %zu", i);
+		ck_assert_uint_eq(out.len, 0);
+		ck_assert_msg(strstr(err, "host authority 2 ") != NULL, "%zu: %s", i, err);
+		for (const char *p = err; *p != '\0'; p++)
+			ck_assert_msg((unsigned char)*p >= 0x20, "control byte in error: %s", err);
+	}
+	/* No hosts, or a pattern that could reshape the line: refused too. */
+	ck_assert_int_eq(knownhosts_render(&out, " ", keys, 1, err, sizeof(err)), APT_SERVICE);
+	ck_assert_int_eq(knownhosts_render(&out, "a\n@revoked", keys, 1, err, sizeof(err)),
+			 APT_SERVICE);
+	ck_assert_uint_eq(out.len, 0);
+	buf_free(&out);
 }
 END_TEST
 
@@ -578,7 +676,7 @@ static void check_ssh(const char *name, const char *statedir_name)
 	ck_assert_int_eq(mkdir(strcat(strcpy(line, dir), "/.ssh"), 0700), 0);
 	unit_write_path(config, user, strlen(user), 0600);
 
-	ck_assert_msg(sshconfig_write_include(inc, "*.example.com 10.0.0.*", key, cert, err,
+	ck_assert_msg(sshconfig_write_include(inc, "*.example.com 10.0.0.*", key, cert, NULL, err,
 					      sizeof(err)) == APT_OK,
 		      "%s", err);
 	insert_ok(config, inc, true);
@@ -740,6 +838,7 @@ static Suite *sshconfig_suite(void)
 	tc = tcase_create("include");
 	tcase_add_test(tc, test_render);
 	tcase_add_test(tc, test_write_include);
+	tcase_add_test(tc, test_known_hosts_render);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("ssh");
