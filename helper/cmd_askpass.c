@@ -207,6 +207,26 @@ static enum apt_rc answer(const struct settings *s)
 	return rc;
 }
 
+static void usage(FILE *f)
+{
+	fputs("usage: apitoken askpass [PROMPT]\n"
+	      "       apitoken-askpass PROMPT\n"
+	      "\n"
+	      "The SSH_ASKPASS program: ssh runs it with its prompt as the only argument.\n"
+	      "It prints the token and a newline when PROMPT is the API token prompt\n"
+	      "(\"API token: \", or prompt / APITOKEN_PROMPT), alone or after ssh's\n"
+	      "\"(user@host) \", from a host that matches hosts when hosts is set; under\n"
+	      "`apitoken exec --password` also \"user@host's password: \". For any other\n"
+	      "prompt it prints nothing and exits 1.\n"
+	      "\n"
+	      "  --help, -h   this text (ssh never asks that; the token is not printed)\n"
+	      "\n"
+	      "The token comes from the socket of `apitoken exec` (APITOKEN_ASKPASS_SOCKET),\n"
+	      "else from APITOKEN_TOKEN or token_file in ~/.config/apitoken/config.\n"
+	      "Exit status: 0 printed the token, 1 did not, 2 usage. See apitoken(1).\n",
+	      f);
+}
+
 int cmd_askpass(int argc, char **argv)
 {
 	struct settings s;
@@ -214,8 +234,16 @@ int cmd_askpass(int argc, char **argv)
 	enum apt_rc rc;
 
 	if (argc > 2) {
-		fprintf(stderr, "usage: apitoken askpass [PROMPT]\n");
+		usage(stderr);
 		return EXIT_USAGE;
+	}
+	/*
+	 * Before the settings and the token are even read: whatever the
+	 * environment holds, this answer cannot carry the token.
+	 */
+	if (argc == 2 && help_option(argv[1])) {
+		usage(stdout);
+		return 0;
 	}
 	rc = settings_load(&s, err, sizeof(err));
 	if (rc != APT_OK)

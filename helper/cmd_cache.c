@@ -36,7 +36,7 @@
 
 struct opts {
 	const char *sub;
-	const char *arg; /* forget's FINGERPRINT */
+	char arg[FINGERPRINT_LEN]; /* forget's FINGERPRINT, with its tag (fingerprint_from_arg) */
 	const char *config;
 	bool json;
 };
@@ -49,17 +49,29 @@ static void usage(FILE *f)
 	      "       apitoken cache forget FINGERPRINT [--json] [--config PATH]\n"
 	      "\n"
 	      "  stats    counts of entries by state, backoff, and the cache settings\n"
-	      "  list     one line per entry, newest first; CONFIG is \"this\", or the tag of\n"
-	      "           another configuration sharing the directory\n"
+	      "  list     one line per entry, newest first; SCOPE is the token's scopes\n"
+	      "           separated by commas; CONFIG is \"this\", or the tag of another\n"
+	      "           configuration sharing the directory\n"
 	      "  flush    removes every entry (of every configuration) and the backoff markers\n"
 	      "  forget   removes the entries of one token, named by its fingerprint as the\n"
-	      "           audit line shows it (ucat_sha256:3f2a9c1b, or sha256:3f2a9c1b for\n"
-	      "           whatever prefix), of every configuration; exits 1 when none matched\n"
+	      "           audit line shows it (ucat_sha256:3f2a9c1b), or without its prefix\n"
+	      "           (sha256:3f2a9c1b or 3f2a9c1b: whatever prefix), of every\n"
+	      "           configuration; exits 1 when none matched\n"
 	      "\n"
 	      "  --config PATH   the module's configuration file (default " APITOKEN_CONFIG_PATH
 	      ")\n"
-	      "  --json          machine-readable output\n",
+	      "  --json          machine-readable output\n"
+	      "  --help, -h      this text\n"
+	      "\n"
+	      "Exit status: 0 done, 1 forget matched nothing, 2 usage, configuration or an\n"
+	      "unusable cache directory. See apitoken(1).\n",
 	      f);
+}
+
+static bool known_sub(const char *sub)
+{
+	return strcmp(sub, "stats") == 0 || strcmp(sub, "list") == 0 || strcmp(sub, "flush") == 0 ||
+	       strcmp(sub, "forget") == 0;
 }
 
 /* 0, 1 for --help, or -1 after a message on stderr. */
@@ -67,7 +79,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 {
 	const char *pos[3];
 	int npos = 0, i;
-	bool options = true;
+	bool options = true, help = false;
 
 	memset(o, 0, sizeof(*o));
 	for (i = 1; i < argc; i++) {
@@ -75,8 +87,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 
 		if (options && strcmp(a, "--") == 0) {
 			options = false;
-		} else if (options && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
-			return 1;
+		} else if (options && help_option(a)) {
+			help = true; /* after the rest is read: help for a known subcommand only */
 		} else if (options && strcmp(a, "--json") == 0) {
 			o->json = true;
 		} else if (options && strcmp(a, "--config") == 0) {
@@ -97,6 +109,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			pos[npos++] = a;
 		}
 	}
+	if (help && (npos == 0 || known_sub(pos[0])))
+		return 1;
 	if (npos == 0) {
 		fprintf(stderr, "apitoken cache: which subcommand?\n");
 		return -1;
@@ -108,17 +122,18 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			return -1;
 		}
 		/* Not echoed: whatever was typed here might be a token pasted by mistake. */
-		if (!fingerprint_valid(pos[1])) {
-			fprintf(stderr, "apitoken cache forget: not a fingerprint (want "
-					"[PREFIX]sha256:8HEX, as in the audit line)\n");
+		if (!fingerprint_from_arg(pos[1], o->arg)) {
+			fprintf(stderr,
+				"apitoken cache forget: not a fingerprint (want "
+				"[PREFIX]sha256:8HEX as in the audit line, or the 8 lowercase "
+				"HEX alone)\n");
 			return -1;
 		}
-		o->arg = pos[1];
 		return 0;
 	}
-	if (strcmp(o->sub, "stats") != 0 && strcmp(o->sub, "list") != 0 &&
-	    strcmp(o->sub, "flush") != 0) {
-		fprintf(stderr, "apitoken cache: unknown subcommand\n");
+	if (!known_sub(o->sub)) {
+		fprintf(stderr,
+			"apitoken cache: unknown subcommand (stats, list, flush or forget)\n");
 		return -1;
 	}
 	if (npos != 1) {
@@ -164,6 +179,38 @@ static char *escape_claim(const struct claim *c)
 }
 
 /*
+ * The scope claim for display: its words (RFC 6749 §3.3: separated by
+ * U+0020) joined by commas, so a column stays one field. The claim is
+ * escaped whole first: a space became "%20" there, and nothing else did
+ * (a '%' or ',' of the issuer's is escaped itself), so turning each "%20"
+ * into one comma is exact; runs, leading and trailing spaces make none.
+ */
+static char *scope_words(const struct claim *c)
+{
+	char *e = escape_claim(c), *w = e;
+
+	if (e == NULL)
+		return NULL;
+	for (const char *r = e; *r != '\0';) {
+		if (strncmp(r, "%20", 3) != 0) {
+			*w++ = *r++;
+			continue;
+		}
+		r += 3;
+		if (w > e && w[-1] != ',' && *r != '\0')
+			*w++ = ',';
+	}
+	if (w > e && w[-1] == ',')
+		w--;
+	if (w == e)
+		*w++ = '-';		    /* only spaces: no scope, as the listing shows none */
+	else if (w == e + 1 && e[0] == '-') /* one word "-": not to be read as none */
+		w = e + sprintf(e, "%%2D");
+	*w = '\0';
+	return e;
+}
+
+/*
  * The local user the map gives an entry's identity, by the matcher logins
  * use (the admin sees what a login would get): *out escaped, or NULL when
  * there is no identity or no line matches it. -1 out of memory.
@@ -200,8 +247,9 @@ struct row {
 	char name[CACHE_NAME_LEN + 1];
 	bool valid;
 	char fingerprint[FINGERPRINT_LEN];
-	char *user, *scope; /* escaped, or NULL */
-	char *mapped;	    /* with a user_map: the local user it maps user to, escaped, or NULL */
+	char *user, *scope;  /* escaped, or NULL; scope as scope_words() shows it */
+	char *scope_escaped; /* the claim escaped whole, as --json has always given it */
+	char *mapped;	     /* with a user_map: the local user it maps user to, escaped, or NULL */
 	enum cache_kind kind;
 	enum cache_state state;
 	time_t fetched, fresh_until, grace_until;
@@ -249,14 +297,15 @@ static int gather(const struct cache *c, const char *name, const struct cache_en
 	/* The tag is hex under the MAC; %.16s keeps the column short whatever it holds. */
 	snprintf(r->config, sizeof(r->config), "%.16s", e->other_config ? e->config : "this");
 	r->user = escape_claim(&e->claims.c[CLAIM_USERNAME]);
-	r->scope = escape_claim(&e->claims.c[CLAIM_SCOPE]);
+	r->scope = scope_words(&e->claims.c[CLAIM_SCOPE]);
+	r->scope_escaped = escape_claim(&e->claims.c[CLAIM_SCOPE]);
 	if (c->cfg->usermap != NULL && mapped_user(c->cfg->usermap, e, &r->mapped) < 0)
 		return -1;
 	/* NULL from escape_claim also means out of memory when there was something to show. */
 	if ((r->user == NULL && e->claims.c[CLAIM_USERNAME].type == CLAIM_STRING &&
 	     e->claims.c[CLAIM_USERNAME].len > 0) ||
-	    (r->scope == NULL && e->claims.c[CLAIM_SCOPE].type == CLAIM_STRING &&
-	     e->claims.c[CLAIM_SCOPE].len > 0))
+	    ((r->scope == NULL || r->scope_escaped == NULL) &&
+	     e->claims.c[CLAIM_SCOPE].type == CLAIM_STRING && e->claims.c[CLAIM_SCOPE].len > 0))
 		return -1;
 	return 0;
 }
@@ -266,6 +315,7 @@ static void rows_free(struct rows *rs)
 	for (size_t i = 0; i < rs->n; i++) {
 		free(rs->v[i].user);
 		free(rs->v[i].scope);
+		free(rs->v[i].scope_escaped);
 		free(rs->v[i].mapped);
 	}
 	free(rs->v);
@@ -311,6 +361,21 @@ static json_t *json_text(const char *s)
 	j = json_string(e ? e : "");
 	free(e);
 	return j;
+}
+
+/* scope_words() text as an array of its words; [] for none. */
+static json_t *json_words(const char *words)
+{
+	json_t *a = json_array();
+
+	for (const char *p = words; a != NULL && p != NULL && strcmp(p, "-") != 0 && *p != '\0';) {
+		size_t n = strcspn(p, ",");
+
+		/* Escaped: ASCII, so valid UTF-8 for jansson. */
+		json_array_append_new(a, json_stringn(p, n));
+		p += n + (p[n] == ',');
+	}
+	return a;
 }
 
 static int json_print(json_t *j)
@@ -462,7 +527,8 @@ static int cmd_list(const struct opts *o, const struct apt_config *cfg, const st
 			json_time(j, "fetched", r->fetched);
 			json_time(j, "fresh_until", r->fresh_until);
 			json_time(j, "grace_until", r->grace_until);
-			json_object_set_new(j, "scope", json_text(r->scope));
+			json_object_set_new(j, "scope", json_text(r->scope_escaped));
+			json_object_set_new(j, "scopes", json_words(r->scope));
 			if (cfg->usermap != NULL)
 				json_object_set_new(j, "mapped_user", json_text(r->mapped));
 			json_array_append_new(a, j);
@@ -540,7 +606,7 @@ static int report_count(const struct opts *o, const char *verb, long n, const ch
 		json_object_set_new(j, verb, json_integer(n));
 		return json_print(j) < 0 ? EXIT_USAGE : 0;
 	}
-	printf("%s %ld entries%s\n", verb, n, note);
+	printf("%s %ld %s%s\n", verb, n, n == 1 ? "entry" : "entries", note);
 	return 0;
 }
 

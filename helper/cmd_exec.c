@@ -40,9 +40,31 @@ extern char **environ;
 /* Forwarded to CMD: exec is its parent, not a bystander. */
 static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
-static int usage(void)
+static void usage(FILE *f)
 {
-	fprintf(stderr, "usage: apitoken exec [--password] -- COMMAND [ARG...]\n");
+	fputs("usage: apitoken exec [--password] -- COMMAND [ARG...]\n"
+	      "\n"
+	      "Runs COMMAND (ssh, git, rsync, scp, or a script running them) so that every ssh\n"
+	      "it starts answers the API token prompt with the token, asking nothing on a\n"
+	      "terminal. COMMAND gets SSH_ASKPASS=apitoken-askpass, SSH_ASKPASS_REQUIRE=force\n"
+	      "and APITOKEN_ASKPASS_SOCKET, and loses APITOKEN_TOKEN: exec serves the token on\n"
+	      "that socket to COMMAND's own descendants until COMMAND ends.\n"
+	      "\n"
+	      "  --password   also answer ssh's \"user@host's password: \" (for hosts where the\n"
+	      "               token is the password of the password method)\n"
+	      "  --help, -h   this text\n"
+	      "  --           ends the options: everything after it is COMMAND and its\n"
+	      "               arguments (`exec -- CMD --help` asks CMD)\n"
+	      "\n"
+	      "The token comes from APITOKEN_TOKEN or token_file in ~/.config/apitoken/config.\n"
+	      "Exit status: COMMAND's (128+N for signal N), 2 usage, 3 no usable token or\n"
+	      "settings, 126/127 COMMAND cannot be run. See apitoken(1).\n",
+	      f);
+}
+
+static int usage_error(void)
+{
+	usage(stderr);
 	return EXIT_USAGE;
 }
 
@@ -187,9 +209,13 @@ int cmd_exec(int argc, char **argv)
 	 * core file and no ptrace or /proc/PID/mem for other processes of the
 	 * user. CMD gets the caller's core limit back.
 	 */
+	/* Only before "--": after it, a --help is COMMAND's own. */
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		if (strcmp(argv[i], "--password") == 0) {
 			password = true;
+		} else if (help_option(argv[i])) {
+			usage(stdout);
+			return 0;
 		} else if (argv[i][0] != '-') {
 			/* The command's own options must not be read as ours: -- marks where it
 			 * starts. */
@@ -197,15 +223,15 @@ int cmd_exec(int argc, char **argv)
 				"apitoken exec: put -- before the command: apitoken exec%s -- %s "
 				"...\n",
 				password ? " --password" : "", argv[i]);
-			return usage();
+			return usage_error();
 		} else {
 			fprintf(stderr, "apitoken exec: unknown option %s\n", argv[i]);
-			return usage();
+			return usage_error();
 		}
 	}
 	if (i + 1 >= argc) {
 		fprintf(stderr, "apitoken exec: no command after --\n");
-		return usage();
+		return usage_error();
 	}
 	if (askpass_path(askpass, sizeof(askpass)) < 0) {
 		fprintf(stderr,

@@ -495,19 +495,41 @@ static void introspect(const struct buf *in, struct buf *out)
 	buf_free(&res.body);
 }
 
+static void usage(FILE *f)
+{
+	fputs("usage: apitoken introspect\n"
+	      "\n"
+	      "For pam_apitoken only: reads one request in the module's private format on\n"
+	      "standard input (the token and the client secret are in it, never in argv),\n"
+	      "asks the issuer's introspection endpoint about the token and writes the claims,\n"
+	      "or the reason there are none, on standard output. It decides nothing; it\n"
+	      "refuses to run when standard input is a terminal. Not for running by hand.\n"
+	      "\n"
+	      "  --help, -h   this text\n"
+	      "\n"
+	      "Exit status: 0 wrote an answer, 1 could not, 2 arguments or a terminal.\n"
+	      "See apitoken(1) and pam_apitoken(8).\n",
+	      f);
+}
+
 int cmd_introspect(int argc, char **argv)
 {
 	struct buf in = BUF_INIT, out = BUF_INIT;
 	int r = 0;
 
-	(void)argv;
 	/* main() left no core limit and made us non-dumpable; the drop must keep it so. */
 	if (finish_drop() < 0)
 		return 126; /* the module says "could not set up (drop to ...)" */
+	/* The module passes no argument: this is a person asking, stdin is not read. */
+	if (argc == 2 && help_option(argv[1])) {
+		usage(stdout);
+		return 0;
+	}
 	if (argc != 1 || isatty(STDIN_FILENO)) {
 		fprintf(stderr, "apitoken introspect: for the PAM module only; reads its request "
 				"on standard input\n");
-		return 2;
+		usage(stderr);
+		return EXIT_USAGE;
 	}
 	if (file_read_fd(STDIN_FILENO, PROTO_MAX_MESSAGE, 0, &in, "stdin", NULL, 0) < 0)
 		introspect_respond_error(&out, PROTO_ERR_BAD_REQUEST, 0, -1);

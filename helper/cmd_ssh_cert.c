@@ -1273,12 +1273,64 @@ int cert_exit_status(enum cert_rc rc)
 	return EXIT_CONFIG;
 }
 
-static int usage(void)
+/* Whether the help for sub (NULL: every subcommand) shows name's options. */
+static bool help_shows(const char *sub, const char *name)
 {
-	fprintf(stderr, "usage: apitoken ssh-cert load [--new] [--refresh-only] [--agent] "
-			"[--write-ssh-config] [-q] [--no-interaction]\n"
-			"       apitoken ssh-cert info [--json] [--check]\n"
-			"       apitoken ssh-cert clear [--forget-ca] [-q]\n");
+	return sub == NULL || strcmp(sub, name) == 0;
+}
+
+/* The option lists, by subcommand; NULL: all of them. */
+static void usage(FILE *f, const char *sub)
+{
+	fputs("usage: apitoken ssh-cert load [--new] [--refresh-only] [--agent] "
+	      "[--write-ssh-config]\n"
+	      "                              [-q] [--no-interaction]\n"
+	      "       apitoken ssh-cert load --known-hosts-only [-q] [--no-interaction]\n"
+	      "       apitoken ssh-cert info [--json] [--check]\n"
+	      "       apitoken ssh-cert clear [--forget-ca] [-q]\n",
+	      f);
+	if (help_shows(sub, "load"))
+		fputs(
+		    "\n"
+		    "load: make sure a valid SSH certificate for the token is in the state\n"
+		    "directory (~/.local/state/apitoken/ssh), asking cert_url only when needed\n"
+		    "  --new               ask for a new certificate even if the one there is "
+		    "good\n"
+		    "  --refresh-only      while the certificate is good, do nothing at all\n"
+		    "  --agent             also load key and certificate into SSH_AUTH_SOCK's "
+		    "agent\n"
+		    "  --write-ssh-config  add the Include block to ~/.ssh/config without asking\n"
+		    "  --known-hosts-only  only the issuer's host CAs (known_hosts) and the "
+		    "Include\n"
+		    "                      block, no token or certificate (for `apitoken exec` "
+		    "jobs)\n"
+		    "  -q, --quiet         print nothing on success\n"
+		    "  --no-interaction    never ask a question\n",
+		    f);
+	if (help_shows(sub, "info"))
+		fputs("\n"
+		      "info: show the certificate there, without a request; exit 1 if not valid\n"
+		      "  --json              one JSON object\n"
+		      "  --check             print nothing; exit 0 valid, 1 not\n",
+		      f);
+	if (help_shows(sub, "clear"))
+		fputs("\n"
+		      "clear: remove what load made (files, agent identity, Include block)\n"
+		      "  --forget-ca         forget the pinned CA keys too\n"
+		      "  -q, --quiet         print nothing on success\n",
+		      f);
+	fputs("\n"
+	      "  --help, -h          this text (`ssh-cert SUB --help`: SUB's options)\n"
+	      "\n"
+	      "Exit status: 0 ok, 1 no valid certificate (info), 2 usage, 3 settings, files or\n"
+	      "agent, 4 refused by the issuer, 5 issuer unavailable, 6 a bad certificate.\n"
+	      "See apitoken(1).\n",
+	      f);
+}
+
+static int usage_error(void)
+{
+	usage(stderr, NULL);
 	return EXIT_USAGE;
 }
 
@@ -1286,11 +1338,22 @@ int cmd_ssh_cert(int argc, char **argv)
 {
 	struct opts o = {0};
 	const char *sub = argc > 1 ? argv[1] : "";
+	bool known =
+	    strcmp(sub, "load") == 0 || strcmp(sub, "info") == 0 || strcmp(sub, "clear") == 0;
 
+	if (argc == 2 && help_option(sub)) {
+		usage(stdout, NULL);
+		return 0;
+	}
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];
 		bool is_load = strcmp(sub, "load") == 0, is_info = strcmp(sub, "info") == 0;
 
+		/* Help wins over the options around it; never for an unknown subcommand. */
+		if (known && help_option(a)) {
+			usage(stdout, sub);
+			return 0;
+		}
 		if (is_load && strcmp(a, "--new") == 0)
 			o.new_cert = true;
 		else if (is_load && strcmp(a, "--refresh-only") == 0)
@@ -1312,7 +1375,7 @@ int cmd_ssh_cert(int argc, char **argv)
 		else if (strcmp(sub, "clear") == 0 && strcmp(a, "--forget-ca") == 0)
 			o.forget_ca = true;
 		else
-			return usage();
+			return usage_error();
 	}
 	if (strcmp(sub, "load") == 0)
 		return load(&o);
@@ -1320,5 +1383,5 @@ int cmd_ssh_cert(int argc, char **argv)
 		return info(&o);
 	if (strcmp(sub, "clear") == 0)
 		return clear(&o);
-	return usage();
+	return usage_error();
 }

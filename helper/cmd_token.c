@@ -89,14 +89,36 @@ static enum cert_rc token_check(struct token_source *src, char *err, size_t errl
 	return rc;
 }
 
+static void usage(FILE *f)
+{
+	fputs("usage: apitoken token check\n"
+	      "\n"
+	      "Says whether the API token is valid, without printing any of it: with check_url\n"
+	      "by the platform's own check (a GET with the token as the bearer), with token_url\n"
+	      "by the token exchange, otherwise by asking cert_url to sign a throwaway key.\n"
+	      "\n"
+	      "  --help, -h   this text\n"
+	      "\n"
+	      "The token comes from APITOKEN_TOKEN or token_file in ~/.config/apitoken/config.\n"
+	      "Exit status: 0 valid, 2 usage, 3 settings or no token, 4 refused by the issuer,\n"
+	      "5 issuer unavailable, 6 a certificate failing our checks. See apitoken(1).\n",
+	      f);
+}
+
 int cmd_token(int argc, char **argv)
 {
 	struct token_source src;
 	char err[512];
 	enum cert_rc rc;
 
+	/* `token --help` and `token check --help` alike. */
+	if ((argc == 2 && help_option(argv[1])) ||
+	    (argc == 3 && strcmp(argv[1], "check") == 0 && help_option(argv[2]))) {
+		usage(stdout);
+		return 0;
+	}
 	if (argc != 2 || strcmp(argv[1], "check") != 0) {
-		fprintf(stderr, "usage: apitoken token check\n");
+		usage(stderr);
 		return EXIT_USAGE;
 	}
 	rc = token_check(&src, err, sizeof(err));

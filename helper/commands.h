@@ -2,6 +2,9 @@
 #ifndef APITOKEN_COMMANDS_H
 #define APITOKEN_COMMANDS_H
 
+#include <stdbool.h>
+#include <string.h>
+
 #include "certissue.h"
 #include "result.h"
 
@@ -26,6 +29,15 @@ int cmd_check(int argc, char **argv);
 /* apitoken check's sentence for a reason word of the audit line, or NULL (helper/cmd_check.c). */
 const char *check_reason_text(const char *word);
 int cmd_shell(int argc, char **argv);
+
+/*
+ * `--help` or `-h`: every subcommand prints its options on stdout for it
+ * and exits 0 (`apitoken help SUB` calls SUB with it).
+ */
+static inline bool help_option(const char *arg)
+{
+	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
 
 /*
  * No core file, not dumpable: main() calls this before it dispatches

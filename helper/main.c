@@ -2,6 +2,9 @@
  * apitoken: the helper binary. Dispatches to one file per subcommand. Run
  * under the name apitoken-askpass (a link installed beside it), it is the
  * SSH_ASKPASS program: ssh calls that with the prompt as the only argument.
+ *
+ * Each subcommand owns its option list and prints it for `SUB --help`;
+ * `apitoken help SUB` is that call, so no second copy lives here.
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,37 +21,102 @@ static const struct {
     {"check", cmd_check},	    {"shell", cmd_shell},
 };
 
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/*
+ * One line per command for the overview, in the order a user meets them.
+ * Keyed by name so that a row added to commands[] alone still dispatches
+ * and shows up (without a summary), and a summary without its command is
+ * not shown.
+ */
+static const struct {
+	const char *name, *summary;
+} summaries[] = {
+    {"ssh-cert", "get, show or remove a short-lived SSH certificate for the token"},
+    {"token", "say whether the token is valid"},
+    {"exec", "run a command (ssh, git, rsync, scp) answering the API token prompt"},
+    {"askpass", "the SSH_ASKPASS program: print the token for the API token prompt only"},
+    {"cache", "inspect or clear the module's token cache (admin)"},
+    {"check", "check the module's configuration, or one login's decision (admin)"},
+    {"shell", "sshd's ForceCommand: run a command only if the login's scopes allow it"},
+    {"introspect", "verify a token for pam_apitoken (reads its request on stdin)"},
+};
+
+static int find_command(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static const char *summary_of(const char *name)
+{
+	for (size_t i = 0; i < sizeof(summaries) / sizeof(summaries[0]); i++)
+		if (strcmp(name, summaries[i].name) == 0)
+			return summaries[i].summary;
+	return "";
+}
+
 static void usage(FILE *f)
 {
 	fputs("usage: apitoken COMMAND [ARGS]\n"
-	      "\n"
-	      "  ssh-cert load [--new] [--refresh-only] [--agent] [--write-ssh-config] [-q]\n"
-	      "                [--no-interaction]\n"
-	      "                 get a short-lived SSH certificate for the token\n"
-	      "  ssh-cert info [--json] [--check] | ssh-cert clear [-q]\n"
-	      "  token check    say whether the token is valid\n"
-	      "  exec [--password] -- CMD [ARG...]\n"
-	      "                 run CMD (ssh, git, rsync, scp) answering the API token prompt\n"
-	      "  askpass [PROMPT]\n"
-	      "                 print the token if PROMPT is the API token prompt (SSH_ASKPASS)\n"
-	      "  cache stats|list|flush|forget FINGERPRINT [--json] [--config PATH]\n"
-	      "                 inspect or clear the module's token cache (admin)\n"
-	      "  check [--config FILE] [--user USER [--rhost ADDR]] [--no-cache]\n"
-	      "                 say what is wrong with the module's configuration; with --user,\n"
-	      "                 decide a login as the module would and say why (admin)\n"
-	      "  introspect     verify a token for pam_apitoken (reads its request on stdin)\n"
-	      "  shell          sshd ForceCommand: read/write/shell per command by scope\n"
-	      "  --help         this text\n"
-	      "  --version      the version\n"
-	      "\n"
-	      "The token comes from APITOKEN_TOKEN or token_file in ~/.config/apitoken/config,\n"
-	      "never from the command line. See apitoken(1) and pam_apitoken(8).\n",
+	      "       apitoken help [COMMAND [SUBCOMMAND]]\n"
+	      "\n",
 	      f);
+	for (size_t i = 0; i < sizeof(summaries) / sizeof(summaries[0]); i++)
+		if (find_command(summaries[i].name) >= 0)
+			fprintf(f, "  %-12s %s\n", summaries[i].name, summaries[i].summary);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (summary_of(commands[i].name)[0] == '\0')
+			fprintf(f, "  %s\n", commands[i].name);
+	fputs("\n"
+	      "  --help, -h   this text; `apitoken COMMAND --help` shows a command's options\n"
+	      "  --version    the version\n"
+	      "\n"
+	      "The token comes from APITOKEN_TOKEN (or the variables of token_env) or token_file\n"
+	      "in ~/.config/apitoken/config, never from the command line. See apitoken(1) and\n"
+	      "pam_apitoken(8).\n",
+	      f);
+}
+
+/*
+ * `apitoken help [COMMAND [SUBCOMMAND]]`: the command's own --help, so that
+ * what it prints is what `COMMAND [SUBCOMMAND] --help` prints.
+ */
+static int help(int argc, char **argv)
+{
+	char *sub[4];
+	int c;
+
+	if (argc == 1 || (argc == 2 && (strcmp(argv[1], "help") == 0 || help_option(argv[1])))) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc > 3) {
+		fputs("usage: apitoken help [COMMAND [SUBCOMMAND]]\n", stderr);
+		return EXIT_USAGE;
+	}
+	c = find_command(argv[1]);
+	if (c < 0) {
+		/* Not echoed: a token pasted in the wrong place must not reach a log. */
+		fputs("apitoken help: no such command; the commands are:", stderr);
+		for (size_t i = 0; i < NCOMMANDS; i++)
+			fprintf(stderr, " %s", commands[i].name);
+		fputc('\n', stderr);
+		return EXIT_USAGE;
+	}
+	sub[0] = argv[1];
+	sub[1] = argc == 3 ? argv[2] : (char *)"--help";
+	sub[2] = argc == 3 ? (char *)"--help" : NULL;
+	sub[3] = NULL;
+	return commands[c].run(argc, sub);
 }
 
 int main(int argc, char **argv)
 {
 	const char *name = argv[0] ? strrchr(argv[0], '/') : NULL;
+	int c;
 
 	if (protect_memory() < 0)
 		return 126; /* as for a failed drop: the module says "could not set up" */
@@ -59,10 +127,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+	if ((c = find_command(argv[1])) >= 0)
+		return commands[c].run(argc - 1, argv + 1);
+	if (strcmp(argv[1], "help") == 0)
+		return help(argc - 1, argv + 1);
+	if (help_option(argv[1])) {
 		usage(stdout);
 		return 0;
 	}

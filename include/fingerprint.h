@@ -36,6 +36,14 @@ void token_fingerprint(const char *token, size_t len, const char *prefixes,
 bool fingerprint_valid(const char *s);
 
 /*
+ * An administrator's FINGERPRINT argument (`apitoken cache forget`): one in
+ * the grammar above, or its 8 hex digits alone, which stand for
+ * FINGERPRINT_HASH_TAG and them (the tail, so any prefix matches). True
+ * with the fingerprint in out; false for anything else, out untouched.
+ */
+bool fingerprint_from_arg(const char *arg, char out[FINGERPRINT_LEN]);
+
+/*
  * True when wanted names stored: exactly, or by the tail alone ("sha256:"
  * and the hex), for an admin who knows the token only from an audit line
  * written before token_prefixes changed, or does not know its prefix.

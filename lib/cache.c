@@ -132,15 +132,26 @@ static enum apt_rc open_cache(struct cache *c, const struct apt_config *cfg, boo
 		return APT_OK; /* nothing cached yet */
 	if (c->dirfd < 0) {
 		errf(err, errlen, "cache %s: %s%s", path,
-		     errno == ELOOP || errno == ENOTDIR ? "not a directory (or a symbolic link)"
-							: strerror(errno),
+		     errno == ELOOP || errno == ENOTDIR
+			 ? "not a directory (or a symbolic link); cache_dir must name a real "
+			   "directory, owned by root, mode 0700"
+			 : strerror(errno),
 		     suffix);
 		return APT_SERVICE;
 	}
-	if (fstat(c->dirfd, &st) != 0 || !S_ISDIR(st.st_mode) || file_trust(&st) != FILE_TRUSTED) {
-		errf(err, errlen,
-		     "cache %s: must be owned by root and not writable by group or others%s", path,
-		     suffix);
+	if (fstat(c->dirfd, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		errf(err, errlen, "cache %s: not a usable directory%s", path, suffix);
+		cache_close(c);
+		return APT_SERVICE;
+	}
+	/* Whoever else could write it could plant entries: say so, and the fix. */
+	if (file_trust(&st) != FILE_TRUSTED) {
+		if (file_trust(&st) == FILE_OTHER_OWNER)
+			errf(err, errlen, "cache %s: owned by uid %u, not root (chown root %s)%s",
+			     path, (unsigned)st.st_uid, path, suffix);
+		else
+			errf(err, errlen, "cache %s: writable by group or others (chmod 700 %s)%s",
+			     path, path, suffix);
 		cache_close(c);
 		return APT_SERVICE;
 	}

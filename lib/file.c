@@ -23,6 +23,8 @@
 #include "hex.h"
 
 #define MAX_LINKS 40 /* as the kernel's own limit on symbolic links in a lookup */
+/* A final link is refused (but for FILE_PUBLIC): the fix is to name its target. */
+#define LINK_REFUSED "is a symbolic link (name the file itself, not a link to it)"
 
 enum file_trust file_trust(const struct stat *st)
 {
@@ -52,17 +54,26 @@ static int check_dir(const struct walk *w, const struct stat *st, const char *pa
 	const char *shown = w->at[0] ? w->at : "/";
 	enum file_trust t = file_trust(st);
 
+	/*
+	 * The fix comes first, right after the fault: the module's outcome
+	 * holds 256 bytes, and a long path must not push the fix out of it.
+	 */
 	if (t == FILE_OTHER_OWNER)
 		return errf(err, errlen,
-			    "%s: directory %s is owned by uid %u, not root or the effective "
-			    "user; keep the file under directories only root can change",
-			    path, shown, (unsigned)st->st_uid);
+			    "%s: directory %s is owned by uid %u, not root or the effective user "
+			    "(chown root %s, or move the file out of it)",
+			    path, shown, (unsigned)st->st_uid, shown);
+	/* A sticky directory (/tmp) is shared on purpose: the fix is to move out of it. */
+	if (t == FILE_SHARED_WRITE && (st->st_mode & S_ISVTX))
+		return errf(err, errlen,
+			    "%s: directory %s is writable by group or others, who could replace "
+			    "the file (it is shared, as /tmp is: move the file out of it)",
+			    path, shown);
 	if (t == FILE_SHARED_WRITE)
 		return errf(err, errlen,
 			    "%s: directory %s is writable by group or others, who could replace "
-			    "the file; keep it under directories only root can change (chmod "
-			    "go-w, or move it)",
-			    path, shown);
+			    "the file (chmod go-w %s, or move the file out of it)",
+			    path, shown, shown);
 	return 0;
 }
 
@@ -103,19 +114,28 @@ static int check_file(const struct stat *st, enum file_kind kind, const char *pa
 
 	if (!S_ISREG(st->st_mode))
 		return errf(err, errlen, "%s: not a regular file", path);
+	/* Each refusal names its fix: root's for the module, the user's own for the helper. */
+	if (t == FILE_OTHER_OWNER && geteuid() == 0)
+		return errf(err, errlen,
+			    "%s: owned by uid %u, not root or the effective user (chown root %s)",
+			    path, (unsigned)st->st_uid, path);
 	if (t == FILE_OTHER_OWNER)
-		return errf(err, errlen, "%s: owned by uid %u, not root or the effective user",
-			    path, (unsigned)st->st_uid);
+		return errf(err, errlen,
+			    "%s: owned by uid %u, not root or the effective user (chown %u %s, "
+			    "or use a copy of your own)",
+			    path, (unsigned)st->st_uid, (unsigned)geteuid(), path);
 	if (t == FILE_SHARED_WRITE)
-		return errf(err, errlen, "%s: writable by group or others", path);
+		return errf(err, errlen, "%s: writable by group or others (chmod go-w %s)", path,
+			    path);
 	if ((kind == FILE_SECRET || kind == FILE_APPEND) && (st->st_mode & (S_IRWXG | S_IRWXO)))
-		return errf(err, errlen, "%s: accessible by group or others (chmod 600)", path);
+		return errf(err, errlen, "%s: accessible by group or others (chmod 600 %s)", path,
+			    path);
 	/* Another name for the file may be a log someone else reads: appends land there too. */
 	if (kind == FILE_APPEND && st->st_nlink != 1)
 		return errf(err, errlen, "%s: has %lu links, want exactly one (remove the others)",
 			    path, (unsigned long)st->st_nlink);
 	if (kind == FILE_PROGRAM && !(st->st_mode & S_IXUSR))
-		return errf(err, errlen, "%s: not executable", path);
+		return errf(err, errlen, "%s: not executable (chmod u+x %s)", path, path);
 	return 0;
 }
 
@@ -136,14 +156,14 @@ static int open_final(int dir, const char *name, enum file_kind kind, const char
 	if (fd < 0) {
 		int e = errno; /* the caller may tell ENOENT ("not there") from the rest */
 
-		errf(err, errlen, "%s: %s", path, e == ELOOP ? "is a symbolic link" : strerror(e));
+		errf(err, errlen, "%s: %s", path, e == ELOOP ? LINK_REFUSED : strerror(e));
 		errno = e;
 		return -1;
 	}
 	/* O_PATH opens a link itself rather than failing: the check below refuses it. */
 	if (fstat(fd, &st) != 0 || check_file(&st, kind, path, err, errlen) < 0) {
 		if (S_ISLNK(st.st_mode))
-			errf(err, errlen, "%s: is a symbolic link", path);
+			errf(err, errlen, "%s: " LINK_REFUSED, path);
 		close(fd);
 		errno = EACCES; /* there, but refused */
 		return -1;
@@ -208,7 +228,7 @@ int file_open_checked(const char *path, enum file_kind kind, char *err, size_t e
 		 */
 		if (fstatat(w->dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
 			if (last && kind != FILE_PUBLIC) {
-				errf(err, errlen, "%s: is a symbolic link", path);
+				errf(err, errlen, "%s: " LINK_REFUSED, path);
 				goto fail;
 			}
 			if (splice_link(w, name, after, path, err, errlen) < 0)

@@ -83,6 +83,15 @@ void token_fingerprint(const char *token, size_t len, const char *prefixes,
 	explicit_bzero(md, sizeof(md));
 }
 
+/* Lowercase only, as token_fingerprint writes it: "3F2A9C1B" names no token. */
+static bool lower_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
 bool fingerprint_valid(const char *s)
 {
 	size_t len = strlen(s), plen, i;
@@ -95,10 +104,22 @@ bool fingerprint_valid(const char *s)
 			return false;
 	if (memcmp(s + plen, FINGERPRINT_HASH_TAG, TAG_LEN) != 0)
 		return false;
-	/* Lowercase only, as token_fingerprint writes it: "3F2A9C1B" names no token. */
-	for (i = plen + TAG_LEN; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
+	return lower_hex(s + plen + TAG_LEN, FINGERPRINT_HEX_LEN);
+}
+
+bool fingerprint_from_arg(const char *arg, char out[FINGERPRINT_LEN])
+{
+	size_t len = strlen(arg);
+
+	if (fingerprint_valid(arg)) {
+		memcpy(out, arg, len + 1);
+		return true;
+	}
+	/* The hex alone is the tail without its tag: it matches whatever the prefix. */
+	if (len != FINGERPRINT_HEX_LEN || !lower_hex(arg, len))
+		return false;
+	memcpy(out, FINGERPRINT_HASH_TAG, TAG_LEN);
+	memcpy(out + TAG_LEN, arg, len + 1);
 	return true;
 }
 

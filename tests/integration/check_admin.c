@@ -130,12 +130,14 @@ START_TEST(every_problem_with_file_line_and_fix)
 	OUT_HAS("%s/apt.conf: introspection_url is required (add \"introspection_url = https://",
 		T.root);
 	OUT_HAS("%s/bad.map:2: want IDENTITY LOCAL_USER", T.root);
-	OUT_HAS("%s/apt.conf:5: client_secret_file: %s: accessible by group or others (chmod 600)",
-		T.root, open_secret);
-	OUT_HAS("%s/apt.conf:7: cache %s/opencache: must be owned by root and not writable by "
-		"group or others",
-		T.root, T.root);
-	OUT_HAS("%s/apt.conf:8: helper: %s: writable by group or others", T.root, gw);
+	OUT_HAS("%s/apt.conf:5: client_secret_file: %s: accessible by group or others (chmod 600 "
+		"%s)",
+		T.root, open_secret, open_secret);
+	OUT_HAS("%s/apt.conf:7: cache %s/opencache: writable by group or others (chmod 700 "
+		"%s/opencache)",
+		T.root, T.root, T.root);
+	OUT_HAS("%s/apt.conf:8: helper: %s: writable by group or others (chmod go-w %s)", T.root,
+		gw, gw);
 	OUT_HAS("%s/apt.conf:9: helper_user apt-nosuchuser: no such user; create it (useradd "
 		"--system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "
 		"apt-nosuchuser)",

@@ -193,7 +193,7 @@ END_TEST
 static void expect_refused(const char *path, const char *why)
 {
 	char *tok = idp_mint(&idp, "alice", "ssh", 300, NULL);
-	char want[700];
+	char want[1500];
 
 	log_reset();
 	ck_assert_int_eq(pam_run(audit_service(path, NULL), "alice", "192.0.2.7", tok).auth,
@@ -220,7 +220,7 @@ START_TEST(symlink_refused)
 	/* To a file that would pass itself: the link is refused, the target untouched. */
 	write_file("link-target", 0600, NULL);
 	ck_assert_int_eq(symlink(target, link), 0);
-	expect_refused(link, "is a symbolic link");
+	expect_refused(link, "is a symbolic link (name the file itself, not a link to it)");
 	ck_assert_int_eq(file_size(target), 0);
 	/* To nothing: the link is not followed to make a file there. */
 	ck_assert_int_eq(symlink(nowhere, dangling), 0);
@@ -243,9 +243,14 @@ START_TEST(shared_file_refused)
 	const char *gw = made(0, "group-writable.json", 0620);
 	const char *gr = made(1, "group-readable.json", 0640);
 
-	expect_refused(gw, "writable by group or others");
+	char why[700];
+
+	/* Each with the command that fixes it. */
+	snprintf(why, sizeof(why), "writable by group or others (chmod go-w %s)", gw);
+	expect_refused(gw, why);
 	ck_assert_int_eq(file_size(gw), 0);
-	expect_refused(gr, "accessible by group or others (chmod 600)");
+	snprintf(why, sizeof(why), "accessible by group or others (chmod 600 %s)", gr);
+	expect_refused(gr, why);
 	ck_assert_int_eq(file_size(gr), 0);
 }
 END_TEST

@@ -281,7 +281,8 @@ START_TEST(admin_commands_on_a_cache_the_module_filled)
 	line = line_with(out, fpa);
 	ck_assert_ptr_nonnull(line);
 	ck_assert_msg(strstr(line, " alice ") && strstr(line, " positive ") &&
-			  strstr(line, " fresh ") && strstr(line, "ssh%20deploy"),
+			  strstr(line, " fresh ") && strstr(line, " ssh,deploy ") &&
+			  strstr(line, "%20") == NULL,
 		      "%s", line);
 	line = line_with(out, fpb);
 	ck_assert_ptr_nonnull(line);
@@ -319,7 +320,11 @@ START_TEST(admin_commands_on_a_cache_the_module_filled)
 	ck_assert_str_eq(jstr(e, "user"), "alice");
 	ck_assert_str_eq(jstr(e, "kind"), "positive");
 	ck_assert_str_eq(jstr(e, "state"), "fresh");
-	ck_assert_str_eq(jstr(e, "scope"), "ssh%20deploy");
+	ck_assert_str_eq(jstr(e, "scope"), "ssh%20deploy"); /* as it always was */
+	ck_assert_int_eq(json_array_size(json_object_get(e, "scopes")), 2);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(e, "scopes"), 0)), "ssh");
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(e, "scopes"), 1)),
+			 "deploy");
 	ck_assert_int_eq(jint(e, "fresh_until") - jint(e, "fetched"), 60);
 	ck_assert_int_le(labs(jint(e, "fetched") - (long)time(NULL)), 30);
 	assert_iso(e, "fetched");
@@ -328,6 +333,7 @@ START_TEST(admin_commands_on_a_cache_the_module_filled)
 	e = find_entry(j, fpbad);
 	ck_assert(json_is_null(json_object_get(e, "user")));
 	ck_assert(json_is_null(json_object_get(e, "scope")));
+	ck_assert_int_eq(json_array_size(json_object_get(e, "scopes")), 0);
 	ck_assert_str_eq(jstr(e, "kind"), "negative");
 	ck_assert_str_eq(jstr(e, "state"), "negative");
 	ck_assert_int_eq(jint(e, "fresh_until") - jint(e, "fetched"), 10);
@@ -342,7 +348,7 @@ START_TEST(admin_commands_on_a_cache_the_module_filled)
 	snprintf(args, sizeof(args), "forget %s", fpa);
 	out = admin(args, &status);
 	ck_assert_int_eq(status, 0);
-	ck_assert_str_eq(out, "forgot 1 entries\n");
+	ck_assert_str_eq(out, "forgot 1 entry\n");
 	free(out);
 	out = admin("stats --json", &status);
 	j = parse_json(out);
@@ -372,6 +378,13 @@ START_TEST(admin_commands_on_a_cache_the_module_filled)
 	expect_exit("forget not-a-fingerprint", 2, tokens);
 	expect_exit("forget sha256:3F2A9C1B", 2, tokens);
 	expect_exit("forget sha256:3f2a9c1", 2, tokens);
+	/* The hex alone: exactly 8 lowercase digits, nothing else. */
+	expect_exit("forget 3F2A9C1B", 2, tokens);
+	expect_exit("forget 3f2a9c1", 2, tokens);
+	expect_exit("forget 3f2a9c1b0", 2, tokens);
+	expect_exit("forget 3f2a9c1g", 2, tokens);
+	expect_exit("forget _3f2a9c1b", 2, tokens);
+	expect_exit("forget :3f2a9c1b", 2, tokens);
 	snprintf(args, sizeof(args), "forget %s", ta);
 	expect_exit(args, 2, tokens);
 	snprintf(args, sizeof(args), "forget %s %s", fpb, fpbad);
@@ -429,9 +442,12 @@ static void open_module_cache(struct apt_config *cfg, struct cache *c)
 	ck_assert_msg(cache_open(c, cfg, true, err, sizeof(err)) == APT_OK, "%s", err);
 }
 
-/* An entry for token; user (ulen bytes, NULs allowed) is the username claim, NULL for none. */
-static void plant(struct cache *c, const char *token, const char *fp, const char *user, size_t ulen,
-		  enum cache_kind kind, time_t fetched)
+/*
+ * An entry for token; user (ulen bytes, NULs allowed) is the username
+ * claim, NULL for none; scope the scope claim, NULL for none.
+ */
+static void plant_with_scope(struct cache *c, const char *token, const char *fp, const char *user,
+			     size_t ulen, const char *scope, enum cache_kind kind, time_t fetched)
 {
 	struct cache_entry e;
 	char name[CACHE_NAME_LEN + 1];
@@ -448,10 +464,21 @@ static void plant(struct cache *c, const char *token, const char *fp, const char
 					 0);
 			e.claims.c[CLAIM_USERNAME].type = CLAIM_STRING;
 		}
+		if (scope != NULL) {
+			ck_assert_int_eq(
+			    claim_set_string(&e.claims.c[CLAIM_SCOPE], scope, strlen(scope)), 0);
+			e.claims.c[CLAIM_SCOPE].type = CLAIM_STRING;
+		}
 	}
 	cache_name(c, token, strlen(token), name);
 	ck_assert_int_eq(cache_write(c, name, &e), 0);
 	cache_entry_free(&e);
+}
+
+static void plant(struct cache *c, const char *token, const char *fp, const char *user, size_t ulen,
+		  enum cache_kind kind, time_t fetched)
+{
+	plant_with_scope(c, token, fp, user, ulen, NULL, kind, fetched);
 }
 
 START_TEST(states_prefixes_invalid_entries_and_backoff)
@@ -546,7 +573,7 @@ START_TEST(states_prefixes_invalid_entries_and_backoff)
 	/* flush takes the invalid entry and the backoff too. */
 	out = admin("flush", &status);
 	ck_assert_int_eq(status, 0);
-	ck_assert_str_eq(out, "flushed 1 entries\n");
+	ck_assert_str_eq(out, "flushed 1 entry\n");
 	free(out);
 	ck_assert(!cache_backoff_active(&c, now));
 	out = admin("stats", &status);
@@ -570,7 +597,7 @@ START_TEST(states_prefixes_invalid_entries_and_backoff)
 	expect_exit("forget sha256:0000cccc", 1, NULL);
 	out = admin("flush", &status);
 	ck_assert_int_eq(status, 0);
-	ck_assert_str_eq(out, "flushed 1 entries\n");
+	ck_assert_str_eq(out, "flushed 1 entry\n");
 	free(out);
 	ck_assert_int_eq(access(path, F_OK), -1); /* never creates anything */
 
@@ -583,7 +610,16 @@ START_TEST(states_prefixes_invalid_entries_and_backoff)
 		out = admin(sub[i], &status);
 		err = slurp(errfile);
 		ck_assert_int_eq(status, 2);
-		ck_assert_msg(strstr(err, cache_dir) && strstr(err, "writable"), "%s", err);
+		{
+			/* What is wrong, and the command that fixes it. */
+			char want[1400];
+
+			snprintf(want, sizeof(want),
+				 "apitoken cache: cache %s: writable by group or others (chmod 700 "
+				 "%s)",
+				 cache_dir, cache_dir);
+			ck_assert_msg(strstr(err, want) != NULL, "want \"%s\" in %s", want, err);
+		}
 		free(err);
 		free(out);
 	}
@@ -688,11 +724,131 @@ START_TEST(entries_of_other_configs_sharing_the_directory)
 	free(out);
 	out = admin("flush", &status);
 	ck_assert_int_eq(status, 0);
-	ck_assert_str_eq(out, "flushed 1 entries\n");
+	ck_assert_str_eq(out, "flushed 1 entry\n");
 	free(out);
 	ck_assert(!cache_backoff_active(&c, now));
 	ck_assert(!cache_backoff_active(&b, now));
 	cache_close(&b);
+	cache_close(&c);
+	config_free(&cfg);
+}
+END_TEST
+
+/*
+ * Scopes are shown as words, one field (commas), whatever the issuer put
+ * between or inside them; forget takes the hex of a fingerprint alone, for
+ * every prefix, and refuses anything near it without echoing it; counts
+ * are said in the singular and the plural.
+ */
+START_TEST(scope_words_bare_hex_and_plurals)
+{
+	struct apt_config cfg;
+	struct cache c;
+	time_t now = time(NULL);
+	char *out, *err;
+	const char *line;
+	const json_t *e;
+	json_t *j;
+	int status;
+
+	service("introspection_url = http://127.0.0.1:9/introspect\ncache = yes\n");
+	open_module_cache(&cfg, &c);
+	plant_with_scope(&c, "t1", "ucat_sha256:4444dddd", "ci", 2, "ssh git rsync", CACHE_POSITIVE,
+			 now);
+	plant_with_scope(&c, "t2", "huc_sha256:4444dddd", "ci", 2, "  ssh   deploy ",
+			 CACHE_POSITIVE, now - 1);
+	/* A comma, a percent sign, a tab and a newline are the issuer's: escaped, not words. */
+	plant_with_scope(&c, "t3", "sha256:5555eeee", "ci", 2, "a,b 100% x\ty\nz", CACHE_POSITIVE,
+			 now - 2);
+	plant_with_scope(&c, "t4", "sha256:6666ffff", "ci", 2, "   ", CACHE_POSITIVE, now - 3);
+	/* One word "-" is a scope, not the "-" of none. */
+	plant_with_scope(&c, "t5", "sha256:7777aaaa", "ci", 2, "- ", CACHE_POSITIVE, now - 4);
+
+	out = admin("list", &status);
+	err = slurp(errfile);
+	ck_assert_int_eq(status, 0);
+	ck_assert_str_eq(err, "");
+	ck_assert_ptr_null(strstr(out, "%20"));
+	line = line_with(out, "ucat_sha256:4444dddd");
+	ck_assert_msg(line && strstr(line, " ssh,git,rsync "), "%s", out);
+	line = line_with(out, "huc_sha256:4444dddd");
+	ck_assert_msg(line && strstr(line, " ssh,deploy "), "%s", out);
+	line = line_with(out, "sha256:5555eeee");
+	ck_assert_msg(line && strstr(line, " a%2Cb,100%25,x%09y%0Az "), "%s", out);
+	line = line_with(out, "sha256:6666ffff");
+	ck_assert_msg(line && strstr(line, " -  "), "%s", out);
+	line = line_with(out, "sha256:7777aaaa");
+	ck_assert_msg(line && strstr(line, " %2D "), "%s", out);
+	free(err);
+	free(out);
+	out = admin("list --json", &status);
+	ck_assert_int_eq(status, 0);
+	j = parse_json(out);
+	e = find_entry(j, "ucat_sha256:4444dddd");
+	ck_assert_str_eq(jstr(e, "scope"), "ssh%20git%20rsync");
+	ck_assert_int_eq(json_array_size(json_object_get(e, "scopes")), 3);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(e, "scopes"), 2)),
+			 "rsync");
+	e = find_entry(j, "sha256:5555eeee");
+	ck_assert_int_eq(json_array_size(json_object_get(e, "scopes")), 3);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(e, "scopes"), 0)),
+			 "a%2Cb");
+	e = find_entry(j, "sha256:6666ffff");
+	ck_assert_int_eq(json_array_size(json_object_get(e, "scopes")), 0);
+	e = find_entry(j, "sha256:7777aaaa");
+	ck_assert_int_eq(json_array_size(json_object_get(e, "scopes")), 1);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(e, "scopes"), 0)), "%2D");
+	json_decref(j);
+	free(out);
+
+	/* Near misses of the hex alone: refused, the argument not echoed. */
+	{
+		static const char *const bad[] = {"4444DDDD",  "4444ddd",   "4444dddd0",
+						  "4444dddg",  "x4444dddd", ":4444dddd",
+						  "4444dddd:", "4444 dddd"};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			char args[64];
+
+			snprintf(args, sizeof(args), "forget '%s'", bad[i]);
+			out = admin(args, &status);
+			err = slurp(errfile);
+			ck_assert_msg(status == 2, "%s: exit %d", bad[i], status);
+			ck_assert_str_eq(out, "");
+			ck_assert_msg(strstr(err, "not a fingerprint") != NULL, "%s", err);
+			ck_assert_msg(strstr(err, bad[i]) == NULL, "%s echoed: %s", bad[i], err);
+			free(err);
+			free(out);
+		}
+	}
+
+	/* The hex alone: every prefix's entry of it. */
+	out = admin("forget 4444dddd", &status);
+	ck_assert_int_eq(status, 0);
+	ck_assert_str_eq(out, "forgot 2 entries\n");
+	free(out);
+	out = admin("forget 5555eeee", &status);
+	ck_assert_int_eq(status, 0);
+	ck_assert_str_eq(out, "forgot 1 entry\n");
+	free(out);
+	out = admin("forget 5555eeee", &status);
+	ck_assert_int_eq(status, 1);
+	ck_assert_str_eq(out, "forgot 0 entries\n");
+	free(out);
+	out = admin("forget 6666ffff --json", &status);
+	ck_assert_int_eq(status, 0);
+	j = parse_json(out);
+	ck_assert_int_eq(jint(j, "forgot"), 1);
+	json_decref(j);
+	free(out);
+	out = admin("flush", &status);
+	ck_assert_int_eq(status, 0);
+	ck_assert_str_eq(out, "flushed 1 entry\n");
+	free(out);
+	out = admin("flush", &status);
+	ck_assert_int_eq(status, 0);
+	ck_assert_str_eq(out, "flushed 0 entries\n");
+	free(out);
 	cache_close(&c);
 	config_free(&cfg);
 }
@@ -708,6 +864,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, admin_commands_on_a_cache_the_module_filled);
 	tcase_add_test(tc, states_prefixes_invalid_entries_and_backoff);
 	tcase_add_test(tc, entries_of_other_configs_sharing_the_directory);
+	tcase_add_test(tc, scope_words_bare_hex_and_plurals);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -287,7 +287,7 @@ static void expect(const char *extra, int rc, const char *words)
 
 START_TEST(helper_under_a_writable_directory_refused)
 {
-	char extra[1024], words[1024], d[700];
+	char extra[1024], words[2048], d[700];
 	const char *h;
 
 	/* As a clone under /tmp would be: sticky, world-writable. */
@@ -295,8 +295,11 @@ START_TEST(helper_under_a_writable_directory_refused)
 	snprintf(d, sizeof(d), "%s/wd", T.root);
 	ck_assert_int_eq(chmod(d, 01777), 0);
 	snprintf(extra, sizeof(extra), "helper = %s\n", h);
-	snprintf(words, sizeof(words), "helper %s: directory %s is writable by group or others", h,
-		 d);
+	/* Sticky and shared on purpose, like /tmp: the fix is to move, not chmod. */
+	snprintf(words, sizeof(words),
+		 "helper %s: directory %s is writable by group or others, who could replace the "
+		 "file (it is shared, as /tmp is: move the file out of it)",
+		 h, d);
 	expect(extra, PAM_SERVICE_ERR, words);
 	ck_assert_int_eq(log_count("result=error reason=helper_config"), 1);
 
@@ -305,9 +308,13 @@ START_TEST(helper_under_a_writable_directory_refused)
 	snprintf(extra, sizeof(extra), "helper = %s\n", h);
 	expect(extra, PAM_SERVICE_ERR, words + strlen("helper ") + strlen(h) + 2);
 
-	/* Group-writable is as bad. */
+	/* Group-writable is as bad, and chmod is the fix there. */
 	ck_assert_int_eq(chmod(d, 0775), 0);
-	expect(extra, PAM_SERVICE_ERR, "is writable by group or others");
+	snprintf(words, sizeof(words),
+		 "directory %s is writable by group or others, who could replace the file (chmod "
+		 "go-w %s, or move the file out of it)",
+		 d, d);
+	expect(extra, PAM_SERVICE_ERR, words);
 
 	/* Made safe, it runs: the issuer's answer decides (an unknown token). */
 	ck_assert_int_eq(chmod(d, 0755), 0);
@@ -317,7 +324,7 @@ END_TEST
 
 START_TEST(helper_directory_of_another_user_refused)
 {
-	char extra[1024], d[700], words[800];
+	char extra[1024], d[700], words[2048];
 	struct passwd *nobody = getpwnam("nobody");
 	const char *h;
 
@@ -327,8 +334,10 @@ START_TEST(helper_directory_of_another_user_refused)
 	snprintf(d, sizeof(d), "%s/theirs", T.root);
 	ck_assert_int_eq(chown(d, nobody->pw_uid, nobody->pw_gid), 0);
 	snprintf(extra, sizeof(extra), "helper = %s\n", h);
-	snprintf(words, sizeof(words), "directory %s is owned by uid %u", d,
-		 (unsigned)nobody->pw_uid);
+	snprintf(words, sizeof(words),
+		 "directory %s is owned by uid %u, not root or the effective user (chown root %s, "
+		 "or move the file out of it)",
+		 d, (unsigned)nobody->pw_uid, d);
 	expect(extra, PAM_SERVICE_ERR, words);
 }
 END_TEST

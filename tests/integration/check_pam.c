@@ -1022,7 +1022,38 @@ START_TEST(unsafe_helper_refused)
 	log_reset();
 	ck_assert_int_eq(pam_run(make_service(conf, NULL), "alice", "192.0.2.7", "ucat_x").auth,
 			 PAM_SERVICE_ERR);
-	ck_assert_ptr_nonnull(strstr(log_text(), "apitoken-gw: writable by group or others"));
+	/* What is wrong and the command that fixes it, exactly. */
+	{
+		char want[1400];
+
+		snprintf(want, sizeof(want),
+			 "helper %s: writable by group or others (chmod go-w %s)", hpath, hpath);
+		ck_assert_msg(strstr(log_text(), want) != NULL, "want \"%s\" in\n%s", want,
+			      log_text());
+	}
+	ck_audit("error", "helper_config");
+
+	/* Owned by someone else: they could replace it; the fix is root's. */
+	{
+		struct passwd *nobody = getpwnam("nobody");
+		char want[1400];
+
+		if (geteuid() != 0 || nobody == NULL)
+			return;
+		ck_assert_int_eq(chmod(hpath, 0755), 0);
+		ck_assert_int_eq(chown(hpath, nobody->pw_uid, nobody->pw_gid), 0);
+		log_reset();
+		ck_assert_int_eq(
+		    pam_run(make_service(conf, NULL), "alice", "192.0.2.7", "ucat_x").auth,
+		    PAM_SERVICE_ERR);
+		snprintf(want, sizeof(want),
+			 "helper %s: owned by uid %u, not root or the effective user (chown root "
+			 "%s)",
+			 hpath, (unsigned)nobody->pw_uid, hpath);
+		ck_assert_msg(strstr(log_text(), want) != NULL, "want \"%s\" in\n%s", want,
+			      log_text());
+		ck_audit("error", "helper_config");
+	}
 }
 END_TEST
 

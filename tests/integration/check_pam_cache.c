@@ -12,6 +12,7 @@
 #include <check.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,8 +323,36 @@ START_TEST(unsafe_cache_dir_is_not_used)
 	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_SUCCESS);
 	ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_SUCCESS);
 	ck_assert_int_eq(log_count("source=network"), 2);
-	ck_assert_int_eq(log_count("not writable by group or others; not used"), 2);
+	{
+		/* What is wrong and the command that fixes it. */
+		char want[1600];
+
+		snprintf(want, sizeof(want),
+			 "cache %s: writable by group or others (chmod 700 %s); not used",
+			 cache_dir, cache_dir);
+		ck_assert_msg(log_count(want) == 2, "want \"%s\" twice in\n%s", want, log_text());
+	}
 	ck_assert_int_eq(cache_entries(cache_dir), 0);
+
+	/* Another owner could plant entries as well: chown is the fix. */
+	{
+		struct passwd *nobody = getpwnam("nobody");
+		char want[1600];
+
+		if (geteuid() == 0 && nobody != NULL) {
+			ck_assert_int_eq(chmod(cache_dir, 0700), 0);
+			ck_assert_int_eq(chown(cache_dir, nobody->pw_uid, nobody->pw_gid), 0);
+			log_reset();
+			ck_assert_int_eq(pam_run(dir, "alice", "192.0.2.7", tok).auth, PAM_SUCCESS);
+			snprintf(want, sizeof(want),
+				 "cache %s: owned by uid %u, not root (chown root %s); not used",
+				 cache_dir, (unsigned)nobody->pw_uid, cache_dir);
+			ck_assert_msg(log_count(want) == 1, "want \"%s\" in\n%s", want, log_text());
+			ck_assert_int_eq(log_count("source=network"), 1);
+			ck_assert_int_eq(cache_entries(cache_dir), 0);
+			ck_assert_int_eq(chown(cache_dir, 0, 0), 0);
+		}
+	}
 
 	/* A symbolic link to a good directory is not followed. */
 	snprintf(real, sizeof(real), "%s/real-cache", T.root);

@@ -214,50 +214,82 @@ START_TEST(test_random_vs_reference)
 END_TEST
 
 /*
- * The grammar `apitoken cache forget` takes and the listing shows: every form
- * accepted, and every near miss refused, as a table.
+ * The grammar the listing shows (fingerprint_valid), and what `apitoken
+ * cache forget` takes (fingerprint_from_arg: the grammar, or the 8 hex
+ * alone, made the tail): every form accepted, and every near miss refused,
+ * as a table. arg is what forget makes of s, NULL when it refuses it.
  */
 START_TEST(test_grammar)
 {
 	static const struct {
 		const char *s;
 		bool ok;
+		const char *arg;
 	} cases[] = {
-	    {"sha256:3f2a9c1b", true},
-	    {"ucat_sha256:3f2a9c1b", true},
-	    {"huc_sha256:00000000", true},
-	    {"a.b-c_sha256:0123abcd", true},
-	    {"0123456789abcdef0123456789ABCDEFsha256:7bf233b0", true}, /* 32-byte prefix */
-	    {"sha256_sha256:3f2a9c1b", true},
-	    {"sha256sha256:3f2a9c1b", true},
-	    {"", false},
-	    {"sha256:", false},
-	    {"3f2a9c1b", false},
-	    {"sha256:3f2a9c1", false},					 /* 7 hex */
-	    {"sha256:3f2a9c1b0", false},				 /* 9 hex */
-	    {"sha256:3F2A9C1B", false},					 /* uppercase hex */
-	    {"sha256:3f2a9c1g", false},					 /* not hex */
-	    {"SHA256:3f2a9c1b", false},					 /* the tag is lowercase */
-	    {"ucat_sha512:3f2a9c1b", false},				 /* another tag */
-	    {"ucat_sha256-3f2a9c1b", false},				 /* no colon */
-	    {"ucat_sha256:3f2a9c1b ", false},				 /* trailing space */
-	    {"ucat_sha256:3f2a9c1b\n", false},				 /* trailing newline */
-	    {" sha256:3f2a9c1b", false},				 /* leading space */
-	    {"u cat_sha256:3f2a9c1b", false},				 /* space in the prefix */
-	    {"ucat/sha256:3f2a9c1b", false},				 /* '/' in the prefix */
-	    {"ucat:sha256:3f2a9c1b", false},				 /* ':' in the prefix */
-	    {"sha256:sha256:3f2a9c1b", false},				 /* ':' in the prefix */
-	    {"uc%41t_sha256:3f2a9c1b", false},				 /* '%' in the prefix */
-	    {"uc\xc3\xa9t_sha256:3f2a9c1b", false},			 /* UTF-8 in the prefix */
-	    {"ucat\tsha256:3f2a9c1b", false},				 /* tab in the prefix */
-	    {"0123456789abcdef0123456789ABCDEFxsha256:d7274085", false}, /* 33-byte prefix */
-	    {"ucat_ucat_live_s3cr3t_part", false}, /* a token pasted by mistake */
+	    {"sha256:3f2a9c1b", true, "sha256:3f2a9c1b"},
+	    {"ucat_sha256:3f2a9c1b", true, "ucat_sha256:3f2a9c1b"},
+	    {"huc_sha256:00000000", true, "huc_sha256:00000000"},
+	    {"a.b-c_sha256:0123abcd", true, "a.b-c_sha256:0123abcd"},
+	    {"0123456789abcdef0123456789ABCDEFsha256:7bf233b0", true,
+	     "0123456789abcdef0123456789ABCDEFsha256:7bf233b0"}, /* 32-byte prefix */
+	    {"sha256_sha256:3f2a9c1b", true, "sha256_sha256:3f2a9c1b"},
+	    {"sha256sha256:3f2a9c1b", true, "sha256sha256:3f2a9c1b"},
+	    {"", false, NULL},
+	    {"sha256:", false, NULL},
+	    {"3f2a9c1b", false, "sha256:3f2a9c1b"},	  /* the hex alone: for forget, the tail */
+	    {"sha256:3f2a9c1", false, NULL},		  /* 7 hex */
+	    {"sha256:3f2a9c1b0", false, NULL},		  /* 9 hex */
+	    {"sha256:3F2A9C1B", false, NULL},		  /* uppercase hex */
+	    {"sha256:3f2a9c1g", false, NULL},		  /* not hex */
+	    {"SHA256:3f2a9c1b", false, NULL},		  /* the tag is lowercase */
+	    {"ucat_sha512:3f2a9c1b", false, NULL},	  /* another tag */
+	    {"ucat_sha256-3f2a9c1b", false, NULL},	  /* no colon */
+	    {"ucat_sha256:3f2a9c1b ", false, NULL},	  /* trailing space */
+	    {"ucat_sha256:3f2a9c1b\n", false, NULL},	  /* trailing newline */
+	    {" sha256:3f2a9c1b", false, NULL},		  /* leading space */
+	    {"u cat_sha256:3f2a9c1b", false, NULL},	  /* space in the prefix */
+	    {"ucat/sha256:3f2a9c1b", false, NULL},	  /* '/' in the prefix */
+	    {"ucat:sha256:3f2a9c1b", false, NULL},	  /* ':' in the prefix */
+	    {"sha256:sha256:3f2a9c1b", false, NULL},	  /* ':' in the prefix */
+	    {"uc%41t_sha256:3f2a9c1b", false, NULL},	  /* '%' in the prefix */
+	    {"uc\xc3\xa9t_sha256:3f2a9c1b", false, NULL}, /* UTF-8 in the prefix */
+	    {"ucat\tsha256:3f2a9c1b", false, NULL},	  /* tab in the prefix */
+	    {"0123456789abcdef0123456789ABCDEFxsha256:d7274085", false, NULL}, /* 33-byte prefix */
+	    {"ucat_ucat_live_s3cr3t_part", false, NULL}, /* a token pasted by mistake */
+	    /* The hex alone: 8 lowercase hex digits and nothing else. */
+	    {"00000000", false, "sha256:00000000"},
+	    {"0123abcd", false, "sha256:0123abcd"},
+	    {"3F2A9C1B", false, NULL},	       /* uppercase */
+	    {"3f2a9c1", false, NULL},	       /* 7 hex */
+	    {"3f2a9c1b0", false, NULL},	       /* 9 hex */
+	    {"3f2a9c1g", false, NULL},	       /* not hex */
+	    {" 3f2a9c1b", false, NULL},	       /* leading space */
+	    {"3f2a9c1b\n", false, NULL},       /* trailing newline */
+	    {"_3f2a9c1b", false, NULL},	       /* a prefix without the tag */
+	    {":3f2a9c1b", false, NULL},	       /* the colon without the tag */
+	    {"sha2563f2a9c1b", false, NULL},   /* the tag without its colon */
+	    {"ucat_3f2a9c1b", false, NULL},    /* a prefix and the hex */
+	    {"3f2a9c1b3f2a9c1b", false, NULL}, /* a longer digest */
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char out[FINGERPRINT_LEN];
+
 		ck_assert_msg(fingerprint_valid(cases[i].s) == cases[i].ok,
 			      "case %zu \"%s\": want %s", i, cases[i].s,
 			      cases[i].ok ? "accepted" : "refused");
+		memset(out, 'X', sizeof(out));
+		ck_assert_msg(fingerprint_from_arg(cases[i].s, out) == (cases[i].arg != NULL),
+			      "case %zu \"%s\": want %s as an argument", i, cases[i].s,
+			      cases[i].arg ? "accepted" : "refused");
+		if (cases[i].arg != NULL) {
+			/* What forget matches with: in the grammar itself. */
+			ck_assert_str_eq(out, cases[i].arg);
+			ck_assert(fingerprint_valid(out));
+		} else {
+			ck_assert_int_eq(out[0], 'X'); /* untouched */
+		}
+	}
 }
 END_TEST
 
@@ -297,6 +329,14 @@ START_TEST(test_matches)
 	    {"ucat_sha256:3f2a9c1b", "ha256:3f2a9c1b", false},
 	    {"-", "sha256:3f2a9c1b", false}, /* shorter than the tail */
 	};
+	char arg[FINGERPRINT_LEN];
+
+	/* The hex alone, as forget makes it, names the token whatever its prefix. */
+	ck_assert(fingerprint_from_arg("3f2a9c1b", arg));
+	ck_assert(fingerprint_matches("ucat_sha256:3f2a9c1b", arg));
+	ck_assert(fingerprint_matches("huc_sha256:3f2a9c1b", arg));
+	ck_assert(fingerprint_matches("sha256:3f2a9c1b", arg));
+	ck_assert(!fingerprint_matches("ucat_sha256:3f2a9c1c", arg));
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		ck_assert_msg(fingerprint_matches(cases[i].stored, cases[i].wanted) ==
