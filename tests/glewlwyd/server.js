@@ -249,9 +249,10 @@ async function main() {
   }
   await admin(base, cookie, 'POST', '/user', USER);
   await admin(base, cookie, 'POST', '/client', CLIENT);
-  // "oidc": tokens for an hour; "short": access tokens that expire in 1 s.
+  // "oidc": tokens for an hour; "short": access tokens that expire in 4 s,
+  // long enough for a loaded machine to log in once before that.
   await admin(base, cookie, 'POST', '/mod/plugin', plugin('oidc', port, 3600));
-  await admin(base, cookie, 'POST', '/mod/plugin', plugin('short', port, 1));
+  await admin(base, cookie, 'POST', '/mod/plugin', plugin('short', port, 4));
   process.stderr.write(`glewlwyd/server.js: glewlwyd up and configured on ${port} in ${Date.now() - t0} ms\n`);
   announce(port);
   return undefined;

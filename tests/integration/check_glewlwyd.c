@@ -49,7 +49,7 @@ static void glew_down(void)
 /*
  * An endpoint of glewlwyd's API, malloc: "oidc/introspect", "oidc/revoke",
  * "oidc/token", "oidc/userinfo", and the same under "short/", whose
- * access tokens live 1 s.
+ * access tokens live 4 s.
  */
 static char *glew_url(const char *path)
 {
@@ -176,14 +176,14 @@ START_TEST(revoked_is_inactive)
 }
 END_TEST
 
-/* An access token of the "short" plugin (1 s) once it has expired. */
+/* An access token of the "short" plugin (4 s) once it has expired. */
 START_TEST(expired_is_refused)
 {
 	char *tok = glew_token("short", "ssh", "access_token");
 
 	ck_assert_int_eq(login("short", "basic_raw", NULL, GLEW_USER, tok), PAM_SUCCESS);
 	ck_audit("allow", "ok");
-	sleep(3);
+	sleep(6);
 	ck_assert_int_eq(login("short", "basic_raw", NULL, GLEW_USER, tok), PAM_AUTH_ERR);
 	ck_audit("deny", "inactive");
 	free(tok);
