@@ -32,50 +32,12 @@ struct result {
 	char err[4096];
 };
 
-/* Reads fd to its end into buf (len bytes, NUL-terminated). */
-static void slurp_fd(int fd, char *buf, size_t len)
-{
-	size_t have = 0;
-	ssize_t n;
-
-	while (have < len - 1 && (n = read(fd, buf + have, len - 1 - have)) > 0)
-		have += (size_t)n;
-	buf[have] = '\0';
-}
-
 /* Runs argv with exactly env, stdin from /dev/null; collects stdout and stderr. */
 static struct result run(char *const argv[], char *const env[])
 {
-	struct result r = {-1, "", ""};
-	char errpath[PATH_MAX];
-	int p[2], errfd;
-	pid_t pid;
+	struct result r;
 
-	/* stderr to a file: read after the end, it cannot block the child meanwhile. */
-	unit_path(errpath, sizeof(errpath), "stderr");
-	unlink(errpath);
-	errfd = open(errpath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	ck_assert_int_ge(errfd, 0);
-	ck_assert_int_eq(pipe(p), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-		dup2(null, 0);
-		dup2(p[1], 1);
-		dup2(errfd, 2);
-		close(p[0]);
-		execve(argv[0], argv, env);
-		_exit(127);
-	}
-	close(p[1]);
-	slurp_fd(p[0], r.out, sizeof(r.out));
-	close(p[0]);
-	waitpid(pid, &r.status, 0);
-	r.status = WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1;
-	lseek(errfd, 0, SEEK_SET);
-	slurp_fd(errfd, r.err, sizeof(r.err));
-	close(errfd);
+	r.status = unit_spawn(argv, env, r.out, sizeof(r.out), r.err, sizeof(r.err));
 	return r;
 }
 
@@ -403,7 +365,7 @@ static int finish(struct running *x, char *out, size_t len)
 	int status;
 
 	close(x->in);
-	slurp_fd(x->out, out, len);
+	unit_read_fd(x->out, out, len);
 	close(x->out);
 	ck_assert_int_eq(waitpid(x->pid, &status, 0), x->pid);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
@@ -414,7 +376,7 @@ static void read_text(const char *path, char *out, size_t len)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
-	slurp_fd(fd, out, len);
+	unit_read_fd(fd, out, len);
 	close(fd);
 }
 

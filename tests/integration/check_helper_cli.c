@@ -28,16 +28,6 @@ struct result {
 	char err[8192];
 };
 
-static void slurp_fd(int fd, char *buf, size_t len)
-{
-	size_t have = 0;
-	ssize_t n;
-
-	while (have < len - 1 && (n = read(fd, buf + have, len - 1 - have)) > 0)
-		have += (size_t)n;
-	buf[have] = '\0';
-}
-
 /*
  * Runs prog with the arguments args (NULL-terminated) and exactly env;
  * stdin /dev/null, stdout and stderr collected.
@@ -45,39 +35,14 @@ static void slurp_fd(int fd, char *buf, size_t len)
 static struct result *run_env(const char *prog, const char *const *args, char *const env[])
 {
 	static struct result r;
-	char errpath[PATH_MAX], *argv[MAXARGS + 2];
-	int p[2], errfd, n = 0;
-	pid_t pid;
+	char *argv[MAXARGS + 2];
+	int n = 0;
 
 	argv[n++] = (char *)prog;
 	for (; args != NULL && *args != NULL && n <= MAXARGS; args++)
 		argv[n++] = (char *)*args;
 	argv[n] = NULL;
-	unit_path(errpath, sizeof(errpath), "stderr");
-	unlink(errpath);
-	errfd = open(errpath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	ck_assert_int_ge(errfd, 0);
-	ck_assert_int_eq(pipe(p), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		dup2(null, 0);
-		dup2(p[1], 1);
-		dup2(errfd, 2);
-		close(p[0]);
-		execve(argv[0], argv, env);
-		_exit(127);
-	}
-	close(p[1]);
-	slurp_fd(p[0], r.out, sizeof(r.out));
-	close(p[0]);
-	ck_assert_int_eq(waitpid(pid, &r.status, 0), pid);
-	r.status = WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1;
-	lseek(errfd, 0, SEEK_SET);
-	slurp_fd(errfd, r.err, sizeof(r.err));
-	close(errfd);
+	r.status = unit_spawn(argv, env, r.out, sizeof(r.out), r.err, sizeof(r.err));
 	return &r;
 }
 

@@ -2,7 +2,9 @@
  * Support for the unit tests (see unit.h): the temp dir itself, made and
  * removed here, and the pseudo-random sequence. Nothing here calls Check.
  */
+#include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -163,4 +165,64 @@ int unit_command(const char *const argv[], const char *var, bool with_stderr, st
 	if (out != NULL && (out->failed || buf_terminate(out) < 0))
 		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void unit_read_fd(int fd, char *buf, size_t len)
+{
+	unsigned char drop[4096];
+	size_t have = 0;
+	ssize_t n;
+
+	while (have < len - 1 && (n = read(fd, buf + have, len - 1 - have)) > 0)
+		have += (size_t)n;
+	buf[have] = '\0';
+	while (read(fd, drop, sizeof(drop)) > 0)
+		;
+}
+
+int unit_spawn(char *const argv[], char *const env[], char *out, size_t outlen, char *err,
+	       size_t errlen)
+{
+	char errpath[PATH_MAX];
+	int p[2], errfd, status;
+	pid_t pid;
+
+	out[0] = err[0] = '\0';
+	if (snprintf(errpath, sizeof(errpath), "%s/stderr", unit_tmpdir(NULL)) >=
+	    (int)sizeof(errpath))
+		return -1;
+	unlink(errpath);
+	errfd = open(errpath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (errfd < 0)
+		return -1;
+	if (pipe(p) != 0) {
+		close(errfd);
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		close(errfd);
+		return -1;
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(p[1], 1);
+		dup2(errfd, 2);
+		close(p[0]);
+		execve(argv[0], argv, env);
+		_exit(127);
+	}
+	close(p[1]);
+	unit_read_fd(p[0], out, outlen);
+	close(p[0]);
+	if (waitpid(pid, &status, 0) != pid)
+		status = -1;
+	lseek(errfd, 0, SEEK_SET);
+	unit_read_fd(errfd, err, errlen);
+	close(errfd);
+	return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }

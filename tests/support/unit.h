@@ -77,6 +77,19 @@ int unit_read_file(const char *path, struct buf *out);
  */
 int unit_command(const char *const argv[], const char *var, bool with_stderr, struct buf *out);
 
+/* Reads fd to its end into buf (len bytes, NUL-terminated); what does not fit is dropped. */
+void unit_read_fd(int fd, char *buf, size_t len);
+
+/*
+ * Runs argv[0] (a path, no PATH lookup) with exactly env, stdin /dev/null;
+ * what it writes to stdout and stderr, NUL-terminated and cut to fit, in
+ * out and err. stderr goes through a file in the test's temp dir, read after
+ * the end, so a chatty child cannot block on a full pipe. Returns its exit
+ * status, or -1 when it could not be run or did not exit normally.
+ */
+int unit_spawn(char *const argv[], char *const env[], char *out, size_t outlen, char *err,
+	       size_t errlen);
+
 /* unit_read_file, failing the test when it cannot. */
 static inline void unit_slurp(const char *path, struct buf *out)
 {
