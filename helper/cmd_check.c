@@ -6,7 +6,7 @@
  * prints every problem with where it is and the fix; then what the module
  * meets only at a login (the helper file, helper_user, the secret and TLS
  * files, the cache directory). With --user it runs a login's whole decision
- * through auth_token(), the module's own path (local checks, cache, the real
+ * through auth_token_explain(), the module's own path (local checks, cache, the real
  * helper as helper_user, policy, user map), and prints the audit line as
  * audit_format() writes it for the module, with its reason in words.
  *
@@ -353,7 +353,7 @@ static int decide(const struct apt_config *cfg, const struct opts *o)
 	if (len < 0)
 		return EXIT_CONFIG;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	auth_token(cfg, o->user, o->rhost, tok, (size_t)len, &out);
+	auth_token_explain(cfg, o->user, o->rhost, tok, (size_t)len, &out);
 	explicit_bzero(tok, sizeof(tok));
 	r = (struct audit_rec){
 	    .result = apt_rc_word(out.rc),

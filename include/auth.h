@@ -31,7 +31,8 @@ struct auth_outcome {
 	char err[256];	/* detail for a separate error line; never secret */
 	char warn[256]; /* e.g. an unsafe cache directory that was not used */
 	/*
-	 * For `apitoken check` (the module logs neither): the token's identity
+	 * For `apitoken check`, through auth_token_explain() only (the module
+	 * logs neither, and its cache hits do not pay for them): the token's identity
 	 * (username_claim) as audit_escape() shows it, and the local user the
 	 * first matching user_map line names. "" when there was no answer, no
 	 * such claim, no map or no matching line.
@@ -49,5 +50,8 @@ struct auth_outcome {
 
 void auth_token(const struct apt_config *cfg, const char *user, const char *rhost,
 		const char *token, size_t len, struct auth_outcome *out);
+/* The same decision, also filling out->identity and out->mapped_user (apitoken check). */
+void auth_token_explain(const struct apt_config *cfg, const char *user, const char *rhost,
+			const char *token, size_t len, struct auth_outcome *out);
 
 #endif

@@ -33,7 +33,8 @@ struct login {
 	const char *user, *rhost;
 	struct auth_outcome *out;
 	struct cache cache;
-	bool cached; /* cache open and usable */
+	bool cached;  /* cache open and usable */
+	bool explain; /* fill out->identity and out->mapped_user */
 	char name[CACHE_NAME_LEN + 1];
 };
 
@@ -43,7 +44,7 @@ static void note_identity(struct login *r, const struct claims *cl)
 	const struct claim *id = &cl->c[CLAIM_USERNAME];
 	const char *local;
 
-	if (id->type != CLAIM_STRING)
+	if (!r->explain || id->type != CLAIM_STRING)
 		return;
 	if (audit_escape(id->s, id->len, r->out->identity, sizeof(r->out->identity)) == (size_t)-1)
 		r->out->identity[0] = '\0';
@@ -235,10 +236,10 @@ static void ask_issuer(struct login *r, const char *token, size_t len, struct ca
 		decide_from_entry(r, stale, time(NULL), "grace");
 }
 
-void auth_token(const struct apt_config *cfg, const char *user, const char *rhost,
-		const char *token, size_t len, struct auth_outcome *out)
+static void decide(const struct apt_config *cfg, const char *user, const char *rhost,
+		   const char *token, size_t len, struct auth_outcome *out, bool explain)
 {
-	struct login r = {.cfg = cfg, .user = user, .rhost = rhost, .out = out};
+	struct login r = {.cfg = cfg, .user = user, .rhost = rhost, .out = out, .explain = explain};
 	struct cache_entry stale;
 	bool have_stale = false;
 	time_t now = time(NULL);
@@ -301,4 +302,16 @@ done:
 		cache_entry_free(&stale);
 	if (r.cached)
 		cache_close(&r.cache);
+}
+
+void auth_token(const struct apt_config *cfg, const char *user, const char *rhost,
+		const char *token, size_t len, struct auth_outcome *out)
+{
+	decide(cfg, user, rhost, token, len, out, false);
+}
+
+void auth_token_explain(const struct apt_config *cfg, const char *user, const char *rhost,
+			const char *token, size_t len, struct auth_outcome *out)
+{
+	decide(cfg, user, rhost, token, len, out, true);
 }
